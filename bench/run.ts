@@ -1,0 +1,11 @@
+/**
+ * `bun run bench`: every benchmark of the project, bounded in time, loopback only.
+ */
+const scripts = ["bench/pipe-memory.ts"];
+for (const script of scripts) {
+  const child = Bun.spawnSync([process.execPath, script], { stdout: "inherit", stderr: "inherit" });
+  if (child.exitCode !== 0) {
+    console.error(`${script} failed with exit code ${child.exitCode}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * Runs the handler an event names and turns what it returns (or throws) into
+ * an EventReply. Codes: 0 or the handler's own; 255 no handler; 251 the
+ * handler threw; 252 the event itself was malformed.
+ */
+import { ReplyCode, type Event, type EventReply } from "../wire/index.ts";
+import { BadBodyError, decodeBody, encodeData, encodeJson } from "./body.ts";
+import { BadArgumentError, findHandler, routeFor } from "./names.ts";
+import { isReply, reply, type HandlerContext, type PeerInfo } from "./types.ts";
+
+/** Where and how an event arrived. */
+export interface DispatchContext {
+  readonly peer: PeerInfo;
+  readonly signal: AbortSignal;
+}
+
+/** Dispatcher options. */
+export interface DispatchOptions {
+  /** Include stack traces in exception replies (DEBUG=1). */
+  readonly debug?: boolean;
+  /** Called after each event with the handler name and the reply code (metrics, logs). */
+  readonly onHandled?: (handlerName: string, code: number, ms: number) => void;
+}
+
+/** Answers one event; never rejects. */
+export type Dispatcher = (event: Event, context: DispatchContext) => Promise<EventReply>;
+
+const JSON_MIMETYPE = "application/json";
+
+/** Creates the dispatcher for a handler module (a module namespace, an object or a class instance). */
+export function createDispatcher(handlers: object, options: DispatchOptions = {}): Dispatcher {
+  return async (event, { peer, signal }) => {
+    const started = performance.now();
+    const verb = event.verb ?? "";
+    const noun = event.noun ?? "";
+    let handlerName = `${verb}_?`;
+    let result: EventReply;
+    try {
+      const route = routeFor(verb, noun);
+      handlerName = route.handlerName;
+      const handler = findHandler(handlers, route.handlerName);
+      if (!handler) {
+        result = noHandlerReply();
+      } else {
+        const body = decodeBody(event.mimetype ?? "", event.data ?? new Uint8Array(0));
+        const context: HandlerContext = { peer, verb, noun, query: new URLSearchParams(event.query ?? ""), signal, reply };
+        result = toEventReply(await handler.call(handlers, context, body, ...route.args));
+      }
+    } catch (error) {
+      result =
+        error instanceof BadArgumentError || error instanceof BadBodyError
+          ? { mimetype: JSON_MIMETYPE, code: ReplyCode.BadRequest, data: encodeJson({ error: error.message }) }
+          : exceptionReply(error, options.debug ?? false);
+    }
+    options.onHandled?.(handlerName, result.code ?? 0, performance.now() - started);
+    return result;
+  };
+}
+
+/** Turns a handler's return value into a reply: a Reply as given, bytes as octet-stream, anything else JSON. */
+export function toEventReply(value: unknown): EventReply {
+  if (isReply(value)) return { mimetype: value.mimetype, code: value.code, data: encodeData(value.data) };
+  if (value instanceof Uint8Array || value instanceof ArrayBuffer) {
+    return { mimetype: "application/octet-stream", code: ReplyCode.Ok, data: encodeData(value) };
+  }
+  return { mimetype: JSON_MIMETYPE, code: ReplyCode.Ok, data: encodeJson(value) };
+}
+
+/** The reply for a verb+noun no handler answers (as the original: text/plain, empty). */
+export function noHandlerReply(): EventReply {
+  return { mimetype: "text/plain", code: ReplyCode.NoHandler, data: new Uint8Array(0) };
+}
+
+/** The reply for a handler that threw: `{"exception": {"message", "class"}}`, plus the stack in debug. */
+export function exceptionReply(error: unknown, debug: boolean): EventReply {
+  const exception: Record<string, string> =
+    error instanceof Error
+      ? { message: error.message, class: error.name }
+      : { message: String(error), class: typeof error };
+  if (debug && error instanceof Error && error.stack) exception["stack"] = error.stack;
+  return { mimetype: JSON_MIMETYPE, code: ReplyCode.HandlerError, data: encodeJson({ exception }) };
+}

@@ -1,0 +1,2 @@
+/** Structured logging: the Logger contract and its writers. */
+export * from "./logger.ts";

@@ -1,0 +1,64 @@
+/** Errors a Pipe rejects requests with, or closes with. */
+
+/** Base class of the pipe's own errors. */
+export class PipeError extends Error {
+  override name = "PipeError";
+}
+
+/** The pipe closed before the request got its reply (or before it was sent). */
+export class PipeClosedError extends PipeError {
+  override name = "PipeClosedError";
+  constructor(peer: string, options?: { cause?: unknown }) {
+    const cause = options?.cause;
+    super(`Cannot complete request: the pipe to ${peer} closed${cause instanceof Error ? ` (${cause.message})` : ""}`, options);
+  }
+}
+
+/** The peer announced it is draining (GoAway): new requests must wait for a new pipe. */
+export class PipeDrainingError extends PipeError {
+  override name = "PipeDrainingError";
+  constructor(peer: string) {
+    super(`Cannot send request: the pipe to ${peer} is draining`);
+  }
+}
+
+/** No reply arrived within the request's deadline; a late reply is discarded. */
+export class RequestTimeoutError extends PipeError {
+  override name = "RequestTimeoutError";
+  constructor(
+    readonly deadlineMs: number,
+    peer: string,
+  ) {
+    super(`Cannot complete request: no reply from ${peer} within ${deadlineMs} ms`);
+  }
+}
+
+/** The caller's AbortSignal fired before the reply arrived. */
+export class RequestAbortedError extends PipeError {
+  override name = "RequestAbortedError";
+  constructor(peer: string, options?: { cause?: unknown }) {
+    super(`Cannot complete request to ${peer}: aborted by the caller`, options);
+  }
+}
+
+/** Too many requests are waiting for replies on this pipe. */
+export class TooManyInFlightError extends PipeError {
+  override name = "TooManyInFlightError";
+  constructor(
+    readonly limit: number,
+    peer: string,
+  ) {
+    super(`Cannot send request: ${limit} requests to ${peer} are already in flight (the limit)`);
+  }
+}
+
+/** The peer stopped answering heartbeats: the connection is dead or half-open. */
+export class HeartbeatTimeoutError extends PipeError {
+  override name = "HeartbeatTimeoutError";
+  constructor(
+    readonly silentMs: number,
+    peer: string,
+  ) {
+    super(`Closing pipe: ${peer} sent nothing for ${Math.round(silentMs)} ms and did not answer a heartbeat`);
+  }
+}

@@ -1,0 +1,5 @@
+/** One connection: the Transport contract, the Pipe over it, its clock and errors. */
+export * from "./transport.ts";
+export * from "./clock.ts";
+export * from "./errors.ts";
+export * from "./pipe.ts";

@@ -1,0 +1,423 @@
+/**
+ * One connection: request/reply correlation in both directions, heartbeats,
+ * write coalescing, and a clean end for everything in flight.
+ *
+ * A frame is a reply because of its type, never because its id happens to be
+ * pending: both sides originate requests with their own ids, so the same id
+ * can be in use in each direction at once.
+ */
+import {
+  Capability,
+  decodeMessage,
+  encodeMessage,
+  FrameDecoder,
+  FrameType,
+  ReplyCode,
+  WIRE_VERSION,
+  type Event,
+  type EventReply,
+  type Frame,
+  type Message,
+} from "../wire/index.ts";
+import { silentLogger, type Logger } from "../log/index.ts";
+import { systemClock, type Clock, type TimerHandle } from "./clock.ts";
+import {
+  HeartbeatTimeoutError,
+  PipeClosedError,
+  PipeDrainingError,
+  RequestAbortedError,
+  RequestTimeoutError,
+  TooManyInFlightError,
+} from "./errors.ts";
+import { HeartbeatMonitor } from "./_heartbeat.ts";
+import { Outbox } from "./_outbox.ts";
+import type { Transport } from "./transport.ts";
+
+/** Who is at the other end, once authenticated. */
+export interface PipePeer {
+  /** The peer's name: the CN of its certificate. */
+  readonly name: string;
+  /** "host:port" of the peer. */
+  readonly remoteAddress: string;
+}
+
+/** What an inbound handler gets besides the event. */
+export interface InboundContext {
+  readonly peer: PipePeer;
+  /** Aborted when the sender's deadline passes or the pipe closes. */
+  readonly signal: AbortSignal;
+}
+
+/** Answers one inbound event. A rejection is answered as a handler error (code 251). */
+export type InboundHandler = (event: Event, context: InboundContext) => Promise<EventReply> | EventReply;
+
+/** An event to send: verb and raw noun, optional body, query and deadline. */
+export interface OutboundEvent {
+  readonly verb: string;
+  readonly noun: string;
+  readonly mimetype?: string;
+  readonly data?: Uint8Array;
+  readonly query?: string;
+}
+
+/** How long to wait for one reply. */
+export interface RequestOptions {
+  /** Reject with RequestTimeoutError after this many ms (also sent to the peer). */
+  readonly deadlineMs?: number;
+  /** Reject with RequestAbortedError when this fires. */
+  readonly signal?: AbortSignal;
+}
+
+/** The pipe's life cycle. */
+export type PipeStatus =
+  | { readonly state: "open" }
+  | { readonly state: "draining" }
+  | { readonly state: "closed"; readonly error?: Error };
+
+/** Construction options. Times in ms; 0 disables a heartbeat part. */
+export interface PipeOptions {
+  readonly peer: PipePeer;
+  readonly onEvent: InboundHandler;
+  readonly clock?: Clock;
+  readonly heartbeatIntervalMs?: number;
+  readonly heartbeatTimeoutMs?: number;
+  readonly maxFrameBytes?: number;
+  /** Outbound requests waiting for replies before `request` rejects with TooManyInFlightError. */
+  readonly maxInFlight?: number;
+  /** Inbound events being handled before new ones are answered "unavailable". */
+  readonly maxInboundInFlight?: number;
+  readonly log?: Logger;
+  /** Called when the peer sends GoAway (it is draining); reconnect after `retryAfterMs`. */
+  readonly onGoAway?: (retryAfterMs: number, reason: string) => void;
+  /** Called once when the pipe closes. */
+  readonly onClose?: (error: Error | undefined) => void;
+}
+
+/** Counters a pipe keeps; read them, never write them. */
+export interface PipeStats {
+  requestsSent: number;
+  repliesReceived: number;
+  eventsReceived: number;
+  /** Replies whose id matched no pending request (unknown or already timed out): dropped. */
+  unknownReplies: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** Default outbound and inbound in-flight limits. */
+export const DEFAULT_MAX_IN_FLIGHT = 4096;
+
+const OUR_CAPABILITIES = [Capability.GoAway, Capability.EventExtensions];
+const EMPTY = new Uint8Array(0);
+
+interface Pending {
+  resolve(reply: EventReply): void;
+  reject(error: Error): void;
+  timer: TimerHandle | undefined;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/** One multiplexed request/reply connection over a Transport. */
+export class Pipe {
+  readonly peer: PipePeer;
+  readonly stats: PipeStats = {
+    requestsSent: 0,
+    repliesReceived: 0,
+    eventsReceived: 0,
+    unknownReplies: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+  };
+  /** Capabilities the peer announced in its heartbeats (empty for original v1 peers). */
+  peerCapabilities: ReadonlySet<string> = new Set();
+  /** Resolves when the pipe has closed, with the error that closed it, if any. */
+  readonly closed: Promise<Error | undefined>;
+
+  readonly #transport: Transport;
+  readonly #options: PipeOptions;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #decoder: FrameDecoder;
+  readonly #outbox: Outbox;
+  readonly #heartbeat: HeartbeatMonitor;
+  readonly #maxInFlight: number;
+  readonly #maxInboundInFlight: number;
+  readonly #pending = new Map<number, Pending>();
+  readonly #inbound = new Set<AbortController>();
+  #nextId = 1;
+  #status: PipeStatus = { state: "open" };
+  #peerDraining = false;
+  #resolveClosed!: (error: Error | undefined) => void;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(transport: Transport, options: PipeOptions) {
+    this.#transport = transport;
+    this.#options = options;
+    this.peer = options.peer;
+    this.#clock = options.clock ?? systemClock;
+    this.#log = (options.log ?? silentLogger).with({ peer: options.peer.name });
+    this.#maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    this.#maxInboundInFlight = options.maxInboundInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    this.#decoder = new FrameDecoder(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes });
+    this.#outbox = new Outbox(transport);
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.#heartbeat = new HeartbeatMonitor(
+      { intervalMs: options.heartbeatIntervalMs ?? 5_000, timeoutMs: options.heartbeatTimeoutMs ?? 10_000 },
+      this.#clock,
+      {
+        send: (id) => this.#sendMessage(id, { type: FrameType.Heartbeat, message: heartbeat() }),
+        dead: (silentMs) => this.#shutdown(new HeartbeatTimeoutError(silentMs, this.peer.name), true),
+      },
+    );
+    transport.start({
+      data: (chunk) => this.#receive(chunk),
+      drain: () => this.#outbox.drained(),
+      closed: (error) => this.#shutdown(error ?? new Error("connection closed by the peer"), false),
+    });
+    this.#heartbeat.start();
+  }
+
+  /** Current life-cycle state. */
+  get status(): PipeStatus {
+    return this.#status;
+  }
+
+  /** Outbound requests waiting for a reply. */
+  get inFlight(): number {
+    return this.#pending.size;
+  }
+
+  /** Inbound events being handled. */
+  get inboundInFlight(): number {
+    return this.#inbound.size;
+  }
+
+  /** Round-trip time of the last answered heartbeat, in ms. */
+  get lastRttMs(): number | undefined {
+    return this.#heartbeat.lastRttMs;
+  }
+
+  /** True after the peer sent GoAway: new requests must go to a new pipe. */
+  get peerDraining(): boolean {
+    return this.#peerDraining;
+  }
+
+  /** Sends an event and resolves with the peer's reply. */
+  request(event: OutboundEvent, options: RequestOptions = {}): Promise<EventReply> {
+    if (this.#status.state === "closed") return Promise.reject(new PipeClosedError(this.peer.name, { cause: this.#status.error }));
+    if (this.#peerDraining) return Promise.reject(new PipeDrainingError(this.peer.name));
+    const { signal, deadlineMs } = options;
+    if (signal?.aborted) return Promise.reject(new RequestAbortedError(this.peer.name, { cause: signal.reason }));
+    if (this.#pending.size >= this.#maxInFlight) return Promise.reject(new TooManyInFlightError(this.#maxInFlight, this.peer.name));
+
+    const id = this.#allocateId();
+    const { promise, resolve, reject } = Promise.withResolvers<EventReply>();
+    const entry: Pending = { resolve, reject, timer: undefined, signal, onAbort: undefined };
+    if (deadlineMs !== undefined && deadlineMs > 0) {
+      entry.timer = this.#clock.setTimeout(() => this.#settle(id, new RequestTimeoutError(deadlineMs, this.peer.name)), deadlineMs);
+    }
+    if (signal) {
+      entry.onAbort = () => this.#settle(id, new RequestAbortedError(this.peer.name, { cause: signal.reason }));
+      signal.addEventListener("abort", entry.onAbort, { once: true });
+    }
+    this.#pending.set(id, entry);
+    const message: Event = {
+      version: WIRE_VERSION,
+      verb: event.verb,
+      noun: event.noun,
+      mimetype: event.mimetype ?? "",
+      data: event.data ?? EMPTY,
+    };
+    if (event.query) message.query = event.query;
+    if (deadlineMs !== undefined && deadlineMs > 0) message.deadlineMs = Math.min(Math.ceil(deadlineMs), 0xffff_ffff);
+    this.stats.requestsSent++;
+    this.#sendMessage(id, { type: FrameType.Event, message });
+    return promise;
+  }
+
+  /**
+   * Starts draining: the peer is told (GoAway, when it understands it) to send
+   * nothing new and to reconnect after `retryAfterMs`; new inbound events are
+   * answered "unavailable". Requests already in flight finish. See `idle()`.
+   */
+  drain(retryAfterMs: number, reason = "draining"): void {
+    if (this.#status.state !== "open") return;
+    this.#setStatus({ state: "draining" });
+    if (this.peerCapabilities.has(Capability.GoAway)) {
+      this.#sendMessage(0, { type: FrameType.GoAway, message: { version: WIRE_VERSION, retryAfterMs, reason } });
+    }
+  }
+
+  /** Resolves when nothing is in flight in either direction (or the pipe is closed). */
+  idle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Closes the pipe: queued frames are flushed, pending requests rejected with PipeClosedError. */
+  close(error?: Error): void {
+    this.#shutdown(error, true);
+  }
+
+  #allocateId(): number {
+    let id = this.#nextId;
+    while (this.#pending.has(id)) id = (id % 0xffff_ffff) + 1;
+    this.#nextId = (id % 0xffff_ffff) + 1;
+    return id;
+  }
+
+  #sendMessage(id: number, message: Message): void {
+    if (this.#status.state === "closed") return;
+    const body = encodeMessage(message);
+    this.stats.bytesOut += body.length + 10;
+    this.#outbox.push(message.type, id, body);
+  }
+
+  #receive(chunk: Uint8Array): void {
+    if (this.#status.state === "closed") return;
+    this.stats.bytesIn += chunk.length;
+    this.#heartbeat.received();
+    try {
+      for (const frame of this.#decoder.push(chunk)) {
+        this.#handleFrame(frame);
+        if (this.#isClosed()) return; // a frame may have closed the pipe
+      }
+    } catch (error) {
+      this.#log.warn("closing pipe: protocol error from peer", { reason: (error as Error).message });
+      this.#shutdown(error as Error, true);
+    }
+  }
+
+  #handleFrame(frame: Frame): void {
+    const decoded = decodeMessage(frame);
+    switch (decoded.type) {
+      case FrameType.Event:
+        return this.#handleEvent(frame.id, decoded.message);
+      case FrameType.EventReply:
+        return this.#handleReply(frame.id, decoded.message);
+      case FrameType.Heartbeat:
+        this.#learnCapabilities(decoded.message.capabilities);
+        return this.#sendMessage(frame.id, { type: FrameType.HeartbeatReply, message: heartbeat() });
+      case FrameType.HeartbeatReply:
+        this.#learnCapabilities(decoded.message.capabilities);
+        if (!this.#heartbeat.answered(frame.id)) this.stats.unknownReplies++;
+        return;
+      case FrameType.GoAway:
+        this.#peerDraining = true;
+        this.#log.info("peer is draining", { retryAfterMs: decoded.message.retryAfterMs ?? 0 });
+        this.#options.onGoAway?.(decoded.message.retryAfterMs ?? 0, decoded.message.reason ?? "");
+        return;
+    }
+  }
+
+  #handleReply(id: number, reply: EventReply): void {
+    if (!this.#pending.has(id)) {
+      this.stats.unknownReplies++;
+      this.#log.debug("dropped a reply with no pending request", { id });
+      return;
+    }
+    this.stats.repliesReceived++;
+    this.#settle(id, reply);
+  }
+
+  #handleEvent(id: number, event: Event): void {
+    this.stats.eventsReceived++;
+    if (this.#status.state === "draining" || this.#inbound.size >= this.#maxInboundInFlight) {
+      const why = this.#status.state === "draining" ? "draining" : `${this.#maxInboundInFlight} events already in flight`;
+      this.#sendReply(id, unavailableReply(why));
+      return;
+    }
+    const controller = new AbortController();
+    this.#inbound.add(controller);
+    const timer =
+      event.deadlineMs !== undefined && event.deadlineMs > 0
+        ? this.#clock.setTimeout(() => controller.abort(new Error("the sender's deadline passed")), event.deadlineMs)
+        : undefined;
+    const finish = (reply: EventReply): void => {
+      if (timer !== undefined) this.#clock.clearTimeout(timer);
+      this.#inbound.delete(controller);
+      this.#sendReply(id, reply);
+      this.#notifyIfIdle();
+    };
+    const context: InboundContext = { peer: this.peer, signal: controller.signal };
+    // A handler that throws synchronously or rejects is still answered, exactly once.
+    new Promise<EventReply>((resolve) => resolve(this.#options.onEvent(event, context))).then(finish, (error: unknown) =>
+      finish(internalErrorReply(error)),
+    );
+  }
+
+  #sendReply(id: number, reply: EventReply): void {
+    this.#sendMessage(id, { type: FrameType.EventReply, message: { ...reply, version: WIRE_VERSION } });
+  }
+
+  #settle(id: number, outcome: EventReply | Error): void {
+    const entry = this.#pending.get(id);
+    if (!entry) return;
+    this.#pending.delete(id);
+    if (entry.timer !== undefined) this.#clock.clearTimeout(entry.timer);
+    if (entry.onAbort) entry.signal?.removeEventListener("abort", entry.onAbort);
+    if (outcome instanceof Error) entry.reject(outcome);
+    else entry.resolve(outcome);
+    this.#notifyIfIdle();
+  }
+
+  #learnCapabilities(capabilities: readonly string[]): void {
+    if (capabilities.length > 0) this.peerCapabilities = new Set(capabilities);
+  }
+
+  #isClosed(): boolean {
+    return this.#status.state === "closed";
+  }
+
+  #isIdle(): boolean {
+    return this.#pending.size === 0 && this.#inbound.size === 0;
+  }
+
+  #notifyIfIdle(): void {
+    if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  #setStatus(status: PipeStatus): void {
+    this.#status = status;
+  }
+
+  /** Ends the pipe once: rejects pending requests, aborts inbound handlers, stops timers. */
+  #shutdown(error: Error | undefined, closeTransport: boolean): void {
+    if (this.#status.state === "closed") return;
+    this.#setStatus(error ? { state: "closed", error } : { state: "closed" });
+    this.#heartbeat.stop();
+    const closedError = new PipeClosedError(this.peer.name, { cause: error });
+    for (const id of [...this.#pending.keys()]) this.#settle(id, closedError);
+    for (const controller of this.#inbound) controller.abort(closedError);
+    this.#inbound.clear();
+    if (closeTransport) {
+      this.#outbox.flushNow();
+      this.#transport.close();
+    }
+    this.#outbox.close();
+    this.#notifyIfIdle();
+    this.#options.onClose?.(error);
+    this.#resolveClosed(error);
+  }
+}
+
+function heartbeat(): { version: number; capabilities: string[] } {
+  return { version: WIRE_VERSION, capabilities: OUR_CAPABILITIES };
+}
+
+function unavailableReply(why: string): EventReply {
+  return { mimetype: "application/json", code: ReplyCode.Unavailable, data: jsonBytes({ error: `unavailable: ${why}` }) };
+}
+
+function internalErrorReply(error: unknown): EventReply {
+  const exception = { message: error instanceof Error ? error.message : String(error), class: error instanceof Error ? error.name : typeof error };
+  return { mimetype: "application/json", code: ReplyCode.HandlerError, data: jsonBytes({ exception }) };
+}
+
+function jsonBytes(value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value));
+}

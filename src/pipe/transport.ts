@@ -1,0 +1,42 @@
+/**
+ * The Transport contract a Pipe runs over. The Bun TLS adapter (runtime/)
+ * and the in-memory pair (test/support/) implement it.
+ */
+
+/** What a transport delivers to its user. */
+export interface TransportSink {
+  /** Bytes arrived, in order. The chunk belongs to the receiver from now on (the transport must not reuse it). */
+  data(chunk: Uint8Array): void;
+  /** The write queue went back below its high-water mark after `write` returned false. */
+  drain(): void;
+  /** The connection is gone; `error` when it ended abnormally. Called exactly once, after which nothing else is called. */
+  closed(error?: Error): void;
+}
+
+/** Who is at the other end, as far as the transport knows. */
+export interface TransportPeer {
+  /** Remote address as "host:port" (or a descriptive name for in-memory transports). */
+  readonly remoteAddress: string;
+  /** DER bytes of the certificate the peer presented and the TLS layer verified, if any. */
+  readonly certificateDer?: Uint8Array;
+}
+
+/** A connected, ordered, reliable byte stream. */
+export interface Transport {
+  /** The remote end. */
+  readonly peer: TransportPeer;
+  /**
+   * Starts delivery to `sink`. Must be called exactly once; bytes that arrive
+   * earlier must be buffered and delivered then.
+   */
+  start(sink: TransportSink): void;
+  /**
+   * Queues bytes for sending. Must keep every byte it accepts even when the
+   * operating system takes only part of them now. Returns false when the queue
+   * is above its high-water mark: the caller should wait for `drain` before
+   * writing more. Writes after close are dropped.
+   */
+  write(bytes: Uint8Array): boolean;
+  /** Closes the connection after flushing what is queued. Idempotent. Ends with `sink.closed`. */
+  close(): void;
+}

@@ -1,0 +1,73 @@
+/** Wire protocol v1 constants: one name per number that crosses the pipe. */
+
+/** Bytes in a frame header: u8 type, u8 flags, u32 body length, u32 message id (big-endian). */
+export const HEADER_LENGTH = 10;
+
+/** The `version` field every v1 message carries. */
+export const WIRE_VERSION = 1;
+
+/** Largest body a decoder accepts unless configured otherwise (16 MiB). */
+export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+/** Largest message id: ids are u32 and wrap around. */
+export const MAX_MESSAGE_ID = 0xffff_ffff;
+
+/** Frame types. Types with the high bit set are replies. */
+export const FrameType = {
+  /** Liveness probe, answered with HeartbeatReply. */
+  Heartbeat: 0x01,
+  /** A request: verb, noun, body. Answered with EventReply. */
+  Event: 0x02,
+  /** This implementation only (sent to peers that list "goaway"): the sender is draining. */
+  GoAway: 0x03,
+  /** Answer to a Heartbeat, same message id. */
+  HeartbeatReply: 0x80,
+  /** Answer to an Event, same message id. */
+  EventReply: 0x81,
+} as const;
+
+/** One of the frame type numbers above. */
+export type FrameType = (typeof FrameType)[keyof typeof FrameType];
+
+/** Header flag bits. */
+export const FrameFlag = {
+  /** This frame answers a frame the receiver sent. */
+  Reply: 0x01,
+} as const;
+
+const KNOWN_TYPES: ReadonlySet<number> = new Set(Object.values(FrameType));
+
+/** True when `type` is a frame type this implementation understands. */
+export function isKnownFrameType(type: number): type is FrameType {
+  return KNOWN_TYPES.has(type);
+}
+
+/** True for the reply frame types (HeartbeatReply, EventReply). */
+export function isReplyType(type: FrameType): boolean {
+  return type === FrameType.HeartbeatReply || type === FrameType.EventReply;
+}
+
+/**
+ * Return codes carried in EventReply.code and the X-Event-Return-Code header.
+ * 250-255 are reserved for RestPipe itself; handlers use the others.
+ */
+export const ReplyCode = {
+  /** The handler ran and returned data. */
+  Ok: 0,
+  /** This implementation only: the receiver is draining or at its in-flight limit; retry later. */
+  Unavailable: 250,
+  /** This implementation only: the event was malformed (bad argument encoding, invalid JSON body). */
+  BadRequest: 252,
+  /** The handler threw; the data is `{"exception": {"message", "class"}}`. */
+  HandlerError: 251,
+  /** No handler exists for the verb and noun. */
+  NoHandler: 255,
+} as const;
+
+/** Capability names exchanged in Heartbeat / HeartbeatReply. */
+export const Capability = {
+  /** The peer understands GoAway frames. */
+  GoAway: "goaway",
+  /** The peer reads Event.query and Event.deadline_ms. */
+  EventExtensions: "event-ext",
+} as const;

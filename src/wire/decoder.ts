@@ -1,0 +1,135 @@
+/**
+ * Incremental frame decoder: chunks in, whole frames out.
+ *
+ * The declared body length is checked against the maximum as soon as the
+ * header is complete, before any body byte is kept. Bodies are assembled with
+ * one copy at most (zero when a frame lies within one chunk).
+ */
+import { DEFAULT_MAX_FRAME_BYTES, FrameFlag, HEADER_LENGTH, isKnownFrameType, isReplyType } from "./constants.ts";
+import { FrameFlagsError, FrameTooLargeError, TruncatedFrameError, UnknownFrameTypeError, WireError } from "./errors.ts";
+import { readU32, type Frame } from "./frame.ts";
+
+/** Options of a FrameDecoder. */
+export interface FrameDecoderOptions {
+  /** Largest body accepted, in bytes (default 16 MiB). */
+  readonly maxFrameBytes?: number;
+}
+
+interface PendingHeader {
+  readonly type: Frame["type"];
+  readonly flags: number;
+  readonly length: number;
+  readonly id: number;
+}
+
+/** Turns a byte stream into frames. After an error it stays failed: the stream cannot be resynchronised. */
+export class FrameDecoder {
+  readonly maxFrameBytes: number;
+  #chunks: Uint8Array[] = [];
+  #head = 0; // index of the first unread chunk
+  #buffered = 0;
+  #header: PendingHeader | undefined;
+  #failure: WireError | undefined;
+
+  constructor(options: FrameDecoderOptions = {}) {
+    const max = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    if (!Number.isInteger(max) || max < 0 || max > 0xffff_ffff) {
+      throw new RangeError(`Cannot create decoder: maxFrameBytes must be an integer in [0, 2^32), got ${max}`);
+    }
+    this.maxFrameBytes = max;
+  }
+
+  /** Bytes received but not yet returned as part of a frame. */
+  get bufferedBytes(): number {
+    return this.#buffered;
+  }
+
+  /** Feeds a chunk and yields every frame it completes. Throws a WireError on invalid input. */
+  *push(chunk: Uint8Array): Generator<Frame, void, undefined> {
+    if (this.#failure) throw this.#failure;
+    if (chunk.length > 0) {
+      if (this.#head > 64) this.#compact();
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
+    }
+    for (;;) {
+      if (this.#header === undefined) {
+        if (this.#buffered < HEADER_LENGTH) return;
+        this.#header = this.#readHeader();
+      }
+      const { length } = this.#header;
+      if (this.#buffered < length) return;
+      const { type, flags, id } = this.#header;
+      this.#header = undefined;
+      yield { type, flags, id, body: this.#take(length) };
+    }
+  }
+
+  /** Declares the end of the stream; throws TruncatedFrameError when it ends inside a frame. */
+  end(): void {
+    if (this.#failure) return;
+    if (this.#header !== undefined) {
+      throw this.#fail(new TruncatedFrameError(HEADER_LENGTH + this.#buffered, HEADER_LENGTH + this.#header.length));
+    }
+    if (this.#buffered > 0) throw this.#fail(new TruncatedFrameError(this.#buffered, HEADER_LENGTH));
+  }
+
+  #readHeader(): PendingHeader {
+    const bytes = this.#take(HEADER_LENGTH);
+    const type = bytes[0]!;
+    const flags = bytes[1]!;
+    const length = readU32(bytes, 2);
+    if (!isKnownFrameType(type)) throw this.#fail(new UnknownFrameTypeError(type));
+    if (((flags & FrameFlag.Reply) !== 0) !== isReplyType(type)) throw this.#fail(new FrameFlagsError(type, flags));
+    if (length > this.maxFrameBytes) throw this.#fail(new FrameTooLargeError(length, this.maxFrameBytes));
+    return { type, flags, length, id: readU32(bytes, 6) };
+  }
+
+  /** Removes `n` buffered bytes (n <= buffered): a view when they lie in one chunk, else one copy. */
+  #take(n: number): Uint8Array {
+    this.#buffered -= n;
+    const first = this.#chunks[this.#head]!;
+    if (n === 0) return first ? first.subarray(0, 0) : new Uint8Array(0);
+    if (first.length >= n) return this.#advance(first, n);
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const chunk = this.#chunks[this.#head]!;
+      const part = Math.min(chunk.length, n - filled);
+      out.set(part === chunk.length ? chunk : chunk.subarray(0, part), filled);
+      filled += part;
+      this.#advance(chunk, part);
+    }
+    return out;
+  }
+
+  /** Consumes `n` bytes of the head chunk and returns them as a view. */
+  #advance(chunk: Uint8Array, n: number): Uint8Array {
+    if (n === chunk.length) {
+      this.#chunks[this.#head++] = EMPTY;
+      if (this.#head === this.#chunks.length) {
+        this.#chunks = [];
+        this.#head = 0;
+      }
+      return chunk;
+    }
+    this.#chunks[this.#head] = chunk.subarray(n);
+    return chunk.subarray(0, n);
+  }
+
+  /** Drops consumed chunk slots so that a long stream does not grow the list. */
+  #compact(): void {
+    this.#chunks = this.#chunks.slice(this.#head);
+    this.#head = 0;
+  }
+
+  #fail(error: WireError): WireError {
+    this.#failure = error;
+    this.#chunks = [];
+    this.#head = 0;
+    this.#buffered = 0;
+    return error;
+  }
+}
+
+const EMPTY = new Uint8Array(0);

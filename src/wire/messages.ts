@@ -1,0 +1,80 @@
+/**
+ * Frame bodies: the v1 protobuf messages, encoded with the generated
+ * protobuf-ts code and validated on decode (protobuf-ts does not enforce
+ * proto2 `required`, and original peers omit fields freely).
+ */
+import { Event, EventReply, GoAway, Heartbeat, HeartbeatReply } from "./gen/restpipe.ts";
+import { FrameType } from "./constants.ts";
+import { MalformedMessageError } from "./errors.ts";
+import type { Frame } from "./frame.ts";
+
+export type { Event, EventReply, GoAway, Heartbeat, HeartbeatReply } from "./gen/restpipe.ts";
+
+/** A decoded frame body, tagged with its frame type. */
+export type Message =
+  | { readonly type: typeof FrameType.Heartbeat; readonly message: Heartbeat }
+  | { readonly type: typeof FrameType.HeartbeatReply; readonly message: HeartbeatReply }
+  | { readonly type: typeof FrameType.Event; readonly message: Event }
+  | { readonly type: typeof FrameType.EventReply; readonly message: EventReply }
+  | { readonly type: typeof FrameType.GoAway; readonly message: GoAway };
+
+const READ = { readUnknownField: false } as const;
+const WRITE = { writeUnknownFields: false } as const;
+
+/** Encodes the body of a frame of the given type. */
+export function encodeMessage(message: Message): Uint8Array {
+  switch (message.type) {
+    case FrameType.Heartbeat:
+      return Heartbeat.toBinary(message.message, WRITE);
+    case FrameType.HeartbeatReply:
+      return HeartbeatReply.toBinary(message.message, WRITE);
+    case FrameType.Event:
+      return Event.toBinary(message.message, WRITE);
+    case FrameType.EventReply:
+      return EventReply.toBinary(message.message, WRITE);
+    case FrameType.GoAway:
+      return GoAway.toBinary(message.message, WRITE);
+  }
+}
+
+/** Decodes and validates a frame's body. Throws MalformedMessageError. */
+export function decodeMessage(frame: Frame): Message {
+  switch (frame.type) {
+    case FrameType.Heartbeat:
+      return { type: frame.type, message: parse(Heartbeat, frame) };
+    case FrameType.HeartbeatReply:
+      return { type: frame.type, message: parse(HeartbeatReply, frame) };
+    case FrameType.Event: {
+      const event = parse(Event, frame);
+      if (event.verb === undefined || event.noun === undefined) {
+        throw new MalformedMessageError(
+          `Cannot accept Event ${frame.id}: ${event.verb === undefined ? "verb" : "noun"} is missing`,
+        );
+      }
+      return { type: frame.type, message: event };
+    }
+    case FrameType.EventReply: {
+      const reply = parse(EventReply, frame);
+      if (reply.code === undefined) throw new MalformedMessageError(`Cannot accept EventReply ${frame.id}: code is missing`);
+      return { type: frame.type, message: reply };
+    }
+    case FrameType.GoAway:
+      return { type: frame.type, message: parse(GoAway, frame) };
+  }
+}
+
+interface Codec<T> {
+  readonly typeName: string;
+  fromBinary(bytes: Uint8Array, options?: typeof READ): T;
+}
+
+function parse<T>(codec: Codec<T>, frame: Frame): T {
+  try {
+    return codec.fromBinary(frame.body, READ);
+  } catch (cause) {
+    throw new MalformedMessageError(
+      `Cannot decode ${codec.typeName.replace("restpipe.v1.", "")} ${frame.id}: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+}

@@ -1,0 +1,5 @@
+/** Test support: fakes and fixtures shared by the unit, component, integration and e2e suites. */
+export * from "./random.ts";
+export * from "./vectors.ts";
+export * from "./memory-transport.ts";
+export * from "./fake-clock.ts";

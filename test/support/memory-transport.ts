@@ -1,0 +1,112 @@
+/**
+ * An in-memory Transport pair for unit and component tests: ordered delivery
+ * on later microtasks, optional re-chunking, a high-water mark for
+ * back-pressure, and the failure modes a network has (close, reset, silent
+ * half-open). Never a stand-in for the real TLS transport in integration tests.
+ */
+import type { Transport, TransportPeer, TransportSink } from "../../src/pipe/index.ts";
+
+/** Options of a memory pair. */
+export interface MemoryPairOptions {
+  /** Re-chunk deliveries into pieces of at most this many bytes (default: as written). */
+  readonly chunkSize?: number;
+  /** Queued bytes above which `write` returns false (default 1 MiB). */
+  readonly highWaterMark?: number;
+}
+
+/** One end of an in-memory connection. */
+export class MemoryTransport implements Transport {
+  readonly peer: TransportPeer;
+  other!: MemoryTransport;
+  /** Number of write() calls (to check write coalescing). */
+  writeCalls = 0;
+  #sink: TransportSink | undefined;
+  #early: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #needsDrain = false;
+  #closed = false;
+  #silent = false;
+
+  constructor(
+    name: string,
+    readonly options: MemoryPairOptions,
+  ) {
+    this.peer = { remoteAddress: `memory:${name}` };
+  }
+
+  start(sink: TransportSink): void {
+    if (this.#sink) throw new Error("Cannot start transport: already started");
+    this.#sink = sink;
+    for (const chunk of this.#early) sink.data(chunk);
+    this.#early = [];
+  }
+
+  write(bytes: Uint8Array): boolean {
+    this.writeCalls++;
+    if (this.#closed || this.#silent) return true;
+    this.#queuedBytes += bytes.length;
+    const copy = bytes.slice(); // the receiver owns what it gets
+    queueMicrotask(() => this.#deliver(copy));
+    const high = this.options.highWaterMark ?? 1024 * 1024;
+    if (this.#queuedBytes > high) this.#needsDrain = true;
+    return this.#queuedBytes <= high;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    // Deliver what is queued before the close, like a FIN after the data.
+    queueMicrotask(() => {
+      this.#end(undefined);
+      this.other.#end(undefined);
+    });
+  }
+
+  /** Abrupt end on both sides (like a TCP reset). */
+  reset(error = new Error("connection reset")): void {
+    this.#end(error);
+    this.other.#end(error);
+  }
+
+  /** Both directions stop carrying bytes, and nobody is told (a half-open connection). */
+  goSilent(): void {
+    this.#silent = true;
+    this.other.#silent = true;
+  }
+
+  /** Bytes written by this end and not yet delivered to the other. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  #deliver(bytes: Uint8Array): void {
+    this.#queuedBytes -= bytes.length;
+    if (this.#needsDrain && this.#queuedBytes <= (this.options.highWaterMark ?? 1024 * 1024)) {
+      this.#needsDrain = false;
+      if (!this.#closed) this.#sink?.drain();
+    }
+    if (this.#silent) return;
+    const size = this.options.chunkSize ?? bytes.length;
+    for (let at = 0; at < bytes.length; at += size) this.other.#receive(bytes.subarray(at, at + size));
+  }
+
+  #receive(chunk: Uint8Array): void {
+    if (this.#closed) return;
+    if (this.#sink) this.#sink.data(chunk);
+    else this.#early.push(chunk);
+  }
+
+  #end(error: Error | undefined): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#sink?.closed(error);
+  }
+}
+
+/** Two connected in-memory transports. */
+export function memoryPair(options: MemoryPairOptions = {}): [MemoryTransport, MemoryTransport] {
+  const a = new MemoryTransport("a", options);
+  const b = new MemoryTransport("b", options);
+  a.other = b;
+  b.other = a;
+  return [a, b];
+}

@@ -1,0 +1,65 @@
+import { describe, expect, test } from "bun:test";
+import {
+  decodeMessage,
+  encodeFrame,
+  encodeMessage,
+  FrameDecoder,
+  type Frame,
+  type FrameType,
+  type Message,
+} from "../../../src/wire/index.ts";
+import { fromHex, messageFields, randomSplits, seededRandom } from "../../support/index.ts";
+import { STREAM_HEX, toHex, VECTOR_CASES } from "../../support/vectors.ts";
+
+function decodeAll(pieces: Iterable<Uint8Array>): Frame[] {
+  const decoder = new FrameDecoder();
+  const frames: Frame[] = [];
+  for (const piece of pieces) frames.push(...decoder.push(piece));
+  decoder.end();
+  return frames;
+}
+
+describe("wire v1 reference vectors", () => {
+  for (const c of VECTOR_CASES) {
+    test(`${c.name} encodes to exactly its hex`, () => {
+      const message = { type: c.type, message: messageFields(c) } as unknown as Message;
+      expect(toHex(encodeFrame(c.type as FrameType, c.message_id, encodeMessage(message)))).toBe(c.hex);
+    });
+
+    test(`${c.name} decodes to exactly its fields`, () => {
+      const [frame, ...rest] = decodeAll([fromHex(c.hex)]);
+      expect(rest).toHaveLength(0);
+      expect(frame!.type).toBe(c.type as FrameType);
+      expect(frame!.flags).toBe(c.flags);
+      expect(frame!.id).toBe(c.message_id);
+      const decoded = decodeMessage(frame!);
+      expect({ ...decoded.message }).toEqual(messageFields(c));
+    });
+  }
+
+  const stream = fromHex(STREAM_HEX);
+  const expected = VECTOR_CASES.map((c) => c.hex);
+  const hexes = (frames: Frame[]) => frames.map((f) => toHex(encodeFrame(f.type, f.id, f.body)));
+
+  test("stream_hex decodes fed whole", () => {
+    expect(hexes(decodeAll([stream]))).toEqual(expected);
+  });
+
+  test("stream_hex decodes fed byte by byte", () => {
+    const bytes = Array.from(stream, (b) => Uint8Array.of(b));
+    expect(hexes(decodeAll(bytes))).toEqual(expected);
+  });
+
+  test("stream_hex decodes under 500 random splits", () => {
+    for (let seed = 1; seed <= 500; seed++) {
+      const pieces = randomSplits(stream, seededRandom(seed), 1 + (seed % 40));
+      expect({ seed, frames: hexes(decodeAll(pieces)) }).toEqual({ seed, frames: expected });
+    }
+  });
+
+  test("a frame split at every single offset decodes the same", () => {
+    for (let cut = 0; cut <= stream.length; cut++) {
+      expect({ cut, frames: hexes(decodeAll([stream.subarray(0, cut), stream.subarray(cut)])) }).toEqual({ cut, frames: expected });
+    }
+  });
+});
