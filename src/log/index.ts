@@ -1,2 +1,3 @@
 /** Structured logging: the Logger contract and its writers. */
 export * from "./logger.ts";
+export * from "./console-logger.ts";

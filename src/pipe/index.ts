@@ -3,3 +3,4 @@ export * from "./transport.ts";
 export * from "./clock.ts";
 export * from "./errors.ts";
 export * from "./pipe.ts";
+export * from "./registry.ts";

@@ -11,7 +11,9 @@ import {
   decodeMessage,
   encodeMessage,
   FrameDecoder,
+  FrameTooLargeError,
   FrameType,
+  HEADER_LENGTH,
   ReplyCode,
   WIRE_VERSION,
   type Event,
@@ -211,6 +213,20 @@ export class Pipe {
     if (signal?.aborted) return Promise.reject(new RequestAbortedError(this.peer.name, { cause: signal.reason }));
     if (this.#pending.size >= this.#maxInFlight) return Promise.reject(new TooManyInFlightError(this.#maxInFlight, this.peer.name));
 
+    const message: Event = {
+      version: WIRE_VERSION,
+      verb: event.verb,
+      noun: event.noun,
+      mimetype: event.mimetype ?? "",
+      data: event.data ?? EMPTY,
+    };
+    if (event.query) message.query = event.query;
+    if (deadlineMs !== undefined && deadlineMs > 0) message.deadlineMs = Math.min(Math.ceil(deadlineMs), 0xffff_ffff);
+    const body = encodeMessage({ type: FrameType.Event, message });
+    if (body.length > this.#decoder.maxFrameBytes) {
+      return Promise.reject(new FrameTooLargeError(body.length, this.#decoder.maxFrameBytes, "send event"));
+    }
+
     const id = this.#allocateId();
     const { promise, resolve, reject } = Promise.withResolvers<EventReply>();
     const entry: Pending = { resolve, reject, timer: undefined, signal, onAbort: undefined };
@@ -222,17 +238,8 @@ export class Pipe {
       signal.addEventListener("abort", entry.onAbort, { once: true });
     }
     this.#pending.set(id, entry);
-    const message: Event = {
-      version: WIRE_VERSION,
-      verb: event.verb,
-      noun: event.noun,
-      mimetype: event.mimetype ?? "",
-      data: event.data ?? EMPTY,
-    };
-    if (event.query) message.query = event.query;
-    if (deadlineMs !== undefined && deadlineMs > 0) message.deadlineMs = Math.min(Math.ceil(deadlineMs), 0xffff_ffff);
     this.stats.requestsSent++;
-    this.#sendMessage(id, { type: FrameType.Event, message });
+    this.#sendBody(FrameType.Event, id, body);
     return promise;
   }
 
@@ -269,9 +276,13 @@ export class Pipe {
 
   #sendMessage(id: number, message: Message): void {
     if (this.#status.state === "closed") return;
-    const body = encodeMessage(message);
-    this.stats.bytesOut += body.length + 10;
-    this.#outbox.push(message.type, id, body);
+    this.#sendBody(message.type, id, encodeMessage(message));
+  }
+
+  #sendBody(type: FrameType, id: number, body: Uint8Array): void {
+    if (this.#status.state === "closed") return;
+    this.stats.bytesOut += body.length + HEADER_LENGTH;
+    this.#outbox.push(type, id, body);
   }
 
   #receive(chunk: Uint8Array): void {
@@ -347,8 +358,13 @@ export class Pipe {
     );
   }
 
+  /** Sends a reply; one too large for a frame is replaced by an error reply saying so. */
   #sendReply(id: number, reply: EventReply): void {
-    this.#sendMessage(id, { type: FrameType.EventReply, message: { ...reply, version: WIRE_VERSION } });
+    const body = encodeMessage({ type: FrameType.EventReply, message: { ...reply, version: WIRE_VERSION } });
+    if (body.length <= this.#decoder.maxFrameBytes) return this.#sendBody(FrameType.EventReply, id, body);
+    const error = new FrameTooLargeError(body.length, this.#decoder.maxFrameBytes, "send reply");
+    this.#log.warn("reply too large for a frame", { id, bytes: body.length });
+    this.#sendMessage(id, { type: FrameType.EventReply, message: { ...internalErrorReply(error), version: WIRE_VERSION } });
   }
 
   #settle(id: number, outcome: EventReply | Error): void {

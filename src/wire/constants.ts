@@ -60,6 +60,10 @@ export const ReplyCode = {
   BadRequest: 252,
   /** The handler threw; the data is `{"exception": {"message", "class"}}`. */
   HandlerError: 251,
+  /** Front only (never on the wire): no reply within the request deadline. */
+  Timeout: 253,
+  /** Front only (never on the wire): the pipe was lost before the reply. */
+  PipeLost: 254,
   /** No handler exists for the verb and noun. */
   NoHandler: 255,
 } as const;

@@ -11,8 +11,9 @@ export class FrameTooLargeError extends WireError {
   constructor(
     readonly length: number,
     readonly maxLength: number,
+    action = "accept frame",
   ) {
-    super(`Cannot accept frame: body length ${length} exceeds the maximum of ${maxLength} bytes`);
+    super(`Cannot ${action}: body length ${length} exceeds the maximum of ${maxLength} bytes`);
   }
 }
 

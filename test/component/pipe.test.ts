@@ -327,3 +327,21 @@ describe("Pipe draining", () => {
     expect(peer.received.some((f) => f.type === FrameType.GoAway)).toBe(false); // a v1 peer never sees GoAway
   });
 });
+
+describe("Pipe frame size limits", () => {
+  test("an event too large for a frame is refused locally; the pipe stays up", async () => {
+    const { a } = pipes({ maxFrameBytes: 1024 });
+    await expect(a.request({ verb: "post", noun: "x", data: new Uint8Array(2000) })).rejects.toThrow(
+      /^Cannot send event: body length \d+ exceeds the maximum of 1024 bytes$/,
+    );
+    expect(untext.decode((await a.request({ verb: "get", noun: "ok" })).data)).toBe("b:get ok");
+  });
+
+  test("a reply too large for a frame becomes a 251 error reply", async () => {
+    const huge: InboundHandler = () => ({ mimetype: "application/octet-stream", code: 0, data: new Uint8Array(5000) });
+    const { a } = pipes({ maxFrameBytes: 1024, b: { onEvent: huge } });
+    const reply = await a.request({ verb: "get", noun: "big" });
+    expect(reply.code).toBe(ReplyCode.HandlerError);
+    expect(JSON.parse(untext.decode(reply.data)).exception.message).toMatch(/^Cannot send reply: body length \d+ exceeds the maximum of 1024 bytes$/);
+  });
+});
