@@ -1,0 +1,8 @@
+/** X.509 with pkijs: PEM, certificate parsing (CN, SANs, validity), verification, identities and their files, a small CA. */
+export * from "./errors.ts";
+export { pemBlocks, toPem, type PemBlock } from "./pem.ts";
+export { describeCertificate, parseCertificate, parseCertificatesPem, requireCn, type CertificateInfo } from "./certificate.ts";
+export { checkValidity, trustedIssuer, verifyCertificate } from "./verify.ts";
+export { createCa, issueCertificate, type CaOptions, type IssueOptions, type KeyAlgorithm, type PemIdentity } from "./issue.ts";
+export { checkIdentity, type CheckedIdentity, type Identity } from "./identity.ts";
+export { identityPaths, readIdentityFiles, storeIdentity, type IdentityPaths, type Role } from "./store.ts";
