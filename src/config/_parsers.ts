@@ -1,0 +1,196 @@
+/**
+ * Value syntaxes of settings. Each parser reads the text of an environment
+ * variable or flag, and the JSON value of a config-file key, and throws
+ * InvalidValue with the rule that was broken.
+ */
+import { isHost, parseIpv6 } from "./_host.ts";
+import { InvalidValue } from "./_invalid.ts";
+import { formatListen, listenFromText, type Listen } from "./listen.ts";
+
+/** How one setting's value is read and shown. */
+export interface Parser<T> {
+  /** The VALUE placeholder in --help; "" for a boolean flag, which takes no value. */
+  readonly placeholder: string;
+  /** Never shown: errors print "(hidden)", descriptions "(set)". */
+  readonly secret: boolean;
+  /** Reads an environment variable or flag. */
+  fromText(text: string): T;
+  /** Reads a config-file value (a JSON number, boolean or string). */
+  fromJson(value: unknown): T;
+  /** Shows a value in `config check` and --help. */
+  format(value: T): string;
+}
+
+type Base<T> = Omit<Parser<T>, "secret" | "fromJson"> & Partial<Pick<Parser<T>, "secret" | "fromJson">>;
+
+function parser<T>(base: Base<T>): Parser<T> {
+  const fromJson = (value: unknown): T => {
+    if (typeof value === "string") return base.fromText(value);
+    throw new InvalidValue("must be a JSON string");
+  };
+  return { secret: false, fromJson, ...base };
+}
+
+/** Numbers may come as JSON numbers or as strings in the env syntax. */
+function numberOrText<T>(fromNumber: (value: number) => T, fromText: (text: string) => T, rule: string) {
+  return (value: unknown): T => {
+    if (typeof value === "number") return fromNumber(value);
+    if (typeof value === "string") return fromText(value);
+    throw new InvalidValue(rule);
+  };
+}
+
+/** An integer in [min, max]; `rule` is the error message. */
+export function integer(min: number, max: number, rule = `must be an integer from ${min} to ${max}`, placeholder = "N"): Parser<number> {
+  const check = (value: number): number => {
+    if (!Number.isInteger(value) || value < min || value > max) throw new InvalidValue(rule);
+    return value;
+  };
+  const fromText = (text: string): number => {
+    if (!/^\d+$/.test(text)) throw new InvalidValue(rule);
+    return check(Number(text));
+  };
+  return parser({ placeholder, fromText, fromJson: numberOrText(check, fromText, rule), format: String });
+}
+
+/** A TCP port; `min` is 1 where port 0 ("any free port") makes no sense. */
+export function port(min: 0 | 1): Parser<number> {
+  return integer(min, 65_535, `must be an integer port ${min}-65535`, "PORT");
+}
+
+/** Longest duration any setting accepts: one day (also keeps every timer below the 2^31 ms limit). */
+export const MAX_SECONDS = 86_400;
+
+/** Seconds in the environment (fractions down to 0.001), milliseconds in the config. */
+export function seconds(min: 0 | 0.001): Parser<number> {
+  const rule = `must be a number of seconds from ${min} to ${MAX_SECONDS} (at most 3 decimals)`;
+  const check = (ms: number): number => {
+    if (!Number.isSafeInteger(ms) || ms < min * 1000 || ms > MAX_SECONDS * 1000) throw new InvalidValue(rule);
+    return ms;
+  };
+  const fromText = (text: string): number => {
+    const match = /^(?=\.?\d)(\d*)(?:\.(\d{0,3}))?$/.exec(text);
+    if (match === null) throw new InvalidValue(rule);
+    return check(Number(match[1] || "0") * 1000 + Number((match[2] ?? "").padEnd(3, "0")));
+  };
+  const fromNumber = (value: number): number => {
+    const ms = Math.round(value * 1000);
+    if (Math.abs(ms - value * 1000) > 1e-6) throw new InvalidValue(rule);
+    return check(ms);
+  };
+  return parser({ placeholder: "SECONDS", fromText, fromJson: numberOrText(fromNumber, fromText, rule), format: (ms) => `${ms / 1000} s` });
+}
+
+const UNITS = [
+  ["GiB", 1024 ** 3],
+  ["MiB", 1024 ** 2],
+  ["KiB", 1024],
+] as const;
+
+/** "16777216 (16 MiB)": the exact count, plus the largest unit that divides it. */
+export function formatBytes(bytes: number): string {
+  const unit = UNITS.find(([, size]) => bytes !== 0 && bytes % size === 0);
+  return unit === undefined ? `${bytes} B` : `${bytes} (${bytes / unit[1]} ${unit[0]})`;
+}
+
+/** A byte count: an integer, optionally with a KiB, MiB or GiB suffix. */
+export function byteSize(min: number, max: number): Parser<number> {
+  const rule = `must be a byte count from ${min} to ${max}: an integer, optionally with KiB, MiB or GiB (e.g. 16MiB)`;
+  const check = (bytes: number): number => {
+    if (!Number.isSafeInteger(bytes) || bytes < min || bytes > max) throw new InvalidValue(rule);
+    return bytes;
+  };
+  const fromText = (text: string): number => {
+    const match = /^(\d+)(KiB|MiB|GiB)?$/.exec(text);
+    if (match === null) throw new InvalidValue(rule);
+    const unit = UNITS.find(([name]) => name === match[2]);
+    return check(Number(match[1]) * (unit?.[1] ?? 1));
+  };
+  return parser({ placeholder: "BYTES", fromText, fromJson: numberOrText(check, fromText, rule), format: formatBytes });
+}
+
+const TRUE = ["1", "true", "yes", "on"];
+const FALSE = ["0", "false", "no", "off", ""];
+
+/** A switch: 1/true/yes/on or 0/false/no/off/"" (any case); JSON true/false/1/0. */
+export function boolean(): Parser<boolean> {
+  const rule = "must be one of 1, true, yes, on, 0, false, no, off or empty";
+  const fromText = (text: string): boolean => {
+    const lower = text.toLowerCase();
+    if (TRUE.includes(lower)) return true;
+    if (FALSE.includes(lower)) return false;
+    throw new InvalidValue(rule);
+  };
+  const fromJson = (value: unknown): boolean => {
+    if (typeof value === "boolean") return value;
+    if (value === 0 || value === 1) return value === 1;
+    if (typeof value === "string") return fromText(value);
+    throw new InvalidValue(rule);
+  };
+  return parser({ placeholder: "", fromText, fromJson, format: String });
+}
+
+/** One of a fixed list of words. */
+export function oneOf<const W extends string>(words: readonly W[]): Parser<W> {
+  const fromText = (text: string): W => {
+    if ((words as readonly string[]).includes(text)) return text as W;
+    throw new InvalidValue(`must be one of ${words.join(", ")}`);
+  };
+  return parser({ placeholder: words.join("|"), fromText, format: String });
+}
+
+/** An IP literal or host name; a bracketed IPv6 literal loses its brackets. */
+export function host(): Parser<string> {
+  const fromText = (text: string): string => {
+    const bare = /^\[.*\]$/.test(text) ? text.slice(1, -1) : text;
+    if (bare === text ? isHost(bare) : parseIpv6(bare) !== undefined) return bare;
+    throw new InvalidValue("must be an IP address or host name");
+  };
+  return parser({ placeholder: "HOST", fromText, format: String });
+}
+
+/** A listen address, see parseListen. */
+export function listen(): Parser<Listen> {
+  return parser({ placeholder: "HOST:PORT", fromText: listenFromText, format: formatListen });
+}
+
+/** Any non-empty text, e.g. a directory. */
+export function text(placeholder: string): Parser<string> {
+  const fromText = (value: string): string => {
+    if (value === "") throw new InvalidValue("must not be empty");
+    return value;
+  };
+  return parser({ placeholder, fromText, format: String });
+}
+
+const MODULE_EXTENSIONS = [".ts", ".js", ".mjs", ".mts"];
+
+/** A path to a JavaScript or TypeScript module; kept as written (relative paths are resolved by the CLI). */
+export function modulePath(): Parser<string> {
+  const fromText = (value: string): string => {
+    if (MODULE_EXTENSIONS.some((extension) => value.length > extension.length && value.endsWith(extension))) return value;
+    throw new InvalidValue("must be a path to a .ts, .js, .mjs or .mts module");
+  };
+  return parser({ placeholder: "PATH", fromText, format: String });
+}
+
+/** A secret; `tokenLike` refuses whitespace and control characters (it travels in an HTTP header). */
+export function secret(tokenLike: boolean): Parser<string> {
+  const fromText = (value: string): string => {
+    // eslint-disable-next-line no-control-regex
+    if (tokenLike && /[\s\u0000-\u001f\u007f]/.test(value)) throw new InvalidValue("must not contain whitespace or control characters");
+    return value;
+  };
+  return parser({ placeholder: "SECRET", secret: true, fromText, format: () => "(set)" });
+}
+
+/** Makes a setting optional: "" in the environment and null in the file mean unset. */
+export function optional<T>(inner: Parser<T>): Parser<T | undefined> {
+  return {
+    placeholder: inner.placeholder,
+    secret: inner.secret,
+    fromText: (value) => (value === "" ? undefined : inner.fromText(value)),
+    fromJson: (value) => (value === null || value === "" ? undefined : inner.fromJson(value)),
+    format: (value) => (value === undefined ? "(unset)" : inner.format(value)),
+  };
+}

@@ -1,0 +1,221 @@
+/**
+ * The settings tables: one row per setting, per role. Everything else in
+ * config/ (loading, help, `config check`) is driven by these rows.
+ */
+import * as p from "./_parsers.ts";
+import type { Parser } from "./_parsers.ts";
+import type { Listen } from "./listen.ts";
+import type { ClientConfig, CommonConfig, Role, ServerConfig } from "./types.ts";
+
+/** A default computed from the other settings, e.g. maxFrameBytes from maxBodyBytes. */
+export class Derived<T> {
+  constructor(
+    /** Shown in --help as "(default: …)". */
+    readonly text: string,
+    /** Undefined when an input is itself invalid (its own error is reported). */
+    readonly compute: (values: Readonly<Record<string, unknown>>) => T | undefined,
+  ) {}
+}
+
+/** One setting: where it is read from, how it is parsed, its default and its description. */
+export interface Setting<T> {
+  /** Environment names; the first is canonical and wins over the aliases. Also the config-file keys. */
+  readonly env: readonly [string, ...string[]];
+  /** Flag name without dashes, when the setting has a flag. */
+  readonly flag?: string;
+  readonly parser: Parser<T>;
+  readonly default: T | Derived<T>;
+  /** One line, for --help and `config check`. */
+  readonly description: string;
+}
+
+/** One row per key of the config. */
+export type Table<C> = { readonly [K in keyof C]-?: Setting<C[K]> };
+
+/** Frame overhead allowed above maxBodyBytes by default: protobuf fields besides the body. */
+const FRAME_OVERHEAD_BYTES = 64 * 1024;
+/** The frame length field is a u32. */
+const MAX_FRAME_BYTES = 0xffff_ffff;
+
+const LOCALHOST = (port: number): Listen => Object.freeze({ kind: "tcp", host: "127.0.0.1", port });
+
+type Prefix = "RP_SERVER" | "RP_CLIENT";
+
+type FrontKeys = "http" | "httpToken" | "identityDir" | "keyPassphrase" | "eventHandler" | "debug" | "logFormat";
+
+function front(prefix: Prefix, httpPort: number): Table<Pick<CommonConfig, FrontKeys>> {
+  return {
+    http: {
+      env: [`${prefix}_HTTP_BIND`],
+      flag: "http",
+      parser: p.listen(),
+      default: LOCALHOST(httpPort),
+      description: "where the local HTTP front listens (HOST:PORT, [IPV6]:PORT or unix:PATH)",
+    },
+    httpToken: {
+      env: [`${prefix}_HTTP_TOKEN`],
+      parser: p.optional(p.secret(true)),
+      default: undefined,
+      description: "bearer token the HTTP front requires; needed when it listens beyond loopback",
+    },
+    identityDir: {
+      env: [`${prefix}_CERT_PATH`],
+      flag: "identity-dir",
+      parser: p.text("DIR"),
+      default: "/var/lib/restpipe",
+      description: "directory holding this node's key, certificate and CA certificate",
+    },
+    keyPassphrase: {
+      env: [`${prefix}_KEY_PASSPHRASE`],
+      parser: p.optional(p.secret(false)),
+      default: undefined,
+      description: "passphrase of the private key, when it is encrypted",
+    },
+    eventHandler: {
+      env: ["RP_EVENT_HANDLER", "RP_EVENT_HANDLER_FQ_CLASS"],
+      flag: "handler",
+      parser: p.optional(p.modulePath()),
+      default: undefined,
+      description: "handler module (.ts/.js/.mjs/.mts); unset = the example handlers time and cat",
+    },
+    debug: { env: ["DEBUG"], flag: "debug", parser: p.boolean(), default: false, description: "verbose logs, and stack traces in handler-error replies" },
+    logFormat: {
+      env: ["RP_LOG_FORMAT"],
+      flag: "log-format",
+      parser: p.oneOf(["auto", "json", "text"]),
+      default: "auto",
+      description: "log format: text on a terminal, JSON otherwise when auto",
+    },
+  };
+}
+
+function timing(prefix: Prefix): Table<Pick<CommonConfig, "requestTimeoutMs" | "heartbeatIntervalMs" | "heartbeatTimeoutMs" | "drainTimeoutMs">> {
+  return {
+    requestTimeoutMs: {
+      env: [`${prefix}_REQUEST_TIMEOUT_S`],
+      flag: "request-timeout",
+      parser: p.seconds(0.001),
+      default: 60_000,
+      description: "deadline of one event in seconds; the front answers 504 after it",
+    },
+    heartbeatIntervalMs: {
+      env: [`${prefix}_HEARTBEAT_INTERVAL_S`],
+      flag: "heartbeat-interval",
+      parser: p.seconds(0),
+      default: 5_000,
+      description: "seconds between heartbeats; 0 disables them",
+    },
+    heartbeatTimeoutMs: {
+      env: [`${prefix}_HEARTBEAT_TIMEOUT_S`],
+      flag: "heartbeat-timeout",
+      parser: p.seconds(0.001),
+      default: 10_000,
+      description: "seconds of silence after a heartbeat before the peer is declared dead",
+    },
+    drainTimeoutMs: {
+      env: [`${prefix}_DRAIN_TIMEOUT_S`],
+      parser: p.seconds(0),
+      default: 30_000,
+      description: "seconds a graceful shutdown waits for in-flight requests",
+    },
+  };
+}
+
+function limits(prefix: Prefix): Table<Pick<CommonConfig, "maxBodyBytes" | "maxFrameBytes" | "maxInFlight">> {
+  return {
+    maxBodyBytes: {
+      env: [`${prefix}_MAX_BODY_BYTES`],
+      parser: p.byteSize(1, MAX_FRAME_BYTES - FRAME_OVERHEAD_BYTES),
+      default: 16 * 1024 * 1024,
+      description: "largest request or reply body; the front answers 413 above it",
+    },
+    maxFrameBytes: {
+      env: [`${prefix}_MAX_FRAME_BYTES`],
+      parser: p.byteSize(1, MAX_FRAME_BYTES),
+      default: new Derived(`${prefix}_MAX_BODY_BYTES + 64 KiB`, (values) =>
+        typeof values["maxBodyBytes"] === "number" ? values["maxBodyBytes"] + FRAME_OVERHEAD_BYTES : undefined,
+      ),
+      description: "largest frame accepted from the peer; must exceed the body limit",
+    },
+    maxInFlight: { env: [`${prefix}_MAX_IN_FLIGHT`], parser: p.integer(1, 1_000_000), default: 1024, description: "requests in flight per pipe" },
+  };
+}
+
+/** The settings of rp-server, in --help order. */
+export const SERVER_SETTINGS: Table<ServerConfig> = {
+  bindInterface: {
+    env: ["RP_SERVER_BIND_INTERFACE", "BIND_IP"],
+    flag: "bind",
+    parser: p.host(),
+    default: "0.0.0.0",
+    description: "interface the pipe (mTLS) port listens on",
+  },
+  bindPort: {
+    env: ["RP_SERVER_BIND_PORT", "BIND_PORT"],
+    flag: "port",
+    parser: p.port(0),
+    default: 1234,
+    description: "port of the pipe (mTLS) listener; 0 picks a free one",
+  },
+  ...front("RP_SERVER", 8080),
+  clientWaitMs: {
+    env: ["RP_SERVER_CLIENT_WAIT_S"],
+    parser: p.seconds(0),
+    default: 20_000,
+    description: "seconds a request waits for a client that is not connected before 503",
+  },
+  ...timing("RP_SERVER"),
+  handshakeTimeoutMs: {
+    env: ["RP_SERVER_HANDSHAKE_TIMEOUT_S"],
+    parser: p.seconds(0.001),
+    default: 10_000,
+    description: "seconds a new connection has to finish the TLS handshake",
+  },
+  ...limits("RP_SERVER"),
+  maxPendingHandshakes: {
+    env: ["RP_SERVER_MAX_PENDING_HANDSHAKES"],
+    parser: p.integer(1, 1_000_000),
+    default: 256,
+    description: "connections allowed mid-handshake at once; more are refused",
+  },
+};
+
+/** The settings of rp-client, in --help order. */
+export const CLIENT_SETTINGS: Table<ClientConfig> = {
+  targetHostname: {
+    env: ["RP_CLIENT_TARGET_HOSTNAME"],
+    flag: "server-host",
+    parser: p.host(),
+    default: "localhost",
+    description: "host name or IP address of the server",
+  },
+  targetPort: { env: ["RP_CLIENT_TARGET_PORT"], flag: "server-port", parser: p.port(1), default: 1234, description: "port of the server's pipe listener" },
+  serverName: {
+    env: ["RP_CLIENT_SERVER_NAME"],
+    flag: "server-name",
+    parser: p.optional(p.host()),
+    default: undefined,
+    description: "name the server certificate must carry, when it differs from the server host",
+  },
+  ...front("RP_CLIENT", 8081),
+  serverWaitMs: {
+    env: ["RP_CLIENT_SERVER_WAIT_S"],
+    parser: p.seconds(0),
+    default: 20_000,
+    description: "seconds a request waits while the pipe is down before 503",
+  },
+  ...timing("RP_CLIENT"),
+  reconnectBaseMs: {
+    env: ["RP_CLIENT_RECONNECT_BASE_S"],
+    parser: p.seconds(0.001),
+    default: 100,
+    description: "first reconnect delay in seconds; doubles per failure, with jitter",
+  },
+  reconnectCapMs: { env: ["RP_CLIENT_RECONNECT_CAP_S"], parser: p.seconds(0.001), default: 2_000, description: "largest reconnect delay in seconds" },
+  ...limits("RP_CLIENT"),
+};
+
+/** A role's table as rows, in --help order. */
+export function settingsOf(role: Role): ReadonlyArray<readonly [key: string, setting: Setting<unknown>]> {
+  return Object.entries(role === "server" ? SERVER_SETTINGS : CLIENT_SETTINGS) as Array<[string, Setting<unknown>]>;
+}

@@ -1,0 +1,7 @@
+/** Configuration: defaults, config file, environment and flags → one validated, frozen config per role. Runtime-neutral. */
+export * from "./errors.ts";
+export * from "./types.ts";
+export { parseListen, formatListen, MAX_UNIX_PATH_BYTES, type Listen } from "./listen.ts";
+export { isLoopbackHost } from "./_host.ts";
+export * from "./load.ts";
+export * from "./describe.ts";

@@ -1,0 +1,83 @@
+/** The shapes of a loaded configuration and of what it is loaded from. */
+import type { Listen } from "./listen.ts";
+
+/** Which program a configuration is for. */
+export type Role = "server" | "client";
+
+/** How log records are written: `auto` is text on a terminal, JSON otherwise. */
+export type LogFormat = "auto" | "json" | "text";
+
+/** Where a value came from, in precedence order: flag > env > file > default. */
+export type ConfigSource = "flag" | "env" | "file" | "default";
+
+/** Settings both programs have. Durations in ms, sizes in bytes; `undefined` means unset. */
+export interface CommonConfig {
+  /** Where the local HTTP front listens. */
+  readonly http: Listen;
+  /** Directory holding this node's key, certificate and CA certificate. */
+  readonly identityDir: string;
+  /** Passphrase of the private key, when it is encrypted. */
+  readonly keyPassphrase: string | undefined;
+  /** Path of the user's handler module (.ts/.js/.mjs/.mts) as given; undefined = the example handlers. */
+  readonly eventHandler: string | undefined;
+  /** Verbose logs and stack traces in handler-error replies. */
+  readonly debug: boolean;
+  /** Log record format. */
+  readonly logFormat: LogFormat;
+  /** Heartbeat period; 0 disables heartbeats. */
+  readonly heartbeatIntervalMs: number;
+  /** A heartbeat unanswered (and nothing received) for this long declares the peer dead. */
+  readonly heartbeatTimeoutMs: number;
+  /** Deadline of one event; the front answers 504 after it. */
+  readonly requestTimeoutMs: number;
+  /** Largest request or reply body; the front answers 413 above it. */
+  readonly maxBodyBytes: number;
+  /** Largest frame body the decoder accepts; always greater than maxBodyBytes. */
+  readonly maxFrameBytes: number;
+  /** Requests in flight per pipe. */
+  readonly maxInFlight: number;
+  /** How long a graceful shutdown waits for in-flight requests. */
+  readonly drainTimeoutMs: number;
+  /** Bearer token the HTTP front requires; required when it listens beyond loopback. */
+  readonly httpToken: string | undefined;
+}
+
+/** The validated, frozen configuration of rp-server. */
+export interface ServerConfig extends CommonConfig {
+  /** Interface the pipe (mTLS) port listens on: an IP literal or host name. */
+  readonly bindInterface: string;
+  /** Port of the pipe (mTLS) listener; 0 picks a free one. */
+  readonly bindPort: number;
+  /** How long the front holds a request for a client that is not connected before answering 503. */
+  readonly clientWaitMs: number;
+  /** A connection that has not finished the TLS handshake within this is closed. */
+  readonly handshakeTimeoutMs: number;
+  /** Connections allowed to be mid-handshake at once; more are refused. */
+  readonly maxPendingHandshakes: number;
+}
+
+/** The validated, frozen configuration of rp-client. */
+export interface ClientConfig extends CommonConfig {
+  /** Host name or IP address of the server to dial. */
+  readonly targetHostname: string;
+  /** Port of the server's pipe listener. */
+  readonly targetPort: number;
+  /** Name the server certificate must carry, when it differs from targetHostname. */
+  readonly serverName: string | undefined;
+  /** How long the front holds a request while the pipe is down before answering 503. */
+  readonly serverWaitMs: number;
+  /** First reconnect delay; it doubles per failed attempt (with jitter). */
+  readonly reconnectBaseMs: number;
+  /** Largest reconnect delay. */
+  readonly reconnectCapMs: number;
+}
+
+/** Raw inputs of a load, each optional. */
+export interface ConfigSources {
+  /** The process environment (the CLI passes it; config/ never reads it itself). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Parsed command-line flags keyed by name without dashes: `{ port: "1234", debug: true }`. A repeated flag may come as an array; the last wins. */
+  readonly flags?: Readonly<Record<string, string | boolean | readonly string[]>>;
+  /** The config file's object, keyed by environment variable names: `{ "RP_SERVER_BIND_PORT": 1234 }`. */
+  readonly file?: Readonly<Record<string, unknown>>;
+}
