@@ -1,0 +1,34 @@
+/** Errors the front raises itself, before an event crosses the pipe. */
+
+/** The request cannot become an event (bad path, bad method). */
+export class BadRequestError extends Error {
+  override name = "BadRequestError";
+}
+
+/** The request body is over the size limit. */
+export class BodyTooLargeError extends Error {
+  override name = "BodyTooLargeError";
+  constructor(
+    readonly limit: number,
+    readonly declared?: number,
+  ) {
+    super(
+      declared === undefined
+        ? `Cannot accept request body: more than the limit of ${limit} bytes`
+        : `Cannot accept request body: Content-Length ${declared} exceeds the limit of ${limit} bytes`,
+    );
+  }
+}
+
+/** The method is not one the front turns into events. */
+export class MethodNotAllowedError extends Error {
+  override name = "MethodNotAllowedError";
+  constructor(readonly method: string) {
+    super(`Cannot send ${method} as an event: use GET, POST, PUT, PATCH or DELETE`);
+  }
+}
+
+/** The path does not address an event (wrong prefix, missing noun). */
+export class NotFoundError extends Error {
+  override name = "NotFoundError";
+}

@@ -1,0 +1,81 @@
+/**
+ * The local HTTP front: a REST request becomes an event, the reply becomes
+ * the response. The same code serves both roles; only the path prefix and
+ * how the pipe is found differ.
+ */
+import { Elysia } from "elysia";
+import type { Pipe } from "../pipe/index.ts";
+import type { EventReply } from "../wire/index.ts";
+import { silentLogger, type Logger } from "../log/index.ts";
+import { readBody } from "./body.ts";
+import { MethodNotAllowedError } from "./errors.ts";
+import { parseEventPath } from "./path.ts";
+import { outcomeForError, statusForCode, type ErrorOutcome } from "./status.ts";
+
+/** Header carrying the event's return code on every response. */
+export const RETURN_CODE_HEADER = "x-event-return-code";
+
+const EVENT_METHODS: ReadonlySet<string> = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
+
+/** What the front needs from its node. */
+export interface FrontOptions {
+  readonly role: "server" | "client";
+  /** Finds (waiting if need be) the pipe to a client CN (server) or to the server (client, `undefined`). */
+  readonly acquire: (peer: string | undefined, signal: AbortSignal) => Promise<Pipe>;
+  readonly maxBodyBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly log?: Logger;
+}
+
+/** Builds the front as an Elysia app; serve it with the runtime adapter (`app.fetch`). */
+export function createFront(options: FrontOptions) {
+  const handle = eventHandler(options);
+  // One catch-all: paths outside /server/ or /client/<cn>/ get the front's own JSON 404.
+  return new Elysia({ name: `rp-${options.role}-front` }).all("/*", ({ request }) => handle(request), { parse: "none" });
+}
+
+/** The request → event → reply → response path, usable without Elysia (tests, benchmarks). */
+export function eventHandler(options: FrontOptions): (request: Request) => Promise<Response> {
+  const log = options.log ?? silentLogger;
+  return async (request) => {
+    try {
+      if (!EVENT_METHODS.has(request.method)) throw new MethodNotAllowedError(request.method);
+      const target = parseEventPath(options.role, request.url);
+      const data = await readBody(request, options.maxBodyBytes);
+      const pipe = await options.acquire(target.peer, request.signal);
+      const reply = await pipe.request(
+        {
+          verb: request.method.toLowerCase(),
+          noun: target.noun,
+          mimetype: request.headers.get("content-type") ?? (data.length > 0 ? "application/octet-stream" : ""),
+          data,
+          query: target.query,
+        },
+        { deadlineMs: options.requestTimeoutMs, signal: request.signal },
+      );
+      return replyResponse(reply);
+    } catch (error) {
+      const outcome = outcomeForError(error);
+      if (outcome.status === 500) log.error("front request failed", { url: request.url, error: String(error) });
+      else log.debug("front request refused", { url: request.url, status: outcome.status, reason: outcome.message });
+      return errorResponse(outcome);
+    }
+  };
+}
+
+/** An EventReply as the HTTP response. */
+export function replyResponse(reply: EventReply): Response {
+  const code = reply.code ?? 0;
+  return new Response((reply.data ?? null) as Uint8Array<ArrayBuffer> | null, {
+    status: statusForCode(code),
+    headers: { "content-type": reply.mimetype || "application/octet-stream", [RETURN_CODE_HEADER]: String(code) },
+  });
+}
+
+/** A front error as a JSON response: `{"error": "..."}`. */
+export function errorResponse(outcome: ErrorOutcome): Response {
+  return new Response(JSON.stringify({ error: outcome.message }), {
+    status: outcome.status,
+    headers: { "content-type": "application/json", [RETURN_CODE_HEADER]: String(outcome.code), ...outcome.headers },
+  });
+}

@@ -1,0 +1,76 @@
+/**
+ * Front paths → target and raw noun. The noun stays percent-encoded (the
+ * handler decodes arguments); the client name is decoded and matched
+ * exactly. Dot segments, control characters and over-long nouns are refused
+ * here, so that Bun (which resolves `..` itself) and Deno (which does not)
+ * answer alike.
+ */
+import { BadRequestError, NotFoundError } from "./errors.ts";
+
+/** Longest noun accepted, in bytes of its raw form. */
+export const MAX_NOUN_LENGTH = 2048;
+
+/** Where an event goes and what it names. */
+export interface EventTarget {
+  /** The client CN (server front) or undefined (client front: the server). */
+  readonly peer: string | undefined;
+  /** Raw noun, e.g. `cat//hello%20/world`. */
+  readonly noun: string;
+  /** Raw query string without "?" ("" when none). */
+  readonly query: string;
+}
+
+/** Splits a request URL (absolute or path-only) into raw path and query. */
+export function splitUrl(url: string): { path: string; query: string } {
+  const start = url.startsWith("/") ? 0 : url.indexOf("/", url.indexOf("//") + 2);
+  const rest = start === -1 ? "/" : url.slice(start);
+  const hash = rest.indexOf("#");
+  const withoutHash = hash === -1 ? rest : rest.slice(0, hash);
+  const mark = withoutHash.indexOf("?");
+  return mark === -1 ? { path: withoutHash, query: "" } : { path: withoutHash.slice(0, mark), query: withoutHash.slice(mark + 1) };
+}
+
+/** Parses `/server/<noun>` (client front) or `/client/<cn>/<noun>` (server front). */
+export function parseEventPath(role: "server" | "client", url: string): EventTarget {
+  const { path, query } = splitUrl(url);
+  if (role === "client") {
+    if (!path.startsWith("/server/")) throw new NotFoundError(`No route for ${path}: events go to /server/<noun>`);
+    return { peer: undefined, noun: checkNoun(path.slice("/server/".length)), query };
+  }
+  if (!path.startsWith("/client/")) throw new NotFoundError(`No route for ${path}: events go to /client/<client-name>/<noun>`);
+  const rest = path.slice("/client/".length);
+  const slash = rest.indexOf("/");
+  if (slash <= 0) throw new NotFoundError(`No route for ${path}: events go to /client/<client-name>/<noun>`);
+  return { peer: decodeName(rest.slice(0, slash)), noun: checkNoun(rest.slice(slash + 1)), query };
+}
+
+function decodeName(raw: string): string {
+  let name: string;
+  try {
+    name = decodeURIComponent(raw);
+  } catch {
+    throw new BadRequestError(`Cannot read client name "${raw}": invalid percent-encoding`);
+  }
+  if (hasControl(name)) throw new BadRequestError(`Cannot read client name ${JSON.stringify(name)}: control characters are not allowed`);
+  return name;
+}
+
+function checkNoun(noun: string): string {
+  if (noun === "") throw new NotFoundError("No noun in the path: nothing names a handler");
+  if (noun.length > MAX_NOUN_LENGTH) throw new BadRequestError(`Cannot accept noun: ${noun.length} bytes exceeds the limit of ${MAX_NOUN_LENGTH}`);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(noun);
+  } catch {
+    throw new BadRequestError(`Cannot accept noun "${noun}": invalid percent-encoding`);
+  }
+  if (hasControl(decoded)) throw new BadRequestError(`Cannot accept noun ${JSON.stringify(noun)}: NUL and control characters are not allowed`);
+  for (const segment of noun.split("/")) {
+    if (/^(\.|%2e){1,2}$/i.test(segment)) throw new BadRequestError(`Cannot accept noun "${noun}": dot segments are not allowed`);
+  }
+  return noun;
+}
+
+function hasControl(text: string): boolean {
+  return /[\u0000-\u001f\u007f]/.test(text);
+}

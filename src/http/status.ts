@@ -1,0 +1,70 @@
+/**
+ * The one table from outcomes to HTTP: reply codes and errors map to a
+ * status here and nowhere else (DESIGN.md, "Reply codes and HTTP status").
+ */
+import { FrameTooLargeError, ReplyCode } from "../wire/index.ts";
+import {
+  NotConnectedError,
+  PipeClosedError,
+  PipeDrainingError,
+  RequestAbortedError,
+  RequestTimeoutError,
+  TooManyInFlightError,
+} from "../pipe/index.ts";
+import { BadRequestError, BodyTooLargeError, MethodNotAllowedError, NotFoundError } from "./errors.ts";
+
+/** HTTP status for an EventReply code: RestPipe's reserved codes have their own, handler codes are 200. */
+export function statusForCode(code: number): number {
+  switch (code) {
+    case ReplyCode.NoHandler:
+      return 404;
+    case ReplyCode.HandlerError:
+      return 500;
+    case ReplyCode.BadRequest:
+      return 400;
+    case ReplyCode.Unavailable:
+      return 503;
+    case ReplyCode.Timeout:
+      return 504;
+    case ReplyCode.PipeLost:
+      return 502;
+    default:
+      return 200;
+  }
+}
+
+/** How the front answers an error. */
+export interface ErrorOutcome {
+  readonly status: number;
+  /** Sent as X-Event-Return-Code. */
+  readonly code: number;
+  readonly message: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Seconds a client should wait before retrying a 503 for load. */
+export const RETRY_AFTER_S = 1;
+
+/** Maps an error raised while serving a front request to status, code and message. */
+export function outcomeForError(error: unknown): ErrorOutcome {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof BodyTooLargeError || error instanceof FrameTooLargeError) {
+    return { status: 413, code: ReplyCode.BadRequest, message };
+  }
+  if (error instanceof BadRequestError) return { status: 400, code: ReplyCode.BadRequest, message };
+  if (error instanceof NotFoundError) return { status: 404, code: ReplyCode.NoHandler, message };
+  if (error instanceof MethodNotAllowedError) {
+    return { status: 405, code: ReplyCode.BadRequest, message, headers: { allow: "GET, POST, PUT, PATCH, DELETE" } };
+  }
+  if (error instanceof NotConnectedError || error instanceof PipeDrainingError) {
+    return { status: 503, code: ReplyCode.Unavailable, message };
+  }
+  if (error instanceof TooManyInFlightError) {
+    return { status: 503, code: ReplyCode.Unavailable, message, headers: { "retry-after": String(RETRY_AFTER_S) } };
+  }
+  if (error instanceof RequestTimeoutError) return { status: 504, code: ReplyCode.Timeout, message };
+  if (error instanceof PipeClosedError) return { status: 502, code: ReplyCode.PipeLost, message };
+  // The HTTP client went away: nobody reads this answer.
+  if (error instanceof RequestAbortedError) return { status: 499, code: ReplyCode.PipeLost, message };
+  return { status: 500, code: ReplyCode.HandlerError, message: "internal error in the front" };
+}

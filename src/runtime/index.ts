@@ -1,0 +1,5 @@
+/** Runtime adapters: the only place that touches Bun (or Deno, node:) APIs. */
+export * from "./errors.ts";
+export type * from "./tls-types.ts";
+export type * from "./http-types.ts";
+export type * from "./runtime.ts";

@@ -1,0 +1,57 @@
+/** Runtime-neutral shapes of the TLS listener and dialer that each runtime adapter implements. */
+import type { Transport } from "../pipe/index.ts";
+
+/** PEM material of a node's identity. */
+export interface TlsIdentity {
+  readonly keyPem: string;
+  readonly certPem: string;
+  /** The CA that peers' certificates must chain to. */
+  readonly caPem: string;
+  readonly passphrase?: string;
+  /** PEM CRLs: peers listed there are refused during the handshake. */
+  readonly crlPem?: string;
+}
+
+/** Why a connection was refused before it became a pipe. */
+export interface RefusedConnection {
+  readonly remoteAddress: string;
+  readonly reason: string;
+  /** Subject of the certificate the peer presented, if any (e.g. "CN=client-1"). */
+  readonly peerSubject?: string;
+}
+
+/** Options of an mTLS listener. */
+export interface TlsListenOptions {
+  readonly hostname: string;
+  readonly port: number;
+  readonly identity: TlsIdentity;
+  /** A connection that has not finished its handshake by then is cut. */
+  readonly handshakeTimeoutMs: number;
+  /** Connections still in their handshake beyond this many are cut at once. */
+  readonly maxPendingHandshakes: number;
+  /** An authenticated connection (the peer presented a certificate that chains to the CA). */
+  readonly onConnection: (transport: Transport) => void;
+  /** A connection refused during or before the handshake. */
+  readonly onRefused: (refused: RefusedConnection) => void;
+}
+
+/** A listening mTLS server. */
+export interface TlsListener {
+  readonly hostname: string;
+  readonly port: number;
+  /** Connections in their TLS handshake right now. */
+  readonly pendingHandshakes: number;
+  /** Stops accepting; `closeActive` also cuts established connections. */
+  stop(closeActive?: boolean): void;
+}
+
+/** Options of an mTLS dial. */
+export interface TlsConnectOptions {
+  readonly hostname: string;
+  readonly port: number;
+  readonly identity: TlsIdentity;
+  /** The name the server certificate must carry (default: hostname). */
+  readonly serverName?: string;
+  /** Give up when the TCP connection and handshake take longer. */
+  readonly timeoutMs: number;
+}

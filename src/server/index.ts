@@ -1,0 +1,2 @@
+/** rp-server: accept, authenticate by CN, registry of client pipes, front. */
+export * from "./server.ts";

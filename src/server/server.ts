@@ -1,0 +1,87 @@
+/**
+ * rp-server's core: accept mTLS connections, name each by its certificate's
+ * CN, keep a registry of their pipes, and serve the front that sends events
+ * to them by name.
+ */
+import type { ServerConfig } from "../config/index.ts";
+import type { Dispatcher } from "../dispatch/index.ts";
+import type { Logger } from "../log/index.ts";
+import { Pipe, PipeRegistry, type Transport } from "../pipe/index.ts";
+import { parseCertificate } from "../pki/index.ts";
+import type { HttpServer, Runtime, TlsIdentity, TlsListener } from "../runtime/index.ts";
+import { drainAll, pipeOptions, startFront } from "../node/index.ts";
+
+/** What a running server needs from outside. */
+export interface ServerDeps {
+  readonly runtime: Runtime;
+  readonly identity: TlsIdentity;
+  readonly dispatcher: Dispatcher;
+  readonly log: Logger;
+}
+
+/** A started server. */
+export interface RunningServer {
+  readonly registry: PipeRegistry;
+  readonly listener: TlsListener;
+  readonly front: HttpServer;
+  /** Stops accepting, lets in-flight requests finish up to the drain timeout, closes every pipe. */
+  stop(): Promise<void>;
+}
+
+/** Starts the pipe listener and the front. */
+export function startServer(config: ServerConfig, deps: ServerDeps): RunningServer {
+  const { runtime, log } = deps;
+  const registry = new PipeRegistry();
+  const listener = runtime.listenTls({
+    hostname: config.bindInterface,
+    port: config.bindPort,
+    identity: deps.identity,
+    handshakeTimeoutMs: config.handshakeTimeoutMs,
+    maxPendingHandshakes: config.maxPendingHandshakes,
+    onConnection: (transport) => void accept(transport),
+    onRefused: ({ remoteAddress, reason, peerSubject }) =>
+      log.warn("refused client connection", { remote: remoteAddress, reason, subject: peerSubject }),
+  });
+
+  async function accept(transport: Transport): Promise<void> {
+    const remote = transport.peer.remoteAddress;
+    const cn = await clientName(transport.peer.certificateDer);
+    if (cn === undefined) {
+      log.warn("refused client connection", { remote, reason: "its certificate has no CN (subject common name), which names the client" });
+      transport.close();
+      return;
+    }
+    const peerLog = log.with({ client: cn, remote });
+    const pipe = new Pipe(transport, pipeOptions(config, { name: cn, remoteAddress: remote }, deps.dispatcher, peerLog));
+    const replacing = registry.get(cn) !== undefined;
+    registry.add(pipe);
+    peerLog.info(replacing ? "client reconnected; replaced its stale session" : "client connected", { clients: registry.size });
+    void pipe.closed.then((error) => peerLog.info("client disconnected", { reason: error?.message ?? "closed", clients: registry.size }));
+  }
+
+  const front = startFront(config, "server", (peer, signal) => registry.acquire(peer ?? "", config.clientWaitMs, signal), runtime, log);
+  log.info("server listening", { pipe: `${listener.hostname}:${listener.port}`, http: front.url });
+
+  return {
+    registry,
+    listener,
+    front,
+    async stop() {
+      listener.stop(false);
+      await front.stop(false);
+      await drainAll([...registry.pipes()], config.drainTimeoutMs);
+      await front.stop(true);
+      listener.stop(true);
+    },
+  };
+}
+
+/** The CN of the certificate a client presented, or undefined when it has none (or it cannot be read). */
+async function clientName(der: Uint8Array | undefined): Promise<string | undefined> {
+  if (!der) return undefined;
+  try {
+    return (await parseCertificate(der)).subjectCn || undefined;
+  } catch {
+    return undefined;
+  }
+}
