@@ -4,11 +4,11 @@
  * dispatch without any socket. Bounded: each run stops after its count or
  * its time budget, whichever comes first.
  *
- *   bun bench/pipe-memory.ts
+ *   bun test/bench/pipe-memory.ts
  */
-import { Pipe } from "../src/pipe/index.ts";
-import { createDispatcher, exampleHandlers } from "../src/dispatch/index.ts";
-import { memoryPair } from "../test/support/memory-transport.ts";
+import { Pipe } from "../../src/pipe/index.ts";
+import { createDispatcher, exampleHandlers } from "../../src/dispatch/index.ts";
+import { memoryPair } from "../support/memory-transport.ts";
 
 /** One measured configuration. */
 export interface MemoryResult {

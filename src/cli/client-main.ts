@@ -1,0 +1,38 @@
+/** rp-client's commands. */
+import { loadClientConfig, settingsHelp } from "../config/index.ts";
+import { startClient } from "../client/index.ts";
+import { bunRuntime } from "../runtime/bun/index.ts";
+import { nodeCommands } from "./node-main.ts";
+import { runProgram } from "./program.ts";
+import { VERSION } from "./version.ts";
+
+const PROGRAM = "rp-client";
+
+/** The --help text. */
+export function clientHelp(): string {
+  return `${PROGRAM} ${VERSION}: one end of RestPipe; keeps an mTLS pipe to the server, reconnecting forever.
+
+Usage:
+  ${PROGRAM} start [flags]                 dial the server; serve GET|POST|PUT|PATCH|DELETE /server/<noun>
+  ${PROGRAM} set-identity KEY CERT CA      check and store this client's key, certificate and the CA (which
+                                           also verifies the server)
+  ${PROGRAM} --version | --help
+
+Flags and environment (flags win over the environment):
+${settingsHelp("client")}
+`;
+}
+
+/** Runs rp-client with `argv`; resolves with the exit code. */
+export function main(argv: readonly string[]): Promise<number> {
+  return runProgram(
+    {
+      program: PROGRAM,
+      role: "client",
+      help: clientHelp,
+      loadConfig: loadClientConfig,
+      commands: nodeCommands("client", bunRuntime, startClient),
+    },
+    argv,
+  );
+}

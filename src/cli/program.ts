@@ -1,0 +1,66 @@
+/**
+ * The command-line shell both programs share: parse argv, answer --help,
+ * load the configuration, run a command, turn errors into messages and exit
+ * codes. Each program supplies its help text and its commands.
+ */
+import { ConfigError, flagTypes, type ClientConfig, type Role, type ServerConfig } from "../config/index.ts";
+import { parseCommandLine, UsageError, type CommandLine } from "./args.ts";
+
+/** Exit codes of both programs. */
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** Writes a line to standard output (the CLI's one place for it). */
+export function say(line: string): void {
+  console.log(line);
+}
+
+/** Writes an error line to standard error, prefixed with the program name. */
+export function complain(program: string, message: string): void {
+  console.error(`${program}: ${message.replaceAll("\n", `\n${" ".repeat(program.length + 2)}`)}`);
+}
+
+/** Turns any start-up error into a message and an exit code. */
+export function failureMessage(error: unknown): { message: string; exitCode: number } {
+  if (error instanceof ConfigError) return { message: `invalid configuration:\n${error.message}`, exitCode: EXIT.usage };
+  return { message: error instanceof Error ? error.message : String(error), exitCode: EXIT.failure };
+}
+
+/** One command: resolves with the exit code (a long-running command never resolves). */
+export type Command<C> = (config: C, line: CommandLine) => Promise<number>;
+
+/** What distinguishes rp-server from rp-client here. */
+export interface ProgramSpec<C extends ServerConfig | ClientConfig> {
+  readonly program: string;
+  readonly role: Role;
+  readonly help: () => string;
+  readonly loadConfig: (sources: { env: Record<string, string | undefined>; flags: CommandLine["flags"] }) => C;
+  readonly commands: Readonly<Record<string, Command<C>>>;
+  /** Extra flags some commands take (beyond the settings), and which of them may repeat. */
+  readonly extraFlags?: Readonly<Record<string, "string" | "boolean">>;
+  readonly repeatableFlags?: readonly string[];
+}
+
+/** Runs one command line and resolves with the exit code. */
+export async function runProgram<C extends ServerConfig | ClientConfig>(spec: ProgramSpec<C>, argv: readonly string[]): Promise<number> {
+  try {
+    const line = parseCommandLine(argv, { ...flagTypes(spec.role), ...spec.extraFlags, help: "boolean" }, spec.repeatableFlags);
+    const { help, ...rest } = line.flags;
+    if (help || line.command === "help" || line.command === undefined) {
+      say(spec.help());
+      return line.command === undefined && !help ? EXIT.usage : EXIT.ok;
+    }
+    const command = spec.commands[line.command];
+    if (!command) throw new UsageError(`unknown command "${line.command}" (try --help)`);
+    const settings = Object.fromEntries(Object.entries(rest).filter(([name]) => !(name in (spec.extraFlags ?? {}))));
+    const config = spec.loadConfig({ env: process.env, flags: settings });
+    return await command(config, { ...line, flags: rest });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      complain(spec.program, error.message);
+      return EXIT.usage;
+    }
+    const { message, exitCode } = failureMessage(error);
+    complain(spec.program, message);
+    return exitCode;
+  }
+}
