@@ -143,3 +143,19 @@ describe("a user handler module loaded by the binaries", () => {
     expect(String(record["handlers"]).split(" ")).toEqual(["get_fail", "get_sleep", "get_time", "get_whoami", "post_bytes", "post_echo"]);
   });
 });
+
+describe("a front on a unix socket", () => {
+  test("the client front answers over --http unix:/path", async () => {
+    const socketPath = resolve(pki.dir, "client-front.sock");
+    const identity = await pki.client("unix-client");
+    const unixClient = await startClientProcess(identity.dir, server.pipePort, {}, ["--http", `unix:${socketPath}`]);
+    try {
+      expect(unixClient.http).toBe(`unix:${socketPath}`);
+      await server.proc.waitForMessage("client connected", { client: "unix-client" });
+      const response = await fetch("http://localhost/server/cat//via/%20unix", { unix: socketPath });
+      expect(await response.json()).toEqual({ result_from_server: "via unix" });
+    } finally {
+      await unixClient.proc.stop();
+    }
+  });
+});
