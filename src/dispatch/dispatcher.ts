@@ -4,6 +4,7 @@
  * handler threw; 252 the event itself was malformed.
  */
 import { ReplyCode, type Event, type EventReply } from "../wire/index.ts";
+import { redactPaths } from "./_redact.ts";
 import { BadBodyError, decodeBody, encodeData, encodeJson } from "./body.ts";
 import { BadArgumentError, findHandler, routeFor } from "./names.ts";
 import { isReply, reply, type HandlerContext, type PeerInfo } from "./types.ts";
@@ -71,12 +72,16 @@ export function noHandlerReply(): EventReply {
   return { mimetype: "text/plain", code: ReplyCode.NoHandler, data: new Uint8Array(0) };
 }
 
-/** The reply for a handler that threw: `{"exception": {"message", "class"}}`, plus the stack in debug. */
+/**
+ * The reply for a handler that threw: `{"exception": {"message", "class"}}`.
+ * In debug the stack is added; otherwise paths in the message are redacted.
+ */
 export function exceptionReply(error: unknown, debug: boolean): EventReply {
-  const exception: Record<string, string> =
-    error instanceof Error
-      ? { message: error.message, class: error.name }
-      : { message: String(error), class: typeof error };
+  const message = error instanceof Error ? error.message : String(error);
+  const exception: Record<string, string> = {
+    message: debug ? message : redactPaths(message),
+    class: error instanceof Error ? error.name : typeof error,
+  };
   if (debug && error instanceof Error && error.stack) exception["stack"] = error.stack;
   return { mimetype: JSON_MIMETYPE, code: ReplyCode.HandlerError, data: encodeJson({ exception }) };
 }

@@ -185,6 +185,23 @@ describe("createDispatcher", () => {
     expect(debug.exception.stack).toContain("RangeError: out of range");
   });
 
+  test.each([
+    ["ENOENT: no such file or directory, open '/srv/files/a b.txt'", "ENOENT: no such file or directory, open '<path>'"],
+    ['Cannot find module "/home/u/app/h.ts" from "/app"', 'Cannot find module "<path>" from "<path>"'],
+    ["failed at file:///app/x.ts:3:4", "failed at <path>"],
+    ["C:\\Users\\x\\y.txt is missing", "<path> is missing"],
+    ["path=/etc/passwd, again", "path=<path>, again"],
+    ["a/b and 1/2 are not absolute", "a/b and 1/2 are not absolute"],
+  ])("without debug, paths in a handler error are redacted: %j", async (message, redacted) => {
+    const handlers = {
+      get_boom() {
+        throw new Error(message);
+      },
+    };
+    expect(json(await call(handlers, event("get", "boom")))).toEqual({ exception: { message: redacted, class: "Error" } });
+    expect(json(await call(handlers, event("get", "boom"), true))).toMatchObject({ exception: { message } });
+  });
+
   test("a rejected promise and a thrown non-Error are 251 too", async () => {
     const handlers = { get_a: async () => Promise.reject(new Error("nope")), get_b: () => { throw "text"; } };
     expect(json(await call(handlers, event("get", "a")))).toEqual({ exception: { message: "nope", class: "Error" } });
