@@ -18,10 +18,8 @@ import { readText } from "../runtime/files.ts";
 import type { Runtime } from "../runtime/index.ts";
 import { UsageError } from "./args.ts";
 import { handlerNames, loadHandlerModule } from "./handlers.ts";
+import { assertPrivateKeyMode } from "./key-permissions.ts";
 import { EXIT, say, type Command } from "./program.ts";
-
-
-
 
 /** The process logger for a configuration. */
 export function makeLogger(config: CommonConfig, role: Role): Logger {
@@ -33,13 +31,15 @@ export function makeLogger(config: CommonConfig, role: Role): Logger {
 const PEER_JUDGED: ReadonlySet<IdentityPart> = new Set(["chain", "ca-validity", "cn"]);
 
 /**
- * Reads and checks this node's stored identity. Unreadable files or a key
- * that does not match its certificate are fatal (TLS cannot work at all); a
- * certificate that does not chain or is out of its validity is logged loudly
- * and the peer decides.
+ * Reads and checks this node's stored identity. A key file open to group or
+ * others is fatal (as in ssh); so are unreadable files or a key that does not
+ * match its certificate (TLS cannot work at all). A certificate that does not
+ * chain or is out of its validity is logged loudly and the peer decides.
  */
 export async function loadIdentity(config: CommonConfig, role: Role, log: Logger): Promise<Identity> {
-  const identity = await readIdentityFiles(identityPaths(config.identityDir, role), config.keyPassphrase);
+  const paths = identityPaths(config.identityDir, role);
+  await assertPrivateKeyMode(paths.key);
+  const identity = await readIdentityFiles(paths, config.keyPassphrase);
   try {
     const checked = await checkIdentity(identity);
     log.info("identity loaded", {

@@ -1,0 +1,12 @@
+/** The start-up check ssh makes: a private key that others may read is refused. */
+import { IdentityError } from "../pki/index.ts";
+import { fileMode } from "../runtime/files.ts";
+
+/** Throws IdentityError when the key file at `path` grants any permission to group or others (a missing file is left to the read). */
+export async function assertPrivateKeyMode(path: string): Promise<void> {
+  const mode = await fileMode(path);
+  if (mode === undefined || (mode & 0o077) === 0) return;
+  const octal = mode.toString(8).padStart(4, "0");
+  const what = (mode & 0o044) !== 0 ? "readable" : "accessible";
+  throw new IdentityError("key", `Cannot start: the private key ${path} is ${what} by group or others (mode ${octal}); run: chmod 600 ${path}`);
+}
