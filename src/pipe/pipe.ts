@@ -175,7 +175,7 @@ export class Pipe {
     transport.start({
       data: (chunk) => this.#receive(chunk),
       drain: () => this.#outbox.drained(),
-      closed: (error) => this.#shutdown(error ?? new Error("connection closed by the peer"), false),
+      closed: (error) => this.#transportClosed(error),
     });
     this.#heartbeat.start();
   }
@@ -298,6 +298,19 @@ export class Pipe {
       this.#log.warn("closing pipe: protocol error from peer", { reason: (error as Error).message });
       this.#shutdown(error as Error, true);
     }
+  }
+
+  /** The connection ended; a clean end in the middle of a frame is the peer's protocol error. */
+  #transportClosed(error: Error | undefined): void {
+    if (error === undefined && !this.#isClosed()) {
+      try {
+        this.#decoder.end();
+      } catch (truncated) {
+        this.#log.warn("closing pipe: protocol error from peer", { reason: (truncated as Error).message });
+        return this.#shutdown(truncated as Error, false);
+      }
+    }
+    this.#shutdown(error ?? new Error("connection closed by the peer"), false);
   }
 
   #handleFrame(frame: Frame): void {
