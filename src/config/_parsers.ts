@@ -81,6 +81,17 @@ export function seconds(min: 0 | 0.001): Parser<number> {
   return parser({ placeholder: "SECONDS", fromText, fromJson: numberOrText(fromNumber, fromText, rule), format: (ms) => `${ms / 1000} s` });
 }
 
+/** Whole seconds in [min, max] (the environment and the file alike), milliseconds in the config. */
+export function wholeSeconds(min: number, max: number): Parser<number> {
+  const seconds = integer(min, max, `must be a whole number of seconds from ${min} to ${max}`, "SECONDS");
+  return parser({
+    placeholder: seconds.placeholder,
+    fromText: (text) => seconds.fromText(text) * 1000,
+    fromJson: (value) => seconds.fromJson(value) * 1000,
+    format: (ms) => `${ms / 1000} s`,
+  });
+}
+
 const UNITS = [
   ["GiB", 1024 ** 3],
   ["MiB", 1024 ** 2],

@@ -41,7 +41,7 @@ const LOCALHOST = (port: number): Listen => Object.freeze({ kind: "tcp", host: "
 
 type Prefix = "RP_SERVER" | "RP_CLIENT";
 
-type FrontKeys = "http" | "httpToken" | "identityDir" | "keyPassphrase" | "eventHandler" | "debug" | "logFormat";
+type FrontKeys = "http" | "httpToken" | "httpIdleTimeoutMs" | "identityDir" | "keyPassphrase" | "eventHandler" | "debug" | "logFormat";
 
 function front(prefix: Prefix, httpPort: number): Table<Pick<CommonConfig, FrontKeys>> {
   return {
@@ -57,6 +57,13 @@ function front(prefix: Prefix, httpPort: number): Table<Pick<CommonConfig, Front
       parser: p.optional(p.secret(true)),
       default: undefined,
       description: "bearer token the HTTP front requires; needed when it listens beyond loopback",
+    },
+    httpIdleTimeoutMs: {
+      env: [`${prefix}_HTTP_IDLE_TIMEOUT_S`],
+      // Bun takes whole seconds up to 255 and checks them every 4 s or so.
+      parser: p.wholeSeconds(1, 255),
+      default: 30_000,
+      description: "seconds an HTTP connection to the front may sit idle (keep-alive, or a stalled body) before it is closed",
     },
     identityDir: {
       env: [`${prefix}_CERT_PATH`],

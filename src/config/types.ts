@@ -40,6 +40,8 @@ export interface CommonConfig {
   readonly drainTimeoutMs: number;
   /** Bearer token the HTTP front requires; required when it listens beyond loopback. */
   readonly httpToken: string | undefined;
+  /** An HTTP connection to the front idle this long (whole seconds, at most 255 s) is closed. */
+  readonly httpIdleTimeoutMs: number;
 }
 
 /** The validated, frozen configuration of rp-server. */

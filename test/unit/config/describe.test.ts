@@ -74,8 +74,8 @@ describe("settingsHelp", () => {
   const client = settingsHelp("client").split("\n");
 
   test("one line per setting", () => {
-    expect(server).toHaveLength(19);
-    expect(client).toHaveLength(20);
+    expect(server).toHaveLength(20);
+    expect(client).toHaveLength(21);
   });
 
   test("value flags show a placeholder, switches do not; aliases and defaults are named", () => {
@@ -87,6 +87,7 @@ describe("settingsHelp", () => {
     expect(server).toContainEqual(expect.stringMatching(/^ {2}--log-format auto\|json\|text +RP_LOG_FORMAT /));
     expect(server).toContainEqual(expect.stringMatching(/RP_SERVER_MAX_FRAME_BYTES +.*\(default: RP_SERVER_MAX_BODY_BYTES \+ 64 KiB\)$/));
     expect(client).toContainEqual(expect.stringMatching(/^ {2}--http HOST:PORT +RP_CLIENT_HTTP_BIND +.*\(default: 127\.0\.0\.1:8081\)$/));
+    expect(client).toContainEqual(expect.stringMatching(/^ +RP_CLIENT_HTTP_IDLE_TIMEOUT_S +seconds an HTTP connection .*\(default: 30 s\)$/));
     expect(client).toContainEqual(expect.stringMatching(/^ {2}--handler PATH +RP_EVENT_HANDLER +.*\(default: unset; also read from RP_EVENT_HANDLER_FQ_CLASS\)$/));
   });
 

@@ -9,6 +9,7 @@ describe("defaults", () => {
       bindPort: 1234,
       http: { kind: "tcp", host: "127.0.0.1", port: 8080 },
       httpToken: undefined,
+      httpIdleTimeoutMs: 30_000,
       identityDir: "/var/lib/restpipe",
       keyPassphrase: undefined,
       eventHandler: undefined,
@@ -34,6 +35,7 @@ describe("defaults", () => {
       serverName: undefined,
       http: { kind: "tcp", host: "127.0.0.1", port: 8081 },
       httpToken: undefined,
+      httpIdleTimeoutMs: 30_000,
       identityDir: "/var/lib/restpipe",
       keyPassphrase: undefined,
       eventHandler: undefined,
@@ -81,6 +83,7 @@ describe("the environment", () => {
         RP_SERVER_HANDSHAKE_TIMEOUT_S: "4",
         RP_SERVER_MAX_PENDING_HANDSHAKES: "9",
         RP_SERVER_HTTP_TOKEN: "t0ken",
+        RP_SERVER_HTTP_IDLE_TIMEOUT_S: "5",
       },
     });
     expect({ ...config }).toEqual({
@@ -103,6 +106,7 @@ describe("the environment", () => {
       handshakeTimeoutMs: 4_000,
       maxPendingHandshakes: 9,
       httpToken: "t0ken",
+      httpIdleTimeoutMs: 5_000,
     });
   });
 
@@ -119,6 +123,7 @@ describe("the environment", () => {
         RP_CLIENT_RECONNECT_CAP_S: "30",
         RP_CLIENT_HEARTBEAT_INTERVAL_S: "1",
         RP_CLIENT_MAX_IN_FLIGHT: "1",
+        RP_CLIENT_HTTP_IDLE_TIMEOUT_S: "255",
       },
     });
     expect(config).toMatchObject({
@@ -132,6 +137,7 @@ describe("the environment", () => {
       reconnectCapMs: 30_000,
       heartbeatIntervalMs: 1_000,
       maxInFlight: 1,
+      httpIdleTimeoutMs: 255_000,
     });
   });
 
@@ -410,6 +416,9 @@ describe("validation messages name the variable and the value", () => {
     ["RP_SERVER_MAX_IN_FLIGHT", "1000001", "must be an integer from 1 to 1000000"],
     ["RP_SERVER_MAX_PENDING_HANDSHAKES", "many", "must be an integer from 1 to 1000000"],
     ["RP_SERVER_HANDSHAKE_TIMEOUT_S", "0", "must be a number of seconds from 0.001 to 86400 (at most 3 decimals)"],
+    ["RP_SERVER_HTTP_IDLE_TIMEOUT_S", "0", "must be a whole number of seconds from 1 to 255"],
+    ["RP_SERVER_HTTP_IDLE_TIMEOUT_S", "256", "must be a whole number of seconds from 1 to 255"],
+    ["RP_SERVER_HTTP_IDLE_TIMEOUT_S", "1.5", "must be a whole number of seconds from 1 to 255"],
   ])("%s=%j: %s", (name, value, problem) => {
     expect(problemsOf(() => loadServerConfig({ env: { [name]: value } }))).toEqual([`${name}=${JSON.stringify(value)}: ${problem}`]);
   });
@@ -419,6 +428,7 @@ describe("validation messages name the variable and the value", () => {
     ["RP_CLIENT_TARGET_HOSTNAME", "http://rp.example.com", "must be an IP address or host name"],
     ["RP_CLIENT_SERVER_NAME", "a b", "must be an IP address or host name"],
     ["RP_CLIENT_RECONNECT_BASE_S", "0", "must be a number of seconds from 0.001 to 86400 (at most 3 decimals)"],
+    ["RP_CLIENT_HTTP_IDLE_TIMEOUT_S", "30s", "must be a whole number of seconds from 1 to 255"],
   ])("client %s=%j: %s", (name, value, problem) => {
     expect(problemsOf(() => loadClientConfig({ env: { [name]: value } }))).toEqual([`${name}=${JSON.stringify(value)}: ${problem}`]);
   });
@@ -547,8 +557,8 @@ describe("the result", () => {
   test("holds no enumerable extras: its keys are exactly the settings, in --help order", () => {
     const config = loadClientConfig({});
     expect(Object.keys(config)).toEqual(describeConfig(config, "client").map((row) => row.key));
-    expect(Object.keys(config)).toHaveLength(20);
-    expect(Object.keys(loadServerConfig({}))).toHaveLength(19);
+    expect(Object.keys(config)).toHaveLength(21);
+    expect(Object.keys(loadServerConfig({}))).toHaveLength(20);
     expect(Object.getOwnPropertySymbols(config).filter((symbol) => Object.getOwnPropertyDescriptor(config, symbol)?.enumerable)).toEqual([]);
     expect(JSON.stringify(loadServerConfig({ env: { RP_SERVER_BIND_PORT: "9" } }))).not.toContain("env");
   });
