@@ -32,3 +32,8 @@ export class MethodNotAllowedError extends Error {
 export class NotFoundError extends Error {
   override name = "NotFoundError";
 }
+
+/** The front requires a bearer token and the request has none, or the wrong one. */
+export class UnauthorizedError extends Error {
+  override name = "UnauthorizedError";
+}

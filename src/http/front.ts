@@ -7,10 +7,11 @@ import { Elysia } from "elysia";
 import type { Pipe } from "../pipe/index.ts";
 import type { EventReply } from "../wire/index.ts";
 import { silentLogger, type Logger } from "../log/index.ts";
+import { bearerTokenCheck } from "./auth.ts";
 import { readBody } from "./body.ts";
 import { MethodNotAllowedError } from "./errors.ts";
 import { parseEventPath } from "./path.ts";
-import { outcomeForError, statusForCode, type ErrorOutcome } from "./status.ts";
+import { headersForCode, outcomeForError, statusForCode, type ErrorOutcome } from "./status.ts";
 
 /** Header carrying the event's return code on every response. */
 export const RETURN_CODE_HEADER = "x-event-return-code";
@@ -24,6 +25,8 @@ export interface FrontOptions {
   readonly acquire: (peer: string | undefined, signal: AbortSignal) => Promise<Pipe>;
   readonly maxBodyBytes: number;
   readonly requestTimeoutMs: number;
+  /** When set, every request needs `Authorization: Bearer <token>` (checked before anything else). */
+  readonly token?: string | undefined;
   readonly log?: Logger;
 }
 
@@ -37,8 +40,10 @@ export function createFront(options: FrontOptions) {
 /** The request → event → reply → response path, usable without Elysia (tests, benchmarks). */
 export function eventHandler(options: FrontOptions): (request: Request) => Promise<Response> {
   const log = options.log ?? silentLogger;
+  const checkToken = bearerTokenCheck(options.token);
   return async (request) => {
     try {
+      await checkToken(request);
       if (!EVENT_METHODS.has(request.method)) throw new MethodNotAllowedError(request.method);
       const target = parseEventPath(options.role, request.url);
       const data = await readBody(request, options.maxBodyBytes);
@@ -68,7 +73,7 @@ export function replyResponse(reply: EventReply): Response {
   const code = reply.code ?? 0;
   return new Response((reply.data ?? null) as Uint8Array<ArrayBuffer> | null, {
     status: statusForCode(code),
-    headers: { "content-type": reply.mimetype || "application/octet-stream", [RETURN_CODE_HEADER]: String(code) },
+    headers: { "content-type": reply.mimetype || "application/octet-stream", [RETURN_CODE_HEADER]: String(code), ...headersForCode(code) },
   });
 }
 

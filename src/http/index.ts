@@ -3,4 +3,5 @@ export * from "./errors.ts";
 export * from "./status.ts";
 export * from "./path.ts";
 export * from "./body.ts";
+export * from "./auth.ts";
 export * from "./front.ts";

@@ -11,7 +11,7 @@ import {
   RequestTimeoutError,
   TooManyInFlightError,
 } from "../pipe/index.ts";
-import { BadRequestError, BodyTooLargeError, MethodNotAllowedError, NotFoundError } from "./errors.ts";
+import { BadRequestError, BodyTooLargeError, MethodNotAllowedError, NotFoundError, UnauthorizedError } from "./errors.ts";
 
 /** HTTP status for an EventReply code: RestPipe's reserved codes have their own, handler codes are 200. */
 export function statusForCode(code: number): number {
@@ -33,6 +33,16 @@ export function statusForCode(code: number): number {
   }
 }
 
+/** Seconds a client should wait before retrying a 503 for load. */
+export const RETRY_AFTER_S = 1;
+
+const RETRY_LATER: Readonly<Record<string, string>> = { "retry-after": String(RETRY_AFTER_S) };
+
+/** Extra response headers for an EventReply code: a peer at its limit or draining (250) asks for a retry later. */
+export function headersForCode(code: number): Readonly<Record<string, string>> {
+  return code === ReplyCode.Unavailable ? RETRY_LATER : {};
+}
+
 /** How the front answers an error. */
 export interface ErrorOutcome {
   readonly status: number;
@@ -42,14 +52,15 @@ export interface ErrorOutcome {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** Seconds a client should wait before retrying a 503 for load. */
-export const RETRY_AFTER_S = 1;
-
 /** Maps an error raised while serving a front request to status, code and message. */
 export function outcomeForError(error: unknown): ErrorOutcome {
   const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof UnauthorizedError) {
+    return { status: 401, code: ReplyCode.BadRequest, message, headers: { "www-authenticate": 'Bearer realm="restpipe"' } };
+  }
   if (error instanceof BodyTooLargeError || error instanceof FrameTooLargeError) {
-    return { status: 413, code: ReplyCode.BadRequest, message };
+    // Usually the body was not read: closing spares the client sending the rest, and Bun reading it to discard it.
+    return { status: 413, code: ReplyCode.BadRequest, message, headers: { connection: "close" } };
   }
   if (error instanceof BadRequestError) return { status: 400, code: ReplyCode.BadRequest, message };
   if (error instanceof NotFoundError) return { status: 404, code: ReplyCode.NoHandler, message };
@@ -60,7 +71,7 @@ export function outcomeForError(error: unknown): ErrorOutcome {
     return { status: 503, code: ReplyCode.Unavailable, message };
   }
   if (error instanceof TooManyInFlightError) {
-    return { status: 503, code: ReplyCode.Unavailable, message, headers: { "retry-after": String(RETRY_AFTER_S) } };
+    return { status: 503, code: ReplyCode.Unavailable, message, headers: RETRY_LATER };
   }
   if (error instanceof RequestTimeoutError) return { status: 504, code: ReplyCode.Timeout, message };
   if (error instanceof PipeClosedError) return { status: 502, code: ReplyCode.PipeLost, message };

@@ -5,15 +5,20 @@ export type HttpListen =
   | { readonly kind: "tcp"; readonly host: string; readonly port: number }
   | { readonly kind: "unix"; readonly path: string };
 
-/** Options of the front's HTTP server. */
+/**
+ * Options of the front's HTTP server. The server must hand every request to
+ * `fetch` whatever its declared body size (the front answers 413 itself, with
+ * its message), and must not read a body the app does not read.
+ */
 export interface HttpServeOptions {
   readonly listen: HttpListen;
   readonly fetch: (request: Request) => Response | Promise<Response>;
-  /** Bodies above this are refused by the server itself (a backstop; the front checks first). */
-  readonly maxRequestBodySize: number;
-  /** Idle keep-alive connections are closed after this many seconds. */
+  /** A connection idle this many whole seconds (keep-alive, or a stalled body) is closed. */
   readonly idleTimeoutS: number;
 }
+
+/** Mode of the front's unix socket: only the owner may connect (connecting needs write permission). */
+export const UNIX_SOCKET_MODE = 0o600;
 
 /** A running HTTP server. */
 export interface HttpServer {

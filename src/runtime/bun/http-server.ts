@@ -1,7 +1,22 @@
-/** The front's HTTP server on Bun.serve (TCP or unix socket). */
-import { unlinkSync, statSync } from "node:fs";
+/**
+ * The front's HTTP server on Bun.serve (TCP or unix socket).
+ *
+ * Limits Bun 1.4.4 enforces itself, seen on this version:
+ * - headers must be complete within about 10 s of the connection opening
+ *   (closed after 10-12 s; not configurable, not reset by trickled header
+ *   bytes): the header timeout against slowloris on the front;
+ * - `idleTimeout` (whole seconds, at most 255, checked every 4 s or so)
+ *   applies once the headers are in: keep-alive and stalled bodies; it works
+ *   on unix sockets too, although Bun's types leave it out there;
+ * - a Content-Length above `maxRequestBodySize` is answered with a bare 413
+ *   before the app sees the request, so it is set beyond any real length and
+ *   the front answers with its own message instead; a body the app does not
+ *   read is read and discarded by Bun, or dropped when the response says
+ *   `Connection: close`.
+ */
+import { chmodSync, statSync, unlinkSync } from "node:fs";
 import { TlsConfigError, describe } from "../errors.ts";
-import type { HttpServeOptions, HttpServer } from "../http-types.ts";
+import { UNIX_SOCKET_MODE, type HttpServeOptions, type HttpServer } from "../http-types.ts";
 import { formatAddress } from "./tls-server.ts";
 
 /** Serves `fetch`; throws TlsConfigError-like errors with the address when it cannot listen. */
@@ -11,13 +26,20 @@ export function serveHttp(options: HttpServeOptions): HttpServer {
   if (listen.kind === "unix") removeStaleSocket(listen.path);
   let server;
   try {
-    const common = { fetch: options.fetch, maxRequestBodySize: options.maxRequestBodySize, development: false };
-    // Bun has no idle timeout for unix sockets (its types forbid one there).
+    const common = {
+      fetch: options.fetch,
+      maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+      idleTimeout: options.idleTimeoutS,
+      development: false,
+    };
     server =
       listen.kind === "unix"
-        ? Bun.serve({ ...common, unix: listen.path })
-        : Bun.serve({ ...common, hostname: listen.host, port: listen.port, idleTimeout: options.idleTimeoutS });
+        ? // idleTimeout is left out of the unix types but honoured (see above).
+          Bun.serve({ ...common, unix: listen.path } as unknown as Bun.Serve.Options<undefined>)
+        : Bun.serve({ ...common, hostname: listen.host, port: listen.port });
+    if (listen.kind === "unix") chmodSync(listen.path, UNIX_SOCKET_MODE);
   } catch (error) {
+    server?.stop(true);
     throw new TlsConfigError(`Cannot serve HTTP on ${where}: ${describe(error)}`, { cause: error });
   }
   const port = listen.kind === "unix" ? 0 : (server.port ?? 0);
