@@ -251,6 +251,25 @@ describe("Pipe over an in-memory transport", () => {
   });
 });
 
+describe("hostile deadlines", () => {
+  test("a peer's deadline beyond the longest timer (u32 ms) does not abort the handler at once", async () => {
+    let signal: AbortSignal | undefined;
+    const release = Promise.withResolvers<void>();
+    const holder: InboundHandler = async (_event, context) => {
+      signal = context.signal;
+      await release.promise;
+      return { code: 0 };
+    };
+    const { a } = pipes({ b: { onEvent: holder } }); // the system clock
+    const request = a.request({ verb: "get", noun: "x" }, { deadlineMs: 0xffff_ffff });
+    while (signal === undefined) await Bun.sleep(1);
+    await Bun.sleep(25); // an overflowing timer fires after 1 ms
+    expect(signal.aborted).toBe(false);
+    release.resolve();
+    expect((await request).code).toBe(0);
+  });
+});
+
 describe("Pipe heartbeats", () => {
   test("heartbeats are answered, measure a round trip and exchange capabilities", async () => {
     const clock = new FakeClock();
