@@ -5,3 +5,6 @@ export * from "./memory-transport.ts";
 export * from "./fake-clock.ts";
 export * from "./pki.ts";
 export * from "./processes.ts";
+export * from "./fuzz.ts";
+export * from "./wire-arbitraries.ts";
+export * from "./recording-logger.ts";
