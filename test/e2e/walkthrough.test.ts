@@ -3,6 +3,7 @@
  * on 127.0.0.1, real HTTP to the fronts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import {
   makeTestPki,
@@ -151,6 +152,7 @@ describe("a front on a unix socket", () => {
     const unixClient = await startClientProcess(identity.dir, server.pipePort, {}, ["--http", `unix:${socketPath}`]);
     try {
       expect(unixClient.http).toBe(`unix:${socketPath}`);
+      expect(statSync(socketPath).mode & 0o777).toBe(0o600); // only this user may connect
       await server.proc.waitForMessage("client connected", { client: "unix-client" });
       const response = await fetch("http://localhost/server/cat//via/%20unix", { unix: socketPath });
       expect(await response.json()).toEqual({ result_from_server: "via unix" });

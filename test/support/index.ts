@@ -8,3 +8,4 @@ export * from "./processes.ts";
 export * from "./fuzz.ts";
 export * from "./wire-arbitraries.ts";
 export * from "./recording-logger.ts";
+export * from "./raw-http.ts";
