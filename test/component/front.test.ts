@@ -6,9 +6,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createDispatcher, type HandlerContext, type RequestBody } from "../../src/dispatch/index.ts";
 import { createFront, eventHandler, type FrontOptions } from "../../src/http/index.ts";
-import type { Logger, LogFields } from "../../src/log/index.ts";
 import { Pipe, PipeRegistry, type InboundHandler, type PipeOptions } from "../../src/pipe/index.ts";
-import { FakeClock, memoryPair } from "../support/index.ts";
+import { FakeClock, memoryPair, recordingLogger } from "../support/index.ts";
 
 const opened: Pipe[] = [];
 afterEach(() => {
@@ -256,14 +255,7 @@ describe("no leaks", () => {
   });
 
   test("the front's own failure says only 'internal error in the front'; the log has the detail", async () => {
-    const records: Array<[string, LogFields | undefined]> = [];
-    const log: Logger = {
-      debug: () => {},
-      info: () => {},
-      warn: () => {},
-      error: (message, fields) => records.push([message, fields]),
-      with: () => log,
-    };
+    const { log, records } = recordingLogger();
     const app = createFront({
       role: "client",
       acquire: () => Promise.reject(new TypeError("x is undefined in /opt/restpipe/src/secret.ts")),
@@ -274,6 +266,8 @@ describe("no leaks", () => {
     const response = await app.handle(new Request("http://localhost/server/time"));
     const text = await response.text();
     expect({ status: response.status, text }).toEqual({ status: 500, text: JSON.stringify({ error: "internal error in the front" }) });
-    expect(records).toEqual([["front request failed", { url: "http://localhost/server/time", error: "TypeError: x is undefined in /opt/restpipe/src/secret.ts" }]]);
+    expect(records).toEqual([
+      { level: "error", msg: "front request failed", fields: { url: "http://localhost/server/time", error: "TypeError: x is undefined in /opt/restpipe/src/secret.ts" } },
+    ]);
   });
 });

@@ -6,20 +6,19 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, cpSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import {
   binary,
+  FIXTURE_HANDLERS,
   makeTestPki,
   NodeProcess,
-  startClientProcess,
-  startServerProcess,
+  startConnectedPair,
   type ClientProcess,
   type FileIdentity,
   type ServerProcess,
   type TestPki,
 } from "../support/index.ts";
 
-const FIXTURE_HANDLERS = resolve(import.meta.dir, "../fixtures/handlers.ts");
 const SERVER_TOKEN = "server-token-7f3a9c";
 const CLIENT_TOKEN = "client-token-51be02";
 
@@ -32,9 +31,12 @@ beforeAll(async () => {
   pki = await makeTestPki();
   clientIdentity = await pki.client("guarded");
   const debug = { DEBUG: "1", RP_EVENT_HANDLER: FIXTURE_HANDLERS };
-  server = await startServerProcess(pki.server.dir, { ...debug, RP_SERVER_HTTP_TOKEN: SERVER_TOKEN }, ["--http", "127.0.0.2:0"]);
-  client = await startClientProcess(clientIdentity.dir, server.pipePort, { ...debug, RP_CLIENT_HTTP_TOKEN: CLIENT_TOKEN }, ["--http", "127.0.0.2:0"]);
-  await server.proc.waitForMessage("client connected", { client: "guarded" });
+  ({ server, client } = await startConnectedPair(pki.server.dir, clientIdentity, {
+    serverEnv: { ...debug, RP_SERVER_HTTP_TOKEN: SERVER_TOKEN },
+    clientEnv: { ...debug, RP_CLIENT_HTTP_TOKEN: CLIENT_TOKEN },
+    serverArgs: ["--http", "127.0.0.2:0"],
+    clientArgs: ["--http", "127.0.0.2:0"],
+  }));
 });
 
 afterAll(async () => {

@@ -5,20 +5,17 @@
  * front's idle and header timeouts.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { resolve } from "node:path";
 import {
+  FIXTURE_HANDLERS,
   makeTestPki,
   rawConnect,
   rawRequest,
-  startClientProcess,
-  startServerProcess,
+  startConnectedPair,
   type ClientProcess,
   type RawResponse,
   type ServerProcess,
   type TestPki,
 } from "../support/index.ts";
-
-const FIXTURE_HANDLERS = resolve(import.meta.dir, "../fixtures/handlers.ts");
 
 let pki: TestPki;
 let server: ServerProcess;
@@ -26,15 +23,16 @@ let client: ClientProcess;
 
 beforeAll(async () => {
   pki = await makeTestPki();
-  server = await startServerProcess(pki.server.dir, {
-    RP_SERVER_MAX_BODY_BYTES: "1024",
-    RP_SERVER_MAX_IN_FLIGHT: "2",
-    RP_SERVER_REQUEST_TIMEOUT_S: "0.5",
-    RP_SERVER_CLIENT_WAIT_S: "0.2",
-    RP_SERVER_HTTP_IDLE_TIMEOUT_S: "1",
-  });
-  client = await startClientProcess((await pki.client("edge")).dir, server.pipePort, { RP_EVENT_HANDLER: FIXTURE_HANDLERS, RP_CLIENT_MAX_BODY_BYTES: "1024" });
-  await server.proc.waitForMessage("client connected", { client: "edge" });
+  ({ server, client } = await startConnectedPair(pki.server.dir, await pki.client("edge"), {
+    serverEnv: {
+      RP_SERVER_MAX_BODY_BYTES: "1024",
+      RP_SERVER_MAX_IN_FLIGHT: "2",
+      RP_SERVER_REQUEST_TIMEOUT_S: "0.5",
+      RP_SERVER_CLIENT_WAIT_S: "0.2",
+      RP_SERVER_HTTP_IDLE_TIMEOUT_S: "1",
+    },
+    clientEnv: { RP_EVENT_HANDLER: FIXTURE_HANDLERS, RP_CLIENT_MAX_BODY_BYTES: "1024" },
+  }));
 });
 
 afterAll(async () => {

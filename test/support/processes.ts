@@ -10,6 +10,9 @@ import type { Subprocess } from "bun";
 /** One log record of a node (its JSON log line), or `{ msg: <raw line> }` for other output. */
 export type LogRecord = Record<string, unknown> & { msg: string };
 
+/** The user handler module of the e2e tests (test/fixtures/handlers.ts), for RP_EVENT_HANDLER. */
+export const FIXTURE_HANDLERS = resolve(import.meta.dir, "../fixtures/handlers.ts");
+
 /** Path of a compiled binary; throws when it has not been built. */
 export function binary(name: "rp-server" | "rp-client"): string {
   const path = resolve(import.meta.dir, "../../dist", name);
@@ -152,4 +155,24 @@ export async function startClientProcess(
   );
   const ready = await proc.waitForMessage("client started");
   return { proc, http: String(ready["http"]) };
+}
+
+/** Environment and extra flags of each process of a pair. */
+export interface PairOptions {
+  readonly serverEnv?: Record<string, string>;
+  readonly clientEnv?: Record<string, string>;
+  readonly serverArgs?: readonly string[];
+  readonly clientArgs?: readonly string[];
+}
+
+/** Starts a server and a client (named `cn` by its certificate in `clientDir`); resolves once the server has it connected. */
+export async function startConnectedPair(
+  serverDir: string,
+  client: { readonly dir: string; readonly cn: string | undefined },
+  options: PairOptions = {},
+): Promise<{ server: ServerProcess; client: ClientProcess }> {
+  const server = await startServerProcess(serverDir, options.serverEnv, options.serverArgs);
+  const started = await startClientProcess(client.dir, server.pipePort, options.clientEnv, options.clientArgs);
+  await server.proc.waitForMessage("client connected", { client: client.cn });
+  return { server, client: started };
 }
