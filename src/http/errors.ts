@@ -32,3 +32,11 @@ export class MethodNotAllowedError extends Error {
 export class NotFoundError extends Error {
   override name = "NotFoundError";
 }
+
+/** The node is shutting down: requests in flight finish, new ones are refused. */
+export class ShuttingDownError extends Error {
+  override name = "ShuttingDownError";
+  constructor(program: string) {
+    super(`Cannot accept request: ${program} is shutting down`);
+  }
+}

@@ -5,3 +5,4 @@ export * from "./memory-transport.ts";
 export * from "./fake-clock.ts";
 export * from "./pki.ts";
 export * from "./processes.ts";
+export * from "./relay.ts";
