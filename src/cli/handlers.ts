@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { HOOK_NAMES } from "../dispatch/index.ts";
 
 /** The handler module could not be loaded. */
 export class HandlerModuleError extends Error {
@@ -31,13 +32,14 @@ export async function loadHandlerModule(path: string, cwd: string): Promise<obje
   return module;
 }
 
-/** Names of the functions a handler module offers as handlers (verb_noun), for the start-up log. */
+/** Names of the functions a handler module offers as handlers (verb_noun, hooks excluded), for the start-up log. */
 export function handlerNames(handlers: object): string[] {
   const names = new Set<string>();
   for (let target: object | null = handlers; target && target !== Object.prototype; target = Object.getPrototypeOf(target)) {
     for (const name of Object.getOwnPropertyNames(target)) {
       const descriptor = Object.getOwnPropertyDescriptor(target, name);
-      if (name !== "constructor" && typeof descriptor?.value === "function" && /^[a-z]+_/.test(name)) names.add(name);
+      const isHandler = name !== "constructor" && !(HOOK_NAMES as readonly string[]).includes(name) && /^[a-z]+_/.test(name);
+      if (isHandler && typeof descriptor?.value === "function") names.add(name);
     }
   }
   return [...names].sort();

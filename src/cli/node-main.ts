@@ -15,6 +15,7 @@ import {
   type IdentityPart,
 } from "../pki/index.ts";
 import { readText } from "../runtime/files.ts";
+import { hooksOf, type Hooks } from "../node/index.ts";
 import type { Runtime } from "../runtime/index.ts";
 import { UsageError } from "./args.ts";
 import { handlerNames, loadHandlerModule } from "./handlers.ts";
@@ -54,11 +55,11 @@ export async function loadIdentity(config: CommonConfig, role: Role, log: Logger
   return identity;
 }
 
-/** The dispatcher over the configured handler module, or over the seed's examples. */
-export async function loadDispatcher(config: CommonConfig, role: Role, log: Logger): Promise<Dispatcher> {
+/** The dispatcher and the state-change hooks of the configured handler module, or of the seed's examples. */
+export async function loadHandlers(config: CommonConfig, role: Role, log: Logger): Promise<{ dispatcher: Dispatcher; hooks: Hooks }> {
   const handlers = config.eventHandler === undefined ? exampleHandlers(role) : await loadHandlerModule(config.eventHandler, process.cwd());
   log.info("handlers loaded", { module: config.eventHandler ?? "(built-in examples)", handlers: handlerNames(handlers).join(" ") });
-  return createDispatcher(handlers, { debug: config.debug });
+  return { dispatcher: createDispatcher(handlers, { debug: config.debug }), hooks: hooksOf(handlers, log) };
 }
 
 /** `set-identity KEY CERT CA`: checks the three files and stores them in the identity directory. */
@@ -107,6 +108,7 @@ export interface NodeDeps {
   readonly runtime: Runtime;
   readonly identity: Identity;
   readonly dispatcher: Dispatcher;
+  readonly hooks: Hooks;
   readonly log: Logger;
 }
 
@@ -120,8 +122,8 @@ export function nodeCommands<C extends CommonConfig>(
     async start(config) {
       const log = makeLogger(config, role);
       const identity = await loadIdentity(config, role, log);
-      const dispatcher = await loadDispatcher(config, role, log);
-      const node = startNode(config, { runtime, identity, dispatcher, log });
+      const { dispatcher, hooks } = await loadHandlers(config, role, log);
+      const node = startNode(config, { runtime, identity, dispatcher, hooks, log });
       onShutdownSignal(log, () => node.stop());
       return new Promise<number>(() => {}); // runs until a signal
     },

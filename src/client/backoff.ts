@@ -14,3 +14,12 @@ export function backoff(attempt: number, options: BackoffOptions): number {
   const ceiling = Math.min(options.capMs, options.baseMs * 2 ** Math.min(attempt, 52));
   return Math.floor((options.random ?? Math.random)() * ceiling);
 }
+
+/**
+ * Delay after the server said "go away, retry after `retryAfterMs`" (GoAway):
+ * at least that long, spread over [retryAfter, 2·retryAfter] so that a fleet
+ * of clients does not come back in one burst.
+ */
+export function goAwayDelay(retryAfterMs: number, random: () => number = Math.random): number {
+  return Math.floor(retryAfterMs * (1 + random()));
+}

@@ -7,16 +7,13 @@ import type { Dispatcher } from "../dispatch/index.ts";
 import type { Logger } from "../log/index.ts";
 import { Pipe, PipeRegistry } from "../pipe/index.ts";
 import { parseCertificate } from "../pki/index.ts";
-import type { HttpServer, Runtime, TlsIdentity } from "../runtime/index.ts";
-import { drainAll, pipeOptions, startFront } from "../node/index.ts";
+import type { Runtime, TlsIdentity } from "../runtime/index.ts";
+import { drainAll, noHooks, pipeOptions, startFront, stopFront, type Front, type Hooks } from "../node/index.ts";
 import { startDialLoop, type DialLoop } from "./dial-loop.ts";
 import type { ClientStatus } from "./status.ts";
 
 /** Key of the one pipe in the client's registry. */
 const SERVER_KEY = "server";
-
-/** A TLS connection attempt gives up after this long. */
-const DIAL_TIMEOUT_MS = 10_000;
 
 /** What a running client needs from outside. */
 export interface ClientDeps {
@@ -24,54 +21,59 @@ export interface ClientDeps {
   readonly identity: TlsIdentity;
   readonly dispatcher: Dispatcher;
   readonly log: Logger;
+  readonly hooks?: Hooks;
   readonly onStatus?: (status: ClientStatus) => void;
 }
 
 /** A started client. */
 export interface RunningClient {
-  readonly front: HttpServer;
+  readonly front: Front;
   readonly loop: DialLoop;
   readonly registry: PipeRegistry;
-  /** Stops dialing, lets in-flight requests finish up to the drain timeout, closes the pipe. */
+  /** Stops dialing, refuses new front requests, lets in-flight ones finish up to the drain timeout, closes the pipe. */
   stop(): Promise<void>;
 }
 
 /** Starts the dial loop and the front. */
 export function startClient(config: ClientConfig, deps: ClientDeps): RunningClient {
   const { runtime, log } = deps;
+  const hooks = deps.hooks ?? noHooks;
   const registry = new PipeRegistry();
-  const loop = startDialLoop({
+  const loop: DialLoop = startDialLoop({
     dial: () =>
       runtime.connectTls({
         hostname: config.targetHostname,
         port: config.targetPort,
         identity: deps.identity,
         ...(config.serverName === undefined ? {} : { serverName: config.serverName }),
-        timeoutMs: DIAL_TIMEOUT_MS,
+        timeoutMs: config.connectTimeoutMs,
       }),
     open: async (transport) => {
       const name = (await serverName(transport.peer.certificateDer)) ?? `${config.targetHostname}:${config.targetPort}`;
-      const pipe = new Pipe(transport, pipeOptions(config, { name, remoteAddress: transport.peer.remoteAddress }, deps.dispatcher, log));
+      const peer = { name, remoteAddress: transport.peer.remoteAddress };
+      const pipe = new Pipe(transport, pipeOptions(config, peer, deps.dispatcher, log, { onGoAway: (ms) => loop.goAway(ms) }));
       registry.add(pipe, SERVER_KEY);
       return pipe;
     },
     baseMs: config.reconnectBaseMs,
     capMs: config.reconnectCapMs,
     log,
+    connected: (info) => hooks.connect_success(info),
+    failed: (info) => hooks.connect_fail(info),
     ...(deps.onStatus ? { onStatus: deps.onStatus } : {}),
   });
   const front = startFront(config, "client", (_peer, signal) => registry.acquire(SERVER_KEY, config.serverWaitMs, signal), runtime, log);
-  log.info("client started", { server: `${config.targetHostname}:${config.targetPort}`, http: front.url });
+  log.info("client started", { server: `${config.targetHostname}:${config.targetPort}`, http: front.server.url });
   return {
     front,
     loop,
     registry,
     async stop() {
-      await front.stop(false);
       loop.stop();
-      const pipe = registry.get(SERVER_KEY);
-      if (pipe) await drainAll([pipe], config.drainTimeoutMs);
-      await front.stop(true);
+      front.refuseNew();
+      const busy = await drainAll([...registry.pipes()], config.drainTimeoutMs, 0);
+      if (busy > 0) log.warn("drain timeout: cut requests still in flight", { drainTimeoutMs: config.drainTimeoutMs });
+      await stopFront(front);
     },
   };
 }

@@ -1,19 +1,28 @@
 /**
- * The client's dial loop: connect, run a pipe until it closes, wait a
- * backoff, connect again, forever. The first retry after a lost pipe comes
- * quickly; a pipe that stayed up for STABLE_AFTER_MS resets the backoff, so
- * a server that accepts and drops at once cannot cause a reconnect storm.
+ * The client's dial loop: connect, run a pipe until it closes, wait, connect
+ * again, forever. The first retry after a lost pipe comes quickly; a pipe
+ * that stayed up for STABLE_AFTER_MS resets the backoff, so that a server
+ * that accepts and drops at once cannot cause a reconnect storm; a server
+ * that said "go away, retry after N ms" (GoAway) is not dialled before that.
  */
 import type { Logger } from "../log/index.ts";
 import { systemClock, type Clock, type Pipe, type Transport } from "../pipe/index.ts";
-import { backoff } from "./backoff.ts";
+import { backoff, goAwayDelay } from "./backoff.ts";
 import type { ClientStatus } from "./status.ts";
 
 /** A pipe that lived this long resets the backoff. */
 export const STABLE_AFTER_MS = 2_000;
 
+/** What the loop reports besides status changes. */
+export interface DialEvents {
+  /** A connection was established after `retries` failed attempts. */
+  connected?(info: { retries: number; disconnectedSince: number | undefined }): void;
+  /** An attempt failed. */
+  failed?(info: { retries: number; disconnectedSince: number | undefined; reason: string }): void;
+}
+
 /** What the loop needs. */
-export interface DialLoopOptions {
+export interface DialLoopOptions extends DialEvents {
   /** Connects and completes the TLS handshake (rejects on failure). */
   readonly dial: () => Promise<Transport>;
   /** Wraps a fresh transport in a pipe (and registers it). */
@@ -29,8 +38,10 @@ export interface DialLoopOptions {
 /** A running dial loop. */
 export interface DialLoop {
   readonly status: ClientStatus;
-  /** Reconnect attempts made since the loop started. */
+  /** Connections lost since the loop started. */
   readonly reconnects: number;
+  /** The server asked us to come back no sooner than `retryAfterMs` (GoAway). */
+  goAway(retryAfterMs: number): void;
   /** Stops dialing; the current pipe stays up (the caller drains and closes it). */
   stop(): void;
 }
@@ -38,21 +49,26 @@ export interface DialLoop {
 /** Starts dialing at once. */
 export function startDialLoop(options: DialLoopOptions): DialLoop {
   const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
   const { log } = options;
   let status: ClientStatus = { state: "connecting", attempt: 0 };
-  let attempt = 0;
+  let attempt = 0; // drives the backoff; reset only by a stable pipe
+  let failures = 0; // failed attempts since the last success
   let reconnects = 0;
   let stopped = false;
   let timer: unknown;
+  let notBeforeMs = 0; // from a GoAway
+  let disconnectedSince: number | undefined;
 
   const setStatus = (next: ClientStatus) => {
     status = next;
     options.onStatus?.(next);
   };
 
-  const schedule = (reason: string, minDelayMs = 0) => {
+  const schedule = (reason: string) => {
     if (stopped) return;
-    const delayMs = Math.max(minDelayMs, backoff(attempt, { baseMs: options.baseMs, capMs: options.capMs, ...(options.random ? { random: options.random } : {}) }));
+    const delayMs = Math.max(notBeforeMs, backoff(attempt, { baseMs: options.baseMs, capMs: options.capMs, random }));
+    notBeforeMs = 0;
     attempt++;
     setStatus({ state: "reconnecting", attempt, delayMs, reason });
     timer = clock.setTimeout(() => void connect(), delayMs);
@@ -65,20 +81,30 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
     try {
       transport = await options.dial();
     } catch (error) {
-      log.warn("cannot connect to the server", { attempt, reason: (error as Error).message });
-      return schedule((error as Error).message);
+      const reason = (error as Error).message;
+      log.warn("cannot connect to the server", { attempt, reason });
+      options.failed?.({ retries: failures++, disconnectedSince, reason });
+      return schedule(reason);
     }
     if (stopped) return transport.close();
     const pipe = await options.open(transport);
     const openedAt = clock.now();
     setStatus({ state: "connected", server: pipe.peer.name, since: Date.now() });
-    log.info("connected to the server", { server: pipe.peer.name, remote: transport.peer.remoteAddress, attempt });
+    log.info("connected to the server", {
+      server: pipe.peer.name,
+      remote: transport.peer.remoteAddress,
+      retries: failures,
+      downMs: disconnectedSince === undefined ? undefined : Date.now() - disconnectedSince,
+    });
+    options.connected?.({ retries: failures, disconnectedSince });
+    failures = 0;
     const error = await pipe.closed;
     if (stopped) return;
     reconnects++;
+    disconnectedSince = Date.now();
     const reason = closeReason(pipe, error);
     if (clock.now() - openedAt >= STABLE_AFTER_MS) attempt = 0;
-    setStatus({ state: "disconnected", reason, since: Date.now() });
+    setStatus({ state: "disconnected", reason, since: disconnectedSince });
     log.warn("lost the pipe to the server", { reason });
     schedule(reason);
   };
@@ -90,6 +116,10 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
     },
     get reconnects() {
       return reconnects;
+    },
+    goAway(retryAfterMs) {
+      notBeforeMs = goAwayDelay(retryAfterMs, random);
+      log.info("the server asked us to reconnect later", { retryAfterMs, delayMs: notBeforeMs });
     },
     stop() {
       stopped = true;

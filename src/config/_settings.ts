@@ -171,6 +171,12 @@ export const SERVER_SETTINGS: Table<ServerConfig> = {
     default: 20_000,
     description: "seconds a request waits for a client that is not connected before 503",
   },
+  idleHookIntervalMs: {
+    env: ["RP_SERVER_IDLE_INTERVAL_S"],
+    parser: p.seconds(0.001),
+    default: 60_000,
+    description: "seconds between `idle` hook calls (and log lines) while no client is connected",
+  },
   ...timing("RP_SERVER"),
   handshakeTimeoutMs: {
     env: ["RP_SERVER_HANDSHAKE_TIMEOUT_S"],
@@ -219,6 +225,12 @@ export const CLIENT_SETTINGS: Table<ClientConfig> = {
     description: "first reconnect delay in seconds; doubles per failure, with jitter",
   },
   reconnectCapMs: { env: ["RP_CLIENT_RECONNECT_CAP_S"], parser: p.seconds(0.001), default: 2_000, description: "largest reconnect delay in seconds" },
+  connectTimeoutMs: {
+    env: ["RP_CLIENT_CONNECT_TIMEOUT_S"],
+    parser: p.seconds(0.001),
+    default: 10_000,
+    description: "seconds one connection attempt (TCP + TLS handshake) may take",
+  },
   ...limits("RP_CLIENT"),
 };
 

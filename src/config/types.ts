@@ -52,6 +52,8 @@ export interface ServerConfig extends CommonConfig {
   readonly bindPort: number;
   /** How long the front holds a request for a client that is not connected before answering 503. */
   readonly clientWaitMs: number;
+  /** While no client is connected, the `idle` hook runs (and a line is logged) this often. */
+  readonly idleHookIntervalMs: number;
   /** A connection that has not finished the TLS handshake within this is closed. */
   readonly handshakeTimeoutMs: number;
   /** Connections allowed to be mid-handshake at once; more are refused. */
@@ -72,6 +74,8 @@ export interface ClientConfig extends CommonConfig {
   readonly reconnectBaseMs: number;
   /** Largest reconnect delay. */
   readonly reconnectCapMs: number;
+  /** One connection attempt (TCP connect + TLS handshake) gives up after this long. */
+  readonly connectTimeoutMs: number;
 }
 
 /** Raw inputs of a load, each optional. */

@@ -37,3 +37,11 @@ export class NotFoundError extends Error {
 export class UnauthorizedError extends Error {
   override name = "UnauthorizedError";
 }
+
+/** The node is shutting down: requests in flight finish, new ones are refused. */
+export class ShuttingDownError extends Error {
+  override name = "ShuttingDownError";
+  constructor(program: string) {
+    super(`Cannot accept request: ${program} is shutting down`);
+  }
+}

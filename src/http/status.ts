@@ -11,7 +11,7 @@ import {
   RequestTimeoutError,
   TooManyInFlightError,
 } from "../pipe/index.ts";
-import { BadRequestError, BodyTooLargeError, MethodNotAllowedError, NotFoundError, UnauthorizedError } from "./errors.ts";
+import { BadRequestError, BodyTooLargeError, MethodNotAllowedError, NotFoundError, ShuttingDownError, UnauthorizedError } from "./errors.ts";
 
 /** HTTP status for an EventReply code: RestPipe's reserved codes have their own, handler codes are 200. */
 export function statusForCode(code: number): number {
@@ -67,6 +67,7 @@ export function outcomeForError(error: unknown): ErrorOutcome {
   if (error instanceof MethodNotAllowedError) {
     return { status: 405, code: ReplyCode.BadRequest, message, headers: { allow: "GET, POST, PUT, PATCH, DELETE" } };
   }
+  if (error instanceof ShuttingDownError) return { status: 503, code: ReplyCode.Unavailable, message, headers: { connection: "close" } };
   if (error instanceof NotConnectedError || error instanceof PipeDrainingError) {
     return { status: 503, code: ReplyCode.Unavailable, message };
   }

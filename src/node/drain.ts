@@ -1,14 +1,21 @@
 /** Graceful end of pipes: both roles drain the same way on shutdown. */
 import type { Pipe } from "../pipe/index.ts";
 
-/** Tells every peer to go away, waits for in-flight work up to `timeoutMs`, then closes the pipes. */
-export async function drainAll(pipes: readonly Pipe[], timeoutMs: number): Promise<void> {
-  for (const pipe of pipes) pipe.drain(timeoutMs);
+/**
+ * Tells every peer to go away (and to retry after `retryAfterMs`), waits for
+ * the requests in flight in both directions up to `timeoutMs`, then closes
+ * the pipes. Resolves with the number of pipes that were still busy at the
+ * timeout.
+ */
+export async function drainAll(pipes: readonly Pipe[], timeoutMs: number, retryAfterMs: number): Promise<number> {
+  for (const pipe of pipes) pipe.drain(retryAfterMs);
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
     Promise.all(pipes.map((pipe) => pipe.idle())),
     new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
   ]);
   clearTimeout(timer);
+  const busy = pipes.filter((pipe) => pipe.inFlight + pipe.inboundInFlight > 0).length;
   for (const pipe of pipes) pipe.close();
+  return busy;
 }

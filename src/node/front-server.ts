@@ -1,9 +1,16 @@
 /** Starts a node's HTTP front on its configured address (TCP or unix socket). */
 import type { CommonConfig, Role } from "../config/index.ts";
-import { createFront } from "../http/index.ts";
+import { createFront, ShuttingDownError } from "../http/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Pipe } from "../pipe/index.ts";
 import type { HttpServer, Runtime } from "../runtime/index.ts";
+
+/** A running front that can be told to refuse new requests while the node drains. */
+export interface Front {
+  readonly server: HttpServer;
+  /** From now on new requests get 503 "shutting down"; requests in flight finish. */
+  refuseNew(): void;
+}
 
 /** Builds the front for `role` and serves it. */
 export function startFront(
@@ -12,18 +19,38 @@ export function startFront(
   acquire: (peer: string | undefined, signal: AbortSignal) => Promise<Pipe>,
   runtime: Runtime,
   log: Logger,
-): HttpServer {
+): Front {
+  let refusing = false;
+  const guarded = (peer: string | undefined, signal: AbortSignal) =>
+    refusing ? Promise.reject(new ShuttingDownError(`rp-${role}`)) : acquire(peer, signal);
   const app = createFront({
     role,
-    acquire,
+    acquire: guarded,
     maxBodyBytes: config.maxBodyBytes,
     requestTimeoutMs: config.requestTimeoutMs,
     token: config.httpToken,
     log,
   });
-  return runtime.serveHttp({
+  const server = runtime.serveHttp({
     listen: config.http,
     fetch: app.fetch,
     idleTimeoutS: config.httpIdleTimeoutMs / 1000,
   });
+  return {
+    server,
+    refuseNew() {
+      refusing = true;
+    },
+  };
+}
+
+/** How long stopping the front waits for responses still being written before cutting connections. */
+const FRONT_STOP_GRACE_MS = 2_000;
+
+/** Stops the front: waits briefly for responses still being written, then closes every connection. */
+export async function stopFront(front: Front): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([front.server.stop(false), new Promise((resolve) => (timer = setTimeout(resolve, FRONT_STOP_GRACE_MS)))]);
+  clearTimeout(timer);
+  await front.server.stop(true);
 }

@@ -2,3 +2,4 @@
 export * from "./pipe-options.ts";
 export * from "./front-server.ts";
 export * from "./drain.ts";
+export * from "./hooks.ts";

@@ -3,8 +3,14 @@ import type { CommonConfig } from "../config/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { InboundHandler, PipeOptions, PipePeer } from "../pipe/index.ts";
 
-/** Options for a pipe to `peer`, answering its events with `onEvent`. */
-export function pipeOptions(config: CommonConfig, peer: PipePeer, onEvent: InboundHandler, log: Logger): PipeOptions {
+/** Options for a pipe to `peer`, answering its events with `onEvent`; `extra` adds callbacks (GoAway, close). */
+export function pipeOptions(
+  config: CommonConfig,
+  peer: PipePeer,
+  onEvent: InboundHandler,
+  log: Logger,
+  extra: Pick<PipeOptions, "onGoAway" | "onClose"> = {},
+): PipeOptions {
   return {
     peer,
     onEvent,
@@ -14,5 +20,6 @@ export function pipeOptions(config: CommonConfig, peer: PipePeer, onEvent: Inbou
     maxInFlight: config.maxInFlight,
     maxInboundInFlight: config.maxInFlight,
     log,
+    ...extra,
   };
 }

@@ -8,8 +8,8 @@ import type { Dispatcher } from "../dispatch/index.ts";
 import type { Logger } from "../log/index.ts";
 import { Pipe, PipeRegistry, type Transport } from "../pipe/index.ts";
 import { parseCertificate } from "../pki/index.ts";
-import type { HttpServer, Runtime, TlsIdentity, TlsListener } from "../runtime/index.ts";
-import { drainAll, pipeOptions, startFront } from "../node/index.ts";
+import type { Runtime, TlsIdentity, TlsListener } from "../runtime/index.ts";
+import { drainAll, noHooks, pipeOptions, startFront, stopFront, type Front, type Hooks } from "../node/index.ts";
 
 /** What a running server needs from outside. */
 export interface ServerDeps {
@@ -17,20 +17,31 @@ export interface ServerDeps {
   readonly identity: TlsIdentity;
   readonly dispatcher: Dispatcher;
   readonly log: Logger;
+  readonly hooks?: Hooks;
 }
 
 /** A started server. */
 export interface RunningServer {
   readonly registry: PipeRegistry;
   readonly listener: TlsListener;
-  readonly front: HttpServer;
-  /** Stops accepting, lets in-flight requests finish up to the drain timeout, closes every pipe. */
+  readonly front: Front;
+  /** Stops accepting, tells clients to reconnect later, lets in-flight requests finish up to the drain timeout, closes every pipe. */
   stop(): Promise<void>;
+}
+
+/**
+ * How long clients are told to wait before reconnecting after a drain: long
+ * enough to spread a large fleet (about 1,000 reconnects a second), short
+ * enough that a restart of a small one costs well under a second.
+ */
+export function reconnectWindowMs(clients: number): number {
+  return Math.min(10_000, Math.max(250, clients));
 }
 
 /** Starts the pipe listener and the front. */
 export function startServer(config: ServerConfig, deps: ServerDeps): RunningServer {
   const { runtime, log } = deps;
+  const hooks = deps.hooks ?? noHooks;
   const registry = new PipeRegistry();
   const listener = runtime.listenTls({
     hostname: config.bindInterface,
@@ -56,21 +67,34 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     const replacing = registry.get(cn) !== undefined;
     registry.add(pipe);
     peerLog.info(replacing ? "client reconnected; replaced its stale session" : "client connected", { clients: registry.size });
-    void pipe.closed.then((error) => peerLog.info("client disconnected", { reason: error?.message ?? "closed", clients: registry.size }));
+    hooks.connection_added({ cn, remoteAddress: remote, count: registry.size });
+    void pipe.closed.then((error) => {
+      peerLog.info("client disconnected", { reason: error?.message ?? "closed", clients: registry.size });
+      hooks.connection_removed({ cn, remoteAddress: remote, count: registry.size });
+    });
   }
 
+  const idleTimer = setInterval(() => {
+    if (registry.size > 0) return;
+    log.info("idle: no client connected");
+    hooks.idle();
+  }, config.idleHookIntervalMs);
+
   const front = startFront(config, "server", (peer, signal) => registry.acquire(peer ?? "", config.clientWaitMs, signal), runtime, log);
-  log.info("server listening", { pipe: `${listener.hostname}:${listener.port}`, http: front.url });
+  log.info("server listening", { pipe: `${listener.hostname}:${listener.port}`, http: front.server.url });
 
   return {
     registry,
     listener,
     front,
     async stop() {
+      clearInterval(idleTimer);
       listener.stop(false);
-      await front.stop(false);
-      await drainAll([...registry.pipes()], config.drainTimeoutMs);
-      await front.stop(true);
+      front.refuseNew();
+      const pipes = [...registry.pipes()];
+      const busy = await drainAll(pipes, config.drainTimeoutMs, reconnectWindowMs(pipes.length));
+      if (busy > 0) log.warn("drain timeout: cut requests still in flight", { drainTimeoutMs: config.drainTimeoutMs, pipes: busy });
+      await stopFront(front);
       listener.stop(true);
     },
   };

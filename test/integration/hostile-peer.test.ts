@@ -90,9 +90,9 @@ async function protocolErrors(count: number): Promise<unknown[]> {
 }
 
 async function othersStillServed(): Promise<void> {
-  const viaServer = await fetch(`${server.front.url}/client/good/cat//still/%20here`);
+  const viaServer = await fetch(`${server.front.server.url}/client/good/cat//still/%20here`);
   expect(await viaServer.json()).toEqual({ result_from_client: "still here" });
-  const viaClient = await fetch(`${client.front.url}/server/cat//and/%20back`);
+  const viaClient = await fetch(`${client.front.server.url}/server/cat//and/%20back`);
   expect(await viaClient.json()).toEqual({ result_from_server: "and back" });
 }
 

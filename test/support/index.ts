@@ -9,3 +9,4 @@ export * from "./fuzz.ts";
 export * from "./wire-arbitraries.ts";
 export * from "./recording-logger.ts";
 export * from "./raw-http.ts";
+export * from "./relay.ts";

@@ -69,6 +69,11 @@ export class NodeProcess {
     return this.waitForLog((r) => r.msg === msg && Object.entries(fields).every(([k, v]) => r[k] === v), timeoutMs, from);
   }
 
+  /** Sends a signal without waiting (SIGSTOP, SIGHUP, ...). */
+  signal(signal: "SIGTERM" | "SIGINT" | "SIGKILL" | "SIGSTOP" | "SIGCONT" | "SIGHUP"): void {
+    this.#proc.kill(signal);
+  }
+
   /** Sends a signal; resolves with the exit code. */
   async stop(signal: "SIGTERM" | "SIGINT" | "SIGKILL" = "SIGTERM"): Promise<number> {
     this.#proc.kill(signal);

@@ -1,3 +1,4 @@
+import { settingsOf } from "../../../src/config/_settings.ts";
 import { describe, expect, test } from "bun:test";
 import { ConfigError, describeConfig, loadClientConfig, loadServerConfig, type ClientConfig, type ServerConfig } from "../../../src/config/index.ts";
 import { problemsOf } from "./_support.ts";
@@ -16,6 +17,7 @@ describe("defaults", () => {
       debug: false,
       logFormat: "auto",
       clientWaitMs: 20_000,
+      idleHookIntervalMs: 60_000,
       requestTimeoutMs: 60_000,
       heartbeatIntervalMs: 5_000,
       heartbeatTimeoutMs: 10_000,
@@ -48,6 +50,7 @@ describe("defaults", () => {
       drainTimeoutMs: 30_000,
       reconnectBaseMs: 100,
       reconnectCapMs: 2_000,
+      connectTimeoutMs: 10_000,
       maxBodyBytes: 16_777_216,
       maxFrameBytes: 16_777_216 + 65_536,
       maxInFlight: 1024,
@@ -73,6 +76,7 @@ describe("the environment", () => {
         DEBUG: "1",
         RP_LOG_FORMAT: "json",
         RP_SERVER_CLIENT_WAIT_S: "3",
+        RP_SERVER_IDLE_INTERVAL_S: "1.5",
         RP_SERVER_HEARTBEAT_INTERVAL_S: "0",
         RP_SERVER_HEARTBEAT_TIMEOUT_S: "2",
         RP_SERVER_REQUEST_TIMEOUT_S: "90",
@@ -96,6 +100,7 @@ describe("the environment", () => {
       debug: true,
       logFormat: "json",
       clientWaitMs: 3_000,
+      idleHookIntervalMs: 1_500,
       heartbeatIntervalMs: 0,
       heartbeatTimeoutMs: 2_000,
       requestTimeoutMs: 90_000,
@@ -121,6 +126,7 @@ describe("the environment", () => {
         RP_CLIENT_SERVER_WAIT_S: "1.5",
         RP_CLIENT_RECONNECT_BASE_S: "0.25",
         RP_CLIENT_RECONNECT_CAP_S: "30",
+        RP_CLIENT_CONNECT_TIMEOUT_S: "2.5",
         RP_CLIENT_HEARTBEAT_INTERVAL_S: "1",
         RP_CLIENT_MAX_IN_FLIGHT: "1",
         RP_CLIENT_HTTP_IDLE_TIMEOUT_S: "255",
@@ -135,6 +141,7 @@ describe("the environment", () => {
       serverWaitMs: 1_500,
       reconnectBaseMs: 250,
       reconnectCapMs: 30_000,
+      connectTimeoutMs: 2_500,
       heartbeatIntervalMs: 1_000,
       maxInFlight: 1,
       httpIdleTimeoutMs: 255_000,
@@ -557,8 +564,8 @@ describe("the result", () => {
   test("holds no enumerable extras: its keys are exactly the settings, in --help order", () => {
     const config = loadClientConfig({});
     expect(Object.keys(config)).toEqual(describeConfig(config, "client").map((row) => row.key));
-    expect(Object.keys(config)).toHaveLength(21);
-    expect(Object.keys(loadServerConfig({}))).toHaveLength(20);
+    expect(Object.keys(config)).toHaveLength(settingsOf("client").length);
+    expect(Object.keys(loadServerConfig({}))).toHaveLength(settingsOf("server").length);
     expect(Object.getOwnPropertySymbols(config).filter((symbol) => Object.getOwnPropertyDescriptor(config, symbol)?.enumerable)).toEqual([]);
     expect(JSON.stringify(loadServerConfig({ env: { RP_SERVER_BIND_PORT: "9" } }))).not.toContain("env");
   });
