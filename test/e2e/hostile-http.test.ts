@@ -70,7 +70,9 @@ describe("request targets as written (Bun resolves dot segments before the front
       status: 400,
       body: error('Cannot read client name "edge/../other": a slash or backslash (even percent-encoded) is not allowed'),
     });
-    expect(summary(await rawRequest(server.http, "GET /client/EDGE/time"))).toEqual({ status: 503, body: error('Cannot reach "EDGE": not connected (waited 0.2 s)') });
+    const otherCase = summary(await rawRequest(server.http, "GET /client/EDGE/time"));
+    expect(otherCase.status).toBe(503);
+    expect(otherCase.body).toMatch(/^\{"error":"Cannot reach \\"EDGE\\": not connected \(waited 0\.[2-9] s\)"\}$/); // the wait is 0.2 s; timers run late under load
   });
 
   test("%00 is 400 from the front; a raw control character is refused by Bun itself (505)", async () => {
@@ -132,7 +134,7 @@ describe("requests in flight (RP_SERVER_MAX_IN_FLIGHT=2) and the deadline (RP_SE
   });
 
   test("a reply within the deadline is 200; none by the deadline is 504", async () => {
-    expect((await fetch(`${server.http}/client/edge/sleep//100`)).status).toBe(200);
+    expect((await fetch(`${server.http}/client/edge/sleep//50`)).status).toBe(200);
     const late = await fetch(`${server.http}/client/edge/sleep//1500`);
     expect([late.status, late.headers.get("x-event-return-code"), await late.json()]).toEqual([
       504,
@@ -152,9 +154,9 @@ describe("front timeouts", () => {
     const idleAfter = await idle.closed;
     // Bun checks idle timers every 4 s or so.
     expect(idleAfter).toBeGreaterThanOrEqual(900); // was ${idleAfter}
-    expect(idleAfter).toBeLessThan(6_000);
+    expect(idleAfter).toBeLessThan(8_000);
     const partialAfter = await partial.closed;
     expect(partialAfter).toBeGreaterThanOrEqual(9_000); // was ${partialAfter}
-    expect(partialAfter).toBeLessThan(14_000);
-  }, 20_000);
+    expect(partialAfter).toBeLessThan(16_000);
+  }, 25_000);
 });

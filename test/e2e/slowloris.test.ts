@@ -10,7 +10,7 @@ import type { Socket } from "bun";
 import { makeTestPki, startClientProcess, startServerProcess, type ClientProcess, type ServerProcess, type TestPki } from "../support/index.ts";
 
 const HALF_OPEN = 500;
-const TIMEOUT_S = 2;
+const TIMEOUT_S = 3;
 /** A TLS record header announcing 512 bytes of handshake, and the start of a ClientHello: the rest never comes. */
 const PARTIAL_CLIENT_HELLO = new Uint8Array([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]);
 

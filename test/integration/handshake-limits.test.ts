@@ -10,7 +10,7 @@ import { bunRuntime } from "../../src/runtime/bun/index.ts";
 import type { RefusedConnection, TlsListener } from "../../src/runtime/index.ts";
 import { makeTestPki, type TestPki } from "../support/index.ts";
 
-const TIMEOUT_MS = 300;
+const TIMEOUT_MS = 500;
 const CAP = 5;
 let pki: TestPki;
 let listener: TlsListener;
