@@ -16,7 +16,7 @@ import {
   UnknownFrameTypeError,
   WireError,
 } from "../../src/wire/index.ts";
-import { concat, frameArb, FuzzTally, mutatedStreamArb, splitAt, splitsArb, unknownTypeArb } from "../support/index.ts";
+import { concat, frameArb, FUZZ_TEST_TIMEOUT_MS, FuzzTally, mutatedStreamArb, splitAt, splitsArb, unknownTypeArb } from "../support/index.ts";
 
 const tally = new FuzzTally("decoder");
 afterAll(() => tally.report());
@@ -65,7 +65,7 @@ describe("decoder under hostile input", () => {
       }),
       25_000,
     );
-  });
+  }, FUZZ_TEST_TIMEOUT_MS);
 
   test("mutated reference and generated frames: frames or a WireError, the same under any chunking", () => {
     tally.check(
@@ -74,7 +74,7 @@ describe("decoder under hostile input", () => {
       }),
       25_000,
     );
-  });
+  }, FUZZ_TEST_TIMEOUT_MS);
 
   test("a lying length field: over the limit is refused from the header alone; longer than the data is truncated", () => {
     tally.check(
@@ -101,7 +101,7 @@ describe("decoder under hostile input", () => {
       }),
       15_000,
     );
-  });
+  }, FUZZ_TEST_TIMEOUT_MS);
 
   test("an unknown frame type is refused with its number as soon as the header is complete", () => {
     tally.check(
@@ -115,7 +115,7 @@ describe("decoder under hostile input", () => {
       }),
       10_000,
     );
-  });
+  }, FUZZ_TEST_TIMEOUT_MS);
 
   test("valid frames round-trip under any chunking", () => {
     tally.check(
@@ -127,5 +127,5 @@ describe("decoder under hostile input", () => {
       }),
       15_000,
     );
-  });
+  }, FUZZ_TEST_TIMEOUT_MS);
 });

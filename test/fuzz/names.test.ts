@@ -9,7 +9,7 @@ import fc from "fast-check";
 import { createDispatcher, routeFor } from "../../src/dispatch/index.ts";
 import { BadRequestError, MAX_NOUN_LENGTH, NotFoundError, parseEventPath } from "../../src/http/index.ts";
 import { ReplyCode } from "../../src/wire/index.ts";
-import { FuzzTally } from "../support/index.ts";
+import { FUZZ_TEST_TIMEOUT_MS, FuzzTally } from "../support/index.ts";
 
 const tally = new FuzzTally("names");
 afterAll(() => tally.report());
@@ -41,7 +41,7 @@ describe("handler names", () => {
       }),
       20_000,
     );
-  });
+  }, FUZZ_TEST_TIMEOUT_MS);
 });
 
 const SEGMENT_PIECES = ["a", "b", ".", "..", "%2e", "%2E", "%2f", "%2F", "%5c", "%00", "%0a", "%20", "%41", "_", "-", "~", "%", "%e2%9c%93", "\\"];
@@ -74,5 +74,5 @@ describe("front paths", () => {
       }),
       20_000,
     );
-  });
+  }, FUZZ_TEST_TIMEOUT_MS);
 });

@@ -22,6 +22,7 @@ import {
 import {
   firstProtocolError,
   frameArb,
+  FUZZ_TEST_TIMEOUT_MS,
   FuzzTally,
   memoryPair,
   mutatedStreamArb,
@@ -112,7 +113,7 @@ describe("a live pipe under hostile input", () => {
       }),
       4_000,
     );
-  });
+  }, FUZZ_TEST_TIMEOUT_MS);
 
   test("replies to unknown ids and replies of the wrong type are dropped and counted; pending requests are untouched", async () => {
     await tally.checkAsync(
@@ -145,7 +146,7 @@ describe("a live pipe under hostile input", () => {
       ),
       2_000,
     );
-  });
+  }, FUZZ_TEST_TIMEOUT_MS);
 
   test("a valid header and then a closed connection: the pipe closes with the truncation logged and pending requests fail", async () => {
     let tag = 0;
@@ -168,7 +169,7 @@ describe("a live pipe under hostile input", () => {
       }),
       3_000,
     );
-  });
+  }, FUZZ_TEST_TIMEOUT_MS);
 
   test("frame size: a body at maxFrameBytes is accepted; one byte over closes the pipe with the limit named", async () => {
     await tally.checkAsync(
@@ -193,5 +194,5 @@ describe("a live pipe under hostile input", () => {
       }),
       3_000,
     );
-  });
+  }, FUZZ_TEST_TIMEOUT_MS);
 });

@@ -15,6 +15,7 @@ import { startServer, type RunningServer } from "../../src/server/index.ts";
 import { encodeFrame, encodeMessage, FrameType, HEADER_LENGTH, TruncatedFrameError } from "../../src/wire/index.ts";
 import {
   firstProtocolError,
+  FUZZ_TEST_TIMEOUT_MS,
   FuzzTally,
   makeTestPki,
   mutatedStreamArb,
@@ -116,7 +117,7 @@ describe("a hostile client over real mTLS", () => {
       }),
       100,
     );
-  });
+  }, FUZZ_TEST_TIMEOUT_MS);
 
   test("a valid header and then a close: the truncation is logged; the other client keeps working", async () => {
     const before = (await protocolErrors(0)).length;
@@ -128,5 +129,5 @@ describe("a hostile client over real mTLS", () => {
     const reasons = await protocolErrors(before + 1);
     expect(reasons.at(-1)).toBe(new TruncatedFrameError(HEADER_LENGTH + 2, frame.length).message);
     await othersStillServed();
-  });
+  }, FUZZ_TEST_TIMEOUT_MS);
 });

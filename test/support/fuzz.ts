@@ -11,6 +11,13 @@ const campaign = env["FUZZ_RUNS"] !== undefined && env["FUZZ_RUNS"] !== "";
 /** The seed every property of this process runs with. */
 export const FUZZ_SEED: number = env["FUZZ_SEED"] ? Number(env["FUZZ_SEED"]) : campaign ? (Date.now() ^ 0x5eed) | 0 : 0x5eed;
 
+/**
+ * Per-test timeout for property tests: they are CPU-bound and slow down
+ * several times on a loaded machine (Bun's default is 5 s; bunfig's
+ * `timeout` is not applied by Bun 1.4.4).
+ */
+export const FUZZ_TEST_TIMEOUT_MS = campaign ? 24 * 3_600_000 : 60_000;
+
 let totalCases = 0;
 
 /** Counts the cases of one test file's properties and prints them. */
