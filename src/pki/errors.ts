@@ -44,3 +44,8 @@ export class IdentityError extends PkiError {
 export class KeyError extends PkiError {
   override name = "KeyError";
 }
+
+/** A certificate revocation list cannot be read, is not signed by the CA, or is out of date. */
+export class RevocationListError extends PkiError {
+  override name = "RevocationListError";
+}
