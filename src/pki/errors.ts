@@ -49,3 +49,8 @@ export class KeyError extends PkiError {
 export class RevocationListError extends PkiError {
   override name = "RevocationListError";
 }
+
+/** The built-in CA cannot do what was asked: no CA in the directory, a CN it cannot name files after, nothing to revoke. */
+export class CaError extends PkiError {
+  override name = "CaError";
+}

@@ -8,3 +8,5 @@ export { checkIdentity, type CheckedIdentity, type Identity } from "./identity.t
 export { identityPaths, readIdentityFiles, storeIdentity, type IdentityPaths, type Role } from "./store.ts";
 export { formatBundle, parseBundle, type BundleLabel } from "./bundle.ts";
 export { readCrl, signCrl, type CrlInfo, type CrlOptions, type RevokedSerial } from "./crl.ts";
+export { normalizeSerial, type CaIndex, type IssuedKind, type IssuedRecord } from "./ca-index.ts";
+export * from "./ca-directory.ts";
