@@ -85,6 +85,9 @@ describe("dial loop", () => {
     await h.clock.advance(20_000);
     const delays = h.statuses.filter((s) => s.state === "reconnecting").map((s) => (s as { delayMs: number }).delayMs);
     expect(delays.slice(0, 7)).toEqual([50, 100, 200, 400, 800, 1_000, 1_000]);
+    // Closed before the server said anything: a refusal, never reported as connected.
+    expect(h.events.slice(0, 3)).toEqual(["failed retries=0", "failed retries=1", "failed retries=2"]);
+    expect(h.statuses.some((status) => status.state === "connected")).toBe(false);
   });
 
   test("GoAway: the next dial waits at least retryAfter", async () => {

@@ -86,7 +86,7 @@ describe("revocation", () => {
 
     // Its reconnects are refused during the handshake, and the client says why it thinks it was dropped.
     await server.proc.waitForLog(refusedAsRevoked("alice"), 10_000, mark);
-    await aliceProcess.proc.waitForLog((r) => r.msg === "lost the pipe to the server" && String(r["reason"]).includes("certificate rejected?"));
+    await aliceProcess.proc.waitForLog((r) => r.msg === "cannot connect to the server" && String(r["reason"]).includes("certificate rejected?"));
     expect((await fetch(`${server.http}/client/alice/time`)).status).toBe(503);
 
     // Bob never noticed.
@@ -102,7 +102,7 @@ describe("revocation", () => {
     await server.proc.waitForLog((r) => r.msg === "identity reloaded" && r["revoked"] === 2, 10_000, mark);
     const carolProcess = await startClient(carol);
     await server.proc.waitForLog(refusedAsRevoked("carol"), 10_000, mark);
-    const line = await carolProcess.proc.waitForMessage("lost the pipe to the server");
+    const line = await carolProcess.proc.waitForMessage("cannot connect to the server");
     expect(String(line["reason"])).toStartWith("closed by the server before the first reply: certificate rejected?");
     expect(server.proc.logs.some((r) => r.msg === "client connected" && r["client"] === "carol")).toBe(false);
   });
