@@ -33,9 +33,13 @@ function harness(failures: number, dropAtOnce = false): Harness {
       h.dials.push(clock.now());
       if (remaining-- > 0) throw new Error("connection refused");
       const [client, server] = memoryPair();
-      const serverPipe = new Pipe(server, { peer: { name: "client", remoteAddress: "memory" }, onEvent: () => ({ code: 0 }), clock, ...HEARTBEATS });
-      h.servers.push(serverPipe);
-      if (dropAtOnce) queueMicrotask(() => serverPipe.close());
+      if (dropAtOnce) {
+        // Like a TLS 1.3 server refusing the certificate: the handshake looked fine, then a close, not a byte.
+        server.start({ data: () => {}, drain: () => {}, closed: () => {} });
+        queueMicrotask(() => server.close());
+        return client;
+      }
+      h.servers.push(new Pipe(server, { peer: { name: "client", remoteAddress: "memory" }, onEvent: () => ({ code: 0 }), clock, ...HEARTBEATS }));
       return client;
     },
     open: async (transport) => {
