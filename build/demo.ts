@@ -1,42 +1,36 @@
 /**
  * `npm run demo`: the seed's walkthrough on this machine, with nothing to
- * prepare. Makes a throwaway CA, server and client identities (built-in CA,
- * no openssl), stores them with the binaries' `set-identity`, starts
- * dist/rp-server and dist/rp-client on loopback, runs the seed's four curl
- * examples, prints what they answer, and stops both. Bounded: gives up
+ * prepare. Makes throwaway identities with the binaries' built-in CA
+ * (`rp-server ca init`, `ca issue`, `set-identity --bundle`: no openssl),
+ * starts dist/rp-server and dist/rp-client on loopback, runs the seed's four
+ * curl examples, prints what they answer, and stops both. Bounded: gives up
  * after 30 s.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createCa, issueCertificate } from "../src/pki/index.ts";
 import { binary, NodeProcess } from "../test/support/processes.ts";
 
 const CLIENT_CN = "localhost"; // the seed's example addresses the client as "localhost"
 
-/** Writes a throwaway PKI into `dir` and returns the file paths per role. */
-async function throwawayIdentities(dir: string) {
-  const ca = await createCa({ cn: "RestPipe demo CA", validityDays: 1 });
-  const server = await issueCertificate({ ca, role: "server", cn: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"], validityDays: 1 });
-  const client = await issueCertificate({ ca, role: "client", cn: CLIENT_CN, validityDays: 1 });
-  const write = (name: string, text: string) => {
-    writeFileSync(join(dir, name), text, { mode: 0o600 });
-    return join(dir, name);
-  };
-  const caPath = write("ca.crt.pem", ca.certPem);
-  return {
-    server: [write("server.key.pem", server.keyPem), write("server.crt.pem", server.certPem), caPath],
-    client: [write("client.key.pem", client.keyPem), write("client.crt.pem", client.certPem), caPath],
-  };
+/** Runs one command as a user would type it, printing it and its output; throws when it fails. */
+function run(program: "rp-server" | "rp-client", args: string[], env: Record<string, string>): void {
+  console.log(`$ ${program} ${args.map((arg) => (/\s/.test(arg) ? `"${arg}"` : arg)).join(" ")}`);
+  const result = spawnSync(binary(program), args, { encoding: "utf8", env: { ...process.env, ...env } });
+  process.stdout.write(result.stdout + result.stderr);
+  if (result.status !== 0) throw new Error(`${program} ${args[0]} failed`);
 }
 
-function setIdentity(program: "rp-server" | "rp-client", files: string[], identityDir: string): void {
-  const args = ["set-identity", ...files, "--identity-dir", identityDir];
-  console.log(`$ ${program} ${args.join(" ")}`);
-  const result = spawnSync(binary(program), args, { encoding: "utf8" });
-  process.stdout.write(result.stdout + result.stderr);
-  if (result.status !== 0) throw new Error(`${program} set-identity failed`);
+/** The built-in CA in `<identityDir>/ca`; the server and client identities installed from bundles. */
+function makeIdentities(identityDir: string): void {
+  const env = { RP_SERVER_CERT_PATH: identityDir, RP_CLIENT_CERT_PATH: identityDir };
+  const ca = join(identityDir, "ca");
+  run("rp-server", ["ca", "init", "--cn", "RestPipe demo CA"], env);
+  run("rp-server", ["ca", "issue", "--server", "--cn", "demo-server", "--san", "localhost", "--san", "127.0.0.1"], env);
+  run("rp-server", ["set-identity", "--bundle", join(ca, "demo-server.bundle.pem")], env);
+  run("rp-server", ["ca", "issue", "--cn", CLIENT_CN], env);
+  run("rp-client", ["set-identity", "--bundle", join(ca, `${CLIENT_CN}.bundle.pem`)], env);
 }
 
 async function curl(url: string): Promise<void> {
@@ -55,10 +49,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }, 30_000);
   try {
-    const files = await throwawayIdentities(work);
     const identityDir = join(work, "identity");
-    setIdentity("rp-server", files.server, identityDir);
-    setIdentity("rp-client", files.client, identityDir);
+    makeIdentities(identityDir);
 
     const env = { RP_SERVER_CERT_PATH: identityDir, RP_CLIENT_CERT_PATH: identityDir, RP_LOG_FORMAT: "json" };
     const server = new NodeProcess([binary("rp-server"), "start", "--bind", "127.0.0.1", "--port", "0", "--http", "127.0.0.1:0"], env);

@@ -2,6 +2,7 @@
 import { loadClientConfig, settingsHelp } from "../config/index.ts";
 import { startClient } from "../client/index.ts";
 import { bunRuntime } from "../runtime/bun/index.ts";
+import { IDENTITY_COMMAND_FLAGS } from "./identity-commands.ts";
 import { nodeCommands } from "./node-main.ts";
 import { runProgram } from "./program.ts";
 import { VERSION } from "./version.ts";
@@ -16,7 +17,12 @@ Usage:
   ${PROGRAM} start [flags]                 dial the server; serve GET|POST|PUT|PATCH|DELETE /server/<noun>
   ${PROGRAM} set-identity KEY CERT CA      check and store this client's key, certificate and the CA (which
                                            also verifies the server)
+  ${PROGRAM} set-identity --bundle FILE    the same from one bundle file (made by: rp-server ca issue --cn NAME)
+  ${PROGRAM} identity show                 this client's certificate and CA: CN, SANs, issuer, validity, fingerprint
   ${PROGRAM} --version | --help
+
+A running client reloads its key, certificate and CA on SIGHUP and when those files change: the next
+connection uses them; the established pipe stays up.
 
 Flags and environment (flags win over the environment):
 ${settingsHelp("client")}
@@ -32,6 +38,7 @@ export function main(argv: readonly string[]): Promise<number> {
       help: clientHelp,
       loadConfig: loadClientConfig,
       commands: nodeCommands("client", bunRuntime, startClient),
+      commandFlags: IDENTITY_COMMAND_FLAGS,
     },
     argv,
   );

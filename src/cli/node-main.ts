@@ -5,22 +5,13 @@
 import type { CommonConfig, Role } from "../config/index.ts";
 import { createDispatcher, exampleHandlers, type Dispatcher } from "../dispatch/index.ts";
 import { createConsoleLogger, type Logger } from "../log/index.ts";
-import {
-  checkIdentity,
-  IdentityError,
-  identityPaths,
-  readIdentityFiles,
-  storeIdentity,
-  type Identity,
-  type IdentityPart,
-} from "../pki/index.ts";
-import { readText } from "../runtime/files.ts";
-import { hooksOf, type Hooks } from "../node/index.ts";
-import type { Runtime } from "../runtime/index.ts";
-import { UsageError } from "./args.ts";
+import { followIdentity, hooksOf, identityFiles, loadNodeIdentity, openIdentitySource, type Hooks, type IdentitySource } from "../node/index.ts";
+import { identityPaths } from "../pki/index.ts";
+import type { Runtime, TlsIdentity } from "../runtime/index.ts";
 import { handlerNames, loadHandlerModule } from "./handlers.ts";
+import { identityShowCommand, setIdentityCommand } from "./identity-commands.ts";
 import { assertPrivateKeyMode } from "./key-permissions.ts";
-import { EXIT, say, type Command } from "./program.ts";
+import { EXIT, type Command } from "./program.ts";
 
 /** The process logger for a configuration. */
 export function makeLogger(config: CommonConfig, role: Role): Logger {
@@ -28,31 +19,27 @@ export function makeLogger(config: CommonConfig, role: Role): Logger {
   return createConsoleLogger({ level: config.debug ? "debug" : "info", format }, { node: role });
 }
 
-/** Problems the peer will judge (it may accept a renewed CA, or refuse): logged, not fatal. */
-const PEER_JUDGED: ReadonlySet<IdentityPart> = new Set(["chain", "ca-validity", "cn"]);
-
 /**
- * Reads and checks this node's stored identity. A key file open to group or
- * others is fatal (as in ssh); so are unreadable files or a key that does not
- * match its certificate (TLS cannot work at all). A certificate that does not
- * chain or is out of its validity is logged loudly and the peer decides.
+ * Loads this node's identity (fatal when TLS cannot work at all) and keeps it
+ * live: file changes reload it (polled). A key file open to group or others
+ * is refused, as ssh does: at start-up fatally, on a reload the current
+ * identity stays.
  */
-export async function loadIdentity(config: CommonConfig, role: Role, log: Logger): Promise<Identity> {
-  const paths = identityPaths(config.identityDir, role);
-  await assertPrivateKeyMode(paths.key);
-  const identity = await readIdentityFiles(paths, config.keyPassphrase);
-  try {
-    const checked = await checkIdentity(identity);
-    log.info("identity loaded", {
-      cn: checked.certificate.subjectCn,
-      issuer: checked.certificate.issuer,
-      notAfter: checked.certificate.notAfter.toISOString(),
-    });
-  } catch (error) {
-    if (!(error instanceof IdentityError && PEER_JUDGED.has(error.part))) throw error;
-    log.error("identity problem: peers will refuse this certificate", { reason: error.message });
-  }
-  return identity;
+export function openIdentity(config: CommonConfig, role: Role, log: Logger): Promise<IdentitySource> {
+  const dir = config.identityDir;
+  let action = "start";
+  return openIdentitySource({
+    load: async () => {
+      await assertPrivateKeyMode(identityPaths(dir, role).key, action);
+      const loaded = await loadNodeIdentity(dir, role, config.keyPassphrase);
+      action = "reload the identity";
+      return loaded;
+    },
+    files: identityFiles(dir, role),
+    warnDays: config.certWarnDays,
+    pollMs: config.identityPollMs,
+    log,
+  });
 }
 
 /** The dispatcher and the state-change hooks of the configured handler module, or of the seed's examples. */
@@ -60,22 +47,6 @@ export async function loadHandlers(config: CommonConfig, role: Role, log: Logger
   const handlers = config.eventHandler === undefined ? exampleHandlers(role) : await loadHandlerModule(config.eventHandler, process.cwd());
   log.info("handlers loaded", { module: config.eventHandler ?? "(built-in examples)", handlers: handlerNames(handlers).join(" ") });
   return { dispatcher: createDispatcher(handlers, { debug: config.debug }), hooks: hooksOf(handlers, log) };
-}
-
-/** `set-identity KEY CERT CA`: checks the three files and stores them in the identity directory. */
-export async function setIdentity(role: Role, dir: string, files: readonly string[], passphrase: string | undefined): Promise<string> {
-  const read = (what: string, path: string) =>
-    readText(path).catch((cause: unknown) => {
-      throw new IdentityError("files", `Cannot read the ${what}: ${(cause as Error).message}`, { cause });
-    });
-  const [keyPath, certPath, caPath] = files;
-  const keyPem = await read("private key", keyPath!);
-  const certPem = await read("certificate", certPath!);
-  const caPem = await read("CA certificate", caPath!);
-  const identity: Identity = passphrase === undefined ? { keyPem, certPem, caPem } : { keyPem, certPem, caPem, passphrase };
-  const checked = await checkIdentity(identity);
-  const paths = await storeIdentity(dir, role, identity);
-  return `stored the ${role} identity CN=${checked.certificate.subjectCn} (issued by ${checked.certificate.issuer}, valid until ${checked.certificate.notAfter.toISOString()}) in ${paths.key}, ${paths.cert}, ${paths.ca}`;
 }
 
 /** Runs `stop` on the first SIGTERM/SIGINT and exits 0 when it is done; a second signal exits at once. */
@@ -106,13 +77,13 @@ export function onShutdownSignal(log: Logger, stop: () => Promise<void>): void {
 /** What a node needs to start, once the CLI has loaded it. */
 export interface NodeDeps {
   readonly runtime: Runtime;
-  readonly identity: Identity;
+  readonly identity: TlsIdentity;
   readonly dispatcher: Dispatcher;
   readonly hooks: Hooks;
   readonly log: Logger;
 }
 
-/** The commands both programs have: `start` (runs until a signal, then drains) and `set-identity KEY CERT CA`. */
+/** The commands both programs have: `start` (runs until a signal, then drains), `set-identity` and `identity show`. */
 export function nodeCommands<C extends CommonConfig>(
   role: Role,
   runtime: Runtime,
@@ -121,16 +92,23 @@ export function nodeCommands<C extends CommonConfig>(
   return {
     async start(config) {
       const log = makeLogger(config, role);
-      const identity = await loadIdentity(config, role, log);
-      const { dispatcher, hooks } = await loadHandlers(config, role, log);
-      const node = startNode(config, { runtime, identity, dispatcher, hooks, log });
-      onShutdownSignal(log, () => node.stop());
+      const identity = await openIdentity(config, role, log);
+      let node: { stop(): Promise<void> };
+      try {
+        const { dispatcher, hooks } = await loadHandlers(config, role, log);
+        node = startNode(config, { runtime: followIdentity(runtime, identity, log), identity: identity.current.identity, dispatcher, hooks, log });
+      } catch (error) {
+        identity.close(); // its timers would keep the failed process alive
+        throw error;
+      }
+      process.on("SIGHUP", () => void identity.reload("SIGHUP"));
+      onShutdownSignal(log, () => {
+        identity.close();
+        return node.stop();
+      });
       return new Promise<number>(() => {}); // runs until a signal
     },
-    async "set-identity"(config, line) {
-      if (line.positionals.length !== 3) throw new UsageError("set-identity needs three files: KEY CERT CA");
-      say(await setIdentity(role, config.identityDir, line.positionals, config.keyPassphrase));
-      return EXIT.ok;
-    },
+    "set-identity": (config, line) => setIdentityCommand(role, config, line),
+    identity: (config, line) => identityShowCommand(role, config, line),
   };
 }

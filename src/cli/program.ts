@@ -35,15 +35,17 @@ export interface ProgramSpec<C extends ServerConfig | ClientConfig> {
   readonly help: () => string;
   readonly loadConfig: (sources: { env: Record<string, string | undefined>; flags: CommandLine["flags"] }) => C;
   readonly commands: Readonly<Record<string, Command<C>>>;
-  /** Extra flags some commands take (beyond the settings), and which of them may repeat. */
-  readonly extraFlags?: Readonly<Record<string, "string" | "boolean">>;
+  /** Flags that only some commands take (beyond the settings), by command; another command refuses them. */
+  readonly commandFlags?: Readonly<Record<string, Readonly<Record<string, "string" | "boolean">>>>;
+  /** Command flags that may be given more than once (they arrive as arrays). */
   readonly repeatableFlags?: readonly string[];
 }
 
 /** Runs one command line and resolves with the exit code. */
 export async function runProgram<C extends ServerConfig | ClientConfig>(spec: ProgramSpec<C>, argv: readonly string[]): Promise<number> {
   try {
-    const line = parseCommandLine(argv, { ...flagTypes(spec.role), ...spec.extraFlags, help: "boolean" }, spec.repeatableFlags);
+    const extraFlags: Record<string, "string" | "boolean"> = Object.assign({}, ...Object.values(spec.commandFlags ?? {}));
+    const line = parseCommandLine(argv, { ...flagTypes(spec.role), ...extraFlags, help: "boolean" }, spec.repeatableFlags);
     const { help, ...rest } = line.flags;
     if (help || line.command === "help" || line.command === undefined) {
       say(spec.help());
@@ -51,7 +53,10 @@ export async function runProgram<C extends ServerConfig | ClientConfig>(spec: Pr
     }
     const command = spec.commands[line.command];
     if (!command) throw new UsageError(`unknown command "${line.command}" (try --help)`);
-    const settings = Object.fromEntries(Object.entries(rest).filter(([name]) => !(name in (spec.extraFlags ?? {}))));
+    const own = spec.commandFlags?.[line.command] ?? {};
+    const misplaced = Object.keys(rest).find((name) => name in extraFlags && !(name in own));
+    if (misplaced !== undefined) throw new UsageError(`--${misplaced} is not a flag of ${line.command} (try --help)`);
+    const settings = Object.fromEntries(Object.entries(rest).filter(([name]) => !(name in extraFlags)));
     const config = spec.loadConfig({ env: process.env, flags: settings });
     return await command(config, { ...line, flags: rest });
   } catch (error) {

@@ -2,6 +2,8 @@
 import { loadServerConfig, settingsHelp } from "../config/index.ts";
 import { bunRuntime } from "../runtime/bun/index.ts";
 import { startServer } from "../server/index.ts";
+import { CA_COMMAND_FLAGS, CA_REPEATABLE_FLAGS, CA_USAGE, caCommand } from "./ca-command.ts";
+import { IDENTITY_COMMAND_FLAGS } from "./identity-commands.ts";
 import { nodeCommands } from "./node-main.ts";
 import { runProgram } from "./program.ts";
 import { VERSION } from "./version.ts";
@@ -15,7 +17,13 @@ export function serverHelp(): string {
 Usage:
   ${PROGRAM} start [flags]                 accept clients; serve GET|POST|PUT|PATCH|DELETE /client/<cn>/<noun>
   ${PROGRAM} set-identity KEY CERT CA      check and store this server's key, certificate and CA
+  ${PROGRAM} set-identity --bundle FILE    the same from one bundle file (made by: ${PROGRAM} ca issue --server)
+  ${PROGRAM} identity show                 this server's certificate and CA: CN, SANs, issuer, validity, fingerprint
+  ${PROGRAM} ${CA_USAGE}
   ${PROGRAM} --version | --help
+
+A running server reloads its key, certificate, CA and revocation list (server.crl.pem in the identity
+directory) on SIGHUP and when those files change, without dropping established pipes.
 
 Flags and environment (flags win over the environment):
 ${settingsHelp("server")}
@@ -30,7 +38,9 @@ export function main(argv: readonly string[]): Promise<number> {
       role: "server",
       help: serverHelp,
       loadConfig: loadServerConfig,
-      commands: nodeCommands("server", bunRuntime, startServer),
+      commands: { ...nodeCommands("server", bunRuntime, startServer), ca: caCommand },
+      commandFlags: { ...IDENTITY_COMMAND_FLAGS, ...CA_COMMAND_FLAGS },
+      repeatableFlags: CA_REPEATABLE_FLAGS,
     },
     argv,
   );

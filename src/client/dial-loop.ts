@@ -77,17 +77,21 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
   const connect = async () => {
     if (stopped) return;
     setStatus({ state: "connecting", attempt });
+    const fail = (reason: string) => {
+      log.warn("cannot connect to the server", { attempt, reason });
+      options.failed?.({ retries: failures++, disconnectedSince, reason });
+      schedule(reason);
+    };
     let transport: Transport;
     try {
       transport = await options.dial();
     } catch (error) {
-      const reason = (error as Error).message;
-      log.warn("cannot connect to the server", { attempt, reason });
-      options.failed?.({ retries: failures++, disconnectedSince, reason });
-      return schedule(reason);
+      return fail((error as Error).message);
     }
     if (stopped) return transport.close();
     const pipe = await options.open(transport);
+    // Connected means the server answered: a TLS 1.3 refusal looks like a good handshake, then a close.
+    if (!(await pipe.ready)) return fail(closeReason(pipe, await pipe.closed));
     const openedAt = clock.now();
     setStatus({ state: "connected", server: pipe.peer.name, since: Date.now() });
     log.info("connected to the server", {

@@ -41,7 +41,7 @@ const LOCALHOST = (port: number): Listen => Object.freeze({ kind: "tcp", host: "
 
 type Prefix = "RP_SERVER" | "RP_CLIENT";
 
-type FrontKeys = "http" | "httpToken" | "httpIdleTimeoutMs" | "identityDir" | "keyPassphrase" | "eventHandler" | "debug" | "logFormat";
+type FrontKeys = "http" | "httpToken" | "httpIdleTimeoutMs" | "identityDir" | "keyPassphrase" | "certWarnDays" | "identityPollMs" | "eventHandler" | "debug" | "logFormat";
 
 function front(prefix: Prefix, httpPort: number): Table<Pick<CommonConfig, FrontKeys>> {
   return {
@@ -77,6 +77,18 @@ function front(prefix: Prefix, httpPort: number): Table<Pick<CommonConfig, Front
       parser: p.optional(p.secret(false)),
       default: undefined,
       description: "passphrase of the private key, when it is encrypted",
+    },
+    certWarnDays: {
+      env: [`${prefix}_CERT_WARN_DAYS`],
+      parser: p.integer(0, 3650),
+      default: 30,
+      description: "days before this node's or its CA's certificate expires from which the log warns (at start, then daily)",
+    },
+    identityPollMs: {
+      env: [`${prefix}_IDENTITY_POLL_S`],
+      parser: p.seconds(0),
+      default: 2_000,
+      description: "seconds between looks at the identity files, which are reloaded when they change; 0: only on SIGHUP",
     },
     eventHandler: {
       env: ["RP_EVENT_HANDLER", "RP_EVENT_HANDLER_FQ_CLASS"],

@@ -18,6 +18,10 @@ export interface CommonConfig {
   readonly identityDir: string;
   /** Passphrase of the private key, when it is encrypted. */
   readonly keyPassphrase: string | undefined;
+  /** The log warns when this node's or its CA's certificate expires within this many days. */
+  readonly certWarnDays: number;
+  /** How often the identity files are looked at (reloaded when they change); 0: only on SIGHUP. */
+  readonly identityPollMs: number;
   /** Path of the user's handler module (.ts/.js/.mjs/.mts) as given; undefined = the example handlers. */
   readonly eventHandler: string | undefined;
   /** Verbose logs and stack traces in handler-error replies. */

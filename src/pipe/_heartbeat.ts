@@ -40,10 +40,14 @@ export class HeartbeatMonitor {
     this.#lastInboundAt = clock.now();
   }
 
-  /** Sends the first heartbeat now and schedules the rest. */
+  /**
+   * Sends the first heartbeat now (always: it carries our capabilities and
+   * proves the peer answers) and, unless the interval is 0, schedules the rest.
+   */
   start(): void {
-    if (this.timing.intervalMs <= 0) return;
-    this.#beat();
+    if (this.timing.intervalMs > 0) return this.#beat();
+    this.#outstanding = { id: this.#nextId++, sentAt: this.clock.now() };
+    this.actions.send(this.#outstanding.id);
   }
 
   /** Call on every inbound chunk. */

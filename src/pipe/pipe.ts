@@ -135,6 +135,13 @@ export class Pipe {
   peerCapabilities: ReadonlySet<string> = new Set();
   /** Resolves when the pipe has closed, with the error that closed it, if any. */
   readonly closed: Promise<Error | undefined>;
+  /**
+   * Resolves true at the first frame from the peer, false when the pipe
+   * closes before one: under TLS 1.3 a server that refuses our certificate
+   * closes after a seemingly good handshake, and only this tells.
+   */
+  readonly ready: Promise<boolean>;
+  #resolveReady!: (ready: boolean) => void;
 
   readonly #transport: Transport;
   readonly #options: PipeOptions;
@@ -164,6 +171,7 @@ export class Pipe {
     this.#decoder = new FrameDecoder(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes });
     this.#outbox = new Outbox(transport);
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.ready = new Promise((resolve) => (this.#resolveReady = resolve));
     this.#heartbeat = new HeartbeatMonitor(
       { intervalMs: options.heartbeatIntervalMs ?? 5_000, timeoutMs: options.heartbeatTimeoutMs ?? 10_000 },
       this.#clock,
@@ -315,6 +323,7 @@ export class Pipe {
 
   #handleFrame(frame: Frame): void {
     const decoded = decodeMessage(frame);
+    this.#resolveReady(true);
     switch (decoded.type) {
       case FrameType.Event:
         return this.#handleEvent(frame.id, decoded.message);
@@ -430,6 +439,7 @@ export class Pipe {
     this.#outbox.close();
     this.#notifyIfIdle();
     this.#options.onClose?.(error);
+    this.#resolveReady(false);
     this.#resolveClosed(error);
   }
 }

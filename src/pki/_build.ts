@@ -129,7 +129,8 @@ export function serialFromHex(hex: string): Uint8Array {
   return positive;
 }
 
-function extension(extnID: string, critical: boolean, value: asn1js.AsnType): Extension {
+/** One extension whose value is the DER of `value`. */
+export function extension(extnID: string, critical: boolean, value: asn1js.AsnType): Extension {
   return new Extension({ extnID, critical, extnValue: value.toBER(false) });
 }
 
@@ -142,7 +143,7 @@ function keyUsageBits(bits: readonly number[]): asn1js.BitString {
 }
 
 /** UTCTime through 2049, GeneralizedTime after (RFC 5280); whole seconds, since DER times carry no fraction here. */
-function timeOf(date: Date): Time {
+export function timeOf(date: Date): Time {
   const value = new Date(Math.floor(date.getTime() / 1000) * 1000);
   const year = value.getUTCFullYear();
   return new Time({ type: year >= 1950 && year < 2050 ? 0 : 1, value });

@@ -46,7 +46,12 @@ export function decodeCertificate(der: Uint8Array): Certificate {
 
 /** The serial number as lower-case hex without leading zero bytes ("0" for zero). */
 export function serialHexOf(certificate: Certificate): string {
-  const bytes = certificate.serialNumber.valueBlock.valueHexView;
+  return integerHex(certificate.serialNumber);
+}
+
+/** An INTEGER's content bytes as lower-case hex without leading zero bytes ("0" for zero): how serials are shown. */
+export function integerHex(integer: asn1js.Integer): string {
+  const bytes = integer.valueBlock.valueHexView;
   let start = 0;
   while (start < bytes.length - 1 && bytes[start] === 0) start++;
   const hex = toHex(bytes.subarray(start));

@@ -44,3 +44,13 @@ export class IdentityError extends PkiError {
 export class KeyError extends PkiError {
   override name = "KeyError";
 }
+
+/** A certificate revocation list cannot be read, is not signed by the CA, or is out of date. */
+export class RevocationListError extends PkiError {
+  override name = "RevocationListError";
+}
+
+/** The built-in CA cannot do what was asked: no CA in the directory, a CN it cannot name files after, nothing to revoke. */
+export class CaError extends PkiError {
+  override name = "CaError";
+}

@@ -6,3 +6,7 @@ export { checkValidity, trustedIssuer, verifyCertificate } from "./verify.ts";
 export { createCa, issueCertificate, type CaOptions, type IssueOptions, type KeyAlgorithm, type PemIdentity } from "./issue.ts";
 export { checkIdentity, type CheckedIdentity, type Identity } from "./identity.ts";
 export { identityPaths, readIdentityFiles, storeIdentity, type IdentityPaths, type Role } from "./store.ts";
+export { formatBundle, parseBundle, type BundleLabel } from "./bundle.ts";
+export { readCrl, signCrl, type CrlInfo, type CrlOptions, type RevokedSerial } from "./crl.ts";
+export { normalizeSerial, type CaIndex, type IssuedKind, type IssuedRecord } from "./ca-index.ts";
+export * from "./ca-directory.ts";

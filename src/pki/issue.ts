@@ -1,4 +1,5 @@
 /** A small CA: create a self-signed CA, issue client and server certificates from it. Keys are PKCS#8 PEM. */
+import type { Certificate } from "pkijs";
 import { readPrivateKey } from "../runtime/keys.ts";
 import {
   buildCertificate,
@@ -109,7 +110,8 @@ export async function issueCertificate(options: IssueOptions): Promise<PemIdenti
   return { keyPem: await keyPemOf(keys.privateKey), certPem: toPem("CERTIFICATE", der) };
 }
 
-async function loadCa(ca: PemIdentity) {
+/** The CA certificate, its signing key (WebCrypto) and its key identifier; IdentityError when key and certificate differ. */
+export async function loadCa(ca: PemIdentity): Promise<{ certificate: Certificate; signingKey: CryptoKey; keyId: Uint8Array | undefined }> {
   const [info] = await parseCertificatesPem(ca.certPem);
   const key = readPrivateKey(ca.keyPem);
   const certificate = pkijsCertificate(info!);

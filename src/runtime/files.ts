@@ -100,6 +100,17 @@ export async function fileMode(path: string): Promise<number | undefined> {
   }
 }
 
+/** A short text that changes when the file is replaced or written: inode, size and mtime; "missing" if it does not exist. */
+export async function fileStamp(path: string): Promise<string> {
+  try {
+    const info = await stat(path);
+    return `${info.ino}:${info.size}:${info.mtimeMs}`;
+  } catch (cause) {
+    if (codeOf(cause) === "ENOENT") return "missing";
+    throw translate(path, cause);
+  }
+}
+
 async function writeTemp(temp: string, target: string, data: string | Uint8Array, mode: number): Promise<void> {
   try {
     const handle = await open(temp, "wx", mode);

@@ -33,9 +33,13 @@ function harness(failures: number, dropAtOnce = false): Harness {
       h.dials.push(clock.now());
       if (remaining-- > 0) throw new Error("connection refused");
       const [client, server] = memoryPair();
-      const serverPipe = new Pipe(server, { peer: { name: "client", remoteAddress: "memory" }, onEvent: () => ({ code: 0 }), clock, ...HEARTBEATS });
-      h.servers.push(serverPipe);
-      if (dropAtOnce) queueMicrotask(() => serverPipe.close());
+      if (dropAtOnce) {
+        // Like a TLS 1.3 server refusing the certificate: the handshake looked fine, then a close, not a byte.
+        server.start({ data: () => {}, drain: () => {}, closed: () => {} });
+        queueMicrotask(() => server.close());
+        return client;
+      }
+      h.servers.push(new Pipe(server, { peer: { name: "client", remoteAddress: "memory" }, onEvent: () => ({ code: 0 }), clock, ...HEARTBEATS }));
       return client;
     },
     open: async (transport) => {
@@ -85,6 +89,9 @@ describe("dial loop", () => {
     await h.clock.advance(20_000);
     const delays = h.statuses.filter((s) => s.state === "reconnecting").map((s) => (s as { delayMs: number }).delayMs);
     expect(delays.slice(0, 7)).toEqual([50, 100, 200, 400, 800, 1_000, 1_000]);
+    // Closed before the server said anything: a refusal, never reported as connected.
+    expect(h.events.slice(0, 3)).toEqual(["failed retries=0", "failed retries=1", "failed retries=2"]);
+    expect(h.statuses.some((status) => status.state === "connected")).toBe(false);
   });
 
   test("GoAway: the next dial waits at least retryAfter", async () => {

@@ -270,6 +270,22 @@ describe("hostile deadlines", () => {
   });
 });
 
+describe("Pipe readiness", () => {
+  test("ready is true at the peer's first frame", async () => {
+    const { a } = pipes();
+    expect(await a.ready).toBe(true);
+  });
+
+  test("ready is false when the pipe closes before the peer said anything", async () => {
+    const [ta, tb] = memoryPair();
+    tb.start({ data: () => {}, drain: () => {}, closed: () => {} }); // a peer that never answers, then hangs up
+    const pipe = new Pipe(ta, { peer: { name: "mute", remoteAddress: "memory" }, onEvent: echo("a") });
+    opened.push(pipe);
+    tb.close();
+    expect(await pipe.ready).toBe(false);
+  });
+});
+
 describe("Pipe heartbeats", () => {
   test("heartbeats are answered, measure a round trip and exchange capabilities", async () => {
     const clock = new FakeClock();

@@ -13,6 +13,7 @@ import {
   makeTestPki,
   NodeProcess,
   startConnectedPair,
+  startServerProcess,
   type ClientProcess,
   type FileIdentity,
   type ServerProcess,
@@ -98,6 +99,21 @@ describe("start-up refusals", () => {
     const result = await run(program, ["start", "--identity-dir", dir, "--http", "127.0.0.1:0", ...port]);
     expect(result).toEqual({ code: 1, stderr: `${program}: Cannot start: the private key ${key} is ${what} by group or others (mode ${octal}); run: chmod 600 ${key}` });
   });
+});
+
+test("a key opened to others after start: a reload (SIGHUP) is refused and the current identity kept", async () => {
+  const dir = join(pki.dir, "opened-later");
+  cpSync(pki.server.dir, dir, { recursive: true });
+  const running = await startServerProcess(dir);
+  try {
+    const key = join(dir, "server.key.pem");
+    chmodSync(key, 0o644);
+    process.kill(running.proc.pid, "SIGHUP");
+    const failed = await running.proc.waitForMessage("identity reload failed: keeping the current identity");
+    expect(failed["reason"]).toBe(`Cannot reload the identity: the private key ${key} is readable by group or others (mode 0644); run: chmod 600 ${key}`);
+  } finally {
+    await running.proc.stop();
+  }
 });
 
 describe("no leaks (DEBUG=1, the most verbose logs)", () => {

@@ -54,9 +54,10 @@ describe("refused clients", () => {
     const bad = await startBad((await pki.foreignClient("intruder")).dir);
     const serverLine = await server.proc.waitForLog(refusal(/^certificate not issued by our CA/, "CN=intruder"), 10_000, mark);
     expect(serverLine["remote"]).toMatch(/^127\.0\.0\.1:\d+$/);
-    const clientLine = await bad.proc.waitForMessage("lost the pipe to the server");
+    const clientLine = await bad.proc.waitForMessage("cannot connect to the server");
     expect(String(clientLine["reason"])).toStartWith("closed by the server before the first reply: certificate rejected?");
     expect(server.proc.logs.some((r) => r["msg"] === "client connected" && r["client"] === "intruder")).toBe(false);
+    expect(bad.proc.logs.some((r) => r.msg === "connected to the server")).toBe(false); // refused is never "connected"
     await goodStillWorks();
   });
 
@@ -66,7 +67,7 @@ describe("refused clients", () => {
     await server.proc.waitForLog(refusal(/^certificate has expired/, "CN=stale"), 10_000, mark);
     const startup = await bad.proc.waitForMessage("identity problem: peers will refuse this certificate");
     expect(String(startup["reason"])).toMatch(/expired on/);
-    await bad.proc.waitForMessage("lost the pipe to the server");
+    await bad.proc.waitForMessage("cannot connect to the server");
     await goodStillWorks();
   });
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { VERSION } from "../../src/cli/version.ts";
-import { binary, makeTestPki, NodeProcess, type FileIdentity, type TestPki } from "../support/index.ts";
+import { makeTestPki, runBinary, type FileIdentity, type TestPki } from "../support/index.ts";
 
 let pki: TestPki;
 let stored: FileIdentity;
@@ -15,12 +15,7 @@ beforeAll(async () => {
 
 afterAll(() => pki?.cleanup());
 
-async function run(name: "rp-server" | "rp-client", args: string[], env: Record<string, string> = {}) {
-  const proc = new NodeProcess([binary(name), ...args], env);
-  const code = await proc.exited;
-  await Bun.sleep(0); // let the last output lines be collected
-  return { code, stdout: proc.stdout.join("\n"), stderr: proc.logs.map((r) => r.msg).join("\n") };
-}
+const run = runBinary;
 
 describe("--version and --help", () => {
   test("both binaries print the package version", async () => {
@@ -33,8 +28,14 @@ describe("--version and --help", () => {
     const server = await run("rp-server", ["--help"]);
     expect(server.code).toBe(0);
     for (const text of ["start", "set-identity", "RP_SERVER_BIND_PORT", "RP_EVENT_HANDLER", "RP_SERVER_CLIENT_WAIT_S"]) expect(server.stdout).toContain(text);
+    for (const text of ["ca init", "ca issue", "ca revoke", "ca list", "identity show", "set-identity --bundle FILE", "RP_SERVER_CERT_WARN_DAYS"]) {
+      expect(server.stdout).toContain(text);
+    }
     const client = await run("rp-client", ["--help"]);
-    for (const text of ["RP_CLIENT_TARGET_HOSTNAME", "RP_CLIENT_TARGET_PORT"]) expect(client.stdout).toContain(text);
+    for (const text of ["RP_CLIENT_TARGET_HOSTNAME", "RP_CLIENT_TARGET_PORT", "set-identity --bundle FILE", "identity show", "RP_CLIENT_IDENTITY_POLL_S"]) {
+      expect(client.stdout).toContain(text);
+    }
+    expect(client.stdout).not.toContain("ca init");
   });
 
   test("an unknown command or flag is a usage error (exit 2)", async () => {
@@ -102,6 +103,18 @@ describe("set-identity", () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
+  test("an expired certificate, and one not valid yet, are refused with messages that say so", async () => {
+    const expired = await pki.expiredClient("expired");
+    const early = await pki.notYetValidClient("early");
+    const refuse = (identity: FileIdentity) => run("rp-client", ["set-identity", identity.keyPath, identity.certPath, identity.caPath, "--identity-dir", dir]);
+    const [late, soon] = [await refuse(expired), await refuse(early)];
+    expect(late.code).toBe(1);
+    expect(late.stderr).toMatch(/^rp-client: Cannot use the certificate: certificate "CN=expired" expired on \d{4}-/);
+    expect(soon.code).toBe(1);
+    expect(soon.stderr).toMatch(/^rp-client: Cannot use the certificate: certificate "CN=early" is not valid before \d{4}-/);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
   test("a missing file", async () => {
     const result = await run("rp-server", ["set-identity", stored.keyPath, "/nonexistent/cert.pem", stored.caPath, "--identity-dir", dir]);
     expect(result).toMatchObject({ code: 1, stderr: "rp-server: Cannot read the certificate: /nonexistent/cert.pem: no such file" });
@@ -109,6 +122,6 @@ describe("set-identity", () => {
   });
 
   test("the wrong number of files is a usage error", async () => {
-    expect(await run("rp-client", ["set-identity", stored.keyPath])).toMatchObject({ code: 2, stderr: "rp-client: set-identity needs three files: KEY CERT CA" });
+    expect(await run("rp-client", ["set-identity", stored.keyPath])).toMatchObject({ code: 2, stderr: "rp-client: set-identity needs three files: KEY CERT CA (or --bundle FILE)" });
   });
 });

@@ -10,3 +10,4 @@ export * from "./wire-arbitraries.ts";
 export * from "./recording-logger.ts";
 export * from "./raw-http.ts";
 export * from "./relay.ts";
+export * from "./wait.ts";

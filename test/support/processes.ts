@@ -26,6 +26,7 @@ export class NodeProcess {
   readonly stdout: string[] = [];
   readonly exited: Promise<number>;
   readonly #proc: Subprocess<"ignore", "pipe", "pipe">;
+  readonly #collected: Promise<unknown>;
   #waiters: Array<() => void> = [];
 
   constructor(command: readonly string[], env: Record<string, string>, cwd?: string) {
@@ -36,9 +37,18 @@ export class NodeProcess {
       stderr: "pipe",
       ...(cwd ? { cwd } : {}),
     });
-    void this.#collect(this.#proc.stderr, (line) => this.logs.push(parseLine(line)));
-    void this.#collect(this.#proc.stdout, (line) => this.stdout.push(line));
+    this.#collected = Promise.all([
+      this.#collect(this.#proc.stderr, (line) => this.logs.push(parseLine(line))),
+      this.#collect(this.#proc.stdout, (line) => this.stdout.push(line)),
+    ]);
     this.exited = this.#proc.exited;
+  }
+
+  /** Resolves once the process exited and all its output was collected: the exit code and both outputs. */
+  async result(): Promise<{ code: number; stdout: string; stderr: string }> {
+    const code = await this.exited;
+    await this.#collected;
+    return { code, stdout: this.stdout.join("\n"), stderr: this.logs.map((r) => r.msg).join("\n") };
   }
 
   /** Process id. */
@@ -107,6 +117,15 @@ function parseLine(line: string): LogRecord {
     // not a JSON log line
   }
   return { msg: line };
+}
+
+/** Runs a binary to completion (a one-shot command such as `ca issue`); resolves with its exit code and output. */
+export function runBinary(
+  name: "rp-server" | "rp-client",
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new NodeProcess([binary(name), ...args], env).result();
 }
 
 /** A started rp-server: its process, pipe port and front URL. */

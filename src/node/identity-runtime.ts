@@ -1,0 +1,123 @@
+/**
+ * A Runtime whose TLS follows a live identity (identity-source.ts), so that
+ * neither the server nor the client core needs to know about reloads:
+ *
+ * - dial: every connection attempt uses the identity in force at that moment;
+ *   the established pipe is left alone.
+ * - listen: on a change of key, certificate, CA or CRL a new listener takes
+ *   the port at once (the TLS context of a listener cannot be swapped) and
+ *   the old one stops accepting; established connections stay with it.
+ * - revocation: connections whose client certificate serial is revoked are
+ *   refused on accept (also when the CRL lapsed and TLS no longer gets it) and
+ *   cut when the revocation list changes.
+ */
+import type { Logger } from "../log/index.ts";
+import type { Transport, TransportSink } from "../pipe/index.ts";
+import { parseCertificate } from "../pki/index.ts";
+import type { Runtime, TlsIdentity, TlsListener, TlsListenOptions } from "../runtime/index.ts";
+import type { IdentitySource } from "./identity-source.ts";
+import type { LoadedIdentity } from "./node-identity.ts";
+
+/** Wraps `runtime` so that its TLS uses `source`'s current identity; the identity in the options is ignored. */
+export function followIdentity(runtime: Runtime, source: IdentitySource, log: Logger): Runtime {
+  return {
+    name: runtime.name,
+    serveHttp: (options) => runtime.serveHttp(options),
+    connectTls: (options) => runtime.connectTls({ ...options, identity: source.current.identity }),
+    listenTls: (options) => rotatingListener(runtime, options, source, log),
+  };
+}
+
+/** An accepted connection and the client certificate it was accepted with. */
+interface Accepted {
+  readonly transport: Transport;
+  readonly cn: string;
+  readonly serial: string;
+}
+
+function rotatingListener(runtime: Runtime, options: TlsListenOptions, source: IdentitySource, log: Logger): TlsListener {
+  const accepted = new Set<Accepted>();
+  const retired: TlsListener[] = [];
+
+  const admit = async (transport: Transport) => {
+    const certificate = transport.peer.certificateDer ? await parseCertificate(transport.peer.certificateDer).catch(() => undefined) : undefined;
+    const serial = certificate?.serialHex ?? "";
+    if (source.current.revoked.has(serial)) {
+      const refused = { remoteAddress: transport.peer.remoteAddress, reason: `certificate has been revoked (serial ${serial})` };
+      options.onRefused(certificate?.subject ? { ...refused, peerSubject: certificate.subject } : refused);
+      transport.close();
+      return;
+    }
+    const entry: Accepted = { transport, cn: certificate?.subjectCn ?? "", serial };
+    accepted.add(entry);
+    options.onConnection(onClosed(transport, () => accepted.delete(entry)));
+  };
+
+  const listen = (identity: TlsIdentity, port: number) =>
+    runtime.listenTls({ ...options, port, identity, onConnection: (transport) => void admit(transport) });
+  let current = listen(source.current.identity, options.port);
+
+  const relisten = (next: LoadedIdentity, previous: LoadedIdentity) => {
+    const started = performance.now();
+    current.stop(false); // established connections stay with the old listener
+    retired.push(current);
+    try {
+      current = listen(next.identity, current.port);
+    } catch (error) {
+      log.error("cannot listen with the new identity: listening with the previous one", { reason: (error as Error).message });
+      current = listen(previous.identity, current.port);
+      return;
+    }
+    log.info("pipe listener switched to the new identity", { gapMs: Number((performance.now() - started).toFixed(3)), connections: accepted.size });
+  };
+
+  source.onChange((next, previous) => {
+    if (tlsChanged(next.identity, previous.identity)) relisten(next, previous);
+    for (const entry of accepted) {
+      if (!next.revoked.has(entry.serial)) continue;
+      log.warn("client revoked: disconnecting", { client: entry.cn, serial: entry.serial, remote: entry.transport.peer.remoteAddress });
+      entry.transport.close();
+    }
+  });
+
+  return {
+    get hostname() {
+      return current.hostname;
+    },
+    get port() {
+      return current.port;
+    },
+    get pendingHandshakes() {
+      return [current, ...retired].reduce((sum, listener) => sum + listener.pendingHandshakes, 0);
+    },
+    stop(closeActive = false) {
+      current.stop(closeActive);
+      if (closeActive) for (const listener of retired) listener.stop(true);
+    },
+  };
+}
+
+function tlsChanged(a: TlsIdentity, b: TlsIdentity): boolean {
+  return a.keyPem !== b.keyPem || a.certPem !== b.certPem || a.caPem !== b.caPem || a.passphrase !== b.passphrase || a.crlPem !== b.crlPem;
+}
+
+/** `transport`, reporting its end (or its user closing it) to `closed` first. */
+function onClosed(transport: Transport, closed: () => void): Transport {
+  return {
+    peer: transport.peer,
+    start: (sink: TransportSink) =>
+      transport.start({
+        data: (chunk) => sink.data(chunk),
+        drain: () => sink.drain(),
+        closed: (error) => {
+          closed();
+          sink.closed(error);
+        },
+      }),
+    write: (bytes) => transport.write(bytes),
+    close: () => {
+      closed();
+      transport.close();
+    },
+  };
+}
