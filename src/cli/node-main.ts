@@ -93,7 +93,13 @@ export function nodeCommands<C extends CommonConfig>(
     async start(config) {
       const log = makeLogger(config, role);
       const identity = await openIdentity(config, role, log);
-      let node: { stop(): Promise<void> };
+      // Signal handlers go in before the node says it listens: a SIGHUP that came earlier would kill the process.
+      let node: { stop(): Promise<void> } | undefined;
+      process.on("SIGHUP", () => void identity.reload("SIGHUP"));
+      onShutdownSignal(log, async () => {
+        identity.close();
+        await node?.stop();
+      });
       try {
         const { dispatcher, hooks } = await loadHandlers(config, role, log);
         node = startNode(config, { runtime: followIdentity(runtime, identity, log), identity: identity.current.identity, dispatcher, hooks, log });
@@ -101,11 +107,6 @@ export function nodeCommands<C extends CommonConfig>(
         identity.close(); // its timers would keep the failed process alive
         throw error;
       }
-      process.on("SIGHUP", () => void identity.reload("SIGHUP"));
-      onShutdownSignal(log, () => {
-        identity.close();
-        return node.stop();
-      });
       return new Promise<number>(() => {}); // runs until a signal
     },
     "set-identity": (config, line) => setIdentityCommand(role, config, line),
