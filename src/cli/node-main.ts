@@ -15,14 +15,12 @@ import {
   type IdentityPart,
 } from "../pki/index.ts";
 import { readText } from "../runtime/files.ts";
-import { hooksOf, type Hooks } from "../node/index.ts";
+import { hooksOf, type Hooks, type NodeObserver } from "../node/index.ts";
 import type { Runtime } from "../runtime/index.ts";
 import { UsageError } from "./args.ts";
 import { handlerNames, loadHandlerModule } from "./handlers.ts";
+import { makeObserver } from "./observer.ts";
 import { EXIT, say, type Command } from "./program.ts";
-
-
-
 
 /** The process logger for a configuration. */
 export function makeLogger(config: CommonConfig, role: Role): Logger {
@@ -56,10 +54,15 @@ export async function loadIdentity(config: CommonConfig, role: Role, log: Logger
 }
 
 /** The dispatcher and the state-change hooks of the configured handler module, or of the seed's examples. */
-export async function loadHandlers(config: CommonConfig, role: Role, log: Logger): Promise<{ dispatcher: Dispatcher; hooks: Hooks }> {
+export async function loadHandlers(
+  config: CommonConfig,
+  role: Role,
+  log: Logger,
+  onHandled?: (handlerName: string, code: number, ms: number) => void,
+): Promise<{ dispatcher: Dispatcher; hooks: Hooks }> {
   const handlers = config.eventHandler === undefined ? exampleHandlers(role) : await loadHandlerModule(config.eventHandler, process.cwd());
   log.info("handlers loaded", { module: config.eventHandler ?? "(built-in examples)", handlers: handlerNames(handlers).join(" ") });
-  return { dispatcher: createDispatcher(handlers, { debug: config.debug }), hooks: hooksOf(handlers, log) };
+  return { dispatcher: createDispatcher(handlers, { debug: config.debug, ...(onHandled ? { onHandled } : {}) }), hooks: hooksOf(handlers, log) };
 }
 
 /** `set-identity KEY CERT CA`: checks the three files and stores them in the identity directory. */
@@ -110,6 +113,7 @@ export interface NodeDeps {
   readonly dispatcher: Dispatcher;
   readonly hooks: Hooks;
   readonly log: Logger;
+  readonly observer: NodeObserver;
 }
 
 /** The commands both programs have: `start` (runs until a signal, then drains) and `set-identity KEY CERT CA`. */
@@ -122,8 +126,9 @@ export function nodeCommands<C extends CommonConfig>(
     async start(config) {
       const log = makeLogger(config, role);
       const identity = await loadIdentity(config, role, log);
-      const { dispatcher, hooks } = await loadHandlers(config, role, log);
-      const node = startNode(config, { runtime, identity, dispatcher, hooks, log });
+      const observer = makeObserver(config, role, log);
+      const { dispatcher, hooks } = await loadHandlers(config, role, log, observer.handled);
+      const node = startNode(config, { runtime, identity, dispatcher, hooks, log, observer });
       onShutdownSignal(log, () => node.stop());
       return new Promise<number>(() => {}); // runs until a signal
     },

@@ -141,6 +141,25 @@ function limits(prefix: Prefix): Table<Pick<CommonConfig, "maxBodyBytes" | "maxF
   };
 }
 
+/** statsd (the seed's RP_STATSD_HOST / RP_STATSD_PORT, shared by both roles): off unless one of them is set. */
+function statsd(): Table<Pick<CommonConfig, "statsdHost" | "statsdPort" | "statsdPrefix">> {
+  return {
+    statsdHost: {
+      env: ["RP_STATSD_HOST"],
+      parser: p.optional(p.host()),
+      default: undefined,
+      description: "statsd host; when it or RP_STATSD_PORT is set, counters and timings go there over UDP",
+    },
+    statsdPort: { env: ["RP_STATSD_PORT"], parser: p.optional(p.port(1)), default: undefined, description: "statsd UDP port (8125 when only the host is set)" },
+    statsdPrefix: {
+      env: ["RP_STATSD_PREFIX"],
+      parser: p.optional(p.text("PREFIX")),
+      default: undefined,
+      description: "prefix for every statsd name, e.g. restpipe.web1 (no trailing dot)",
+    },
+  };
+}
+
 /** The settings of rp-server, in --help order. */
 export const SERVER_SETTINGS: Table<ServerConfig> = {
   bindInterface: {
@@ -184,6 +203,7 @@ export const SERVER_SETTINGS: Table<ServerConfig> = {
     default: 256,
     description: "connections allowed mid-handshake at once; more are refused",
   },
+  ...statsd(),
 };
 
 /** The settings of rp-client, in --help order. */
@@ -225,6 +245,7 @@ export const CLIENT_SETTINGS: Table<ClientConfig> = {
     description: "seconds one connection attempt (TCP + TLS handshake) may take",
   },
   ...limits("RP_CLIENT"),
+  ...statsd(),
 };
 
 /** A role's table as rows, in --help order. */

@@ -40,6 +40,12 @@ export interface CommonConfig {
   readonly drainTimeoutMs: number;
   /** Bearer token the HTTP front requires; required when it listens beyond loopback. */
   readonly httpToken: string | undefined;
+  /** statsd host; statsd is off while both it and statsdPort are unset. */
+  readonly statsdHost: string | undefined;
+  /** statsd UDP port; 8125 when only the host is set. */
+  readonly statsdPort: number | undefined;
+  /** Prefix of every statsd name (joined with a dot). */
+  readonly statsdPrefix: string | undefined;
 }
 
 /** The validated, frozen configuration of rp-server. */

@@ -1,6 +1,6 @@
 /** Starts a node's HTTP front on its configured address (TCP or unix socket). */
 import type { CommonConfig, Role } from "../config/index.ts";
-import { createFront, ShuttingDownError } from "../http/index.ts";
+import { createFront, ShuttingDownError, type FrontOptions } from "../http/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Pipe } from "../pipe/index.ts";
 import type { HttpServer, Runtime } from "../runtime/index.ts";
@@ -15,18 +15,19 @@ export interface Front {
   refuseNew(): void;
 }
 
-/** Builds the front for `role` and serves it. */
+/** Builds the front for `role` (with the node's own routes and metrics callback in `extras`) and serves it. */
 export function startFront(
   config: CommonConfig,
   role: Role,
   acquire: (peer: string | undefined, signal: AbortSignal) => Promise<Pipe>,
   runtime: Runtime,
   log: Logger,
+  extras: Pick<FrontOptions, "routes" | "onSent"> = {},
 ): Front {
   let refusing = false;
   const guarded = (peer: string | undefined, signal: AbortSignal) =>
     refusing ? Promise.reject(new ShuttingDownError(`rp-${role}`)) : acquire(peer, signal);
-  const app = createFront({ role, acquire: guarded, maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: config.requestTimeoutMs, log });
+  const app = createFront({ role, acquire: guarded, maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: config.requestTimeoutMs, log, ...extras });
   const server = runtime.serveHttp({
     listen: config.http,
     fetch: app.fetch,

@@ -6,3 +6,4 @@ export * from "./fake-clock.ts";
 export * from "./pki.ts";
 export * from "./processes.ts";
 export * from "./relay.ts";
+export * from "./metrics-text.ts";

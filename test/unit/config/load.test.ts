@@ -26,6 +26,9 @@ describe("defaults", () => {
       maxFrameBytes: 16_777_216 + 65_536,
       maxInFlight: 1024,
       maxPendingHandshakes: 256,
+      statsdHost: undefined,
+      statsdPort: undefined,
+      statsdPrefix: undefined,
     } satisfies ServerConfig);
   });
 
@@ -52,6 +55,9 @@ describe("defaults", () => {
       maxBodyBytes: 16_777_216,
       maxFrameBytes: 16_777_216 + 65_536,
       maxInFlight: 1024,
+      statsdHost: undefined,
+      statsdPort: undefined,
+      statsdPrefix: undefined,
     } satisfies ClientConfig);
   });
 
@@ -85,6 +91,9 @@ describe("the environment", () => {
         RP_SERVER_HANDSHAKE_TIMEOUT_S: "4",
         RP_SERVER_MAX_PENDING_HANDSHAKES: "9",
         RP_SERVER_HTTP_TOKEN: "t0ken",
+        RP_STATSD_HOST: "127.0.0.1",
+        RP_STATSD_PORT: "8125",
+        RP_STATSD_PREFIX: "restpipe.web1",
       },
     });
     expect({ ...config }).toEqual({
@@ -108,6 +117,9 @@ describe("the environment", () => {
       handshakeTimeoutMs: 4_000,
       maxPendingHandshakes: 9,
       httpToken: "t0ken",
+      statsdHost: "127.0.0.1",
+      statsdPort: 8125,
+      statsdPrefix: "restpipe.web1",
     });
   });
 
