@@ -7,3 +7,4 @@ export * from "./pki.ts";
 export * from "./processes.ts";
 export * from "./relay.ts";
 export * from "./metrics-text.ts";
+export * from "./browser.ts";
