@@ -2,7 +2,9 @@
 import { loadClientConfig, settingsHelp } from "../config/index.ts";
 import { startClient } from "../client/index.ts";
 import { bunRuntime } from "../runtime/bun/index.ts";
+import { configCommand } from "./config-check.ts";
 import { nodeCommands } from "./node-main.ts";
+import { clientOpsCommands } from "./ops-commands.ts";
 import { runProgram } from "./program.ts";
 import { VERSION } from "./version.ts";
 
@@ -16,9 +18,13 @@ Usage:
   ${PROGRAM} start [flags]                 dial the server; serve GET|POST|PUT|PATCH|DELETE /server/<noun>
   ${PROGRAM} set-identity KEY CERT CA      check and store this client's key, certificate and the CA (which
                                            also verifies the server)
+  ${PROGRAM} status [--http ADDR]          show the pipe's state (from the running client's front)
+  ${PROGRAM} config check                  print the resolved configuration (flags > env > file > defaults)
+                                           and every problem in it
   ${PROGRAM} --version | --help
 
-Flags and environment (flags win over the environment):
+Flags and environment (flags win over the environment, which wins over the config file named by
+RP_CLIENT_CONFIG: JSON, or TOML when it ends in .toml, keyed by the environment names):
 ${settingsHelp("client")}
 `;
 }
@@ -31,7 +37,8 @@ export function main(argv: readonly string[]): Promise<number> {
       role: "client",
       help: clientHelp,
       loadConfig: loadClientConfig,
-      commands: nodeCommands("client", bunRuntime, startClient),
+      commands: { ...nodeCommands("client", bunRuntime, startClient), ...clientOpsCommands() },
+      sourceCommands: { config: configCommand(PROGRAM, "client", loadClientConfig) },
     },
     argv,
   );

@@ -2,7 +2,9 @@
 import { loadServerConfig, settingsHelp } from "../config/index.ts";
 import { bunRuntime } from "../runtime/bun/index.ts";
 import { startServer } from "../server/index.ts";
+import { configCommand } from "./config-check.ts";
 import { nodeCommands } from "./node-main.ts";
+import { serverOpsCommands } from "./ops-commands.ts";
 import { runProgram } from "./program.ts";
 import { VERSION } from "./version.ts";
 
@@ -15,9 +17,13 @@ export function serverHelp(): string {
 Usage:
   ${PROGRAM} start [flags]                 accept clients; serve GET|POST|PUT|PATCH|DELETE /client/<cn>/<noun>
   ${PROGRAM} set-identity KEY CERT CA      check and store this server's key, certificate and CA
+  ${PROGRAM} clients [--http ADDR]         list the connected clients (from the running server's front)
+  ${PROGRAM} config check                  print the resolved configuration (flags > env > file > defaults)
+                                           and every problem in it
   ${PROGRAM} --version | --help
 
-Flags and environment (flags win over the environment):
+Flags and environment (flags win over the environment, which wins over the config file named by
+RP_SERVER_CONFIG: JSON, or TOML when it ends in .toml, keyed by the environment names):
 ${settingsHelp("server")}
 `;
 }
@@ -30,7 +36,8 @@ export function main(argv: readonly string[]): Promise<number> {
       role: "server",
       help: serverHelp,
       loadConfig: loadServerConfig,
-      commands: nodeCommands("server", bunRuntime, startServer),
+      commands: { ...nodeCommands("server", bunRuntime, startServer), ...serverOpsCommands() },
+      sourceCommands: { config: configCommand(PROGRAM, "server", loadServerConfig) },
     },
     argv,
   );
