@@ -22,10 +22,10 @@ import { handlerNames, loadHandlerModule } from "./handlers.ts";
 import { makeObserver } from "./observer.ts";
 import { EXIT, say, type Command } from "./program.ts";
 
-/** The process logger for a configuration. */
-export function makeLogger(config: CommonConfig, role: Role): Logger {
-  const format = config.logFormat === "auto" ? (process.stderr.isTTY ? "text" : "json") : config.logFormat;
-  return createConsoleLogger({ level: config.debug ? "debug" : "info", format }, { node: role });
+/** The process logger for a configuration: text on a terminal, JSON otherwise (unless RP_LOG_FORMAT says), debug with DEBUG=1. */
+export function makeLogger(config: CommonConfig, role: Role, isTty = Boolean(process.stderr.isTTY), write?: (line: string) => void): Logger {
+  const format = config.logFormat === "auto" ? (isTty ? "text" : "json") : config.logFormat;
+  return createConsoleLogger({ level: config.debug ? "debug" : "info", format, ...(write ? { write } : {}) }, { node: role });
 }
 
 /** Problems the peer will judge (it may accept a renewed CA, or refuse): logged, not fatal. */

@@ -118,7 +118,7 @@ describe("statsd (a real UDP listener)", () => {
 });
 
 describe("when the client goes", () => {
-  test("the server counts it out, statsd hears it, and the client's /readyz turns 503 while the server is gone", async () => {
+  test("the server counts it out, statsd hears it; a client without a server is healthy, not ready, and logs debug lines with DEBUG=1", async () => {
     const mark = server.proc.logs.length;
     await client.proc.stop();
     await server.proc.waitForMessage("client disconnected", { client: "metered" }, 5_000, mark);
@@ -130,8 +130,11 @@ describe("when the client goes", () => {
 
     // A client whose server is not there: up (healthz) but not ready.
     const identity = await pki.client("orphan");
-    const orphan = await startClientProcess(identity.dir, 1);
+    const orphan = await startClientProcess(identity.dir, 1, { DEBUG: "1" });
     try {
+      await fetch(`${orphan.http}/elsewhere`);
+      const debug = await orphan.proc.waitForMessage("front request refused", { level: "debug", status: 404 });
+      expect(debug).toMatchObject({ node: "client", url: `${orphan.http}/elsewhere` });
       expect((await fetch(`${orphan.http}/healthz`)).status).toBe(200);
       const ready = await fetch(`${orphan.http}/readyz`);
       expect(ready.status).toBe(503);
