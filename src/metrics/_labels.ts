@@ -5,10 +5,11 @@
  * handler on the peer actually answered (otherwise any path would mint a
  * new series).
  */
-import { handlerNameFor } from "../dispatch/index.ts";
 import { ReplyCode } from "../wire/index.ts";
 
-const VERBS: ReadonlySet<string> = new Set(["get", "post", "put", "patch", "delete"]);
+const VERBS = ["get", "post", "put", "patch", "delete"];
+/** Method (either case) → label, so the hot path does a lookup, not toLowerCase(). */
+const VERB_LABELS: ReadonlyMap<string, string> = new Map(VERBS.flatMap((verb) => [[verb, verb], [verb.toUpperCase(), verb]]));
 
 /** Codes that say no handler answered: the event never reached one (or none exists). */
 const NOT_HANDLED: ReadonlySet<number> = new Set([
@@ -21,8 +22,7 @@ const NOT_HANDLED: ReadonlySet<number> = new Set([
 
 /** "get" for GET/get; "other" for anything the front does not send. */
 export function verbLabel(verb: string): string {
-  const lower = verb.toLowerCase();
-  return VERBS.has(lower) ? lower : "other";
+  return VERB_LABELS.get(verb) ?? VERB_LABELS.get(verb.toLowerCase()) ?? "other";
 }
 
 /** True when `code` means a handler ran (0, a handler's own code, or 251 "handler threw"). */
@@ -30,9 +30,11 @@ export function handlerAnswered(code: number): boolean {
   return !NOT_HANDLED.has(code);
 }
 
-/** The handler label of a sent event: the handler's name when one answered, "" otherwise. */
-export function sentHandlerLabel(verb: string, noun: string, code: number): string {
-  return handlerAnswered(code) ? handlerNameFor(verb.toLowerCase(), noun) : "";
+/** The part of a raw noun that names the handler (before `//`), or "" when no handler answered. */
+export function handlerPath(noun: string, code: number): string {
+  if (!handlerAnswered(code)) return "";
+  const split = noun.indexOf("//");
+  return split === -1 ? noun : noun.slice(0, split);
 }
 
 /** The verb a handler name starts with ("get_time" → "get"). */

@@ -7,7 +7,9 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { HeartbeatTimeoutError, type Pipe } from "../pipe/index.ts";
 import { LabelledCounts } from "./_counts.ts";
-import { handlerAnswered, sentHandlerLabel, verbLabel, verbOfHandler } from "./_labels.ts";
+import { FastHistogram } from "./_histogram.ts";
+import { handlerNameFor } from "../dispatch/index.ts";
+import { handlerAnswered, handlerPath, verbLabel, verbOfHandler } from "./_labels.ts";
 import { PerCnSeries } from "./_per-cn.ts";
 import type { MetricsRecorder } from "./recorder.ts";
 
@@ -38,19 +40,17 @@ export interface PrometheusOptions {
   readonly rememberDisconnected?: number;
 }
 
-type Child = { observe(value: number): void };
-
 /** The node's Prometheus registry and the recorder that feeds it. */
 export class PrometheusMetrics implements MetricsRecorder {
   readonly registry = new Registry();
   readonly #options: PrometheusOptions;
   readonly #now: () => number;
-  readonly #sent = new LabelledCounts();
-  readonly #handled = new LabelledCounts();
-  readonly #requestSeconds: Histogram<"verb">;
-  readonly #handlerSeconds: Histogram<"handler">;
-  readonly #requestChildren = new Map<string, Child>();
-  readonly #handlerChildren = new Map<string, Child>();
+  /** verb → handler path (noun before "//") → code. */
+  readonly #sent = new LabelledCounts((verb, path, code) => ({ verb, handler: path === "" ? "" : handlerNameFor(verb, path), code: String(code) }));
+  /** handler ("" when none answered) → verb → code. */
+  readonly #handled = new LabelledCounts((handler, verb, code) => ({ verb, handler, code: String(code) }));
+  readonly #requestSeconds: FastHistogram;
+  readonly #handlerSeconds: FastHistogram;
   readonly #rtt: Histogram;
   readonly #retired = { bytesIn: 0, bytesOut: 0 };
   readonly #perCn: PerCnSeries | undefined;
@@ -90,20 +90,20 @@ export class PrometheusMetrics implements MetricsRecorder {
       registers,
       collect() { handled.copyTo(this); },
     });
-    this.#requestSeconds = new Histogram({
-      name: name("request_duration_seconds"),
-      help: "Front requests from arrival to response (the event's round trip through the pipe), by verb",
-      labelNames: ["verb"],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.#handlerSeconds = new Histogram({
-      name: name("handler_duration_seconds"),
-      help: "Time handlers on this node took to answer events, by handler",
-      labelNames: ["handler"],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
+    this.#requestSeconds = new FastHistogram(
+      name("request_duration_seconds"),
+      "Front requests from arrival to response (the event's round trip through the pipe), by verb",
+      "verb",
+      LATENCY_BUCKETS,
+      this.registry,
+    );
+    this.#handlerSeconds = new FastHistogram(
+      name("handler_duration_seconds"),
+      "Time handlers on this node took to answer events, by handler",
+      "handler",
+      LATENCY_BUCKETS,
+      this.registry,
+    );
     new Gauge({
       name: name("in_flight_requests"),
       help: "Requests waiting for a reply: outbound (sent by this node) and inbound (being handled here)",
@@ -154,17 +154,14 @@ export class PrometheusMetrics implements MetricsRecorder {
 
   eventSent(verb: string, noun: string, code: number, ms: number): void {
     const v = verbLabel(verb);
-    const handler = sentHandlerLabel(verb, noun, code);
-    this.#sent.add(`${v} ${handler} ${code}`, () => ({ verb: v, handler, code: String(code) }));
-    child(this.#requestChildren, v, () => this.#requestSeconds.labels(v)).observe(ms / 1000);
+    this.#sent.add(v, handlerPath(noun, code), code);
+    this.#requestSeconds.series(v).observe(ms / 1000);
   }
 
   eventHandled(handlerName: string, code: number, ms: number): void {
-    const verb = verbOfHandler(handlerName);
-    const answered = handlerAnswered(code);
-    const handler = answered ? handlerName : "";
-    this.#handled.add(`${handler} ${verb} ${code}`, () => ({ verb, handler, code: String(code) }));
-    if (answered) child(this.#handlerChildren, handler, () => this.#handlerSeconds.labels(handler)).observe(ms / 1000);
+    if (!handlerAnswered(code)) return this.#handled.add("", verbOfHandler(handlerName), code);
+    this.#handled.add(handlerName, verbOfHandler(handlerName), code);
+    this.#handlerSeconds.series(handlerName).observe(ms / 1000);
   }
 
   heartbeat(rttMs: number): void {
@@ -211,12 +208,6 @@ export class PrometheusMetrics implements MetricsRecorder {
     counter.reset();
     counter.inc(total);
   }
-}
-
-function child(children: Map<string, Child>, key: string, make: () => Child): Child {
-  let found = children.get(key);
-  if (!found) children.set(key, (found = make()));
-  return found;
 }
 
 function count(items: Iterable<unknown>): number {
