@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { VERSION } from "../../src/cli/version.ts";
-import { binary, makeTestPki, NodeProcess, type FileIdentity, type TestPki } from "../support/index.ts";
+import { makeTestPki, runBinary, type FileIdentity, type TestPki } from "../support/index.ts";
 
 let pki: TestPki;
 let stored: FileIdentity;
@@ -15,12 +15,7 @@ beforeAll(async () => {
 
 afterAll(() => pki?.cleanup());
 
-async function run(name: "rp-server" | "rp-client", args: string[], env: Record<string, string> = {}) {
-  const proc = new NodeProcess([binary(name), ...args], env);
-  const code = await proc.exited;
-  await Bun.sleep(0); // let the last output lines be collected
-  return { code, stdout: proc.stdout.join("\n"), stderr: proc.logs.map((r) => r.msg).join("\n") };
-}
+const run = runBinary;
 
 describe("--version and --help", () => {
   test("both binaries print the package version", async () => {

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { binary, makeTestPki, NodeProcess, startClientProcess, startServerProcess, type TestPki } from "../support/index.ts";
+import { binary, makeTestPki, NodeProcess, runBinary, startClientProcess, startServerProcess, type TestPki } from "../support/index.ts";
 
 let pki: TestPki;
 
@@ -17,12 +17,6 @@ beforeAll(async () => {
 
 afterAll(() => pki?.cleanup());
 
-async function run(name: "rp-server" | "rp-client", args: string[], env: Record<string, string> = {}) {
-  const proc = new NodeProcess([binary(name), ...args], env);
-  const code = await proc.exited;
-  await Bun.sleep(0); // let the last output lines be collected
-  return { code, stdout: proc.stdout.join("\n"), stderr: proc.logs.map((r) => r.msg).join("\n") };
-}
 
 /** The `config check` table as SETTING → [VALUE, SOURCE]. */
 function tableOf(stdout: string): Record<string, [string, string]> {
@@ -38,7 +32,7 @@ describe("config check", () => {
   test("a TOML file: flags > env > file > defaults, each value with its source", async () => {
     const file = join(pki.dir, "server.toml");
     writeFileSync(file, 'RP_SERVER_BIND_PORT = 4001\nRP_SERVER_CLIENT_WAIT_S = 2.5\nRP_SERVER_BIND_INTERFACE = "127.0.0.2"\nRP_STATSD_HOST = "127.0.0.1"\n');
-    const result = await run("rp-server", ["config", "check", "--port", "4003"], { RP_SERVER_CONFIG: file, RP_SERVER_BIND_INTERFACE: "127.0.0.3" });
+    const result = await runBinary("rp-server", ["config", "check", "--port", "4003"], { RP_SERVER_CONFIG: file, RP_SERVER_BIND_INTERFACE: "127.0.0.3" });
     expect(result.code).toBe(0);
     expect(result.stdout).toStartWith(`rp-server configuration; config file: RP_SERVER_CONFIG=${file}`);
     const rows = tableOf(result.stdout);
@@ -53,7 +47,7 @@ describe("config check", () => {
   test("a JSON file through the seed's alias; secrets stay hidden; stray RP_* variables are warned about", async () => {
     const file = join(pki.dir, "client.json");
     writeFileSync(file, JSON.stringify({ RP_CLIENT_TARGET_HOSTNAME: "rp.example.com", RP_CLIENT_KEY_PASSPHRASE: "hunter2" }));
-    const result = await run("rp-client", ["config", "check"], { RP_CLIENT_USER_CONFIG_MODULE: file, RP_CLIENT_TARGT_PORT: "1" });
+    const result = await runBinary("rp-client", ["config", "check"], { RP_CLIENT_USER_CONFIG_MODULE: file, RP_CLIENT_TARGT_PORT: "1" });
     expect(result.code).toBe(0);
     const rows = tableOf(result.stdout);
     expect(rows["RP_CLIENT_TARGET_HOSTNAME"]).toEqual(["rp.example.com", "file"]);
@@ -65,7 +59,7 @@ describe("config check", () => {
   test("every problem at once, exit 2", async () => {
     const file = join(pki.dir, "bad.toml");
     writeFileSync(file, 'RP_SERVER_BIND_PORT = 70000\nRP_CLIENT_TARGET_PORT = 1\n');
-    const result = await run("rp-server", ["config", "check"], { RP_SERVER_CONFIG: file, RP_SERVER_MAX_IN_FLIGHT: "lots" });
+    const result = await runBinary("rp-server", ["config", "check"], { RP_SERVER_CONFIG: file, RP_SERVER_MAX_IN_FLIGHT: "lots" });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("invalid configuration, 3 problems:");
     expect(result.stderr).toContain("- unknown setting RP_CLIENT_TARGET_PORT in the config file (it is an rp-client setting)");
@@ -74,18 +68,18 @@ describe("config check", () => {
   });
 
   test("a config file that cannot be read or parsed stops `start` with exit 2, naming the variable", async () => {
-    const missing = await run("rp-server", ["start"], { RP_SERVER_CONFIG: "/nonexistent/rp.json" });
+    const missing = await runBinary("rp-server", ["start"], { RP_SERVER_CONFIG: "/nonexistent/rp.json" });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("RP_SERVER_CONFIG: Cannot read config file /nonexistent/rp.json: no such file");
     const broken = join(pki.dir, "broken.json");
     writeFileSync(broken, "{");
-    const parsed = await run("rp-client", ["config", "check"], { RP_CLIENT_CONFIG: broken });
+    const parsed = await runBinary("rp-client", ["config", "check"], { RP_CLIENT_CONFIG: broken });
     expect(parsed.code).toBe(2);
     expect(parsed.stderr).toContain(`RP_CLIENT_CONFIG: Cannot read config file ${broken}: invalid JSON`);
   });
 
   test("`config` without `check` is a usage error", async () => {
-    expect(await run("rp-client", ["config"])).toMatchObject({ code: 2, stderr: "rp-client: config needs the subcommand check: rp-client config check" });
+    expect(await runBinary("rp-client", ["config"])).toMatchObject({ code: 2, stderr: "rp-client: config needs the subcommand check: rp-client config check" });
   });
 });
 
@@ -105,14 +99,14 @@ describe("clients and status from the running nodes", () => {
     const client = await startClientProcess(identity.dir, Number(pipe.slice(pipe.lastIndexOf(":") + 1)));
     try {
       await server.waitForMessage("client connected", { client: "cli-listed" });
-      const clients = await run("rp-server", ["clients"], { RP_SERVER_CONFIG: file });
+      const clients = await runBinary("rp-server", ["clients"], { RP_SERVER_CONFIG: file });
       expect(clients.code).toBe(0);
       const [header, row, count] = clients.stdout.split("\n");
       expect(header).toMatch(/^CN\s+REMOTE\s+CONNECTED SINCE\s+RTT\s+IN FLIGHT\s+REQUESTS$/);
       expect(row).toMatch(/^cli-listed\s+127\.0\.0\.1:\d+\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(\d+s\)\s+\S+( ms)?\s+0\s+0$/);
       expect(count).toBe(`1 client connected to ${pipe}`);
 
-      const status = await run("rp-client", ["status", "--http", client.http.replace("http://", "")]);
+      const status = await runBinary("rp-client", ["status", "--http", client.http.replace("http://", "")]);
       expect(status.code).toBe(0);
       expect(status.stdout).toMatch(/^state\s+connected$/m);
       expect(status.stdout).toMatch(/^server\s+localhost$/m);
@@ -124,7 +118,7 @@ describe("clients and status from the running nodes", () => {
   });
 
   test("no front answering: exit 1 with where it looked and how to point elsewhere", async () => {
-    const result = await run("rp-server", ["clients", "--http", "127.0.0.1:1"]);
+    const result = await runBinary("rp-server", ["clients", "--http", "127.0.0.1:1"]);
     expect(result.code).toBe(1);
     expect(result.stderr).toStartWith("rp-server: Cannot reach the front at http://127.0.0.1:1/_rp/status.json: ");
     expect(result.stderr).toContain("--http or RP_SERVER_HTTP_BIND says where its front listens");
@@ -135,7 +129,7 @@ describe("clients and status from the running nodes", () => {
     const identity = await pki.client("misdirected");
     const client = await startClientProcess(identity.dir, server.pipePort);
     try {
-      const result = await run("rp-server", ["clients", "--http", client.http.replace("http://", "")]);
+      const result = await runBinary("rp-server", ["clients", "--http", client.http.replace("http://", "")]);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain("it is an rp-client's front");
     } finally {

@@ -158,3 +158,15 @@ export async function startClientProcess(
   const ready = await proc.waitForMessage("client started");
   return { proc, http: String(ready["http"]) };
 }
+
+/** Runs a binary to completion: its exit code, its standard output, and the messages of its standard error, each joined by newlines. */
+export async function runBinary(
+  name: "rp-server" | "rp-client",
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const proc = new NodeProcess([binary(name), ...args], env);
+  const code = await proc.exited;
+  await Bun.sleep(0); // let the last output lines be collected
+  return { code, stdout: proc.stdout.join("\n"), stderr: proc.logs.map((r) => r.msg).join("\n") };
+}
