@@ -3,7 +3,9 @@ import { loadClientConfig, settingsHelp } from "../config/index.ts";
 import { startClient } from "../client/index.ts";
 import { bunRuntime } from "../runtime/bun/index.ts";
 import { IDENTITY_COMMAND_FLAGS } from "./identity-commands.ts";
+import { configCommand } from "./config-check.ts";
 import { nodeCommands } from "./node-main.ts";
+import { clientOpsCommands } from "./ops-commands.ts";
 import { runProgram } from "./program.ts";
 import { VERSION } from "./version.ts";
 
@@ -19,12 +21,16 @@ Usage:
                                            also verifies the server)
   ${PROGRAM} set-identity --bundle FILE    the same from one bundle file (made by: rp-server ca issue --cn NAME)
   ${PROGRAM} identity show                 this client's certificate and CA: CN, SANs, issuer, validity, fingerprint
+  ${PROGRAM} status [--http ADDR]          show the pipe's state (from the running client's front)
+  ${PROGRAM} config check                  print the resolved configuration (flags > env > file > defaults)
+                                           and every problem in it
   ${PROGRAM} --version | --help
 
 A running client reloads its key, certificate and CA on SIGHUP and when those files change: the next
 connection uses them; the established pipe stays up.
 
-Flags and environment (flags win over the environment):
+Flags and environment (flags win over the environment, which wins over the config file named by
+RP_CLIENT_CONFIG: JSON, or TOML when it ends in .toml, keyed by the environment names):
 ${settingsHelp("client")}
 `;
 }
@@ -37,7 +43,8 @@ export function main(argv: readonly string[]): Promise<number> {
       role: "client",
       help: clientHelp,
       loadConfig: loadClientConfig,
-      commands: nodeCommands("client", bunRuntime, startClient),
+      commands: { ...nodeCommands("client", bunRuntime, startClient), ...clientOpsCommands() },
+      sourceCommands: { config: configCommand(PROGRAM, "client", loadClientConfig) },
       commandFlags: IDENTITY_COMMAND_FLAGS,
     },
     argv,

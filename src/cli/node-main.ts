@@ -5,18 +5,28 @@
 import type { CommonConfig, Role } from "../config/index.ts";
 import { createDispatcher, exampleHandlers, type Dispatcher } from "../dispatch/index.ts";
 import { createConsoleLogger, type Logger } from "../log/index.ts";
-import { followIdentity, hooksOf, identityFiles, loadNodeIdentity, openIdentitySource, type Hooks, type IdentitySource } from "../node/index.ts";
+import {
+  followIdentity,
+  hooksOf,
+  identityFiles,
+  loadNodeIdentity,
+  openIdentitySource,
+  type Hooks,
+  type IdentitySource,
+  type NodeObserver,
+} from "../node/index.ts";
 import { identityPaths } from "../pki/index.ts";
 import type { Runtime, TlsIdentity } from "../runtime/index.ts";
 import { handlerNames, loadHandlerModule } from "./handlers.ts";
 import { identityShowCommand, setIdentityCommand } from "./identity-commands.ts";
 import { assertPrivateKeyMode } from "./key-permissions.ts";
+import { makeObserver } from "./observer.ts";
 import { EXIT, type Command } from "./program.ts";
 
-/** The process logger for a configuration. */
-export function makeLogger(config: CommonConfig, role: Role): Logger {
-  const format = config.logFormat === "auto" ? (process.stderr.isTTY ? "text" : "json") : config.logFormat;
-  return createConsoleLogger({ level: config.debug ? "debug" : "info", format }, { node: role });
+/** The process logger for a configuration: text on a terminal, JSON otherwise (unless RP_LOG_FORMAT says), debug with DEBUG=1. */
+export function makeLogger(config: CommonConfig, role: Role, isTty = Boolean(process.stderr.isTTY), write?: (line: string) => void): Logger {
+  const format = config.logFormat === "auto" ? (isTty ? "text" : "json") : config.logFormat;
+  return createConsoleLogger({ level: config.debug ? "debug" : "info", format, ...(write ? { write } : {}) }, { node: role });
 }
 
 /**
@@ -43,10 +53,15 @@ export function openIdentity(config: CommonConfig, role: Role, log: Logger): Pro
 }
 
 /** The dispatcher and the state-change hooks of the configured handler module, or of the seed's examples. */
-export async function loadHandlers(config: CommonConfig, role: Role, log: Logger): Promise<{ dispatcher: Dispatcher; hooks: Hooks }> {
+export async function loadHandlers(
+  config: CommonConfig,
+  role: Role,
+  log: Logger,
+  onHandled?: (handlerName: string, code: number, ms: number) => void,
+): Promise<{ dispatcher: Dispatcher; hooks: Hooks }> {
   const handlers = config.eventHandler === undefined ? exampleHandlers(role) : await loadHandlerModule(config.eventHandler, process.cwd());
   log.info("handlers loaded", { module: config.eventHandler ?? "(built-in examples)", handlers: handlerNames(handlers).join(" ") });
-  return { dispatcher: createDispatcher(handlers, { debug: config.debug }), hooks: hooksOf(handlers, log) };
+  return { dispatcher: createDispatcher(handlers, { debug: config.debug, ...(onHandled ? { onHandled } : {}) }), hooks: hooksOf(handlers, log) };
 }
 
 /** Runs `stop` on the first SIGTERM/SIGINT and exits 0 when it is done; a second signal exits at once. */
@@ -81,6 +96,7 @@ export interface NodeDeps {
   readonly dispatcher: Dispatcher;
   readonly hooks: Hooks;
   readonly log: Logger;
+  readonly observer: NodeObserver;
 }
 
 /** The commands both programs have: `start` (runs until a signal, then drains), `set-identity` and `identity show`. */
@@ -101,8 +117,10 @@ export function nodeCommands<C extends CommonConfig>(
         await node?.stop();
       });
       try {
-        const { dispatcher, hooks } = await loadHandlers(config, role, log);
-        node = startNode(config, { runtime: followIdentity(runtime, identity, log), identity: identity.current.identity, dispatcher, hooks, log });
+        const observer = makeObserver(config, role, log);
+        const { dispatcher, hooks } = await loadHandlers(config, role, log, observer.handled);
+        const followed = followIdentity(runtime, identity, log);
+        node = startNode(config, { runtime: followed, identity: identity.current.identity, dispatcher, hooks, log, observer });
       } catch (error) {
         identity.close(); // its timers would keep the failed process alive
         throw error;

@@ -3,8 +3,9 @@
  * load the configuration, run a command, turn errors into messages and exit
  * codes. Each program supplies its help text and its commands.
  */
-import { ConfigError, flagTypes, type ClientConfig, type Role, type ServerConfig } from "../config/index.ts";
+import { ConfigError, flagTypes, type ClientConfig, type ConfigSources, type Role, type ServerConfig } from "../config/index.ts";
 import { parseCommandLine, UsageError, type CommandLine } from "./args.ts";
+import { readConfigFile, type ConfigFileRead } from "./config-file.ts";
 
 /** Exit codes of both programs. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -28,13 +29,18 @@ export function failureMessage(error: unknown): { message: string; exitCode: num
 /** One command: resolves with the exit code (a long-running command never resolves). */
 export type Command<C> = (config: C, line: CommandLine) => Promise<number>;
 
+/** A command that loads the configuration itself (`config check`): it gets the raw sources and the config file's read. */
+export type SourceCommand = (sources: ConfigSources, fileRead: ConfigFileRead, line: CommandLine) => Promise<number>;
+
 /** What distinguishes rp-server from rp-client here. */
 export interface ProgramSpec<C extends ServerConfig | ClientConfig> {
   readonly program: string;
   readonly role: Role;
   readonly help: () => string;
-  readonly loadConfig: (sources: { env: Record<string, string | undefined>; flags: CommandLine["flags"] }) => C;
+  readonly loadConfig: (sources: ConfigSources) => C;
   readonly commands: Readonly<Record<string, Command<C>>>;
+  /** Commands that load the configuration themselves (`config check`): they get the raw sources. */
+  readonly sourceCommands?: Readonly<Record<string, SourceCommand>>;
   /** Flags that only some commands take (beyond the settings), by command; another command refuses them. */
   readonly commandFlags?: Readonly<Record<string, Readonly<Record<string, "string" | "boolean">>>>;
   /** Command flags that may be given more than once (they arrive as arrays). */
@@ -52,13 +58,17 @@ export async function runProgram<C extends ServerConfig | ClientConfig>(spec: Pr
       return line.command === undefined && !help ? EXIT.usage : EXIT.ok;
     }
     const command = spec.commands[line.command];
-    if (!command) throw new UsageError(`unknown command "${line.command}" (try --help)`);
+    const sourceCommand = spec.sourceCommands?.[line.command];
+    if (!command && !sourceCommand) throw new UsageError(`unknown command "${line.command}" (try --help)`);
     const own = spec.commandFlags?.[line.command] ?? {};
     const misplaced = Object.keys(rest).find((name) => name in extraFlags && !(name in own));
     if (misplaced !== undefined) throw new UsageError(`--${misplaced} is not a flag of ${line.command} (try --help)`);
     const settings = Object.fromEntries(Object.entries(rest).filter(([name]) => !(name in extraFlags)));
-    const config = spec.loadConfig({ env: process.env, flags: settings });
-    return await command(config, { ...line, flags: rest });
+    const fileRead = await readConfigFile(spec.role, process.env);
+    const sources: ConfigSources = { env: process.env, flags: settings, file: fileRead.file };
+    if (sourceCommand) return await sourceCommand(sources, fileRead, { ...line, flags: rest });
+    if (fileRead.problems.length > 0) throw new ConfigError(fileRead.problems);
+    return await command!(spec.loadConfig(sources), { ...line, flags: rest });
   } catch (error) {
     if (error instanceof UsageError) {
       complain(spec.program, error.message);

@@ -4,7 +4,9 @@ import { bunRuntime } from "../runtime/bun/index.ts";
 import { startServer } from "../server/index.ts";
 import { CA_COMMAND_FLAGS, CA_REPEATABLE_FLAGS, CA_USAGE, caCommand } from "./ca-command.ts";
 import { IDENTITY_COMMAND_FLAGS } from "./identity-commands.ts";
+import { configCommand } from "./config-check.ts";
 import { nodeCommands } from "./node-main.ts";
+import { serverOpsCommands } from "./ops-commands.ts";
 import { runProgram } from "./program.ts";
 import { VERSION } from "./version.ts";
 
@@ -20,12 +22,16 @@ Usage:
   ${PROGRAM} set-identity --bundle FILE    the same from one bundle file (made by: ${PROGRAM} ca issue --server)
   ${PROGRAM} identity show                 this server's certificate and CA: CN, SANs, issuer, validity, fingerprint
   ${PROGRAM} ${CA_USAGE}
+  ${PROGRAM} clients [--http ADDR]         list the connected clients (from the running server's front)
+  ${PROGRAM} config check                  print the resolved configuration (flags > env > file > defaults)
+                                           and every problem in it
   ${PROGRAM} --version | --help
 
 A running server reloads its key, certificate, CA and revocation list (server.crl.pem in the identity
 directory) on SIGHUP and when those files change, without dropping established pipes.
 
-Flags and environment (flags win over the environment):
+Flags and environment (flags win over the environment, which wins over the config file named by
+RP_SERVER_CONFIG: JSON, or TOML when it ends in .toml, keyed by the environment names):
 ${settingsHelp("server")}
 `;
 }
@@ -38,7 +44,8 @@ export function main(argv: readonly string[]): Promise<number> {
       role: "server",
       help: serverHelp,
       loadConfig: loadServerConfig,
-      commands: { ...nodeCommands("server", bunRuntime, startServer), ca: caCommand },
+      commands: { ...nodeCommands("server", bunRuntime, startServer), ...serverOpsCommands(), ca: caCommand },
+      sourceCommands: { config: configCommand(PROGRAM, "server", loadServerConfig) },
       commandFlags: { ...IDENTITY_COMMAND_FLAGS, ...CA_COMMAND_FLAGS },
       repeatableFlags: CA_REPEATABLE_FLAGS,
     },

@@ -9,6 +9,7 @@ import { Pipe, PipeRegistry } from "../pipe/index.ts";
 import { parseCertificate } from "../pki/index.ts";
 import type { Runtime, TlsIdentity } from "../runtime/index.ts";
 import { drainAll, noHooks, pipeOptions, startFront, stopFront, type Front, type Hooks } from "../node/index.ts";
+import { clientReadiness, clientStatus, NodeObserver, nodeOpsRoutes } from "../node/index.ts";
 import { startDialLoop, type DialLoop } from "./dial-loop.ts";
 import type { ClientStatus } from "./status.ts";
 
@@ -23,6 +24,8 @@ export interface ClientDeps {
   readonly log: Logger;
   readonly hooks?: Hooks;
   readonly onStatus?: (status: ClientStatus) => void;
+  /** Metrics, statsd and the status page's tracker (default: Prometheus only). */
+  readonly observer?: NodeObserver;
 }
 
 /** A started client. */
@@ -30,6 +33,7 @@ export interface RunningClient {
   readonly front: Front;
   readonly loop: DialLoop;
   readonly registry: PipeRegistry;
+  readonly observer: NodeObserver;
   /** Stops dialing, refuses new front requests, lets in-flight ones finish up to the drain timeout, closes the pipe. */
   stop(): Promise<void>;
 }
@@ -39,6 +43,8 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
   const { runtime, log } = deps;
   const hooks = deps.hooks ?? noHooks;
   const registry = new PipeRegistry();
+  const observer = deps.observer ?? new NodeObserver({ role: "client", version: "dev" });
+  observer.watch(registry);
   const loop: DialLoop = startDialLoop({
     dial: () =>
       runtime.connectTls({
@@ -51,7 +57,7 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
     open: async (transport) => {
       const name = (await serverName(transport.peer.certificateDer)) ?? `${config.targetHostname}:${config.targetPort}`;
       const peer = { name, remoteAddress: transport.peer.remoteAddress };
-      const pipe = new Pipe(transport, pipeOptions(config, peer, deps.dispatcher, log, { onGoAway: (ms) => loop.goAway(ms) }));
+      const pipe = new Pipe(transport, pipeOptions(config, peer, deps.dispatcher, log, { onGoAway: (ms) => loop.goAway(ms), onHeartbeat: observer.heartbeat }));
       registry.add(pipe, SERVER_KEY);
       return pipe;
     },
@@ -60,20 +66,29 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
     log,
     connected: (info) => hooks.connect_success(info),
     failed: (info) => hooks.connect_fail(info),
-    ...(deps.onStatus ? { onStatus: deps.onStatus } : {}),
+    onStatus: (status) => {
+      observer.clientStatus(status);
+      deps.onStatus?.(status);
+    },
   });
-  const front = startFront(config, "client", (_peer, signal) => registry.acquire(SERVER_KEY, config.serverWaitMs, signal), runtime, log);
+  const target = `${config.targetHostname}:${config.targetPort}`;
+  const readiness = clientReadiness(registry, SERVER_KEY, () => loop);
+  const routes = nodeOpsRoutes(config, observer, readiness, clientStatus(observer, registry, SERVER_KEY, target, () => loop, readiness));
+  const acquire = (_peer: string | undefined, signal: AbortSignal) => registry.acquire(SERVER_KEY, config.serverWaitMs, signal);
+  const front = startFront(config, "client", acquire, runtime, log, { routes, onSent: observer.sent });
   log.info("client started", { server: `${config.targetHostname}:${config.targetPort}`, http: front.server.url });
   return {
     front,
     loop,
     registry,
+    observer,
     async stop() {
       loop.stop();
       front.refuseNew();
       const busy = await drainAll([...registry.pipes()], config.drainTimeoutMs, 0);
       if (busy > 0) log.warn("drain timeout: cut requests still in flight", { drainTimeoutMs: config.drainTimeoutMs });
       await stopFront(front);
+      observer.close();
     },
   };
 }

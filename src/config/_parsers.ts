@@ -185,6 +185,15 @@ export function modulePath(): Parser<string> {
   return parser({ placeholder: "PATH", fromText, format: String });
 }
 
+/** A file mode in octal ("0600", "660"): read, write and execute bits only. */
+export function fileMode(): Parser<number> {
+  const fromText = (value: string): number => {
+    if (!/^0?[0-7]{3}$/.test(value)) throw new InvalidValue("must be an octal file mode such as 0600 or 0660");
+    return parseInt(value, 8);
+  };
+  return parser({ placeholder: "MODE", fromText, format: (mode: number) => `0${mode.toString(8).padStart(3, "0")}` });
+}
+
 /** A secret; `tokenLike` refuses whitespace and control characters (it travels in an HTTP header). */
 export function secret(tokenLike: boolean): Parser<string> {
   const fromText = (value: string): string => {

@@ -41,7 +41,7 @@ const LOCALHOST = (port: number): Listen => Object.freeze({ kind: "tcp", host: "
 
 type Prefix = "RP_SERVER" | "RP_CLIENT";
 
-type FrontKeys = "http" | "httpToken" | "httpIdleTimeoutMs" | "identityDir" | "keyPassphrase" | "certWarnDays" | "identityPollMs" | "eventHandler" | "debug" | "logFormat";
+type FrontKeys = "http" | "httpToken" | "httpIdleTimeoutMs" | "httpSocketMode" | "identityDir" | "keyPassphrase" | "certWarnDays" | "identityPollMs" | "eventHandler" | "debug" | "logFormat";
 
 function front(prefix: Prefix, httpPort: number): Table<Pick<CommonConfig, FrontKeys>> {
   return {
@@ -64,6 +64,12 @@ function front(prefix: Prefix, httpPort: number): Table<Pick<CommonConfig, Front
       parser: p.wholeSeconds(1, 255),
       default: 30_000,
       description: "seconds an HTTP connection to the front may sit idle (keep-alive, or a stalled body) before it is closed",
+    },
+    httpSocketMode: {
+      env: [`${prefix}_HTTP_SOCKET_MODE`],
+      parser: p.fileMode(),
+      default: 0o600,
+      description: "mode of the front's unix socket (who may connect): 0600 the owner only, 0660 also its group (e.g. nginx)",
     },
     identityDir: {
       env: [`${prefix}_CERT_PATH`],
@@ -160,6 +166,25 @@ function limits(prefix: Prefix): Table<Pick<CommonConfig, "maxBodyBytes" | "maxF
   };
 }
 
+/** statsd (the seed's RP_STATSD_HOST / RP_STATSD_PORT, shared by both roles): off unless one of them is set. */
+function statsd(): Table<Pick<CommonConfig, "statsdHost" | "statsdPort" | "statsdPrefix">> {
+  return {
+    statsdHost: {
+      env: ["RP_STATSD_HOST"],
+      parser: p.optional(p.host()),
+      default: undefined,
+      description: "statsd host; when it or RP_STATSD_PORT is set, counters and timings go there over UDP",
+    },
+    statsdPort: { env: ["RP_STATSD_PORT"], parser: p.optional(p.port(1)), default: undefined, description: "statsd UDP port (8125 when only the host is set)" },
+    statsdPrefix: {
+      env: ["RP_STATSD_PREFIX"],
+      parser: p.optional(p.text("PREFIX")),
+      default: undefined,
+      description: "prefix for every statsd name, e.g. restpipe.web1 (no trailing dot)",
+    },
+  };
+}
+
 /** The settings of rp-server, in --help order. */
 export const SERVER_SETTINGS: Table<ServerConfig> = {
   bindInterface: {
@@ -203,6 +228,7 @@ export const SERVER_SETTINGS: Table<ServerConfig> = {
     default: 256,
     description: "connections allowed mid-handshake at once; more are refused",
   },
+  ...statsd(),
 };
 
 /** The settings of rp-client, in --help order. */
@@ -244,6 +270,7 @@ export const CLIENT_SETTINGS: Table<ClientConfig> = {
     description: "seconds one connection attempt (TCP + TLS handshake) may take",
   },
   ...limits("RP_CLIENT"),
+  ...statsd(),
 };
 
 /** A role's table as rows, in --help order. */

@@ -1,4 +1,5 @@
 /** Showing the settings: `--help` lines, `config check` rows, flag types for the CLI's argv parser, stray RP_* variables. */
+import { CONFIG_FILE_ENV } from "./config-file.ts";
 import { originsOf } from "./_origins.ts";
 import { CLIENT_SETTINGS, Derived, SERVER_SETTINGS, settingsOf, type Setting } from "./_settings.ts";
 import type { ClientConfig, ConfigSource, Role, ServerConfig } from "./types.ts";
@@ -64,13 +65,14 @@ export function flagTypes(role: Role): Readonly<Record<string, "string" | "boole
   return Object.freeze(Object.fromEntries(entries));
 }
 
-const ALL_ENV_NAMES: ReadonlySet<string> = new Set(
-  [SERVER_SETTINGS, CLIENT_SETTINGS].flatMap((table) => Object.values<Setting<unknown>>(table).flatMap((setting) => setting.env)),
-);
+const ALL_ENV_NAMES: ReadonlySet<string> = new Set([
+  ...[SERVER_SETTINGS, CLIENT_SETTINGS].flatMap((table) => Object.values<Setting<unknown>>(table).flatMap((setting) => setting.env)),
+  ...Object.values(CONFIG_FILE_ENV).flat(),
+]);
 
 /**
  * Set RP_* variables that are settings of neither role, sorted, for `config check` to warn about
- * (typos, or the seed's RP_*_USER_CONFIG_MODULE). Not errors: other tools may share the environment.
+ * (typos, or leftovers of other tools). The config-file variables count as known. Not errors: other tools may share the environment.
  * Names of the other role count as known because a server and a client often share one environment,
  * so `_role` does not change the answer; it is accepted so callers can pass it.
  */

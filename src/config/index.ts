@@ -5,3 +5,4 @@ export { parseListen, formatListen, MAX_UNIX_PATH_BYTES, type Listen } from "./l
 export { isLoopbackHost } from "./_host.ts";
 export * from "./load.ts";
 export * from "./describe.ts";
+export * from "./config-file.ts";

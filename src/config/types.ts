@@ -46,6 +46,14 @@ export interface CommonConfig {
   readonly httpToken: string | undefined;
   /** An HTTP connection to the front idle this long (whole seconds, at most 255 s) is closed. */
   readonly httpIdleTimeoutMs: number;
+  /** Mode of the front's unix socket: who may connect (0o600: the owner only). */
+  readonly httpSocketMode: number;
+  /** statsd host; statsd is off while both it and statsdPort are unset. */
+  readonly statsdHost: string | undefined;
+  /** statsd UDP port; 8125 when only the host is set. */
+  readonly statsdPort: number | undefined;
+  /** Prefix of every statsd name (joined with a dot). */
+  readonly statsdPrefix: string | undefined;
 }
 
 /** The validated, frozen configuration of rp-server. */

@@ -16,11 +16,16 @@ export class BadArgumentError extends Error {
   override name = "BadArgumentError";
 }
 
+/** The handler name alone: `get` + `time/utc//x` → `get_time_utc` (no argument decoding). */
+export function handlerNameFor(verb: string, noun: string): string {
+  const split = noun.indexOf("//");
+  return `${verb}_${(split === -1 ? noun : noun.slice(0, split)).replaceAll("/", "_")}`;
+}
+
 /** Splits a raw noun into handler name and percent-decoded arguments. */
 export function routeFor(verb: string, noun: string): Route {
   const split = noun.indexOf("//");
-  const path = split === -1 ? noun : noun.slice(0, split);
-  const handlerName = `${verb}_${path.replaceAll("/", "_")}`;
+  const handlerName = handlerNameFor(verb, noun);
   if (split === -1) return { handlerName, args: [] };
   const args = noun
     .slice(split + 2)

@@ -3,7 +3,7 @@
  * the response. The same code serves both roles; only the path prefix and
  * how the pipe is found differ.
  */
-import { Elysia } from "elysia";
+import { Elysia, type AnyElysia } from "elysia";
 import type { Pipe } from "../pipe/index.ts";
 import type { EventReply } from "../wire/index.ts";
 import { silentLogger, type Logger } from "../log/index.ts";
@@ -28,24 +28,34 @@ export interface FrontOptions {
   /** When set, every request needs `Authorization: Bearer <token>` (checked before anything else). */
   readonly token?: string | undefined;
   readonly log?: Logger;
+  /** Routes of the front's own (health, metrics, status page), matched before the event route. */
+  readonly routes?: AnyElysia;
+  /** Called once per event request with its verb (method), raw noun ("" when unparsable), reply code and duration. */
+  readonly onSent?: (verb: string, noun: string, code: number, ms: number) => void;
 }
 
 /** Builds the front as an Elysia app; serve it with the runtime adapter (`app.fetch`). */
 export function createFront(options: FrontOptions) {
   const handle = eventHandler(options);
-  // One catch-all: paths outside /server/ or /client/<cn>/ get the front's own JSON 404.
-  return new Elysia({ name: `rp-${options.role}-front` }).all("/*", ({ request }) => handle(request), { parse: "none" });
+  // One catch-all: paths outside /server/ or /client/<cn>/ (and the optional routes) get the front's own JSON 404.
+  return new Elysia({ name: `rp-${options.role}-front` })
+    .use(options.routes ?? new Elysia())
+    .all("/*", ({ request }) => handle(request), { parse: "none" });
 }
 
 /** The request → event → reply → response path, usable without Elysia (tests, benchmarks). */
 export function eventHandler(options: FrontOptions): (request: Request) => Promise<Response> {
   const log = options.log ?? silentLogger;
   const checkToken = bearerTokenCheck(options.token);
+  const onSent = options.onSent;
   return async (request) => {
+    const started = onSent ? performance.now() : 0;
+    let noun = "";
     try {
       await checkToken(request);
       if (!EVENT_METHODS.has(request.method)) throw new MethodNotAllowedError(request.method);
       const target = parseEventPath(options.role, request.url);
+      noun = target.noun;
       const data = await readBody(request, options.maxBodyBytes);
       const pipe = await options.acquire(target.peer, request.signal);
       const reply = await pipe.request(
@@ -58,11 +68,13 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
         },
         { deadlineMs: options.requestTimeoutMs, signal: request.signal },
       );
+      onSent?.(request.method, noun, reply.code ?? 0, performance.now() - started);
       return replyResponse(reply);
     } catch (error) {
       const outcome = outcomeForError(error);
       if (outcome.status === 500) log.error("front request failed", { url: request.url, error: String(error) });
       else log.debug("front request refused", { url: request.url, status: outcome.status, reason: outcome.message });
+      onSent?.(request.method, noun, outcome.code, performance.now() - started);
       return errorResponse(outcome);
     }
   };

@@ -1,6 +1,6 @@
 /** Starts a node's HTTP front on its configured address (TCP or unix socket). */
 import type { CommonConfig, Role } from "../config/index.ts";
-import { createFront, ShuttingDownError } from "../http/index.ts";
+import { createFront, ShuttingDownError, type FrontOptions } from "../http/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Pipe } from "../pipe/index.ts";
 import type { HttpServer, Runtime } from "../runtime/index.ts";
@@ -12,13 +12,14 @@ export interface Front {
   refuseNew(): void;
 }
 
-/** Builds the front for `role` and serves it. */
+/** Builds the front for `role` (with the node's own routes and metrics callback in `extras`) and serves it. */
 export function startFront(
   config: CommonConfig,
   role: Role,
   acquire: (peer: string | undefined, signal: AbortSignal) => Promise<Pipe>,
   runtime: Runtime,
   log: Logger,
+  extras: Pick<FrontOptions, "routes" | "onSent"> = {},
 ): Front {
   let refusing = false;
   const guarded = (peer: string | undefined, signal: AbortSignal) =>
@@ -30,11 +31,13 @@ export function startFront(
     requestTimeoutMs: config.requestTimeoutMs,
     token: config.httpToken,
     log,
+    ...extras,
   });
   const server = runtime.serveHttp({
     listen: config.http,
     fetch: app.fetch,
     idleTimeoutS: config.httpIdleTimeoutMs / 1000,
+    socketMode: config.httpSocketMode,
   });
   return {
     server,

@@ -7,3 +7,5 @@ export * from "./node-identity.ts";
 export * from "./identity-source.ts";
 export * from "./identity-runtime.ts";
 export * from "./expiry.ts";
+export * from "./observer.ts";
+export * from "./status.ts";

@@ -93,6 +93,8 @@ export interface PipeOptions {
   readonly onGoAway?: (retryAfterMs: number, reason: string) => void;
   /** Called once when the pipe closes. */
   readonly onClose?: (error: Error | undefined) => void;
+  /** Called with the round-trip time of each answered heartbeat (metrics). */
+  readonly onHeartbeat?: (rttMs: number) => void;
 }
 
 /** Counters a pipe keeps; read them, never write them. */
@@ -335,6 +337,7 @@ export class Pipe {
       case FrameType.HeartbeatReply:
         this.#learnCapabilities(decoded.message.capabilities);
         if (!this.#heartbeat.answered(frame.id)) this.stats.unknownReplies++;
+        else this.#options.onHeartbeat?.(this.#heartbeat.lastRttMs ?? 0);
         return;
       case FrameType.GoAway:
         this.#peerDraining = true;

@@ -4,7 +4,7 @@
  * per identity; plus `index.json` (what was issued and revoked) and
  * `ca.crl.pem` (the revocation list, signed by the CA).
  */
-import { ensureDir, fileMode, joinPath, readText, writeFilesAtomic } from "../runtime/files.ts";
+import { ensureDir, fileMode, joinPath, readText, withFileLock, writeFilesAtomic } from "../runtime/files.ts";
 import { parseIp } from "./_ip.ts";
 import { formatBundle } from "./bundle.ts";
 import { EMPTY_INDEX, normalizeSerial, readCaIndex, writeCaIndex, type IssuedKind, type IssuedRecord } from "./ca-index.ts";
@@ -22,6 +22,8 @@ export interface CaPaths {
   readonly cert: string;
   readonly index: string;
   readonly crl: string;
+  /** Held while the index is read and rewritten, so that concurrent `ca` commands take turns. */
+  readonly lock: string;
 }
 
 /** The files of one identity the CA issued. */
@@ -34,7 +36,7 @@ export interface IssuedPaths {
 /** The paths of the CA files in `dir`. */
 export function caPaths(dir: string): CaPaths {
   const path = (name: string) => joinPath(dir, name);
-  return { dir, key: path("ca.key.pem"), cert: path("ca.crt.pem"), index: path("index.json"), crl: path("ca.crl.pem") };
+  return { dir, key: path("ca.key.pem"), cert: path("ca.crt.pem"), index: path("index.json"), crl: path("ca.crl.pem"), lock: path("index.lock") };
 }
 
 /** The paths of `cn`'s files in the CA directory `dir`. */
@@ -105,6 +107,11 @@ export interface Issued {
 /** Issues a client or server identity: writes its key (0600), certificate, bundle (0600), and records it in the index. */
 export async function issueFromCa(dir: string, options: IssueFromCaOptions): Promise<Issued> {
   checkFileName(options.cn);
+  await readCa(dir); // a missing CA is reported as such, not as a lock that cannot be made
+  return withFileLock(caPaths(dir).lock, () => issueLocked(dir, options));
+}
+
+async function issueLocked(dir: string, options: IssueFromCaOptions): Promise<Issued> {
   const { ca, certificate: caCertificate } = await readCa(dir);
   const paths = caPaths(dir);
   const index = await readCaIndex(paths.index);
@@ -160,6 +167,11 @@ export interface Revoked {
  * nothing matches or everything that matches is revoked already.
  */
 export async function revokeInCa(dir: string, which: string, at: Date = new Date()): Promise<Revoked> {
+  await readCa(dir);
+  return withFileLock(caPaths(dir).lock, () => revokeLocked(dir, which, at));
+}
+
+async function revokeLocked(dir: string, which: string, at: Date): Promise<Revoked> {
   const { ca, certificate } = await readCa(dir);
   const paths = caPaths(dir);
   const index = await readCaIndex(paths.index);

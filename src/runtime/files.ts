@@ -135,3 +135,35 @@ function translate(path: string, cause: unknown): FileError {
 function codeOf(error: unknown): string | undefined {
   return typeof error === "object" && error !== null && "code" in error ? String(error.code) : undefined;
 }
+
+/** A lock file older than this is taken to be left by a crashed process. */
+const STALE_LOCK_MS = 60_000;
+
+/**
+ * Runs `work` while holding the lock file `lockPath` (created exclusively,
+ * removed after): two processes updating the same files take turns. Waits
+ * up to `timeoutMs` for the lock; a lock left by a crashed process is broken
+ * once it is a minute old.
+ */
+export async function withFileLock<T>(lockPath: string, work: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      const handle = await open(lockPath, "wx", 0o600);
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      break;
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code !== "EEXIST") throw translate(lockPath, cause);
+      const age = await stat(lockPath).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > STALE_LOCK_MS) await rm(lockPath, { force: true });
+      else if (performance.now() > deadline) throw new FileError(lockPath, `locked by another process for over ${timeoutMs} ms`);
+      else await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rm(lockPath, { force: true });
+  }
+}

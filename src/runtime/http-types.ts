@@ -15,9 +15,11 @@ export interface HttpServeOptions {
   readonly fetch: (request: Request) => Response | Promise<Response>;
   /** A connection idle this many whole seconds (keep-alive, or a stalled body) is closed. */
   readonly idleTimeoutS: number;
+  /** Mode of a unix socket (default UNIX_SOCKET_MODE). */
+  readonly socketMode?: number;
 }
 
-/** Mode of the front's unix socket: only the owner may connect (connecting needs write permission). */
+/** Default mode of the front's unix socket: only the owner may connect (connecting needs write permission). */
 export const UNIX_SOCKET_MODE = 0o600;
 
 /** A running HTTP server. */

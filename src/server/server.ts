@@ -10,6 +10,7 @@ import { Pipe, PipeRegistry, type Transport } from "../pipe/index.ts";
 import { parseCertificate } from "../pki/index.ts";
 import type { Runtime, TlsIdentity, TlsListener } from "../runtime/index.ts";
 import { drainAll, noHooks, pipeOptions, startFront, stopFront, type Front, type Hooks } from "../node/index.ts";
+import { NodeObserver, nodeOpsRoutes, serverReadiness, serverStatus } from "../node/index.ts";
 
 /** What a running server needs from outside. */
 export interface ServerDeps {
@@ -18,6 +19,8 @@ export interface ServerDeps {
   readonly dispatcher: Dispatcher;
   readonly log: Logger;
   readonly hooks?: Hooks;
+  /** Metrics, statsd and the status page's tracker (default: Prometheus only). */
+  readonly observer?: NodeObserver;
 }
 
 /** A started server. */
@@ -25,6 +28,7 @@ export interface RunningServer {
   readonly registry: PipeRegistry;
   readonly listener: TlsListener;
   readonly front: Front;
+  readonly observer: NodeObserver;
   /** Stops accepting, tells clients to reconnect later, lets in-flight requests finish up to the drain timeout, closes every pipe. */
   stop(): Promise<void>;
 }
@@ -43,6 +47,9 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
   const { runtime, log } = deps;
   const hooks = deps.hooks ?? noHooks;
   const registry = new PipeRegistry();
+  const observer = deps.observer ?? new NodeObserver({ role: "server", version: "dev" });
+  observer.watch(registry);
+  let draining = false;
   const listener = runtime.listenTls({
     hostname: config.bindInterface,
     port: config.bindPort,
@@ -63,7 +70,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
       return;
     }
     const peerLog = log.with({ client: cn, remote });
-    const pipe = new Pipe(transport, pipeOptions(config, { name: cn, remoteAddress: remote }, deps.dispatcher, peerLog));
+    const pipe = new Pipe(transport, pipeOptions(config, { name: cn, remoteAddress: remote }, deps.dispatcher, peerLog, { onHeartbeat: observer.heartbeat }));
     const replacing = registry.get(cn) !== undefined;
     registry.add(pipe);
     peerLog.info(replacing ? "client reconnected; replaced its stale session" : "client connected", { clients: registry.size });
@@ -80,14 +87,20 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     hooks.idle();
   }, config.idleHookIntervalMs);
 
-  const front = startFront(config, "server", (peer, signal) => registry.acquire(peer ?? "", config.clientWaitMs, signal), runtime, log);
+  const listening = `${listener.hostname}:${listener.port}`;
+  const readiness = serverReadiness(listening, () => draining);
+  const routes = nodeOpsRoutes(config, observer, readiness, serverStatus(observer, registry, listening, readiness));
+  const acquire = (peer: string | undefined, signal: AbortSignal) => registry.acquire(peer ?? "", config.clientWaitMs, signal);
+  const front = startFront(config, "server", acquire, runtime, log, { routes, onSent: observer.sent });
   log.info("server listening", { pipe: `${listener.hostname}:${listener.port}`, http: front.server.url });
 
   return {
     registry,
     listener,
     front,
+    observer,
     async stop() {
+      draining = true;
       clearInterval(idleTimer);
       listener.stop(false);
       front.refuseNew();
@@ -96,6 +109,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
       if (busy > 0) log.warn("drain timeout: cut requests still in flight", { drainTimeoutMs: config.drainTimeoutMs, pipes: busy });
       await stopFront(front);
       listener.stop(true);
+      observer.close();
     },
   };
 }

@@ -160,4 +160,15 @@ describe("a front on a unix socket", () => {
       await unixClient.proc.stop();
     }
   });
+
+  test("RP_CLIENT_HTTP_SOCKET_MODE=0660 lets the socket's group connect (nginx in front)", async () => {
+    const socketPath = resolve(pki.dir, "group-front.sock");
+    const identity = await pki.client("group-client");
+    const client = await startClientProcess(identity.dir, server.pipePort, { RP_CLIENT_HTTP_SOCKET_MODE: "0660" }, ["--http", `unix:${socketPath}`]);
+    try {
+      expect(statSync(socketPath).mode & 0o777).toBe(0o660);
+    } finally {
+      await client.proc.stop();
+    }
+  });
 });

@@ -11,3 +11,5 @@ export * from "./recording-logger.ts";
 export * from "./raw-http.ts";
 export * from "./relay.ts";
 export * from "./wait.ts";
+export * from "./metrics-text.ts";
+export * from "./browser.ts";

@@ -37,7 +37,7 @@ export function serveHttp(options: HttpServeOptions): HttpServer {
         ? // idleTimeout is left out of the unix types but honoured (see above).
           Bun.serve({ ...common, unix: listen.path } as unknown as Bun.Serve.Options<undefined>)
         : Bun.serve({ ...common, hostname: listen.host, port: listen.port });
-    if (listen.kind === "unix") chmodSync(listen.path, UNIX_SOCKET_MODE);
+    if (listen.kind === "unix") chmodSync(listen.path, options.socketMode ?? UNIX_SOCKET_MODE);
   } catch (error) {
     server?.stop(true);
     throw new TlsConfigError(`Cannot serve HTTP on ${where}: ${describe(error)}`, { cause: error });

@@ -138,8 +138,13 @@ describe("unknownEnv", () => {
       BIND_IP: "1.2.3.4",
       PATH: "/bin",
     };
-    expect(unknownEnv(env, "server")).toEqual(["RP_A_TYPO", "RP_SERVER_BIND_PROT", "RP_SERVER_USER_CONFIG_MODULE"]);
-    expect(unknownEnv(env, "client")).toEqual(["RP_A_TYPO", "RP_SERVER_BIND_PROT", "RP_SERVER_USER_CONFIG_MODULE"]);
+    expect(unknownEnv(env, "server")).toEqual(["RP_A_TYPO", "RP_SERVER_BIND_PROT"]);
+    expect(unknownEnv(env, "client")).toEqual(["RP_A_TYPO", "RP_SERVER_BIND_PROT"]);
+  });
+
+  test("the config-file variables (and the seed's aliases for them) are known", () => {
+    const env = { RP_SERVER_CONFIG: "a", RP_CLIENT_CONFIG: "b", RP_SERVER_USER_CONFIG_MODULE: "c", RP_CLIENT_USER_CONFIG_MODULE: "d" };
+    expect(unknownEnv(env)).toEqual([]);
   });
 
   test("unknown RP_* variables do not stop loading", () => {

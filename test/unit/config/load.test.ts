@@ -11,6 +11,7 @@ describe("defaults", () => {
       http: { kind: "tcp", host: "127.0.0.1", port: 8080 },
       httpToken: undefined,
       httpIdleTimeoutMs: 30_000,
+      httpSocketMode: 0o600,
       identityDir: "/var/lib/restpipe",
       keyPassphrase: undefined,
       certWarnDays: 30,
@@ -29,6 +30,9 @@ describe("defaults", () => {
       maxFrameBytes: 16_777_216 + 65_536,
       maxInFlight: 1024,
       maxPendingHandshakes: 256,
+      statsdHost: undefined,
+      statsdPort: undefined,
+      statsdPrefix: undefined,
     } satisfies ServerConfig);
   });
 
@@ -40,6 +44,7 @@ describe("defaults", () => {
       http: { kind: "tcp", host: "127.0.0.1", port: 8081 },
       httpToken: undefined,
       httpIdleTimeoutMs: 30_000,
+      httpSocketMode: 0o600,
       identityDir: "/var/lib/restpipe",
       keyPassphrase: undefined,
       certWarnDays: 30,
@@ -58,6 +63,9 @@ describe("defaults", () => {
       maxBodyBytes: 16_777_216,
       maxFrameBytes: 16_777_216 + 65_536,
       maxInFlight: 1024,
+      statsdHost: undefined,
+      statsdPort: undefined,
+      statsdPrefix: undefined,
     } satisfies ClientConfig);
   });
 
@@ -94,6 +102,10 @@ describe("the environment", () => {
         RP_SERVER_MAX_PENDING_HANDSHAKES: "9",
         RP_SERVER_HTTP_TOKEN: "t0ken",
         RP_SERVER_HTTP_IDLE_TIMEOUT_S: "5",
+        RP_SERVER_HTTP_SOCKET_MODE: "0660",
+        RP_STATSD_HOST: "127.0.0.1",
+        RP_STATSD_PORT: "8125",
+        RP_STATSD_PREFIX: "restpipe.web1",
       },
     });
     expect({ ...config }).toEqual({
@@ -120,6 +132,10 @@ describe("the environment", () => {
       maxPendingHandshakes: 9,
       httpToken: "t0ken",
       httpIdleTimeoutMs: 5_000,
+      httpSocketMode: 0o660,
+      statsdHost: "127.0.0.1",
+      statsdPort: 8125,
+      statsdPrefix: "restpipe.web1",
     });
   });
 
@@ -434,6 +450,8 @@ describe("validation messages name the variable and the value", () => {
     ["RP_SERVER_HTTP_IDLE_TIMEOUT_S", "0", "must be a whole number of seconds from 1 to 255"],
     ["RP_SERVER_HTTP_IDLE_TIMEOUT_S", "256", "must be a whole number of seconds from 1 to 255"],
     ["RP_SERVER_HTTP_IDLE_TIMEOUT_S", "1.5", "must be a whole number of seconds from 1 to 255"],
+    ["RP_SERVER_HTTP_SOCKET_MODE", "0800", "must be an octal file mode such as 0600 or 0660"],
+    ["RP_SERVER_HTTP_SOCKET_MODE", "rw-rw----", "must be an octal file mode such as 0600 or 0660"],
   ])("%s=%j: %s", (name, value, problem) => {
     expect(problemsOf(() => loadServerConfig({ env: { [name]: value } }))).toEqual([`${name}=${JSON.stringify(value)}: ${problem}`]);
   });

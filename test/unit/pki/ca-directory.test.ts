@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   CaError,
@@ -145,5 +147,23 @@ describe("revokeInCa and listCa", () => {
 describe("normalizeSerial", () => {
   test("as typed by a user → whole bytes of lower-case hex without leading zero bytes, as serialHex", () => {
     expect(["0x00AB:CD", "ab:cd", "000d", "D", "0", "not-hex", ""].map(normalizeSerial)).toEqual(["abcd", "abcd", "0d", "0d", "0", undefined, undefined]);
+  });
+});
+
+describe("concurrent CA commands", () => {
+  test("issues and revokes running at once all land in the index (it is locked while rewritten)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "rp-ca-lock-"));
+    try {
+      await initCa(dir, { cn: "Lock CA", algorithm: "ec", validityDays: 30 });
+      const names = Array.from({ length: 12 }, (_, i) => `c${i}`);
+      await Promise.all(names.map((cn) => issueFromCa(dir, { cn, kind: "client", sans: [], algorithm: "ec", validityDays: 10 })));
+      await Promise.all(names.slice(0, 6).map((cn) => revokeInCa(dir, cn)));
+      const { records } = await listCa(dir);
+      expect(records.map((r) => r.cn).sort()).toEqual([...names].sort());
+      expect(records.filter((r) => r.revokedAt !== undefined).map((r) => r.cn).sort()).toEqual(names.slice(0, 6).sort());
+      expect(existsSync(join(dir, "index.lock"))).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

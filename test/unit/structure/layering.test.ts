@@ -24,7 +24,7 @@ export function specifiersOf(source: string): string[] {
   return found;
 }
 
-const NEUTRAL = ["wire", "pipe", "dispatch", "config", "log"];
+const NEUTRAL = ["wire", "pipe", "dispatch", "config", "log", "metrics"];
 const FORBIDDEN = [/^bun(:|$)/, /^node:/, /^elysia/, /^pkijs/, /^asn1js/];
 /** Which src modules each module may import (besides itself). */
 const ALLOWED: Record<string, string[]> = {
@@ -33,6 +33,7 @@ const ALLOWED: Record<string, string[]> = {
   pipe: ["wire", "log"],
   dispatch: ["wire"],
   config: [],
+  metrics: ["pipe", "dispatch", "wire"],
 };
 
 function moduleOf(path: string): string {

@@ -1,0 +1,101 @@
+/**
+ * A node's observability in one place: the connection tracker, Prometheus
+ * metrics (always, in the node's own registry) and statsd (when
+ * configured), fed from the registry of pipes, the pipes' heartbeats, the
+ * dispatcher, the front and the client's dial loop.
+ */
+import type { ClientStatus } from "../client/status.ts";
+import type { Role } from "../config/index.ts";
+import { fanOut, PrometheusMetrics, StatsdRecorder, type DatagramSink, type MetricsRecorder } from "../metrics/index.ts";
+import type { Pipe, PipeRegistry } from "../pipe/index.ts";
+import { ConnectionTracker } from "../ops/index.ts";
+
+/** What the composition root supplies. */
+export interface ObserverOptions {
+  readonly role: Role;
+  readonly version: string;
+  /** A UDP sink to statsd, when RP_STATSD_HOST/PORT are set. */
+  readonly statsd?: { readonly sink: DatagramSink; readonly prefix?: string | undefined } | undefined;
+  /** Resident memory of the process in bytes (from the runtime adapter). */
+  readonly residentMemoryBytes?: () => number;
+}
+
+/** Tracks and measures one node. */
+export class NodeObserver {
+  readonly role: Role;
+  readonly version: string;
+  readonly startedAt = Date.now();
+  readonly tracker = new ConnectionTracker();
+  readonly prometheus: PrometheusMetrics;
+  /** Every recorder (Prometheus, statsd) behind one interface. */
+  readonly recorder: MetricsRecorder;
+  #registry: PipeRegistry | undefined;
+  #attemptStartedAt: number | undefined;
+
+  constructor(options: ObserverOptions) {
+    this.role = options.role;
+    this.version = options.version;
+    this.prometheus = new PrometheusMetrics({
+      role: options.role,
+      version: options.version,
+      pipes: () => this.#registry?.pipes() ?? [],
+      waiting: () => this.#registry?.waiting ?? 0,
+      ...(options.residentMemoryBytes ? { residentMemoryBytes: options.residentMemoryBytes } : {}),
+    });
+    const statsd = options.statsd && new StatsdRecorder({ role: options.role, sink: options.statsd.sink, prefix: options.statsd.prefix });
+    this.recorder = fanOut(statsd ? [this.prometheus, statsd] : [this.prometheus]);
+  }
+
+  /** Follows `registry`: every pipe that joins or leaves reaches the tracker and the recorders. Returns the unsubscribe function. */
+  watch(registry: PipeRegistry): () => void {
+    this.#registry = registry;
+    const opened = (pipe: Pipe) => {
+      this.tracker.pipeOpened(pipe);
+      this.recorder.pipeOpened(pipe);
+    };
+    const closed = (pipe: Pipe) => {
+      this.tracker.pipeClosed(pipe);
+      this.recorder.pipeClosed(pipe);
+    };
+    return registry.subscribe((change) => {
+      if (change.kind === "removed") return closed(change.pipe);
+      // A takeover closes the stale pipe without a "removed": report it as closed first.
+      if (change.replaced && change.replaced !== change.pipe) closed(change.replaced);
+      opened(change.pipe);
+    });
+  }
+
+  /** The pipes of the watched registry. */
+  pipes(): Iterable<Pipe> {
+    return this.#registry?.pipes() ?? [];
+  }
+
+  /** For PipeOptions.onHeartbeat. */
+  readonly heartbeat = (rttMs: number): void => this.recorder.heartbeat(rttMs);
+
+  /** For DispatchOptions.onHandled. */
+  readonly handled = (handlerName: string, code: number, ms: number): void => this.recorder.eventHandled(handlerName, code, ms);
+
+  /** For FrontOptions.onSent. */
+  readonly sent = (verb: string, noun: string, code: number, ms: number): void => this.recorder.eventSent(verb, noun, code, ms);
+
+  /** For the client's dial loop (onStatus): connection attempts and their outcome. */
+  readonly clientStatus = (status: ClientStatus): void => {
+    const now = performance.now();
+    if (status.state === "connecting") {
+      this.#attemptStartedAt = now;
+      this.recorder.connectAttempt();
+      return;
+    }
+    if (this.#attemptStartedAt === undefined) return;
+    const ms = now - this.#attemptStartedAt;
+    if (status.state === "connected") this.recorder.connectResult(true, ms);
+    else if (status.state === "reconnecting") this.recorder.connectResult(false, ms);
+    this.#attemptStartedAt = undefined;
+  };
+
+  /** Flushes and closes the recorders (statsd socket). */
+  close(): void {
+    this.recorder.close();
+  }
+}

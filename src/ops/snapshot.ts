@@ -1,0 +1,94 @@
+/**
+ * The JSON behind the status page (`/_rp/status.json`), `rp-server clients`
+ * and `rp-client status`: plain data, times in epoch ms.
+ */
+import type { ClientStatus } from "../client/status.ts";
+import type { Pipe } from "../pipe/index.ts";
+import type { ConnectionEvent, ConnectionTracker } from "./tracker.ts";
+
+/** Whether the node can do its job now, and why (not). */
+export interface Readiness {
+  readonly ready: boolean;
+  readonly reason: string;
+}
+
+/** One pipe as the page shows it. */
+export interface PipeRow {
+  /** The peer's CN. */
+  readonly name: string;
+  readonly remote: string;
+  /** Epoch ms, or null when the pipe was not seen joining. */
+  readonly connectedSince: number | null;
+  /** Last heartbeat round trip in ms, or null before the first answer. */
+  readonly rttMs: number | null;
+  /** Requests this node sent on the pipe that await a reply. */
+  readonly inFlight: number;
+  /** Events from the peer being handled here. */
+  readonly inboundInFlight: number;
+  readonly requestsSent: number;
+  readonly eventsReceived: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+/** What both roles report. */
+interface Common {
+  readonly version: string;
+  /** Epoch ms. */
+  readonly startedAt: number;
+  readonly now: number;
+  readonly ready: boolean;
+  readonly readyReason: string;
+  readonly events: readonly ConnectionEvent[];
+}
+
+/** rp-server's status. */
+export interface ServerStatusJson extends Common {
+  readonly role: "server";
+  /** Where the pipe listener listens. */
+  readonly listening: string;
+  /** Connected clients in all (`clients` may be cut to a limit). */
+  readonly clientCount: number;
+  /** Sorted by CN. */
+  readonly clients: readonly PipeRow[];
+}
+
+/** rp-client's status. */
+export interface ClientStatusJson extends Common {
+  readonly role: "client";
+  /** The dial loop's state. */
+  readonly status: ClientStatus;
+  /** The server address dialled. */
+  readonly target: string;
+  /** Pipes to the server lost since start. */
+  readonly reconnects: number;
+  /** The pipe to the server, while it is up. */
+  readonly pipe: PipeRow | null;
+}
+
+/** Either role's status. */
+export type StatusJson = ServerStatusJson | ClientStatusJson;
+
+/** One pipe's row. */
+export function pipeRow(pipe: Pipe, tracker: ConnectionTracker): PipeRow {
+  const { stats } = pipe;
+  return {
+    name: pipe.peer.name,
+    remote: pipe.peer.remoteAddress,
+    connectedSince: tracker.since(pipe) ?? null,
+    rttMs: pipe.lastRttMs === undefined ? null : Math.round(pipe.lastRttMs * 1000) / 1000,
+    inFlight: pipe.inFlight,
+    inboundInFlight: pipe.inboundInFlight,
+    requestsSent: stats.requestsSent,
+    eventsReceived: stats.eventsReceived,
+    bytesIn: stats.bytesIn,
+    bytesOut: stats.bytesOut,
+  };
+}
+
+/** Rows for the connected pipes, sorted by name, at most `limit` (0 = all). */
+export function pipeRows(pipes: Iterable<Pipe>, tracker: ConnectionTracker, limit = 0): { rows: PipeRow[]; count: number } {
+  const all = [...pipes].sort((a, b) => (a.peer.name < b.peer.name ? -1 : a.peer.name > b.peer.name ? 1 : 0));
+  const kept = limit > 0 ? all.slice(0, limit) : all;
+  return { rows: kept.map((pipe) => pipeRow(pipe, tracker)), count: all.length };
+}

@@ -1,0 +1,57 @@
+/** Text views of the status for the terminal: `rp-server clients` and `rp-client status`. */
+import type { ClientStatusJson, PipeRow, ServerStatusJson } from "./snapshot.ts";
+
+/** "2026-11-25 09:00:01 UTC". */
+export function formatTime(ms: number | null): string {
+  return ms === null ? "-" : `${new Date(ms).toISOString().replace("T", " ").slice(0, 19)} UTC`;
+}
+
+/** "3m 12s", "2d 4h": the two largest units of a duration. */
+export function formatAge(ms: number): string {
+  let s = Math.max(0, Math.round(ms / 1000));
+  const parts: string[] = [];
+  for (const [unit, name] of [[86_400, "d"], [3_600, "h"], [60, "m"]] as const) {
+    const n = Math.floor(s / unit);
+    s -= n * unit;
+    if (n > 0) parts.push(`${n}${name}`);
+  }
+  parts.push(`${s}s`);
+  return parts.slice(0, 2).join(" ");
+}
+
+function rtt(ms: number | null): string {
+  return ms === null ? "-" : `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
+}
+
+function since(row: PipeRow, now: number): string {
+  return row.connectedSince === null ? "-" : `${formatTime(row.connectedSince)} (${formatAge(now - row.connectedSince)})`;
+}
+
+/** Columns padded to their widest cell; numbers right-aligned. */
+export function alignColumns(rows: readonly (readonly string[])[], numeric: ReadonlySet<number> = new Set()): string {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows
+    .map((row) => row.map((cell, column) => (numeric.has(column) ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join("  ").trimEnd())
+    .join("\n");
+}
+
+/** The connected clients as a table (the status page's table), with a count line. */
+export function clientsTable(status: ServerStatusJson): string {
+  const header = ["CN", "REMOTE", "CONNECTED SINCE", "RTT", "IN FLIGHT", "REQUESTS"];
+  const rows = status.clients.map((c) => [c.name, c.remote, since(c, status.now), rtt(c.rttMs), String(c.inFlight + c.inboundInFlight), String(c.requestsSent + c.eventsReceived)]);
+  const count = `${status.clientCount} client${status.clientCount === 1 ? "" : "s"} connected to ${status.listening}`;
+  return rows.length === 0 ? count : `${alignColumns([header, ...rows], new Set([3, 4, 5]))}\n${count}`;
+}
+
+/** The client's pipe state as "key  value" lines. */
+export function clientStatusText(status: ClientStatusJson): string {
+  const pipe = status.pipe;
+  const state = status.status;
+  const lines: Array<[string, string]> = [["state", state.state], ["server", pipe?.name ?? "-"], ["address", pipe?.remote ?? status.target]];
+  if (pipe) lines.push(["since", since(pipe, status.now)]);
+  else if ("since" in state) lines.push(["since", `${formatTime(state.since)} (${formatAge(status.now - state.since)})`]);
+  if ("reason" in state) lines.push(["reason", state.reason]);
+  lines.push(["heartbeat rtt", rtt(pipe?.rttMs ?? null)], ["reconnects", String(status.reconnects)]);
+  if (pipe) lines.push(["in flight", String(pipe.inFlight + pipe.inboundInFlight)], ["requests", String(pipe.requestsSent + pipe.eventsReceived)]);
+  return alignColumns(lines);
+}
