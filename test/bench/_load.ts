@@ -51,8 +51,8 @@ export async function wrkLoad(wrk: string, url: string, connections: number, sec
   return { requests: v["requests"]!, seconds: secs, perSecond: v["requests"]! / secs, p50Ms: v["p50_us"]! / 1000, p99Ms: v["p99_us"]! / 1000, errors };
 }
 
-/** `connections` concurrent fetch loops GETting `url` for `seconds` (at most `maxRequests` in all). */
-export async function fetchLoad(url: string, connections: number, seconds: number, maxRequests = 1_000_000): Promise<LoadResult> {
+/** `connections` concurrent fetch loops GETting `url` (or a URL made per request) for `seconds`, at most `maxRequests` in all. */
+export async function fetchLoad(url: string | (() => string), connections: number, seconds: number, maxRequests = 1_000_000): Promise<LoadResult> {
   const latencies: number[] = [];
   let errors = 0;
   let started = 0;
@@ -63,7 +63,7 @@ export async function fetchLoad(url: string, connections: number, seconds: numbe
       started++;
       const t0 = performance.now();
       try {
-        const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+        const response = await fetch(typeof url === "string" ? url : url(), { signal: AbortSignal.timeout(5_000) });
         await response.arrayBuffer();
         if (!response.ok) errors++;
       } catch {
