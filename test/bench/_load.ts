@@ -29,20 +29,22 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 /** Runs a child to completion, killing it after `timeoutMs`; resolves with its stdout and exit code. */
-async function run(command: readonly string[], timeoutMs: number): Promise<{ stdout: string; exitCode: number }> {
-  const child = Bun.spawn([...command], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+async function run(command: readonly string[], timeoutMs: number, env: Record<string, string> = {}): Promise<{ stdout: string; exitCode: number }> {
+  const child = Bun.spawn([...command], { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: { ...process.env, ...env } });
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   const [stdout, exitCode] = await Promise.all([new Response(child.stdout).text(), child.exited]);
   clearTimeout(timer);
   return { stdout, exitCode };
 }
 
-/** `wrk -c connections -d seconds` GETs of `url`, with 2 threads at most. */
-export async function wrkLoad(wrk: string, url: string, connections: number, seconds: number): Promise<LoadResult> {
-  const script = resolve(import.meta.dir, "wrk-report.lua");
+/** The wrk script that prints the WRKRESULT line. */
+export const WRK_REPORT = resolve(import.meta.dir, "wrk-report.lua");
+
+/** `wrk -c connections -d seconds` GETs of `url`, with 2 threads at most; another `script` must still report (see swarm-random.lua). */
+export async function wrkLoad(wrk: string, url: string, connections: number, seconds: number, script = WRK_REPORT, env: Record<string, string> = {}): Promise<LoadResult> {
   const threads = Math.min(2, connections);
   const args = [wrk, `-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--latency", "--timeout", "5s", "-s", script, url];
-  const { stdout, exitCode } = await run(args, (seconds + 30) * 1000);
+  const { stdout, exitCode } = await run(args, (seconds + 30) * 1000, { WRK_REPORT, ...env });
   const line = stdout.split("\n").find((l) => l.startsWith("WRKRESULT "));
   if (!line) throw new Error(`Cannot read wrk's result (exit ${exitCode}):\n${stdout}`);
   const v = Object.fromEntries(line.split(" ").slice(1).map((kv) => kv.split("=") as [string, string]).map(([k, x]) => [k, Number(x)]));

@@ -8,12 +8,13 @@
  *
  *   bun test/bench/swarm.ts             N = SWARM_N (default 10,000)
  *   bun test/bench/swarm.ts --quick     N = 200, 5 s idle window
- *   SWARM_N=2000 SWARM_IDLE_S=10 SWARM_REQUESTS=2000 bun test/bench/swarm.ts
+ *   SWARM_N=2000 SWARM_IDLE_S=10 SWARM_REQUEST_S=5 SWARM_REQUEST_CONCURRENCY=16 bun test/bench/swarm.ts
+ *   (requests by wrk when installed, else SWARM_REQUESTS by fetch from this process)
  */
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { startDialLoop, type DialLoop } from "../../src/client/index.ts";
 import { loadClientConfig } from "../../src/config/index.ts";
 import { createDispatcher } from "../../src/dispatch/index.ts";
@@ -23,7 +24,7 @@ import { Pipe } from "../../src/pipe/index.ts";
 import { storeIdentity } from "../../src/pki/index.ts";
 import { bunRuntime } from "../../src/runtime/bun/index.ts";
 import { binary, NodeProcess } from "../support/index.ts";
-import { fetchLoad, type LoadResult } from "./_load.ts";
+import { fetchLoad, findWrk, wrkLoad, type LoadResult } from "./_load.ts";
 import { cpuSeconds, rssKiB } from "./_proc.ts";
 import { swarmCn, swarmPki, type SwarmPki } from "./_swarm-pki.ts";
 import * as handlers from "./handlers.ts";
@@ -34,6 +35,8 @@ export interface SwarmOptions {
   /** Handshakes in progress at once (the server refuses more than 256 by default). */
   readonly dialConcurrency: number;
   readonly idleSeconds: number;
+  /** With wrk: seconds of requests to random CNs; without: this many requests by fetch from this process. */
+  readonly requestSeconds: number;
   readonly requests: number;
   readonly requestConcurrency: number;
 }
@@ -50,6 +53,9 @@ export interface SwarmFigures {
   readonly idleSeconds: number;
   readonly swarmIdleCores: number;
   readonly requests: LoadResult;
+  /** The same load on a direct HTTP server (no pipe) right after: what this machine's tail is now. */
+  readonly machine: LoadResult | undefined;
+  readonly concurrency: number;
   readonly swarmRssKiB: number;
 }
 
@@ -104,6 +110,36 @@ function dial(i: number, pki: SwarmPki, port: number, loops: DialLoop[], pipes: 
   });
 }
 
+/**
+ * Requests to random CNs through the server front: by wrk (its own process,
+ * like the web application a server serves) when installed, else by fetch
+ * from this process, which then also answers them.
+ */
+function randomRequests(http: string, options: SwarmOptions): Promise<LoadResult> {
+  const wrk = findWrk();
+  const c = options.requestConcurrency;
+  if (wrk) {
+    log(`wrk: ${options.requestSeconds} s of requests to random CNs at c=${c}`);
+    return wrkLoad(wrk, `${http}/`, c, options.requestSeconds, resolve(import.meta.dir, "swarm-random.lua"), { SWARM_N: String(options.clients) });
+  }
+  log(`fetch: ${options.requests} requests to random CNs at c=${c}`);
+  const url = () => `${http}/client/${swarmCn(Math.floor(Math.random() * options.clients))}/time`;
+  return fetchLoad(url, c, 120, options.requests);
+}
+
+/** The same wrk load against ./direct-server.ts, for the machine's own latency tail in this run. */
+async function directReference(options: SwarmOptions): Promise<LoadResult | undefined> {
+  const wrk = findWrk();
+  if (!wrk) return undefined;
+  const direct = new NodeProcess([process.execPath, resolve(import.meta.dir, "direct-server.ts"), "0"], {});
+  try {
+    const http = String((await direct.waitForMessage("direct listening"))["http"]);
+    return await wrkLoad(wrk, `${http}/time`, options.requestConcurrency, options.requestSeconds);
+  } finally {
+    await direct.stop();
+  }
+}
+
 /** Runs the swarm and measures; everything started is stopped before it returns. */
 export async function runSwarm(options: SwarmOptions): Promise<SwarmFigures> {
   const pki = await swarmPki(options.clients, log);
@@ -135,9 +171,8 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmFigures> {
     const idleCores = (cpuSeconds(proc.pid) - cpu0) / wall;
     const swarmIdleCores = (cpuSeconds(process.pid) - own0) / wall;
     const rssAfterIdleKiB = rssKiB(proc.pid);
-    log(`${options.requests} requests to random CNs at c=${options.requestConcurrency}`);
-    const url = () => `${server!.http}/client/${swarmCn(Math.floor(Math.random() * options.clients))}/time`;
-    const requests = await fetchLoad(url, options.requestConcurrency, 120, options.requests);
+    const requests = await randomRequests(server.http, options);
+    const machine = await directReference(options);
     return {
       clients: options.clients,
       serverSaw,
@@ -149,6 +184,8 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmFigures> {
       idleSeconds: wall,
       swarmIdleCores,
       requests,
+      machine,
+      concurrency: options.requestConcurrency,
       swarmRssKiB: rssKiB(process.pid),
     };
   } finally {
@@ -177,8 +214,11 @@ export function renderSwarm(f: SwarmFigures): string {
     ["server RSS growth per connection (KiB)", `${fmt(perConnection, 1)} (${fmt(perConnectionIdle, 1)} after the idle window)`, "≤ 40"],
     [`server CPU while idle, heartbeats every 5 s (cores, over ${fmt(f.idleSeconds, 0)} s)`, fmt(f.idleCores, 3), "≤ 0.2"],
     ["swarm process CPU meanwhile (cores, all N clients)", fmt(f.swarmIdleCores, 3), ""],
-    [`requests to random CNs: ${fmt(f.requests.requests)} at c=16, p50 / p99 (ms)`, `${fmt(f.requests.p50Ms, 2)} / ${fmt(f.requests.p99Ms, 2)}`, "p99 ≤ 10"],
+    [`requests to random CNs: ${fmt(f.requests.requests)} at c=${f.concurrency}, p50 / p99 (ms)`, `${fmt(f.requests.p50Ms, 2)} / ${fmt(f.requests.p99Ms, 2)}`, "p99 ≤ 10"],
     ["  … req/s, errors", `${fmt(f.requests.perSecond)}, ${f.requests.errors}`, ""],
+    ...(f.machine
+      ? [[`  … the same load on direct HTTP (no pipe) right after: p50 / p99 (ms)`, `${fmt(f.machine.p50Ms, 2)} / ${fmt(f.machine.p99Ms, 2)}`, "the machine's own tail"]]
+      : []),
     ["swarm process RSS (MiB)", fmt(f.swarmRssKiB / 1024, 0), ""],
   ];
   return ["| measure | value | target |", "| --- | ---: | --- |", ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
@@ -191,8 +231,9 @@ if (import.meta.main) {
     clients: Number(env["SWARM_N"] ?? (quick ? 200 : 10_000)),
     dialConcurrency: Number(env["SWARM_DIAL_CONCURRENCY"] ?? 128),
     idleSeconds: Number(env["SWARM_IDLE_S"] ?? (quick ? 5 : 10)),
+    requestSeconds: Number(env["SWARM_REQUEST_S"] ?? 5),
     requests: Number(env["SWARM_REQUESTS"] ?? 2_000),
-    requestConcurrency: 16,
+    requestConcurrency: Number(env["SWARM_REQUEST_CONCURRENCY"] ?? 16),
   };
   ensureFdLimit(options.clients + 1024);
   const loadBefore = (await Bun.file("/proc/loadavg").text()).trim();
