@@ -53,6 +53,8 @@ export interface SwarmFigures {
   readonly idleSeconds: number;
   readonly swarmIdleCores: number;
   readonly requests: LoadResult;
+  /** CPU used while the requests ran (cores): the server, and this process answering for all N clients. */
+  readonly busyCores: { readonly server: number; readonly swarm: number };
   /** The same load on a direct HTTP server (no pipe) right after: what this machine's tail is now. */
   readonly machine: LoadResult | undefined;
   readonly concurrency: number;
@@ -171,7 +173,10 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmFigures> {
     const idleCores = (cpuSeconds(proc.pid) - cpu0) / wall;
     const swarmIdleCores = (cpuSeconds(process.pid) - own0) / wall;
     const rssAfterIdleKiB = rssKiB(proc.pid);
+    const [cpuR0, ownR0, tR0] = [cpuSeconds(proc.pid), cpuSeconds(process.pid), performance.now()];
     const requests = await randomRequests(server.http, options);
+    const requestWall = (performance.now() - tR0) / 1000;
+    const busyCores = { server: (cpuSeconds(proc.pid) - cpuR0) / requestWall, swarm: (cpuSeconds(process.pid) - ownR0) / requestWall };
     const machine = await directReference(options);
     return {
       clients: options.clients,
@@ -184,6 +189,7 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmFigures> {
       idleSeconds: wall,
       swarmIdleCores,
       requests,
+      busyCores,
       machine,
       concurrency: options.requestConcurrency,
       swarmRssKiB: rssKiB(process.pid),
@@ -216,6 +222,7 @@ export function renderSwarm(f: SwarmFigures): string {
     ["swarm process CPU meanwhile (cores, all N clients)", fmt(f.swarmIdleCores, 3), ""],
     [`requests to random CNs: ${fmt(f.requests.requests)} at c=${f.concurrency}, p50 / p99 (ms)`, `${fmt(f.requests.p50Ms, 2)} / ${fmt(f.requests.p99Ms, 2)}`, "p99 ≤ 10"],
     ["  … req/s, errors", `${fmt(f.requests.perSecond)}, ${f.requests.errors}`, ""],
+    ["  … CPU meanwhile: server / swarm process (cores)", `${fmt(f.busyCores.server, 2)} / ${fmt(f.busyCores.swarm, 2)}`, ""],
     ...(f.machine
       ? [[`  … the same load on direct HTTP (no pipe) right after: p50 / p99 (ms)`, `${fmt(f.machine.p50Ms, 2)} / ${fmt(f.machine.p99Ms, 2)}`, "the machine's own tail"]]
       : []),
