@@ -30,7 +30,8 @@ const JSON_MIMETYPE = "application/json";
 
 /** Creates the dispatcher for a handler module (a module namespace, an object or a class instance). */
 export function createDispatcher(handlers: object, options: DispatchOptions = {}): Dispatcher {
-  return async (event, { peer, signal }) => {
+  const found = new Map<string, (...args: unknown[]) => unknown>();
+  return async (event, dispatchContext) => {
     const started = performance.now();
     const verb = event.verb ?? "";
     const noun = event.noun ?? "";
@@ -39,12 +40,12 @@ export function createDispatcher(handlers: object, options: DispatchOptions = {}
     try {
       const route = routeFor(verb, noun);
       handlerName = route.handlerName;
-      const handler = findHandler(handlers, route.handlerName);
+      const handler = found.get(route.handlerName) ?? remember(found, route.handlerName, findHandler(handlers, route.handlerName));
       if (!handler) {
         result = noHandlerReply();
       } else {
         const body = decodeBody(event.mimetype ?? "", event.data ?? new Uint8Array(0));
-        const context: HandlerContext = { peer, verb, noun, query: new URLSearchParams(event.query ?? ""), signal, reply };
+        const context = handlerContext(dispatchContext, verb, noun, event.query ?? "");
         result = toEventReply(await handler.call(handlers, context, body, ...route.args));
       }
     } catch (error) {
@@ -55,6 +56,29 @@ export function createDispatcher(handlers: object, options: DispatchOptions = {}
     }
     options.onHandled?.(handlerName, result.code ?? 0, performance.now() - started);
     return result;
+  };
+}
+
+/** Remembers a handler that was found (never a miss: names come from the network, handlers are few). */
+function remember<T>(found: Map<string, T>, name: string, handler: T | undefined): T | undefined {
+  if (handler) found.set(name, handler);
+  return handler;
+}
+
+/** The handler's context; `signal` and `query` are made only if the handler reads them (most never do). */
+function handlerContext(dispatchContext: DispatchContext, verb: string, noun: string, rawQuery: string): HandlerContext {
+  let query: URLSearchParams | undefined;
+  return {
+    peer: dispatchContext.peer,
+    verb,
+    noun,
+    get query() {
+      return (query ??= new URLSearchParams(rawQuery));
+    },
+    get signal() {
+      return dispatchContext.signal;
+    },
+    reply,
   };
 }
 

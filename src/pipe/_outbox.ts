@@ -1,7 +1,8 @@
 /**
- * Write coalescing: frames queued during one tick go out as one transport
- * write. Bodies of LARGE_BODY bytes or more are written as their own
- * buffers instead of being copied into the batch.
+ * Write coalescing: frames queued before the flush the transport schedules
+ * (a microtask by default; after the current I/O callbacks on a socket) go
+ * out as one transport write. Bodies of LARGE_BODY bytes or more are written
+ * as their own buffers instead of being copied into the batch.
  */
 import { HEADER_LENGTH, writeHeader, type FrameType } from "../wire/index.ts";
 import type { Transport } from "./transport.ts";
@@ -15,7 +16,7 @@ interface QueuedFrame {
   readonly body: Uint8Array;
 }
 
-/** Queues frames and flushes them to a transport once per microtask, pausing while the transport is backed up. */
+/** Queues frames and flushes them to a transport once per scheduled flush, pausing while the transport is backed up. */
 export class Outbox {
   #queue: QueuedFrame[] = [];
   #scheduled = false;
@@ -26,7 +27,11 @@ export class Outbox {
   /** Number of transport writes (one per coalesced batch or large body). */
   writes = 0;
 
-  constructor(readonly transport: Transport) {}
+  readonly #schedule: (flush: () => void) => void;
+
+  constructor(readonly transport: Transport) {
+    this.#schedule = transport.scheduleFlush ?? ((flush) => queueMicrotask(flush));
+  }
 
   /** True while the transport signalled back-pressure and has not drained. */
   get blocked(): boolean {
@@ -44,7 +49,7 @@ export class Outbox {
     this.#queue.push({ type, id, body });
     if (!this.#scheduled && !this.#blocked) {
       this.#scheduled = true;
-      queueMicrotask(this.#flush);
+      this.#schedule(this.#flush);
     }
   }
 
@@ -53,7 +58,7 @@ export class Outbox {
     this.#blocked = false;
     if (this.#queue.length > 0 && !this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(this.#flush);
+      this.#schedule(this.#flush);
     }
   }
 

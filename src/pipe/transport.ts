@@ -39,4 +39,12 @@ export interface Transport {
   write(bytes: Uint8Array): boolean;
   /** Closes the connection after flushing what is queued. Idempotent. Ends with `sink.closed`. */
   close(): void;
+  /**
+   * Optional: when a writer that coalesces frames should flush them. A
+   * transport whose every write costs a system call (a socket) defers the
+   * flush past the I/O callbacks now running, so that frames queued by many
+   * of them leave in one write. Default: at the end of the current microtask
+   * queue.
+   */
+  readonly scheduleFlush?: (flush: () => void) => void;
 }

@@ -1,10 +1,12 @@
 /**
  * Frame bodies: the v1 protobuf messages, encoded with the generated
- * protobuf-ts code and validated on decode (protobuf-ts does not enforce
- * proto2 `required`, and original peers omit fields freely).
+ * protobuf-ts code (Event and EventReply, on every request's path, with the
+ * hand-written codec that reproduces it) and validated on decode (protobuf-ts
+ * does not enforce proto2 `required`, and original peers omit fields freely).
  */
 import { Event, EventReply, GoAway, Heartbeat, HeartbeatReply } from "./gen/restpipe.ts";
 import { FrameType } from "./constants.ts";
+import { decodeEvent, decodeEventReply, encodeEvent, encodeEventReply } from "./_fast-codec.ts";
 import { MalformedMessageError } from "./errors.ts";
 import type { Frame } from "./frame.ts";
 
@@ -29,9 +31,9 @@ export function encodeMessage(message: Message): Uint8Array {
     case FrameType.HeartbeatReply:
       return HeartbeatReply.toBinary(message.message, WRITE);
     case FrameType.Event:
-      return Event.toBinary(message.message, WRITE);
+      return encodeEvent(message.message);
     case FrameType.EventReply:
-      return EventReply.toBinary(message.message, WRITE);
+      return encodeEventReply(message.message);
     case FrameType.GoAway:
       return GoAway.toBinary(message.message, WRITE);
   }
@@ -45,7 +47,7 @@ export function decodeMessage(frame: Frame): Message {
     case FrameType.HeartbeatReply:
       return { type: frame.type, message: parse(HeartbeatReply, frame) };
     case FrameType.Event: {
-      const event = parse(Event, frame);
+      const event = decodeEvent(frame.body) ?? parse(Event, frame);
       if (event.verb === undefined || event.noun === undefined) {
         throw new MalformedMessageError(
           `Cannot accept Event ${frame.id}: ${event.verb === undefined ? "verb" : "noun"} is missing`,
@@ -54,7 +56,7 @@ export function decodeMessage(frame: Frame): Message {
       return { type: frame.type, message: event };
     }
     case FrameType.EventReply: {
-      const reply = parse(EventReply, frame);
+      const reply = decodeEventReply(frame.body) ?? parse(EventReply, frame);
       if (reply.code === undefined) throw new MalformedMessageError(`Cannot accept EventReply ${frame.id}: code is missing`);
       return { type: frame.type, message: reply };
     }

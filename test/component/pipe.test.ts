@@ -249,6 +249,25 @@ describe("Pipe over an in-memory transport", () => {
     await expect(request).rejects.toBeInstanceOf(RequestTimeoutError);
     expect(String(aborted)).toContain("deadline");
   });
+
+  test("a signal first read after the deadline, or after the pipe closed, is already aborted", async () => {
+    const clock = new FakeClock();
+    const contexts: Array<{ signal: AbortSignal }> = [];
+    const keep: InboundHandler = (_event, context) => {
+      contexts.push(context); // the signal is not read yet
+      return new Promise(() => {});
+    };
+    const { a, b } = pipes({ clock, b: { onEvent: keep } });
+    const late = a.request({ verb: "get", noun: "late" }, { deadlineMs: 500 }).catch((error: unknown) => error);
+    const closing = a.request({ verb: "get", noun: "closing" }).catch((error: unknown) => error);
+    await clock.advance(600);
+    expect(await late).toBeInstanceOf(RequestTimeoutError);
+    expect(contexts[0]!.signal.aborted).toBe(true);
+    expect(String(contexts[0]!.signal.reason)).toContain("deadline");
+    b.close(); // contexts[1]'s signal was never read while the pipe was open
+    expect(await closing).toBeInstanceOf(PipeClosedError);
+    expect(contexts[1]!.signal.reason).toBeInstanceOf(PipeClosedError);
+  });
 });
 
 describe("hostile deadlines", () => {

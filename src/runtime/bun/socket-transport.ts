@@ -26,6 +26,14 @@ export class SocketTransport implements Transport {
   #ended = false;
   #endError: Error | undefined;
 
+  /**
+   * Coalesced frames are flushed after the I/O callbacks now running: each
+   * front request arrives in its own callback, and a flush per microtask
+   * cost one TLS record and one send() per request (measured at c=64: pipe
+   * send() calls per request 1.0 → 0.03 on the server, 0.6 → 0.03 on the client).
+   */
+  readonly scheduleFlush = (flush: () => void): void => void setImmediate(flush);
+
   constructor(socket: Socket<SocketTransport>, peer: TransportPeer) {
     this.#socket = socket;
     this.peer = peer;
