@@ -14,10 +14,11 @@
  *   read is read and discarded by Bun, or dropped when the response says
  *   `Connection: close`.
  */
-import { chmodSync, statSync, unlinkSync } from "node:fs";
+import { chmodSync } from "node:fs";
+import { formatAddress } from "../_address.ts";
+import { removeStaleSocket } from "../_unix-socket.ts";
 import { TlsConfigError, describe } from "../errors.ts";
 import { UNIX_SOCKET_MODE, type HttpServeOptions, type HttpServer } from "../http-types.ts";
-import { formatAddress } from "./tls-server.ts";
 
 /** Serves `fetch`; throws TlsConfigError-like errors with the address when it cannot listen. */
 export function serveHttp(options: HttpServeOptions): HttpServer {
@@ -48,13 +49,4 @@ export function serveHttp(options: HttpServeOptions): HttpServer {
     port,
     stop: (force = false) => server.stop(force),
   };
-}
-
-/** A socket file left by a previous run would make listening fail; a regular file is never removed. */
-function removeStaleSocket(path: string): void {
-  try {
-    if (statSync(path).isSocket()) unlinkSync(path);
-  } catch {
-    // absent: nothing to remove
-  }
 }

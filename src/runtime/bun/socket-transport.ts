@@ -4,52 +4,25 @@
  * `drain`; data is only ever written after `open`.
  */
 import type { Socket } from "bun";
-import type { Transport, TransportPeer, TransportSink } from "../../pipe/index.ts";
-import { TransportError } from "../errors.ts";
-
-/** Queued bytes above which `write` asks the caller to wait for `drain`. */
-export const HIGH_WATER_MARK = 4 * 1024 * 1024;
-
-/** How long a graceful close waits for queued bytes before cutting the connection. */
-const CLOSE_FLUSH_TIMEOUT_MS = 5_000;
+import type { TransportPeer } from "../../pipe/index.ts";
+import { CLOSE_FLUSH_TIMEOUT_MS, HIGH_WATER_MARK, TransportBase } from "../_transport-base.ts";
 
 /** The per-socket handler state: Bun calls one set of handlers per listener; `socket.data` points here. */
-export class SocketTransport implements Transport {
-  readonly peer: TransportPeer;
+export class SocketTransport extends TransportBase {
   #socket: Socket<SocketTransport>;
-  #sink: TransportSink | undefined;
-  #early: Uint8Array[] = [];
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
   #wantDrain = false;
   #closing = false;
-  #ended = false;
-  #endError: Error | undefined;
-
-  /**
-   * Coalesced frames are flushed after the I/O callbacks now running: each
-   * front request arrives in its own callback, and a flush per microtask
-   * cost one TLS record and one send() per request (measured at c=64: pipe
-   * send() calls per request 1.0 → 0.03 on the server, 0.6 → 0.03 on the client).
-   */
-  readonly scheduleFlush = (flush: () => void): void => void setImmediate(flush);
 
   constructor(socket: Socket<SocketTransport>, peer: TransportPeer) {
+    super(peer);
     this.#socket = socket;
-    this.peer = peer;
     socket.setNoDelay(true); // Nagle + delayed ACK would add 40 ms to small replies.
   }
 
-  start(sink: TransportSink): void {
-    if (this.#sink) throw new Error("Cannot start transport: already started");
-    this.#sink = sink;
-    for (const chunk of this.#early) sink.data(chunk);
-    this.#early = [];
-    if (this.#ended) sink.closed(this.#endError);
-  }
-
   write(bytes: Uint8Array): boolean {
-    if (this.#ended || this.#closing) return true;
+    if (this.ended || this.#closing) return true;
     if (this.#queue.length === 0) {
       const written = this.#socket.write(bytes);
       if (written >= bytes.length) return true;
@@ -62,13 +35,13 @@ export class SocketTransport implements Transport {
   }
 
   close(): void {
-    if (this.#ended || this.#closing) return;
+    if (this.ended || this.#closing) return;
     this.#closing = true;
     if (this.#queue.length === 0) {
       this.#socket.end();
       return;
     }
-    setTimeout(() => this.#ended || this.#socket.terminate(), CLOSE_FLUSH_TIMEOUT_MS).unref?.();
+    setTimeout(() => this.ended || this.#socket.terminate(), CLOSE_FLUSH_TIMEOUT_MS).unref?.();
   }
 
   /** Cuts the connection at once, dropping queued bytes. */
@@ -78,8 +51,7 @@ export class SocketTransport implements Transport {
 
   /** Bun handler: bytes arrived. */
   onData(chunk: Uint8Array): void {
-    if (this.#sink) this.#sink.data(chunk);
-    else this.#early.push(chunk);
+    this.deliver(chunk);
   }
 
   /** Bun handler: the socket can take more. */
@@ -101,17 +73,14 @@ export class SocketTransport implements Transport {
     }
     if (this.#wantDrain) {
       this.#wantDrain = false;
-      this.#sink?.drain();
+      this.drained();
     }
   }
 
   /** Bun handler: the socket closed (once). */
   onClose(error?: Error): void {
-    if (this.#ended) return;
-    this.#ended = true;
     this.#queue = [];
-    this.#endError = error ? new TransportError(`connection to ${this.peer.remoteAddress} lost: ${error.message}`, { cause: error }) : undefined;
-    this.#sink?.closed(this.#endError);
+    this.finish(error);
   }
 
   #enqueue(bytes: Uint8Array): void {

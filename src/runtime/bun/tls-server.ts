@@ -5,27 +5,24 @@
  * `open` would be dropped, so nothing is written before the handshake.
  */
 import type { Socket } from "bun";
+import { formatAddress } from "../_address.ts";
+import { HandshakeGate, type PendingHandshake } from "../_handshakes.ts";
+import { refusalReason } from "../_tls-reasons.ts";
 import { TlsConfigError, describe } from "../errors.ts";
 import type { TlsListener, TlsListenOptions } from "../tls-types.ts";
 import { SocketTransport } from "./socket-transport.ts";
 
 interface Connection {
   transport?: SocketTransport;
-  handshakeTimer?: ReturnType<typeof setTimeout>;
+  handshake?: PendingHandshake;
 }
 
 /** Listens for mutually authenticated TLS connections. Throws TlsConfigError for a bad key/certificate. */
 export function listenTls(options: TlsListenOptions): TlsListener {
-  let pending = 0;
+  const gate = new HandshakeGate({ timeoutMs: options.handshakeTimeoutMs, maxPending: options.maxPendingHandshakes, onRefused: options.onRefused });
   const { identity } = options;
   const address = (socket: Socket<Connection>) => formatAddress(socket.remoteAddress, socket.remotePort);
-  const settleHandshake = (socket: Socket<Connection>) => {
-    if (socket.data.handshakeTimer === undefined) return false;
-    clearTimeout(socket.data.handshakeTimer);
-    delete socket.data.handshakeTimer;
-    pending--;
-    return true;
-  };
+  const settleHandshake = (socket: Socket<Connection>) => socket.data.handshake?.settle() ?? false;
   let listener;
   try {
     listener = Bun.listen<Connection>({
@@ -43,17 +40,8 @@ export function listenTls(options: TlsListenOptions): TlsListener {
       socket: {
         open(socket) {
           socket.data = {};
-          if (pending >= options.maxPendingHandshakes) {
-            options.onRefused({ remoteAddress: address(socket), reason: `${pending} handshakes already pending (the limit)` });
-            socket.terminate();
-            return;
-          }
-          pending++;
-          socket.data.handshakeTimer = setTimeout(() => {
-            if (!settleHandshake(socket)) return;
-            options.onRefused({ remoteAddress: address(socket), reason: `no TLS handshake within ${options.handshakeTimeoutMs} ms` });
-            socket.terminate();
-          }, options.handshakeTimeoutMs);
+          const handshake = gate.admit(address(socket), () => socket.terminate());
+          if (handshake) socket.data.handshake = handshake;
         },
         handshake(socket, success, authorizationError) {
           if (!settleHandshake(socket)) return;
@@ -63,7 +51,7 @@ export function listenTls(options: TlsListenOptions): TlsListener {
             const subject = socket.getPeerX509Certificate()?.subject?.replaceAll("\n", ", ");
             options.onRefused({
               remoteAddress: address(socket),
-              reason: refusalReason(error),
+              reason: refusalReason(error?.message ?? "handshake failed"),
               ...(subject ? { peerSubject: subject } : {}),
             });
             socket.terminate();
@@ -99,24 +87,8 @@ export function listenTls(options: TlsListenOptions): TlsListener {
     hostname: listener.hostname,
     port: listener.port,
     get pendingHandshakes() {
-      return pending;
+      return gate.pending;
     },
     stop: (closeActive = false) => listener.stop(closeActive),
   };
-}
-
-/** "host:port", with brackets for IPv6. */
-export function formatAddress(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-/** Turns OpenSSL's wording into what an operator needs to read. */
-function refusalReason(error: Error | null): string {
-  const text = error?.message ?? "handshake failed";
-  if (/PEER_DID_NOT_RETURN_A_CERTIFICATE/i.test(text)) return "no client certificate presented";
-  if (/unable to (verify|get local issuer)|self.signed|first certificate/i.test(text)) return `certificate not issued by our CA (${text})`;
-  if (/expired/i.test(text)) return `certificate has expired (${text})`;
-  if (/not yet valid/i.test(text)) return `certificate is not yet valid (${text})`;
-  if (/revoked/i.test(text)) return `certificate has been revoked (${text})`;
-  return text;
 }

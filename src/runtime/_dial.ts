@@ -1,0 +1,48 @@
+/** One outgoing connection attempt as every adapter runs it: settled once, bounded in time, failures named after the target. */
+import { formatAddress } from "./_address.ts";
+import { TransportError } from "./errors.ts";
+
+/** A dial in progress; `promise` resolves with the transport or rejects with a TransportError. */
+export class DialAttempt<T> {
+  readonly target: string;
+  readonly promise: Promise<T>;
+  #settled = false;
+  #timer: ReturnType<typeof setTimeout>;
+  #resolve!: (value: T) => void;
+  #reject!: (error: TransportError) => void;
+
+  /** Starts the clock: after `timeoutMs` the attempt fails and `cut` drops the half-made connection. */
+  constructor(hostname: string, port: number, timeoutMs: number, cut: () => void) {
+    this.target = formatAddress(hostname, port);
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#timer = setTimeout(() => {
+      this.fail(`no TLS connection within ${timeoutMs} ms`);
+      cut();
+    }, timeoutMs);
+  }
+
+  /** True once the attempt succeeded or failed. */
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** The connection is up and verified. */
+  succeed(value: T): void {
+    if (this.#settle()) this.#resolve(value);
+  }
+
+  /** The attempt failed; later calls are ignored. */
+  fail(message: string, cause?: unknown): void {
+    if (this.#settle()) this.#reject(new TransportError(`Cannot connect to ${this.target}: ${message}`, { cause }));
+  }
+
+  #settle(): boolean {
+    if (this.#settled) return false;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    return true;
+  }
+}

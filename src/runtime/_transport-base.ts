@@ -1,0 +1,71 @@
+/**
+ * What every runtime's socket transport does alike: buffer bytes that arrive
+ * before `start`, deliver the rest in order, and end exactly once with a
+ * TransportError that names the peer. Subclasses do the writing.
+ */
+import { setImmediate } from "node:timers";
+import type { Transport, TransportPeer, TransportSink } from "../pipe/index.ts";
+import { TransportError } from "./errors.ts";
+
+/** Queued bytes above which `write` asks the caller to wait for `drain`. */
+export const HIGH_WATER_MARK = 4 * 1024 * 1024;
+
+/** How long a graceful close waits for queued bytes before cutting the connection. */
+export const CLOSE_FLUSH_TIMEOUT_MS = 5_000;
+
+/** The sink side of a socket transport. */
+export abstract class TransportBase implements Transport {
+  readonly peer: TransportPeer;
+  #sink: TransportSink | undefined;
+  #early: Uint8Array[] = [];
+  #ended = false;
+  #endError: Error | undefined;
+
+  /**
+   * Coalesced frames are flushed after the I/O callbacks now running: each
+   * front request arrives in its own callback, and a flush per microtask
+   * cost one TLS record and one send() per request (measured on Bun at c=64:
+   * pipe send() calls per request 1.0 → 0.03 on the server, 0.6 → 0.03 on the client).
+   */
+  readonly scheduleFlush = (flush: () => void): void => void setImmediate(flush);
+
+  constructor(peer: TransportPeer) {
+    this.peer = peer;
+  }
+
+  start(sink: TransportSink): void {
+    if (this.#sink) throw new Error("Cannot start transport: already started");
+    this.#sink = sink;
+    for (const chunk of this.#early) sink.data(chunk);
+    this.#early = [];
+    if (this.#ended) sink.closed(this.#endError);
+  }
+
+  abstract write(bytes: Uint8Array): boolean;
+  abstract close(): void;
+
+  /** True once the connection has ended. */
+  protected get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** Bytes arrived from the socket. */
+  protected deliver(chunk: Uint8Array): void {
+    if (this.#ended) return;
+    if (this.#sink) this.#sink.data(chunk);
+    else this.#early.push(chunk);
+  }
+
+  /** The write queue went back below the high-water mark. */
+  protected drained(): void {
+    if (!this.#ended) this.#sink?.drain();
+  }
+
+  /** The socket closed; `error` when abnormally. Only the first call counts. */
+  protected finish(error?: Error): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#endError = error ? new TransportError(`connection to ${this.peer.remoteAddress} lost: ${error.message}`, { cause: error }) : undefined;
+    this.#sink?.closed(this.#endError);
+  }
+}
