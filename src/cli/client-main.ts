@@ -1,7 +1,7 @@
 /** rp-client's commands. */
 import { loadClientConfig, settingsHelp } from "../config/index.ts";
 import { startClient } from "../client/index.ts";
-import { bunRuntime } from "../runtime/bun/index.ts";
+import { selectRuntime } from "../runtime/index.ts";
 import { IDENTITY_COMMAND_FLAGS } from "./identity-commands.ts";
 import { configCommand } from "./config-check.ts";
 import { nodeCommands } from "./node-main.ts";
@@ -36,14 +36,14 @@ ${settingsHelp("client")}
 }
 
 /** Runs rp-client with `argv`; resolves with the exit code. */
-export function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[]): Promise<number> {
   return runProgram(
     {
       program: PROGRAM,
       role: "client",
       help: clientHelp,
       loadConfig: loadClientConfig,
-      commands: { ...nodeCommands("client", bunRuntime, startClient), ...clientOpsCommands() },
+      commands: { ...nodeCommands("client", await selectRuntime(), startClient), ...clientOpsCommands() },
       sourceCommands: { config: configCommand(PROGRAM, "client", loadClientConfig) },
       commandFlags: IDENTITY_COMMAND_FLAGS,
     },

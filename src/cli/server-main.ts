@@ -1,6 +1,6 @@
 /** rp-server's commands. */
 import { loadServerConfig, settingsHelp } from "../config/index.ts";
-import { bunRuntime } from "../runtime/bun/index.ts";
+import { selectRuntime } from "../runtime/index.ts";
 import { startServer } from "../server/index.ts";
 import { CA_COMMAND_FLAGS, CA_REPEATABLE_FLAGS, CA_USAGE, caCommand } from "./ca-command.ts";
 import { IDENTITY_COMMAND_FLAGS } from "./identity-commands.ts";
@@ -37,14 +37,14 @@ ${settingsHelp("server")}
 }
 
 /** Runs rp-server with `argv`; resolves with the exit code. */
-export function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[]): Promise<number> {
   return runProgram(
     {
       program: PROGRAM,
       role: "server",
       help: serverHelp,
       loadConfig: loadServerConfig,
-      commands: { ...nodeCommands("server", bunRuntime, startServer), ...serverOpsCommands(), ca: caCommand },
+      commands: { ...nodeCommands("server", await selectRuntime(), startServer), ...serverOpsCommands(), ca: caCommand },
       sourceCommands: { config: configCommand(PROGRAM, "server", loadServerConfig) },
       commandFlags: { ...IDENTITY_COMMAND_FLAGS, ...CA_COMMAND_FLAGS },
       repeatableFlags: CA_REPEATABLE_FLAGS,

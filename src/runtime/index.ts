@@ -3,3 +3,4 @@ export * from "./errors.ts";
 export type * from "./tls-types.ts";
 export type * from "./http-types.ts";
 export type * from "./runtime.ts";
+export { selectRuntime } from "./select.ts";

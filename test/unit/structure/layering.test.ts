@@ -50,6 +50,16 @@ describe("layering", () => {
     ]);
   });
 
+  test("only src/runtime touches Bun or Deno APIs (the adapter is chosen there too)", () => {
+    const outside = filesUnder(SRC).filter((file) => moduleOf(file) !== "runtime");
+    const touching = outside.filter((file) => {
+      const source = readFileSync(file, "utf8");
+      return /\b(Bun|Deno)\.\w+/.test(source) || specifiersOf(source).some((s) => /^bun(:|$)/.test(s) || /\/runtime\/(bun|deno)\//.test(s));
+    });
+    expect(outside.length).toBeGreaterThan(50);
+    expect(touching.map((file) => relative(SRC, file))).toEqual([]);
+  });
+
   for (const module of NEUTRAL) {
     const files = (() => {
       try {

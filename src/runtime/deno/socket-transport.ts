@@ -1,0 +1,61 @@
+/**
+ * A node:tls socket as a Transport (the Deno adapter's sockets). Unlike
+ * Bun's, a node socket keeps every byte it is given in its own writable
+ * buffer, so nothing is queued here: `write` reports whether that buffer is
+ * above the high-water mark, and node's `drain` event ends the wait.
+ */
+import type { TLSSocket } from "node:tls";
+import type { TransportPeer } from "../../pipe/index.ts";
+import { CLOSE_FLUSH_TIMEOUT_MS, HIGH_WATER_MARK, TransportBase } from "../_transport-base.ts";
+
+/** A connected, authenticated node:tls socket. */
+export class NodeSocketTransport extends TransportBase {
+  #socket: TLSSocket;
+  #wantDrain = false;
+  #closing = false;
+  #error: Error | undefined;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(socket: TLSSocket, peer: TransportPeer) {
+    super(peer);
+    this.#socket = socket;
+    socket.setNoDelay(true); // Nagle + delayed ACK would add 40 ms to small replies.
+    socket.on("data", (chunk: Uint8Array) => this.deliver(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    socket.on("drain", () => {
+      if (!this.#wantDrain) return;
+      this.#wantDrain = false;
+      this.drained();
+    });
+    socket.on("error", (error: Error) => (this.#error ??= error)); // "close" follows
+    socket.on("close", () => {
+      clearTimeout(this.#flushTimer);
+      this.finish(this.#error);
+    });
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.ended || this.#closing) return true;
+    this.#socket.write(bytes);
+    // Past node's own small mark (16 KiB) its write returns false, so "drain" is sure to follow.
+    if (this.#socket.writableLength > HIGH_WATER_MARK) this.#wantDrain = true;
+    return !this.#wantDrain;
+  }
+
+  close(): void {
+    if (this.ended || this.#closing) return;
+    this.#closing = true;
+    this.#socket.end();
+    this.#flushTimer = setTimeout(() => this.ended || this.#socket.destroy(), CLOSE_FLUSH_TIMEOUT_MS);
+  }
+
+  /** Cuts the connection at once, dropping queued bytes. */
+  terminate(): void {
+    this.#socket.destroy();
+  }
+}
+
+/** The DER certificate the peer presented, if any. */
+export function peerCertificateDer(socket: TLSSocket): Uint8Array | undefined {
+  const raw = socket.getPeerX509Certificate()?.raw;
+  return raw ? new Uint8Array(raw) : undefined;
+}
