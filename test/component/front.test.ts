@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { createDispatcher, type HandlerContext, type RequestBody } from "../../src/dispatch/index.ts";
 import { createFront, eventHandler, type FrontOptions } from "../../src/http/index.ts";
 import { Pipe, PipeRegistry, type InboundHandler, type PipeOptions } from "../../src/pipe/index.ts";
-import { FakeClock, memoryPair, recordingLogger } from "../support/index.ts";
+import { FakeClock, memoryPair, recordingLogger, waitUntil } from "../support/index.ts";
 
 const opened: Pipe[] = [];
 afterEach(() => {
@@ -119,7 +119,7 @@ describe("requests in flight per pipe", () => {
     const onEvent: InboundHandler = () => new Promise((resolve) => held.push(() => resolve({ mimetype: "text/plain", code: 0, data: new Uint8Array(0) })));
     const { local, send } = link({ onEvent, local: { maxInFlight: 2 } });
     const first = [send("/server/a"), send("/server/b")];
-    while (held.length < 2) await Bun.sleep(1);
+    await waitUntil(() => held.length === 2, "both requests reach the handler");
     expect(local.inFlight).toBe(2);
     const past = await send("/server/c");
     expect(past.headers.get("retry-after")).toBe("1");
@@ -137,7 +137,7 @@ describe("requests in flight per pipe", () => {
     const onEvent: InboundHandler = () => new Promise((resolve) => held.push(() => resolve({ mimetype: "text/plain", code: 0, data: new Uint8Array(0) })));
     const { send } = link({ onEvent, remote: { maxInboundInFlight: 1 } });
     const first = send("/server/a");
-    while (held.length < 1) await Bun.sleep(1);
+    await waitUntil(() => held.length === 1, "the request reaches the handler");
     const past = await send("/server/b");
     expect(past.headers.get("retry-after")).toBe("1");
     expect(await outcome(past)).toEqual({ status: 503, code: "250", body: { error: "unavailable: 1 events already in flight" } });

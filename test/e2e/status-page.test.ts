@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
-import { launchChromium, makeTestPki, startClientProcess, startServerProcess, type ServerProcess, type TestPki } from "../support/index.ts";
+import { launchChromium } from "../support/browser.ts";
+import { makeTestPki, startClientProcess, startServerProcess, type ServerProcess, type TestPki } from "../support/index.ts";
 
 const WAIT_MS = 8_000;
 

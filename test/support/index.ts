@@ -1,4 +1,7 @@
-/** Test support: fakes and fixtures shared by the unit, component, integration and e2e suites. */
+/**
+ * Test support: fakes and fixtures shared by the unit, component, integration and e2e suites.
+ * Loaded by the runtime-neutral tests under Deno too; browser.ts (playwright-core, heavy) is imported on its own.
+ */
 export * from "./random.ts";
 export * from "./vectors.ts";
 export * from "./memory-transport.ts";
@@ -12,4 +15,3 @@ export * from "./raw-http.ts";
 export * from "./relay.ts";
 export * from "./wait.ts";
 export * from "./metrics-text.ts";
-export * from "./browser.ts";

@@ -5,13 +5,15 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Subprocess } from "bun";
 
 /** One log record of a node (its JSON log line), or `{ msg: <raw line> }` for other output. */
 export type LogRecord = Record<string, unknown> & { msg: string };
 
 /** The user handler module of the e2e tests (test/fixtures/handlers.ts), for RP_EVENT_HANDLER. */
-export const FIXTURE_HANDLERS = resolve(import.meta.dir, "../fixtures/handlers.ts");
+// Not import.meta.dir: test/support is also loaded by the runtime-neutral tests under Deno.
+export const FIXTURE_HANDLERS = fileURLToPath(new URL("../fixtures/handlers.ts", import.meta.url));
 
 /** Path of a compiled binary; throws when it has not been built. */
 export function binary(name: "rp-server" | "rp-client"): string {

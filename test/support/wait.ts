@@ -8,3 +8,8 @@ export async function waitUntil(condition: () => boolean, what: string, timeoutM
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
 }
+
+/** Waits `ms` on the real clock (web timers: the same under Bun and Deno, unlike Bun.sleep). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -4,6 +4,7 @@
  * messages; same messages (or the same errors) on decode, garbage included.
  */
 import { describe, expect, test } from "bun:test";
+import { isDeepStrictEqual } from "node:util"; // not Bun.deepEquals: these tests run under Deno too
 import { decodeEvent, decodeEventReply, encodeEvent, encodeEventReply } from "../../../src/wire/_fast-codec.ts";
 import { Event, EventReply } from "../../../src/wire/gen/restpipe.ts";
 import { fromHex, messageFields, seededRandom } from "../../support/index.ts";
@@ -80,7 +81,7 @@ describe("hand-written Event/EventReply codec", () => {
     for (let i = 0; i < 1_000; i++) {
       const event = randomEvent(random);
       const body = Event.toBinary(event, WRITE);
-      const sameBytes = (a: Uint8Array, b: Uint8Array) => Bun.deepEquals(a, b) || expect({ i, hex: toHex(a) }).toEqual({ i, hex: toHex(b) });
+      const sameBytes = (a: Uint8Array, b: Uint8Array) => isDeepStrictEqual(a, b) || expect({ i, hex: toHex(a) }).toEqual({ i, hex: toHex(b) });
       sameBytes(encodeEvent(event), body);
       const ascii = [event.verb, event.noun, event.mimetype, event.query].every((t) => t === undefined || /^[\x00-\x7f]*$/.test(t));
       if (ascii) expect({ i, fast: decodeEvent(body) !== undefined }).toEqual({ i, fast: true }); // the common shapes never fall back
@@ -96,7 +97,7 @@ describe("hand-written Event/EventReply codec", () => {
     const random = seededRandom(11);
     const check = (kind: "event" | "reply", body: Uint8Array) => {
       const [got, want] = [outcome(() => ours[kind](body)), outcome(() => reference[kind](body))];
-      if (!Bun.deepEquals(got, want)) expect({ hex: toHex(body), ...got }).toEqual({ hex: toHex(body), ...want });
+      if (!isDeepStrictEqual(got, want)) expect({ hex: toHex(body), ...got }).toEqual({ hex: toHex(body), ...want });
     };
     for (let i = 0; i < 2_000; i++) {
       const good = i % 2 === 0 ? Event.toBinary(randomEvent(random, false), WRITE) : EventReply.toBinary(randomReply(random, false), WRITE);
