@@ -6,7 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
+  connectWithoutCertificate,
+  FAST_RETRY,
   makeTestPki,
+  refusal,
   startClientProcess,
   startServerProcess,
   type ClientProcess,
@@ -33,7 +36,7 @@ afterAll(async () => {
 });
 
 async function startBad(dir: string): Promise<ClientProcess> {
-  const client = await startClientProcess(dir, server.pipePort, { RP_CLIENT_RECONNECT_BASE_S: "0.2", RP_CLIENT_RECONNECT_CAP_S: "0.5" });
+  const client = await startClientProcess(dir, server.pipePort, FAST_RETRY);
   started.push(client);
   return client;
 }
@@ -41,11 +44,6 @@ async function startBad(dir: string): Promise<ClientProcess> {
 async function goodStillWorks(): Promise<void> {
   const response = await fetch(`${server.http}/client/good/cat//still/%20here`);
   expect(await response.json()).toEqual({ result_from_client: "still here" });
-}
-
-function refusal(reason: RegExp, subject?: string) {
-  return (record: Record<string, unknown>) =>
-    record["msg"] === "refused client connection" && reason.test(String(record["reason"])) && (subject === undefined || record["subject"] === subject);
 }
 
 describe("refused clients", () => {
@@ -80,19 +78,7 @@ describe("refused clients", () => {
 
   test("no certificate at all", async () => {
     const mark = server.proc.logs.length;
-    const outcome = await new Promise<string>((resolve) => {
-      void Bun.connect({
-        hostname: "127.0.0.1",
-        port: server.pipePort,
-        tls: { ca: pki.ca.certPem, serverName: "localhost", rejectUnauthorized: true },
-        socket: {
-          open: (socket) => void socket.write(new Uint8Array([1, 0, 0, 0, 0, 2, 0, 0, 0, 1, 8, 1])),
-          data: () => resolve("data"),
-          error: (_socket, error) => resolve(`error: ${error.message}`),
-          close: () => resolve("closed"),
-        },
-      });
-    });
+    const outcome = await connectWithoutCertificate(server.pipePort, pki.ca.certPem);
     expect(outcome).toMatch(/CERTIFICATE_REQUIRED|closed/);
     await server.proc.waitForLog(refusal(/^no client certificate presented$/), 10_000, mark);
     await goodStillWorks();

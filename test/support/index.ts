@@ -15,3 +15,5 @@ export * from "./raw-http.ts";
 export * from "./relay.ts";
 export * from "./wait.ts";
 export * from "./metrics-text.ts";
+export * from "./deno.ts";
+export * from "./refusals.ts";

@@ -22,6 +22,18 @@ export function binary(name: "rp-server" | "rp-client"): string {
   return path;
 }
 
+/** How to start a program: its command line, and where and with what extra environment to run it. */
+export interface Launcher {
+  readonly argv: readonly string[];
+  readonly cwd?: string;
+  readonly env?: Record<string, string>;
+}
+
+/** The compiled Bun binary dist/<name>. */
+export function binaryLauncher(name: "rp-server" | "rp-client"): Launcher {
+  return { argv: [binary(name)] };
+}
+
 /** A running binary with its collected logs. */
 export class NodeProcess {
   readonly logs: LogRecord[] = [];
@@ -137,11 +149,17 @@ export interface ServerProcess {
   readonly http: string;
 }
 
-/** Starts dist/rp-server on loopback with port 0 everywhere; resolves once it listens. */
-export async function startServerProcess(identityDir: string, env: Record<string, string> = {}, args: readonly string[] = []): Promise<ServerProcess> {
+/** Starts rp-server (dist/rp-server unless `launcher` says otherwise) on loopback with port 0 everywhere; resolves once it listens. */
+export async function startServerProcess(
+  identityDir: string,
+  env: Record<string, string> = {},
+  args: readonly string[] = [],
+  launcher: Launcher = binaryLauncher("rp-server"),
+): Promise<ServerProcess> {
   const proc = new NodeProcess(
-    [binary("rp-server"), "start", "--bind", "127.0.0.1", "--port", "0", "--http", "127.0.0.1:0", "--identity-dir", identityDir, ...args],
-    { RP_LOG_FORMAT: "json", ...env },
+    [...launcher.argv, "start", "--bind", "127.0.0.1", "--port", "0", "--http", "127.0.0.1:0", "--identity-dir", identityDir, ...args],
+    { RP_LOG_FORMAT: "json", ...launcher.env, ...env },
+    launcher.cwd,
   );
   const ready = await proc.waitForMessage("server listening");
   const pipe = String(ready["pipe"]);
@@ -154,16 +172,17 @@ export interface ClientProcess {
   readonly http: string;
 }
 
-/** Starts dist/rp-client against a server port on 127.0.0.1 (server name "localhost"); resolves once its front listens. */
+/** Starts rp-client (dist/rp-client unless `launcher` says otherwise) against a server port on 127.0.0.1 (server name "localhost"); resolves once its front listens. */
 export async function startClientProcess(
   identityDir: string,
   serverPort: number,
   env: Record<string, string> = {},
   args: readonly string[] = [],
+  launcher: Launcher = binaryLauncher("rp-client"),
 ): Promise<ClientProcess> {
   const proc = new NodeProcess(
     [
-      binary("rp-client"),
+      ...launcher.argv,
       "start",
       "--server-host",
       "127.0.0.1",
@@ -177,7 +196,8 @@ export async function startClientProcess(
       identityDir,
       ...args,
     ],
-    { RP_LOG_FORMAT: "json", ...env },
+    { RP_LOG_FORMAT: "json", ...launcher.env, ...env },
+    launcher.cwd,
   );
   const ready = await proc.waitForMessage("client started");
   return { proc, http: String(ready["http"]) };
