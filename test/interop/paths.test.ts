@@ -17,6 +17,7 @@ import {
   type ServerProcess,
   type TestPki,
 } from "../support/index.ts";
+import { SEED_AND_ECHO } from "../support/interop.ts";
 
 let pki: TestPki;
 const nodes: Array<ServerProcess | ClientProcess> = [];
@@ -26,13 +27,14 @@ const fronts: Record<"bun" | "deno", { server: string; client: string }> = { bun
 beforeAll(async () => {
   pki = await makeTestPki();
   const identity = (await pki.client("c")).dir;
-  const wait = { RP_SERVER_CLIENT_WAIT_S: "0.1" };
+  const wait = { RP_SERVER_CLIENT_WAIT_S: "0.1", RP_EVENT_HANDLER: SEED_AND_ECHO, FIXTURE_ROLE: "server" };
+  const handlers = { RP_EVENT_HANDLER: SEED_AND_ECHO, FIXTURE_ROLE: "client" };
   // A Bun server with a Deno client, and a Deno server with a Bun client: each runtime has a front of each role.
   const bunServer = await startServerProcess(pki.server.dir, wait);
   const denoServer = await startServerProcess(pki.server.dir, wait, [], denoLauncher("rp-server"));
   nodes.push(bunServer, denoServer);
-  const denoClient = await startClientProcess(identity, bunServer.pipePort, {}, [], denoLauncher("rp-client"));
-  const bunClient = await startClientProcess(identity, denoServer.pipePort);
+  const denoClient = await startClientProcess(identity, bunServer.pipePort, handlers, [], denoLauncher("rp-client"));
+  const bunClient = await startClientProcess(identity, denoServer.pipePort, handlers);
   nodes.push(denoClient, bunClient);
   await Promise.all([bunServer, denoServer].map((server) => server.proc.waitForMessage("client connected", { client: "c" })));
   fronts.bun = { server: bunServer.http, client: bunClient.http };
@@ -103,4 +105,13 @@ describe("a Deno front answers raw request targets as a Bun front does", () => {
       });
     }
   }
+
+  test("a JSON POST to a dot-segment path reaches the same handler with its body on both", async () => {
+    const body = JSON.stringify({ a: [1, "b"] });
+    const headers = { "content-type": "application/json", "content-length": String(body.length) };
+    const post = (url: string) => rawRequest(url, "POST /client/c/x/../echo?q=%2e%2e", headers, body);
+    const [bun, deno] = await Promise.all([post(fronts.bun.server), post(fronts.deno.server)]);
+    expect(seen(deno)).toEqual(seen(bun));
+    expect(JSON.parse(bun.body)).toEqual({ received: { a: [1, "b"] }, mimetype: "application/json", from: "localhost", query: ".." });
+  });
 });
