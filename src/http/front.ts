@@ -46,13 +46,14 @@ export function createFront(options: FrontOptions) {
 /** The request → event → reply → response path, usable without Elysia (tests, benchmarks). */
 export function eventHandler(options: FrontOptions): (request: Request) => Promise<Response> {
   const log = options.log ?? silentLogger;
-  const checkToken = bearerTokenCheck(options.token);
+  // No token: no check at all (not even an awaited no-op) on the hot path.
+  const checkToken = options.token === undefined ? undefined : bearerTokenCheck(options.token);
   const onSent = options.onSent;
   return async (request) => {
     const started = onSent ? performance.now() : 0;
     let noun = "";
     try {
-      await checkToken(request);
+      if (checkToken) await checkToken(request);
       if (!EVENT_METHODS.has(request.method)) throw new MethodNotAllowedError(request.method);
       const target = parseEventPath(options.role, request.url);
       noun = target.noun;

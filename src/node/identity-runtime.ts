@@ -101,10 +101,12 @@ function tlsChanged(a: TlsIdentity, b: TlsIdentity): boolean {
   return a.keyPem !== b.keyPem || a.certPem !== b.certPem || a.caPem !== b.caPem || a.passphrase !== b.passphrase || a.crlPem !== b.crlPem;
 }
 
-/** `transport`, reporting its end (or its user closing it) to `closed` first. */
+/** `transport`, reporting its end (or its user closing it) to `closed` first; everything else passes through. */
 function onClosed(transport: Transport, closed: () => void): Transport {
   return {
     peer: transport.peer,
+    // Dropping this would silently fall back to a flush per microtask: a write per request.
+    ...(transport.scheduleFlush ? { scheduleFlush: transport.scheduleFlush } : {}),
     start: (sink: TransportSink) =>
       transport.start({
         data: (chunk) => sink.data(chunk),

@@ -131,6 +131,20 @@ describe("followIdentity: listening", () => {
     expect(fake.listens.map((entry) => entry.stops)).toEqual([[false, true], [true]]);
   });
 
+  test("an accepted transport keeps the runtime's flush scheduling (losing it meant a socket write per request)", async () => {
+    const fake = fakeRuntime();
+    const { accepted } = listenWith(followIdentity(fake.runtime, fakeSource(serverA), recordingLogger().log));
+    const scheduled: Array<() => void> = [];
+    const transport: Transport = { ...fakeTransport(alice.der), scheduleFlush: (flush) => void scheduled.push(flush) };
+    fake.listens[0]!.options.onConnection(transport);
+    await waitUntil(() => accepted.length === 1, "the accept path");
+    let flushed = false;
+    accepted[0]!.scheduleFlush?.(() => (flushed = true));
+    expect(scheduled).toHaveLength(1);
+    scheduled[0]!();
+    expect(flushed).toBe(true);
+  });
+
   test("a change that leaves the TLS material alone keeps the listener", () => {
     const fake = fakeRuntime();
     const source = fakeSource(serverA);
