@@ -112,11 +112,13 @@ export class PipeRegistry {
           resolve(pipe);
         },
       };
-      const onAbort = () => {
+      const giveUp = (waitedMs: number) => {
         done();
-        reject(new NotConnectedError(name, this.#clock.now() - started));
+        reject(new NotConnectedError(name, waitedMs));
       };
-      const timer = this.#clock.setTimeout(onAbort, waitMs);
+      // The configured wait, not the measured one: a late timer on a busy machine must not change the message.
+      const onAbort = () => giveUp(this.#clock.now() - started);
+      const timer = this.#clock.setTimeout(() => giveUp(waitMs), waitMs);
       signal?.addEventListener("abort", onAbort, { once: true });
       waiters.add(waiter);
     });
