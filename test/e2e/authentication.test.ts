@@ -11,7 +11,7 @@ import {
   makeTestPki,
   refusal,
   startClientProcess,
-  startServerProcess,
+  startConnectedPair,
   type ClientProcess,
   type ServerProcess,
   type TestPki,
@@ -24,9 +24,7 @@ const started: ClientProcess[] = [];
 
 beforeAll(async () => {
   pki = await makeTestPki();
-  server = await startServerProcess(pki.server.dir);
-  good = await startClientProcess((await pki.client("good")).dir, server.pipePort);
-  await server.proc.waitForMessage("client connected", { client: "good" });
+  ({ server, client: good } = await startConnectedPair(pki.server.dir, await pki.client("good")));
 });
 
 afterAll(async () => {

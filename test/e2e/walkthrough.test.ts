@@ -8,6 +8,7 @@ import { resolve } from "node:path";
 import {
   makeTestPki,
   startClientProcess,
+  startConnectedPair,
   startServerProcess,
   type ClientProcess,
   type ServerProcess,
@@ -22,10 +23,7 @@ let client: ClientProcess;
 
 beforeAll(async () => {
   pki = await makeTestPki();
-  server = await startServerProcess(pki.server.dir, { RP_SERVER_CLIENT_WAIT_S: "0.3" });
-  const identity = await pki.client("file-server");
-  client = await startClientProcess(identity.dir, server.pipePort);
-  await server.proc.waitForMessage("client connected", { client: "file-server" });
+  ({ server, client } = await startConnectedPair(pki.server.dir, await pki.client("file-server"), { serverEnv: { RP_SERVER_CLIENT_WAIT_S: "0.3" } }));
 });
 
 afterAll(async () => {
