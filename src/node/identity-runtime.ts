@@ -105,8 +105,7 @@ function tlsChanged(a: TlsIdentity, b: TlsIdentity): boolean {
 function onClosed(transport: Transport, closed: () => void): Transport {
   return {
     peer: transport.peer,
-    // Dropping this would silently fall back to a flush per microtask: a write per request.
-    ...(transport.scheduleFlush ? { scheduleFlush: transport.scheduleFlush } : {}),
+    scheduleFlush: transport.scheduleFlush,
     start: (sink: TransportSink) =>
       transport.start({
         data: (chunk) => sink.data(chunk),

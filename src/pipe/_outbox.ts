@@ -30,7 +30,7 @@ export class Outbox {
   readonly #schedule: (flush: () => void) => void;
 
   constructor(readonly transport: Transport) {
-    this.#schedule = transport.scheduleFlush ?? ((flush) => queueMicrotask(flush));
+    this.#schedule = transport.scheduleFlush;
   }
 
   /** True while the transport signalled back-pressure and has not drained. */

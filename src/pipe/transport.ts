@@ -40,11 +40,11 @@ export interface Transport {
   /** Closes the connection after flushing what is queued. Idempotent. Ends with `sink.closed`. */
   close(): void;
   /**
-   * Optional: when a writer that coalesces frames should flush them. A
-   * transport whose every write costs a system call (a socket) defers the
-   * flush past the I/O callbacks now running, so that frames queued by many
-   * of them leave in one write. Default: at the end of the current microtask
-   * queue.
+   * When a writer that coalesces frames should flush them. A transport whose
+   * every write costs a system call (a socket) defers the flush past the I/O
+   * callbacks now running, so that frames queued by many of them leave in one
+   * write; an in-memory transport can use queueMicrotask. Required, so that a
+   * wrapper cannot drop it by accident (that once meant a write per request).
    */
-  readonly scheduleFlush?: (flush: () => void) => void;
+  readonly scheduleFlush: (flush: () => void) => void;
 }

@@ -34,6 +34,9 @@ export class MemoryTransport implements Transport {
     this.peer = { remoteAddress: `memory:${name}` };
   }
 
+  /** Coalesced writes flush at the end of the current microtask queue. */
+  readonly scheduleFlush = (flush: () => void): void => queueMicrotask(flush);
+
   start(sink: TransportSink): void {
     if (this.#sink) throw new Error("Cannot start transport: already started");
     this.#sink = sink;

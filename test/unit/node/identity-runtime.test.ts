@@ -55,6 +55,7 @@ function fakeTransport(der: Uint8Array): FakeTransport {
     closed: false,
     start: (s) => void (sink = s),
     write: () => true,
+    scheduleFlush: queueMicrotask,
     close: () => {
       transport.closed = true;
       sink?.closed();
@@ -139,7 +140,7 @@ describe("followIdentity: listening", () => {
     fake.listens[0]!.options.onConnection(transport);
     await waitUntil(() => accepted.length === 1, "the accept path");
     let flushed = false;
-    accepted[0]!.scheduleFlush?.(() => (flushed = true));
+    accepted[0]!.scheduleFlush(() => (flushed = true));
     expect(scheduled).toHaveLength(1);
     scheduled[0]!();
     expect(flushed).toBe(true);
