@@ -2,5 +2,6 @@
 export * from "./transport.ts";
 export * from "./clock.ts";
 export * from "./errors.ts";
+export * from "./pipe-types.ts";
 export * from "./pipe.ts";
 export * from "./registry.ts";

@@ -28,85 +28,13 @@ import {
   PipeClosedError,
   PipeDrainingError,
   RequestAbortedError,
-  RequestTimeoutError,
   TooManyInFlightError,
 } from "./errors.ts";
 import { HeartbeatMonitor } from "./_heartbeat.ts";
 import { Outbox } from "./_outbox.ts";
+import { PendingRequests } from "./_pending.ts";
+import type { InboundContext, OutboundEvent, PipeOptions, PipePeer, PipeStats, PipeStatus, RequestOptions } from "./pipe-types.ts";
 import type { Transport } from "./transport.ts";
-
-/** Who is at the other end, once authenticated. */
-export interface PipePeer {
-  /** The peer's name: the CN of its certificate. */
-  readonly name: string;
-  /** "host:port" of the peer. */
-  readonly remoteAddress: string;
-}
-
-/** What an inbound handler gets besides the event. */
-export interface InboundContext {
-  readonly peer: PipePeer;
-  /** Aborted when the sender's deadline passes or the pipe closes. */
-  readonly signal: AbortSignal;
-}
-
-/** Answers one inbound event. A rejection is answered as a handler error (code 251). */
-export type InboundHandler = (event: Event, context: InboundContext) => Promise<EventReply> | EventReply;
-
-/** An event to send: verb and raw noun, optional body, query and deadline. */
-export interface OutboundEvent {
-  readonly verb: string;
-  readonly noun: string;
-  readonly mimetype?: string;
-  readonly data?: Uint8Array;
-  readonly query?: string;
-}
-
-/** How long to wait for one reply. */
-export interface RequestOptions {
-  /** Reject with RequestTimeoutError after this many ms (also sent to the peer). */
-  readonly deadlineMs?: number;
-  /** Reject with RequestAbortedError when this fires. */
-  readonly signal?: AbortSignal;
-}
-
-/** The pipe's life cycle. */
-export type PipeStatus =
-  | { readonly state: "open" }
-  | { readonly state: "draining" }
-  | { readonly state: "closed"; readonly error?: Error };
-
-/** Construction options. Times in ms; 0 disables a heartbeat part. */
-export interface PipeOptions {
-  readonly peer: PipePeer;
-  readonly onEvent: InboundHandler;
-  readonly clock?: Clock;
-  readonly heartbeatIntervalMs?: number;
-  readonly heartbeatTimeoutMs?: number;
-  readonly maxFrameBytes?: number;
-  /** Outbound requests waiting for replies before `request` rejects with TooManyInFlightError. */
-  readonly maxInFlight?: number;
-  /** Inbound events being handled before new ones are answered "unavailable". */
-  readonly maxInboundInFlight?: number;
-  readonly log?: Logger;
-  /** Called when the peer sends GoAway (it is draining); reconnect after `retryAfterMs`. */
-  readonly onGoAway?: (retryAfterMs: number, reason: string) => void;
-  /** Called once when the pipe closes. */
-  readonly onClose?: (error: Error | undefined) => void;
-  /** Called with the round-trip time of each answered heartbeat (metrics). */
-  readonly onHeartbeat?: (rttMs: number) => void;
-}
-
-/** Counters a pipe keeps; read them, never write them. */
-export interface PipeStats {
-  requestsSent: number;
-  repliesReceived: number;
-  eventsReceived: number;
-  /** Replies whose id matched no pending request (unknown or already timed out): dropped. */
-  unknownReplies: number;
-  bytesIn: number;
-  bytesOut: number;
-}
 
 /** Default outbound and inbound in-flight limits. */
 export const DEFAULT_MAX_IN_FLIGHT = 4096;
@@ -126,14 +54,6 @@ interface Inbound {
   timer: TimerHandle | undefined;
   /** Why the event was aborted before anyone read its signal. */
   abortedBy: Error | undefined;
-}
-
-interface Pending {
-  resolve(reply: EventReply): void;
-  reject(error: Error): void;
-  timer: TimerHandle | undefined;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
 }
 
 /** One multiplexed request/reply connection over a Transport. */
@@ -168,9 +88,8 @@ export class Pipe {
   readonly #heartbeat: HeartbeatMonitor;
   readonly #maxInFlight: number;
   readonly #maxInboundInFlight: number;
-  readonly #pending = new Map<number, Pending>();
+  readonly #pending: PendingRequests;
   readonly #inbound = new Set<Inbound>();
-  #nextId = 1;
   #status: PipeStatus = { state: "open" };
   #peerDraining = false;
   #resolveClosed!: (error: Error | undefined) => void;
@@ -186,6 +105,7 @@ export class Pipe {
     this.#maxInboundInFlight = options.maxInboundInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.#decoder = new FrameDecoder(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes });
     this.#outbox = new Outbox(transport);
+    this.#pending = new PendingRequests(this.#clock, options.peer.name, () => this.#notifyIfIdle());
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     this.ready = new Promise((resolve) => (this.#resolveReady = resolve));
     this.#heartbeat = new HeartbeatMonitor(
@@ -251,20 +171,11 @@ export class Pipe {
       return Promise.reject(new FrameTooLargeError(body.length, this.#decoder.maxFrameBytes, "send event"));
     }
 
-    const id = this.#allocateId();
-    const { promise, resolve, reject } = Promise.withResolvers<EventReply>();
-    const entry: Pending = { resolve, reject, timer: undefined, signal, onAbort: undefined };
-    if (deadlineMs !== undefined && deadlineMs > 0) {
-      entry.timer = this.#clock.setTimeout(() => this.#settle(id, new RequestTimeoutError(deadlineMs, this.peer.name)), deadlineMs);
-    }
-    if (signal) {
-      entry.onAbort = () => this.#settle(id, new RequestAbortedError(this.peer.name, { cause: signal.reason }));
-      signal.addEventListener("abort", entry.onAbort, { once: true });
-    }
-    this.#pending.set(id, entry);
+    const id = this.#pending.allocate();
+    const reply = this.#pending.track(id, deadlineMs, signal);
     this.stats.requestsSent++;
     this.#sendBody(FrameType.Event, id, body);
-    return promise;
+    return reply;
   }
 
   /**
@@ -289,13 +200,6 @@ export class Pipe {
   /** Closes the pipe: queued frames are flushed, pending requests rejected with PipeClosedError. */
   close(error?: Error): void {
     this.#shutdown(error, true);
-  }
-
-  #allocateId(): number {
-    let id = this.#nextId;
-    while (this.#pending.has(id)) id = (id % 0xffff_ffff) + 1;
-    this.#nextId = (id % 0xffff_ffff) + 1;
-    return id;
   }
 
   #sendMessage(id: number, message: Message): void {
@@ -362,13 +266,12 @@ export class Pipe {
   }
 
   #handleReply(id: number, reply: EventReply): void {
-    if (!this.#pending.has(id)) {
-      this.stats.unknownReplies++;
-      this.#log.debug("dropped a reply with no pending request", { id });
+    if (this.#pending.settle(id, reply)) {
+      this.stats.repliesReceived++;
       return;
     }
-    this.stats.repliesReceived++;
-    this.#settle(id, reply);
+    this.stats.unknownReplies++;
+    this.#log.debug("dropped a reply with no pending request", { id });
   }
 
   #handleEvent(id: number, event: Event): void {
@@ -424,17 +327,6 @@ export class Pipe {
     this.#sendMessage(id, { type: FrameType.EventReply, message: { ...internalErrorReply(error), version: WIRE_VERSION } });
   }
 
-  #settle(id: number, outcome: EventReply | Error): void {
-    const entry = this.#pending.get(id);
-    if (!entry) return;
-    this.#pending.delete(id);
-    if (entry.timer !== undefined) this.#clock.clearTimeout(entry.timer);
-    if (entry.onAbort) entry.signal?.removeEventListener("abort", entry.onAbort);
-    if (outcome instanceof Error) entry.reject(outcome);
-    else entry.resolve(outcome);
-    this.#notifyIfIdle();
-  }
-
   #learnCapabilities(capabilities: readonly string[]): void {
     if (capabilities.length > 0) this.peerCapabilities = new Set(capabilities);
   }
@@ -464,7 +356,7 @@ export class Pipe {
     this.#setStatus(error ? { state: "closed", error } : { state: "closed" });
     this.#heartbeat.stop();
     const closedError = new PipeClosedError(this.peer.name, { cause: error });
-    for (const id of [...this.#pending.keys()]) this.#settle(id, closedError);
+    this.#pending.rejectAll(closedError);
     for (const inbound of this.#inbound) {
       if (inbound.timer !== undefined) this.#clock.clearTimeout(inbound.timer);
       inbound.abortedBy = closedError;
