@@ -6,10 +6,21 @@ import type { ClientConfig } from "../config/index.ts";
 import type { Dispatcher } from "../dispatch/index.ts";
 import type { Logger } from "../log/index.ts";
 import { Pipe, PipeRegistry } from "../pipe/index.ts";
-import { parseCertificate } from "../pki/index.ts";
 import type { Runtime, TlsIdentity } from "../runtime/index.ts";
-import { drainAll, noHooks, pipeOptions, startFront, stopFront, type Front, type Hooks } from "../node/index.ts";
-import { clientReadiness, clientStatus, NodeObserver, nodeOpsRoutes } from "../node/index.ts";
+import {
+  drainAll,
+  noHooks,
+  peerCn,
+  pipeOptions,
+  startFront,
+  stopFront,
+  clientReadiness,
+  clientStatus,
+  NodeObserver,
+  nodeOpsRoutes,
+  type Front,
+  type Hooks,
+} from "../node/index.ts";
 import { startDialLoop, type DialLoop } from "./dial-loop.ts";
 import type { ClientStatus } from "./status.ts";
 
@@ -55,7 +66,8 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
         timeoutMs: config.connectTimeoutMs,
       }),
     open: async (transport) => {
-      const name = (await serverName(transport.peer.certificateDer)) ?? `${config.targetHostname}:${config.targetPort}`;
+      // Handlers see the server by its certificate CN.
+      const name = (await peerCn(transport.peer)) ?? `${config.targetHostname}:${config.targetPort}`;
       const peer = { name, remoteAddress: transport.peer.remoteAddress };
       const pipe = new Pipe(transport, pipeOptions(config, peer, deps.dispatcher, log, { onGoAway: (ms) => loop.goAway(ms), onHeartbeat: observer.heartbeat }));
       registry.add(pipe, SERVER_KEY);
@@ -91,14 +103,4 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
       observer.close();
     },
   };
-}
-
-/** The CN of the server's certificate: handlers see it as the peer's name. */
-async function serverName(der: Uint8Array | undefined): Promise<string | undefined> {
-  if (!der) return undefined;
-  try {
-    return (await parseCertificate(der)).subjectCn;
-  } catch {
-    return undefined; // the TLS layer verified the certificate; an unreadable name is not fatal
-  }
 }

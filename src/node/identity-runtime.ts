@@ -13,9 +13,9 @@
  */
 import type { Logger } from "../log/index.ts";
 import type { Transport, TransportSink } from "../pipe/index.ts";
-import { parseCertificate } from "../pki/index.ts";
 import type { Runtime, TlsIdentity, TlsListener, TlsListenOptions } from "../runtime/index.ts";
 import type { IdentitySource } from "./identity-source.ts";
+import { peerCertificate } from "./peer-certificate.ts";
 import type { LoadedIdentity } from "./node-identity.ts";
 
 /** Wraps `runtime` so that its TLS uses `source`'s current identity; the identity in the options is ignored. */
@@ -40,7 +40,7 @@ function rotatingListener(runtime: Runtime, options: TlsListenOptions, source: I
   const retired: TlsListener[] = [];
 
   const admit = async (transport: Transport) => {
-    const certificate = transport.peer.certificateDer ? await parseCertificate(transport.peer.certificateDer).catch(() => undefined) : undefined;
+    const certificate = await peerCertificate(transport.peer);
     const serial = certificate?.serialHex ?? "";
     if (source.current.revoked.has(serial)) {
       const refused = { remoteAddress: transport.peer.remoteAddress, reason: `certificate has been revoked (serial ${serial})` };

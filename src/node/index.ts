@@ -9,3 +9,4 @@ export * from "./identity-runtime.ts";
 export * from "./expiry.ts";
 export * from "./observer.ts";
 export * from "./status.ts";
+export * from "./peer-certificate.ts";

@@ -7,10 +7,21 @@ import type { ServerConfig } from "../config/index.ts";
 import type { Dispatcher } from "../dispatch/index.ts";
 import type { Logger } from "../log/index.ts";
 import { Pipe, PipeRegistry, type Transport } from "../pipe/index.ts";
-import { parseCertificate } from "../pki/index.ts";
 import type { Runtime, TlsIdentity, TlsListener } from "../runtime/index.ts";
-import { drainAll, noHooks, pipeOptions, startFront, stopFront, type Front, type Hooks } from "../node/index.ts";
-import { NodeObserver, nodeOpsRoutes, serverReadiness, serverStatus } from "../node/index.ts";
+import {
+  drainAll,
+  noHooks,
+  peerCn,
+  pipeOptions,
+  startFront,
+  stopFront,
+  NodeObserver,
+  nodeOpsRoutes,
+  serverReadiness,
+  serverStatus,
+  type Front,
+  type Hooks,
+} from "../node/index.ts";
 
 /** What a running server needs from outside. */
 export interface ServerDeps {
@@ -63,7 +74,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
 
   async function accept(transport: Transport): Promise<void> {
     const remote = transport.peer.remoteAddress;
-    const cn = await clientName(transport.peer.certificateDer);
+    const cn = await peerCn(transport.peer);
     if (cn === undefined) {
       log.warn("refused client connection", { remote, reason: "its certificate has no CN (subject common name), which names the client" });
       transport.close();
@@ -112,14 +123,4 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
       observer.close();
     },
   };
-}
-
-/** The CN of the certificate a client presented, or undefined when it has none (or it cannot be read). */
-async function clientName(der: Uint8Array | undefined): Promise<string | undefined> {
-  if (!der) return undefined;
-  try {
-    return (await parseCertificate(der)).subjectCn || undefined;
-  } catch {
-    return undefined;
-  }
 }
