@@ -146,7 +146,7 @@ function timing(prefix: Prefix): Table<Pick<CommonConfig, "requestTimeoutMs" | "
   };
 }
 
-function limits(prefix: Prefix): Table<Pick<CommonConfig, "maxBodyBytes" | "maxFrameBytes" | "maxInFlight">> {
+function limits(prefix: Prefix): Table<Pick<CommonConfig, "maxBodyBytes" | "maxFrameBytes" | "maxInFlight" | "maxWriteQueueBytes" | "slowConsumerTimeoutMs">> {
   return {
     maxBodyBytes: {
       env: [`${prefix}_MAX_BODY_BYTES`],
@@ -163,6 +163,18 @@ function limits(prefix: Prefix): Table<Pick<CommonConfig, "maxBodyBytes" | "maxF
       description: "largest frame accepted from the peer; must exceed the body limit",
     },
     maxInFlight: { env: [`${prefix}_MAX_IN_FLIGHT`], parser: p.integer(1, 1_000_000), default: 1024, description: "requests in flight per pipe" },
+    maxWriteQueueBytes: {
+      env: [`${prefix}_MAX_WRITE_QUEUE_BYTES`],
+      parser: p.byteSize(64 * 1024, MAX_FRAME_BYTES),
+      default: 4 * 1024 * 1024,
+      description: "bytes that may wait to be written to a peer; past it the pipe stops reading from that peer and refuses new requests to it (503)",
+    },
+    slowConsumerTimeoutMs: {
+      env: [`${prefix}_SLOW_CONSUMER_TIMEOUT_S`],
+      parser: p.seconds(0),
+      default: 20_000,
+      description: "seconds a pipe may stay over its write-queue limit with the peer taking nothing before it is closed as a slow consumer (0: never)",
+    },
   };
 }
 

@@ -40,6 +40,10 @@ export interface CommonConfig {
   readonly maxFrameBytes: number;
   /** Requests in flight per pipe. */
   readonly maxInFlight: number;
+  /** Bytes that may wait to be written to a peer before its pipe stops reading from it and refuses new requests. */
+  readonly maxWriteQueueBytes: number;
+  /** Over the write-queue limit with the peer taking nothing this long: the pipe is closed (0: never). */
+  readonly slowConsumerTimeoutMs: number;
   /** How long a graceful shutdown waits for in-flight requests. */
   readonly drainTimeoutMs: number;
   /** Bearer token the HTTP front requires; required when it listens beyond loopback. */

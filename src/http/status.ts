@@ -10,6 +10,7 @@ import {
   RequestAbortedError,
   RequestTimeoutError,
   TooManyInFlightError,
+  WriteQueueFullError,
 } from "../pipe/index.ts";
 import { BadRequestError, BodyTooLargeError, MethodNotAllowedError, NotFoundError, ShuttingDownError, UnauthorizedError } from "./errors.ts";
 
@@ -71,7 +72,7 @@ export function outcomeForError(error: unknown): ErrorOutcome {
   if (error instanceof NotConnectedError || error instanceof PipeDrainingError) {
     return { status: 503, code: ReplyCode.Unavailable, message };
   }
-  if (error instanceof TooManyInFlightError) {
+  if (error instanceof TooManyInFlightError || error instanceof WriteQueueFullError) {
     return { status: 503, code: ReplyCode.Unavailable, message, headers: RETRY_LATER };
   }
   if (error instanceof RequestTimeoutError) return { status: 504, code: ReplyCode.Timeout, message };

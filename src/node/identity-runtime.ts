@@ -116,6 +116,8 @@ function onClosed(transport: Transport, closed: () => void): Transport {
         },
       }),
     write: (bytes) => transport.write(bytes),
+    pauseReading: () => transport.pauseReading(),
+    resumeReading: () => transport.resumeReading(),
     close: () => {
       closed();
       transport.close();

@@ -19,6 +19,8 @@ export function pipeOptions(
     maxFrameBytes: config.maxFrameBytes,
     maxInFlight: config.maxInFlight,
     maxInboundInFlight: config.maxInFlight,
+    maxWriteQueueBytes: config.maxWriteQueueBytes,
+    slowConsumerTimeoutMs: config.slowConsumerTimeoutMs,
     log,
     ...extra,
   };

@@ -19,6 +19,8 @@ export interface HeartbeatActions {
   send(id: number): void;
   /** The peer is considered dead: it has been silent for `silentMs`. */
   dead(silentMs: number): void;
+  /** True while the silence is ours (we stopped reading from the peer): the verdict waits. */
+  excused?(): boolean;
 }
 
 /** Sends heartbeats and watches for answers, in the injected clock's time. */
@@ -92,7 +94,9 @@ export class HeartbeatMonitor {
     this.#checkTimer = undefined;
     if (this.#stopped || this.#outstanding === undefined) return;
     const silentMs = this.clock.now() - Math.max(this.#lastInboundAt, this.#outstanding.sentAt);
-    if (silentMs >= this.timing.timeoutMs) {
+    if (silentMs >= this.timing.timeoutMs && this.actions.excused?.()) {
+      this.#scheduleCheck(this.timing.timeoutMs);
+    } else if (silentMs >= this.timing.timeoutMs) {
       this.stop();
       this.actions.dead(this.clock.now() - this.#lastInboundAt);
     } else {

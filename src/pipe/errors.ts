@@ -62,3 +62,32 @@ export class HeartbeatTimeoutError extends PipeError {
     super(`Closing pipe: ${peer} sent nothing for ${Math.round(silentMs)} ms and did not answer a heartbeat`);
   }
 }
+
+/** More bytes wait to be written to the peer than the write-queue bound allows: the peer is not reading. */
+export class WriteQueueFullError extends PipeError {
+  override name = "WriteQueueFullError";
+  constructor(
+    readonly queuedBytes: number,
+    readonly limit: number,
+    peer: string,
+  ) {
+    super(
+      `Cannot send request: ${queuedBytes} bytes already wait to be written to ${peer}, over the limit of ${limit} bytes (the peer is not reading fast enough; RP_X_MAX_WRITE_QUEUE_BYTES sets the limit)`,
+    );
+  }
+}
+
+/** The peer took nothing of a full write queue for the slow-consumer timeout. */
+export class SlowConsumerError extends PipeError {
+  override name = "SlowConsumerError";
+  constructor(
+    readonly queuedBytes: number,
+    readonly limit: number,
+    readonly timeoutMs: number,
+    peer: string,
+  ) {
+    super(
+      `Closing pipe: ${peer} is a slow consumer: it took nothing for ${timeoutMs} ms while ${queuedBytes} bytes waited for it, over the limit of ${limit} bytes; set RP_X_SLOW_CONSUMER_TIMEOUT_S or RP_X_MAX_WRITE_QUEUE_BYTES to allow more`,
+    );
+  }
+}

@@ -56,6 +56,10 @@ export interface PipeOptions {
   readonly maxInFlight?: number;
   /** Inbound events being handled before new ones are answered "unavailable". */
   readonly maxInboundInFlight?: number;
+  /** Bytes that may wait to be written before reading from the peer pauses and new requests are refused. */
+  readonly maxWriteQueueBytes?: number;
+  /** Over the write-queue bound with the peer taking nothing this long: the pipe is closed (0: never). */
+  readonly slowConsumerTimeoutMs?: number;
   readonly log?: Logger;
   /** Called when the peer sends GoAway (it is draining); reconnect after `retryAfterMs`. */
   readonly onGoAway?: (retryAfterMs: number, reason: string) => void;

@@ -28,16 +28,24 @@ import {
   PipeClosedError,
   PipeDrainingError,
   RequestAbortedError,
+  SlowConsumerError,
   TooManyInFlightError,
+  WriteQueueFullError,
 } from "./errors.ts";
 import { HeartbeatMonitor } from "./_heartbeat.ts";
-import { Outbox } from "./_outbox.ts";
+import { LARGE_BODY, Outbox } from "./_outbox.ts";
 import { PendingRequests } from "./_pending.ts";
 import type { InboundContext, OutboundEvent, PipeOptions, PipePeer, PipeStats, PipeStatus, RequestOptions } from "./pipe-types.ts";
 import type { Transport } from "./transport.ts";
 
 /** Default outbound and inbound in-flight limits. */
 export const DEFAULT_MAX_IN_FLIGHT = 4096;
+
+/** Default bound of the bytes waiting to be written to the peer (4 MiB). */
+export const DEFAULT_MAX_WRITE_QUEUE_BYTES = 4 * 1024 * 1024;
+
+/** Default time a pipe may stay over its write-queue bound with the peer taking nothing before it is closed. */
+export const DEFAULT_SLOW_CONSUMER_TIMEOUT_MS = 20_000;
 
 const OUR_CAPABILITIES = [Capability.GoAway, Capability.EventExtensions];
 const EMPTY = new Uint8Array(0);
@@ -90,6 +98,11 @@ export class Pipe {
   readonly #maxInboundInFlight: number;
   readonly #pending: PendingRequests;
   readonly #inbound = new Set<Inbound>();
+  readonly #maxWriteQueueBytes: number;
+  readonly #slowConsumerTimeoutMs: number;
+  /** Armed while the write queue is over its bound; re-armed each time the transport drains. */
+  #slowTimer: TimerHandle | undefined;
+  #fullSince = 0;
   #status: PipeStatus = { state: "open" };
   #peerDraining = false;
   #resolveClosed!: (error: Error | undefined) => void;
@@ -104,8 +117,17 @@ export class Pipe {
     this.#maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.#maxInboundInFlight = options.maxInboundInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.#decoder = new FrameDecoder(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes });
-    this.#outbox = new Outbox(transport);
-    this.#pending = new PendingRequests(this.#clock, options.peer.name, () => this.#notifyIfIdle());
+    this.#maxWriteQueueBytes = options.maxWriteQueueBytes ?? DEFAULT_MAX_WRITE_QUEUE_BYTES;
+    this.#slowConsumerTimeoutMs = options.slowConsumerTimeoutMs ?? DEFAULT_SLOW_CONSUMER_TIMEOUT_MS;
+    this.#outbox = new Outbox(transport, {
+      maxBytes: this.#maxWriteQueueBytes,
+      events: { full: () => this.#writeQueueFull(), room: () => this.#writeQueueRoom() },
+    });
+    this.#pending = new PendingRequests(this.#clock, options.peer.name, () => {
+      // A request that settled without being written (deadline, caller gone) must not keep its bytes queued.
+      if (this.#outbox.full) this.#outbox.purge();
+      this.#notifyIfIdle();
+    });
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     this.ready = new Promise((resolve) => (this.#resolveReady = resolve));
     this.#heartbeat = new HeartbeatMonitor(
@@ -114,11 +136,16 @@ export class Pipe {
       {
         send: (id) => this.#sendMessage(id, { type: FrameType.Heartbeat, message: heartbeat() }),
         dead: (silentMs) => this.#shutdown(new HeartbeatTimeoutError(silentMs, this.peer.name), true),
+        // While we do not read (our write queue is full), the peer's silence is ours: the slow-consumer timer judges.
+        excused: () => this.#outbox.full,
       },
     );
     transport.start({
       data: (chunk) => this.#receive(chunk),
-      drain: () => this.#outbox.drained(),
+      drain: () => {
+        if (this.#outbox.full) this.#armSlowConsumerTimer(); // the peer took something: it is slow, not stuck
+        this.#outbox.drained();
+      },
       closed: (error) => this.#transportClosed(error),
     });
     this.#heartbeat.start();
@@ -156,6 +183,9 @@ export class Pipe {
     const { signal, deadlineMs } = options;
     if (signal?.aborted) return Promise.reject(new RequestAbortedError(this.peer.name, { cause: signal.reason }));
     if (this.#pending.size >= this.#maxInFlight) return Promise.reject(new TooManyInFlightError(this.#maxInFlight, this.peer.name));
+    if (this.#outbox.full) {
+      return Promise.reject(new WriteQueueFullError(this.#outbox.queuedBytes, this.#maxWriteQueueBytes, this.peer.name));
+    }
 
     const message: Event = {
       version: WIRE_VERSION,
@@ -174,7 +204,8 @@ export class Pipe {
     const id = this.#pending.allocate();
     const reply = this.#pending.track(id, deadlineMs, signal);
     this.stats.requestsSent++;
-    this.#sendBody(FrameType.Event, id, body);
+    // An event whose request settled before it was written (deadline, caller gone) is dropped unwritten.
+    this.#sendBody(FrameType.Event, id, body, () => this.#pending.has(id));
     return reply;
   }
 
@@ -207,10 +238,42 @@ export class Pipe {
     this.#sendBody(message.type, id, encodeMessage(message));
   }
 
-  #sendBody(type: FrameType, id: number, body: Uint8Array): void {
+  #sendBody(type: FrameType, id: number, body: Uint8Array | (() => Uint8Array), live?: () => boolean, size?: number): void {
     if (this.#status.state === "closed") return;
-    this.stats.bytesOut += body.length + HEADER_LENGTH;
-    this.#outbox.push(type, id, body);
+    const length = size ?? (body as Uint8Array).length;
+    this.stats.bytesOut += length + HEADER_LENGTH;
+    this.#outbox.push(live === undefined ? { type, id, size: length, body } : { type, id, size: length, body, live });
+  }
+
+  /** The write queue went over its bound: stop reading from the peer (no new events) until it has room. */
+  #writeQueueFull(): void {
+    if (this.#isClosed()) return;
+    this.#fullSince = this.#clock.now();
+    this.#transport.pauseReading();
+    this.#log.debug("write queue full: reading from the peer paused", { queuedBytes: this.#outbox.queuedBytes });
+    this.#armSlowConsumerTimer();
+  }
+
+  #writeQueueRoom(): void {
+    if (this.#slowTimer !== undefined) this.#clock.clearTimeout(this.#slowTimer);
+    this.#slowTimer = undefined;
+    if (this.#isClosed()) return;
+    this.#transport.resumeReading();
+    this.#heartbeat.received(); // the silence while paused was ours
+    this.#log.debug("write queue has room: reading from the peer resumed", { pausedMs: Math.round(this.#clock.now() - this.#fullSince) });
+  }
+
+  #armSlowConsumerTimer(): void {
+    if (this.#slowTimer !== undefined) this.#clock.clearTimeout(this.#slowTimer);
+    this.#slowTimer = undefined;
+    if (this.#slowConsumerTimeoutMs <= 0) return;
+    this.#slowTimer = this.#clock.setTimeout(() => {
+      this.#slowTimer = undefined;
+      if (!this.#outbox.full || this.#isClosed()) return;
+      const error = new SlowConsumerError(this.#outbox.queuedBytes, this.#maxWriteQueueBytes, this.#slowConsumerTimeoutMs, this.peer.name);
+      this.#log.warn("closing pipe: slow consumer", { reason: error.message });
+      this.#shutdown(error, true);
+    }, this.#slowConsumerTimeoutMs);
   }
 
   #receive(chunk: Uint8Array): void {
@@ -287,7 +350,7 @@ export class Pipe {
     const finish = (reply: EventReply): void => {
       if (inbound.timer !== undefined) this.#clock.clearTimeout(inbound.timer);
       this.#inbound.delete(inbound);
-      this.#sendReply(id, reply);
+      this.#sendReply(id, reply, deadlineAt);
       this.#notifyIfIdle();
     };
     const signalOf = () => this.#signalOf(inbound);
@@ -318,12 +381,31 @@ export class Pipe {
     return controller.signal;
   }
 
-  /** Sends a reply; one too large for a frame is replaced by an error reply saying so. */
-  #sendReply(id: number, reply: EventReply): void {
-    const body = encodeMessage({ type: FrameType.EventReply, message: { ...reply, version: WIRE_VERSION } });
-    if (body.length <= this.#decoder.maxFrameBytes) return this.#sendBody(FrameType.EventReply, id, body);
-    const error = new FrameTooLargeError(body.length, this.#decoder.maxFrameBytes, "send reply");
-    this.#log.warn("reply too large for a frame", { id, bytes: body.length });
+  /**
+   * Sends a reply; one too large for a frame is replaced by an error reply
+   * saying so. A large reply is encoded only when it is written (it waits as
+   * a reference to the handler's data, not as a copy), and is dropped if the
+   * sender's deadline passes first (nobody waits for it any more).
+   */
+  #sendReply(id: number, reply: EventReply, deadlineAt?: number): void {
+    const message = { ...reply, version: WIRE_VERSION };
+    const data = reply.data ?? EMPTY;
+    let size: number;
+    let body: Uint8Array | (() => Uint8Array);
+    if (data.length < LARGE_BODY) {
+      body = encodeMessage({ type: FrameType.EventReply, message });
+      size = body.length;
+    } else {
+      // Encoding the head validates every field now; the data field adds tag, length and bytes.
+      size = encodeMessage({ type: FrameType.EventReply, message: { ...message, data: EMPTY } }).length - 1 + varintSize(data.length) + data.length;
+      body = () => encodeMessage({ type: FrameType.EventReply, message });
+    }
+    if (size <= this.#decoder.maxFrameBytes) {
+      const live = deadlineAt === undefined ? undefined : () => this.#clock.now() < deadlineAt;
+      return this.#sendBody(FrameType.EventReply, id, body, live, size);
+    }
+    const error = new FrameTooLargeError(size, this.#decoder.maxFrameBytes, "send reply");
+    this.#log.warn("reply too large for a frame", { id, bytes: size });
     this.#sendMessage(id, { type: FrameType.EventReply, message: { ...internalErrorReply(error), version: WIRE_VERSION } });
   }
 
@@ -355,6 +437,7 @@ export class Pipe {
     if (this.#status.state === "closed") return;
     this.#setStatus(error ? { state: "closed", error } : { state: "closed" });
     this.#heartbeat.stop();
+    if (this.#slowTimer !== undefined) this.#clock.clearTimeout(this.#slowTimer);
     const closedError = new PipeClosedError(this.peer.name, { cause: error });
     this.#pending.rejectAll(closedError);
     for (const inbound of this.#inbound) {
@@ -373,6 +456,11 @@ export class Pipe {
     this.#resolveReady(false);
     this.#resolveClosed(error);
   }
+}
+
+/** Bytes of a protobuf varint holding `n` (a u32). */
+function varintSize(n: number): number {
+  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x20_0000 ? 3 : n < 0x1000_0000 ? 4 : 5;
 }
 
 function heartbeat(): { version: number; capabilities: string[] } {

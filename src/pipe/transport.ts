@@ -33,10 +33,20 @@ export interface Transport {
   /**
    * Queues bytes for sending. Must keep every byte it accepts even when the
    * operating system takes only part of them now. Returns false when the queue
-   * is above its high-water mark: the caller should wait for `drain` before
-   * writing more. Writes after close are dropped.
+   * is above its high-water mark: the caller must wait for `drain` before
+   * writing more (the pipe's outbox does, holding and counting the rest). A
+   * transport may end the connection with an error when a writer ignores that
+   * and its queue passes a hard bound. Writes after close are dropped.
    */
   write(bytes: Uint8Array): boolean;
+  /**
+   * Stops delivering received bytes and stops reading from the connection,
+   * so that the peer's writes back up (TCP flow control) instead of our
+   * memory. Bytes already read may still be delivered. Idempotent.
+   */
+  pauseReading(): void;
+  /** Reads and delivers again after `pauseReading`. Idempotent. */
+  resumeReading(): void;
   /** Closes the connection after flushing what is queued. Idempotent. Ends with `sink.closed`. */
   close(): void;
   /**

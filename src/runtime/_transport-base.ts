@@ -7,8 +7,21 @@ import { setImmediate } from "node:timers";
 import type { Transport, TransportPeer, TransportSink } from "../pipe/index.ts";
 import { TransportError } from "./errors.ts";
 
+/** The error a transport ends with when its writer ignored back-pressure. */
+export function overflowError(queued: number, peer: string): Error {
+  return new Error(`Cannot queue more bytes for ${peer}: ${queued} bytes already wait, past the hard bound of ${HARD_QUEUE_LIMIT} (the writer ignored back-pressure)`);
+}
+
 /** Queued bytes above which `write` asks the caller to wait for `drain`. */
 export const HIGH_WATER_MARK = 4 * 1024 * 1024;
+
+/**
+ * Queued bytes past which a transport ends the connection: the pipe's outbox
+ * stops at the high-water mark and writes at most a slice (1 MiB) more, or one
+ * last flush of its bounded queue on close, so only a writer that ignores
+ * back-pressure gets here.
+ */
+export const HARD_QUEUE_LIMIT = 64 * 1024 * 1024;
 
 /** How long a graceful close waits for queued bytes before cutting the connection. */
 export const CLOSE_FLUSH_TIMEOUT_MS = 5_000;
@@ -43,6 +56,8 @@ export abstract class TransportBase implements Transport {
 
   abstract write(bytes: Uint8Array): boolean;
   abstract close(): void;
+  abstract pauseReading(): void;
+  abstract resumeReading(): void;
 
   /** True once the connection has ended. */
   protected get ended(): boolean {

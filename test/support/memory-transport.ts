@@ -1,7 +1,8 @@
 /**
  * An in-memory Transport pair for unit and component tests: ordered delivery
  * on later microtasks, optional re-chunking, a high-water mark for
- * back-pressure, and the failure modes a network has (close, reset, silent
+ * back-pressure, reading that pauses (what is not read backs up into the
+ * writer's queue, as TCP does), and the failure modes a network has (close, reset, silent
  * half-open). Never a stand-in for the real TLS transport in integration tests.
  */
 import type { Transport, TransportPeer, TransportSink } from "../../src/pipe/index.ts";
@@ -26,6 +27,11 @@ export class MemoryTransport implements Transport {
   #needsDrain = false;
   #closed = false;
   #silent = false;
+  #paused = false;
+  /** Bytes that arrived while reading was paused, with the transport that wrote them. */
+  #held: Uint8Array[] = [];
+  /** pauseReading() calls, for tests. */
+  pauses = 0;
 
   constructor(
     name: string,
@@ -55,6 +61,28 @@ export class MemoryTransport implements Transport {
     return this.#queuedBytes <= high;
   }
 
+  pauseReading(): void {
+    if (!this.#paused) this.pauses++;
+    this.#paused = true;
+  }
+
+  resumeReading(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    const held = this.#held;
+    this.#held = [];
+    for (const bytes of held) {
+      this.other.#release(bytes.length);
+      if (!this.#paused) this.#hand(bytes);
+      else this.#held.push(bytes); // paused again by what was just delivered
+    }
+  }
+
+  /** True while reading is paused. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
   close(): void {
     if (this.#closed) return;
     // Deliver what is queued before the close, like a FIN after the data.
@@ -82,14 +110,28 @@ export class MemoryTransport implements Transport {
   }
 
   #deliver(bytes: Uint8Array): void {
-    this.#queuedBytes -= bytes.length;
+    if (this.#silent) return this.#release(bytes.length);
+    if (this.other.#paused) {
+      this.other.#held.push(bytes); // still counted in our queue: the writer is back-pressured
+      return;
+    }
+    this.#release(bytes.length);
+    this.other.#hand(bytes);
+  }
+
+  /** `n` written bytes left our queue. */
+  #release(n: number): void {
+    this.#queuedBytes -= n;
     if (this.#needsDrain && this.#queuedBytes <= (this.options.highWaterMark ?? 1024 * 1024)) {
       this.#needsDrain = false;
       if (!this.#closed) this.#sink?.drain();
     }
-    if (this.#silent) return;
+  }
+
+  /** Delivers bytes written by the other end to our sink, re-chunked. */
+  #hand(bytes: Uint8Array): void {
     const size = this.options.chunkSize ?? bytes.length;
-    for (let at = 0; at < bytes.length; at += size) this.other.#receive(bytes.subarray(at, at + size));
+    for (let at = 0; at < bytes.length; at += size) this.#receive(bytes.subarray(at, at + size));
   }
 
   #receive(chunk: Uint8Array): void {

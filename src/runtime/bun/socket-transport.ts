@@ -5,7 +5,7 @@
  */
 import type { Socket } from "bun";
 import type { TransportPeer } from "../../pipe/index.ts";
-import { CLOSE_FLUSH_TIMEOUT_MS, HIGH_WATER_MARK, TransportBase } from "../_transport-base.ts";
+import { CLOSE_FLUSH_TIMEOUT_MS, HARD_QUEUE_LIMIT, HIGH_WATER_MARK, overflowError, TransportBase } from "../_transport-base.ts";
 
 /** The per-socket handler state: Bun calls one set of handlers per listener; `socket.data` points here. */
 export class SocketTransport extends TransportBase {
@@ -14,6 +14,7 @@ export class SocketTransport extends TransportBase {
   #queuedBytes = 0;
   #wantDrain = false;
   #closing = false;
+  #overflow: Error | undefined;
 
   constructor(socket: Socket<SocketTransport>, peer: TransportPeer) {
     super(peer);
@@ -30,6 +31,11 @@ export class SocketTransport extends TransportBase {
     } else {
       this.#enqueue(bytes);
     }
+    if (this.#queuedBytes > HARD_QUEUE_LIMIT) {
+      this.#overflow = overflowError(this.#queuedBytes, this.peer.remoteAddress);
+      this.#socket.terminate();
+      return false;
+    }
     if (this.#queuedBytes > HIGH_WATER_MARK) this.#wantDrain = true;
     return !this.#wantDrain;
   }
@@ -42,6 +48,14 @@ export class SocketTransport extends TransportBase {
       return;
     }
     setTimeout(() => this.ended || this.#socket.terminate(), CLOSE_FLUSH_TIMEOUT_MS).unref?.();
+  }
+
+  pauseReading(): void {
+    this.#socket.pause();
+  }
+
+  resumeReading(): void {
+    this.#socket.resume();
   }
 
   /** Cuts the connection at once, dropping queued bytes. */
@@ -80,7 +94,7 @@ export class SocketTransport extends TransportBase {
   /** Bun handler: the socket closed (once). */
   onClose(error?: Error): void {
     this.#queue = [];
-    this.finish(error);
+    this.finish(this.#overflow ?? error);
   }
 
   #enqueue(bytes: Uint8Array): void {

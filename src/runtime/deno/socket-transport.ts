@@ -6,7 +6,7 @@
  */
 import type { TLSSocket } from "node:tls";
 import type { TransportPeer } from "../../pipe/index.ts";
-import { CLOSE_FLUSH_TIMEOUT_MS, HIGH_WATER_MARK, TransportBase } from "../_transport-base.ts";
+import { CLOSE_FLUSH_TIMEOUT_MS, HARD_QUEUE_LIMIT, HIGH_WATER_MARK, overflowError, TransportBase } from "../_transport-base.ts";
 
 /** A connected, authenticated node:tls socket. */
 export class NodeSocketTransport extends TransportBase {
@@ -35,6 +35,10 @@ export class NodeSocketTransport extends TransportBase {
 
   write(bytes: Uint8Array): boolean {
     if (this.ended || this.#closing) return true;
+    if (this.#socket.writableLength > HARD_QUEUE_LIMIT) {
+      this.#socket.destroy(overflowError(this.#socket.writableLength, this.peer.remoteAddress));
+      return false;
+    }
     this.#socket.write(bytes);
     // Past node's own small mark (16 KiB) its write returns false, so "drain" is sure to follow.
     if (this.#socket.writableLength > HIGH_WATER_MARK) this.#wantDrain = true;
@@ -46,6 +50,14 @@ export class NodeSocketTransport extends TransportBase {
     this.#closing = true;
     this.#socket.end();
     this.#flushTimer = setTimeout(() => this.ended || this.#socket.destroy(), CLOSE_FLUSH_TIMEOUT_MS);
+  }
+
+  pauseReading(): void {
+    this.#socket.pause();
+  }
+
+  resumeReading(): void {
+    this.#socket.resume();
   }
 
   /** Cuts the connection at once, dropping queued bytes. */

@@ -55,6 +55,8 @@ function fakeTransport(der: Uint8Array): FakeTransport {
     closed: false,
     start: (s) => void (sink = s),
     write: () => true,
+    pauseReading: () => {},
+    resumeReading: () => {},
     scheduleFlush: queueMicrotask,
     close: () => {
       transport.closed = true;
