@@ -9,7 +9,7 @@ export function pipeOptions(
   peer: PipePeer,
   onEvent: InboundHandler,
   log: Logger,
-  extra: Pick<PipeOptions, "onGoAway" | "onClose" | "onHeartbeat"> = {},
+  extra: Pick<PipeOptions, "onGoAway" | "onClose" | "onHeartbeat" | "peerFrameSetting"> = {},
 ): PipeOptions {
   return {
     peer,

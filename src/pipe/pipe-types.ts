@@ -52,6 +52,8 @@ export interface PipeOptions {
   readonly heartbeatIntervalMs?: number;
   readonly heartbeatTimeoutMs?: number;
   readonly maxFrameBytes?: number;
+  /** Names the peer's frame limit setting and side in refusals, e.g. "RP_CLIENT_MAX_FRAME_BYTES on the client". */
+  readonly peerFrameSetting?: string;
   /** Outbound requests waiting for replies before `request` rejects with TooManyInFlightError. */
   readonly maxInFlight?: number;
   /** Inbound events being handled before new ones are answered "unavailable". */

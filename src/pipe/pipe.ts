@@ -77,6 +77,8 @@ export class Pipe {
   };
   /** Capabilities the peer announced in its heartbeats (empty for original v1 peers). */
   peerCapabilities: ReadonlySet<string> = new Set();
+  /** The largest frame body the peer accepts, when it said so in a heartbeat (peers of this implementation). */
+  peerMaxFrameBytes: number | undefined;
   /** Resolves when the pipe has closed, with the error that closed it, if any. */
   readonly closed: Promise<Error | undefined>;
   /**
@@ -134,7 +136,7 @@ export class Pipe {
       { intervalMs: options.heartbeatIntervalMs ?? 5_000, timeoutMs: options.heartbeatTimeoutMs ?? 10_000 },
       this.#clock,
       {
-        send: (id) => this.#sendMessage(id, { type: FrameType.Heartbeat, message: heartbeat() }),
+        send: (id) => this.#sendMessage(id, { type: FrameType.Heartbeat, message: this.#heartbeatMessage() }),
         dead: (silentMs) => this.#shutdown(new HeartbeatTimeoutError(silentMs, this.peer.name), true),
         // While we do not read (our write queue is full), the peer's silence is ours: the slow-consumer timer judges.
         excused: () => this.#outbox.full,
@@ -199,6 +201,10 @@ export class Pipe {
     const body = encodeMessage({ type: FrameType.Event, message });
     if (body.length > this.#decoder.maxFrameBytes) {
       return Promise.reject(new FrameTooLargeError(body.length, this.#decoder.maxFrameBytes, "send event"));
+    }
+    // Refused here rather than by the peer, which would close the whole pipe as a protocol error.
+    if (this.peerMaxFrameBytes !== undefined && body.length > this.peerMaxFrameBytes) {
+      return Promise.reject(new FrameTooLargeError(body.length, this.peerMaxFrameBytes, "send event", this.#peerLimitDetail()));
     }
 
     const id = this.#pending.allocate();
@@ -313,10 +319,10 @@ export class Pipe {
       case FrameType.EventReply:
         return this.#handleReply(frame.id, decoded.message);
       case FrameType.Heartbeat:
-        this.#learnCapabilities(decoded.message.capabilities);
-        return this.#sendMessage(frame.id, { type: FrameType.HeartbeatReply, message: heartbeat() });
+        this.#learnCapabilities(decoded.message);
+        return this.#sendMessage(frame.id, { type: FrameType.HeartbeatReply, message: this.#heartbeatMessage() });
       case FrameType.HeartbeatReply:
-        this.#learnCapabilities(decoded.message.capabilities);
+        this.#learnCapabilities(decoded.message);
         if (!this.#heartbeat.answered(frame.id)) this.stats.unknownReplies++;
         else this.#options.onHeartbeat?.(this.#heartbeat.lastRttMs ?? 0);
         return;
@@ -324,6 +330,12 @@ export class Pipe {
         this.#peerDraining = true;
         this.#log.info("peer is draining", { retryAfterMs: decoded.message.retryAfterMs ?? 0 });
         this.#options.onGoAway?.(decoded.message.retryAfterMs ?? 0, decoded.message.reason ?? "");
+        return;
+      case FrameType.Data:
+      case FrameType.Credit:
+      case FrameType.Reset:
+        // No stream is open (this side does not announce "stream" yet): a frame for no stream is dropped, like a late reply.
+        this.#log.debug("dropped a stream frame for no stream", { id: frame.id, type: frame.type });
         return;
     }
   }
@@ -400,17 +412,32 @@ export class Pipe {
       size = encodeMessage({ type: FrameType.EventReply, message: { ...message, data: EMPTY } }).length - 1 + varintSize(data.length) + data.length;
       body = () => encodeMessage({ type: FrameType.EventReply, message });
     }
-    if (size <= this.#decoder.maxFrameBytes) {
+    const peerMax = this.peerMaxFrameBytes ?? Infinity;
+    if (size <= this.#decoder.maxFrameBytes && size <= peerMax) {
       const live = deadlineAt === undefined ? undefined : () => this.#clock.now() < deadlineAt;
       return this.#sendBody(FrameType.EventReply, id, body, live, size);
     }
-    const error = new FrameTooLargeError(size, this.#decoder.maxFrameBytes, "send reply");
+    const error =
+      size > this.#decoder.maxFrameBytes
+        ? new FrameTooLargeError(size, this.#decoder.maxFrameBytes, "send reply")
+        : new FrameTooLargeError(size, peerMax, "send reply", this.#peerLimitDetail());
     this.#log.warn("reply too large for a frame", { id, bytes: size });
     this.#sendMessage(id, { type: FrameType.EventReply, message: { ...internalErrorReply(error), version: WIRE_VERSION } });
   }
 
-  #learnCapabilities(capabilities: readonly string[]): void {
-    if (capabilities.length > 0) this.peerCapabilities = new Set(capabilities);
+  #learnCapabilities(heartbeat: { readonly capabilities: readonly string[]; readonly maxFrameBytes?: number }): void {
+    if (heartbeat.capabilities.length > 0) this.peerCapabilities = new Set(heartbeat.capabilities);
+    if (heartbeat.maxFrameBytes !== undefined) this.peerMaxFrameBytes = heartbeat.maxFrameBytes;
+  }
+
+  /** Our heartbeat (and reply): capabilities, and the largest frame we accept, so that the peer refuses larger ones itself. */
+  #heartbeatMessage(): { version: number; capabilities: string[]; maxFrameBytes: number } {
+    return { version: WIRE_VERSION, capabilities: OUR_CAPABILITIES, maxFrameBytes: this.#decoder.maxFrameBytes };
+  }
+
+  #peerLimitDetail(): string {
+    const setting = this.#options.peerFrameSetting ?? "the peer's RP_X_MAX_FRAME_BYTES";
+    return `that ${this.peer.name} accepts; set ${setting} (and its MAX_BODY_BYTES) to allow more`;
   }
 
   #isClosed(): boolean {
@@ -461,10 +488,6 @@ export class Pipe {
 /** Bytes of a protobuf varint holding `n` (a u32). */
 function varintSize(n: number): number {
   return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x20_0000 ? 3 : n < 0x1000_0000 ? 4 : 5;
-}
-
-function heartbeat(): { version: number; capabilities: string[] } {
-  return { version: WIRE_VERSION, capabilities: OUR_CAPABILITIES };
 }
 
 function unavailableReply(why: string): EventReply {

@@ -81,7 +81,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
       return;
     }
     const peerLog = log.with({ client: cn, remote });
-    const pipe = new Pipe(transport, pipeOptions(config, { name: cn, remoteAddress: remote }, deps.dispatcher, peerLog, { onHeartbeat: observer.heartbeat }));
+    const pipe = new Pipe(transport, pipeOptions(config, { name: cn, remoteAddress: remote }, deps.dispatcher, peerLog, { onHeartbeat: observer.heartbeat, peerFrameSetting: "RP_CLIENT_MAX_FRAME_BYTES on the client" }));
     const replacing = registry.get(cn) !== undefined;
     registry.add(pipe);
     peerLog.info(replacing ? "client reconnected; replaced its stale session" : "client connected", { clients: registry.size });

@@ -31,7 +31,29 @@ function uint32(value: number): number {
 }
 
 function varintSize(n: number): number {
-  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x20_0000 ? 3 : n < 0x1000_0000 ? 4 : 5;
+  if (n < 0x80) return 1;
+  if (n < 0x4000) return 2;
+  if (n < 0x20_0000) return 3;
+  if (n < 0x1000_0000) return 4;
+  let size = 5;
+  for (let rest = Math.floor(n / 0x8_0000_0000); rest > 0; rest = Math.floor(rest / 0x80)) size++;
+  return size;
+}
+
+/** A uint64 given as a number: a safe non-negative integer (the only ones a number holds exactly). */
+function uint64(value: number): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw new Error(`invalid uint 64: ${value}`);
+  return value;
+}
+
+/** Writes a varint of up to 53 bits. */
+function putVarint64(out: Uint8Array, at: number, n: number): number {
+  while (n > 0x7f) {
+    out[at++] = (n % 0x80) | 0x80;
+    n = Math.floor(n / 0x80);
+  }
+  out[at++] = n;
+  return at;
 }
 
 /** Bytes of a length-delimited field with a one-byte tag. */
@@ -69,6 +91,8 @@ export function encodeEvent(event: Event): Uint8Array {
   const { data } = event;
   const query = event.query === undefined ? undefined : text(event.query);
   const deadline = event.deadlineMs === undefined ? undefined : uint32(event.deadlineMs);
+  const stream = event.bodyStream;
+  const length = event.bodyLength === undefined ? undefined : uint64(event.bodyLength);
   let size = 0;
   if (version !== undefined) size += 1 + varintSize(version);
   if (verb !== undefined) size += delimitedSize(verb.length);
@@ -77,6 +101,8 @@ export function encodeEvent(event: Event): Uint8Array {
   if (data !== undefined) size += delimitedSize(data.length);
   if (query !== undefined) size += 1 + delimitedSize(query.length); // two-byte tag
   if (deadline !== undefined) size += 2 + varintSize(deadline);
+  if (stream !== undefined) size += 3;
+  if (length !== undefined) size += 2 + varintSize(length);
   const out = new Uint8Array(size);
   let at = 0;
   if (version !== undefined) {
@@ -94,7 +120,17 @@ export function encodeEvent(event: Event): Uint8Array {
   if (deadline !== undefined) {
     out[at++] = 0x88; // field 17, varint: tag 136 as a varint
     out[at++] = 0x01;
-    putVarint(out, at, deadline);
+    at = putVarint(out, at, deadline);
+  }
+  if (stream !== undefined) {
+    out[at++] = 0x90; // field 18, varint: tag 144
+    out[at++] = 0x01;
+    out[at++] = stream ? 1 : 0;
+  }
+  if (length !== undefined) {
+    out[at++] = 0x98; // field 19, varint: tag 152
+    out[at++] = 0x01;
+    putVarint64(out, at, length);
   }
   return out;
 }
@@ -105,11 +141,15 @@ export function encodeEventReply(reply: EventReply): Uint8Array {
   const mimetype = reply.mimetype === undefined ? undefined : text(reply.mimetype);
   const code = reply.code === undefined ? undefined : uint32(reply.code);
   const { data } = reply;
+  const stream = reply.bodyStream;
+  const length = reply.bodyLength === undefined ? undefined : uint64(reply.bodyLength);
   let size = 0;
   if (version !== undefined) size += 1 + varintSize(version);
   if (mimetype !== undefined) size += delimitedSize(mimetype.length);
   if (code !== undefined) size += 1 + varintSize(code);
   if (data !== undefined) size += delimitedSize(data.length);
+  if (stream !== undefined) size += 3;
+  if (length !== undefined) size += 2 + varintSize(length);
   const out = new Uint8Array(size);
   let at = 0;
   if (version !== undefined) {
@@ -121,7 +161,17 @@ export function encodeEventReply(reply: EventReply): Uint8Array {
     out[at++] = 0x18; // field 3, varint
     at = putVarint(out, at, code);
   }
-  if (data !== undefined) putDelimited(out, at, 0x22, data);
+  if (data !== undefined) at = putDelimited(out, at, 0x22, data);
+  if (stream !== undefined) {
+    out[at++] = 0x80; // field 16, varint: tag 128
+    out[at++] = 0x01;
+    out[at++] = stream ? 1 : 0;
+  }
+  if (length !== undefined) {
+    out[at++] = 0x88; // field 17, varint: tag 136
+    out[at++] = 0x01;
+    putVarint64(out, at, length);
+  }
   return out;
 }
 
@@ -137,6 +187,20 @@ function readVarint(body: Uint8Array): number {
     if (shift === 28 && byte > 0x0f) return -1;
     result |= (byte & 0x7f) << shift;
     if (byte < 0x80) return result >>> 0;
+  }
+  return -1;
+}
+
+/** A varint of at most 53 bits at `pos` (a uint64 a number holds exactly), or -1. */
+function readVarint64(body: Uint8Array): number {
+  let result = 0;
+  let scale = 1;
+  for (let i = 0; i < 8; i++) {
+    if (pos >= body.length) return -1;
+    const byte = body[pos++]!;
+    result += (byte & 0x7f) * scale;
+    if (byte < 0x80) return Number.isSafeInteger(result) ? result : -1;
+    scale *= 0x80;
   }
   return -1;
 }
@@ -172,6 +236,18 @@ export function decodeEvent(body: Uint8Array): Event | undefined {
       else event.deadlineMs = value;
       continue;
     }
+    if (tag === 0x90) {
+      const value = readVarint(body);
+      if (value < 0) return undefined;
+      event.bodyStream = value !== 0;
+      continue;
+    }
+    if (tag === 0x98) {
+      const value = readVarint64(body);
+      if (value < 0) return undefined;
+      event.bodyLength = value;
+      continue;
+    }
     if (tag !== 0x12 && tag !== 0x1a && tag !== 0x22 && tag !== 0x2a && tag !== 0x82) return undefined;
     const start = readDelimited(body);
     if (start < 0) return undefined;
@@ -200,6 +276,18 @@ export function decodeEventReply(body: Uint8Array): EventReply | undefined {
       if (value < 0) return undefined;
       if (tag === 0x08) reply.version = value;
       else reply.code = value;
+      continue;
+    }
+    if (tag === 0x80) {
+      const value = readVarint(body);
+      if (value < 0) return undefined;
+      reply.bodyStream = value !== 0;
+      continue;
+    }
+    if (tag === 0x88) {
+      const value = readVarint64(body);
+      if (value < 0) return undefined;
+      reply.bodyLength = value;
       continue;
     }
     if (tag !== 0x12 && tag !== 0x22) return undefined;

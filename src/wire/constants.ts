@@ -20,6 +20,19 @@ export const FrameType = {
   Event: 0x02,
   /** This implementation only (sent to peers that list "goaway"): the sender is draining. */
   GoAway: 0x03,
+  /**
+   * Stream frames: only between peers that listed "stream". Keyed by the
+   * message id of the Event they belong to; the Reply flag says the sender
+   * answers that Event (reply body, credit for a request body, a handler's
+   * reset), its absence that the sender sent it (request body, credit for a
+   * reply body, a caller's reset).
+   */
+  /** A chunk of a body (raw bytes, at most MAX_DATA_CHUNK), End flag on the last one. */
+  Data: 0x04,
+  /** StreamCredit: the receiver may send more body bytes (message id 0: the connection's window). */
+  Credit: 0x05,
+  /** StreamReset: the exchange ends early; nothing more is sent for that id. */
+  Reset: 0x06,
   /** Answer to a Heartbeat, same message id. */
   HeartbeatReply: 0x80,
   /** Answer to an Event, same message id. */
@@ -33,7 +46,17 @@ export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 export const FrameFlag = {
   /** This frame answers a frame the receiver sent. */
   Reply: 0x01,
+  /** Data frames only: the last chunk of its body. */
+  End: 0x02,
 } as const;
+
+/** Largest body of one Data frame (64 KiB): streams interleave at this grain. */
+export const MAX_DATA_CHUNK = 64 * 1024;
+
+/** True for the stream frame types (Data, Credit, Reset), whose Reply flag says the direction. */
+export function isStreamType(type: FrameType): boolean {
+  return type === FrameType.Data || type === FrameType.Credit || type === FrameType.Reset;
+}
 
 const KNOWN_TYPES: ReadonlySet<number> = new Set(Object.values(FrameType));
 
@@ -74,4 +97,6 @@ export const Capability = {
   GoAway: "goaway",
   /** The peer reads Event.query and Event.deadline_ms. */
   EventExtensions: "event-ext",
+  /** The peer understands stream frames and body_stream (streamed bodies with credit). */
+  Stream: "stream",
 } as const;

@@ -5,7 +5,7 @@
  * header is complete, before any body byte is kept. Bodies are assembled with
  * one copy at most (zero when a frame lies within one chunk).
  */
-import { DEFAULT_MAX_FRAME_BYTES, FrameFlag, HEADER_LENGTH, isKnownFrameType, isReplyType } from "./constants.ts";
+import { DEFAULT_MAX_FRAME_BYTES, FrameFlag, FrameType, HEADER_LENGTH, isKnownFrameType, isReplyType, isStreamType } from "./constants.ts";
 import { FrameFlagsError, FrameTooLargeError, TruncatedFrameError, UnknownFrameTypeError, WireError } from "./errors.ts";
 import { readU32, type Frame } from "./frame.ts";
 
@@ -80,7 +80,13 @@ export class FrameDecoder {
     const flags = bytes[1]!;
     const length = readU32(bytes, 2);
     if (!isKnownFrameType(type)) throw this.#fail(new UnknownFrameTypeError(type));
-    if (((flags & FrameFlag.Reply) !== 0) !== isReplyType(type)) throw this.#fail(new FrameFlagsError(type, flags));
+    if (isStreamType(type)) {
+      // Either direction; End only on Data; no other bit.
+      const allowed = FrameFlag.Reply | (type === FrameType.Data ? FrameFlag.End : 0);
+      if ((flags & ~allowed) !== 0) throw this.#fail(new FrameFlagsError(type, flags));
+    } else if (((flags & FrameFlag.Reply) !== 0) !== isReplyType(type)) {
+      throw this.#fail(new FrameFlagsError(type, flags));
+    }
     if (length > this.maxFrameBytes) throw this.#fail(new FrameTooLargeError(length, this.maxFrameBytes));
     return { type, flags, length, id: readU32(bytes, 6) };
   }

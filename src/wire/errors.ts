@@ -12,8 +12,10 @@ export class FrameTooLargeError extends WireError {
     readonly length: number,
     readonly maxLength: number,
     action = "accept frame",
+    /** Whose limit it is and how to raise it, e.g. "that bob accepts; set ... to allow more". */
+    detail = "",
   ) {
-    super(`Cannot ${action}: body length ${length} exceeds the maximum of ${maxLength} bytes`);
+    super(`Cannot ${action}: body length ${length} exceeds the maximum of ${maxLength} bytes${detail ? ` ${detail}` : ""}`);
   }
 }
 

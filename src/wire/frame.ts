@@ -14,18 +14,18 @@ export function flagsFor(type: FrameType): number {
   return isReplyType(type) ? FrameFlag.Reply : 0;
 }
 
-/** Writes a header into `target` at `offset` (no allocation). */
-export function writeHeader(target: Uint8Array, offset: number, type: FrameType, length: number, id: number): void {
+/** Writes a header into `target` at `offset` (no allocation); `flags` only differ from the type's for stream frames. */
+export function writeHeader(target: Uint8Array, offset: number, type: FrameType, length: number, id: number, flags = flagsFor(type)): void {
   target[offset] = type;
-  target[offset + 1] = flagsFor(type);
+  target[offset + 1] = flags;
   writeU32(target, offset + 2, length);
   writeU32(target, offset + 6, id);
 }
 
 /** Encodes a whole frame (header + body) into one new buffer. */
-export function encodeFrame(type: FrameType, id: number, body: Uint8Array): Uint8Array {
+export function encodeFrame(type: FrameType, id: number, body: Uint8Array, flags = flagsFor(type)): Uint8Array {
   const out = new Uint8Array(HEADER_LENGTH + body.length);
-  writeHeader(out, 0, type, body.length, id);
+  writeHeader(out, 0, type, body.length, id, flags);
   out.set(body, HEADER_LENGTH);
   return out;
 }

@@ -4,13 +4,18 @@
  * hand-written codec that reproduces it) and validated on decode (protobuf-ts
  * does not enforce proto2 `required`, and original peers omit fields freely).
  */
-import { Event, EventReply, GoAway, Heartbeat, HeartbeatReply } from "./gen/restpipe.ts";
+import { Event, EventReply, GoAway, Heartbeat, HeartbeatReply, StreamCredit, StreamReset } from "./gen/restpipe.ts";
 import { FrameType } from "./constants.ts";
 import { decodeEvent, decodeEventReply, encodeEvent, encodeEventReply } from "./_fast-codec.ts";
 import { MalformedMessageError } from "./errors.ts";
 import type { Frame } from "./frame.ts";
 
-export type { Event, EventReply, GoAway, Heartbeat, HeartbeatReply } from "./gen/restpipe.ts";
+export type { Event, EventReply, GoAway, Heartbeat, HeartbeatReply, StreamCredit, StreamReset } from "./gen/restpipe.ts";
+
+/** The body of a Data frame: raw bytes, not protobuf (a chunk is copied nowhere on its way). */
+export interface StreamData {
+  readonly data: Uint8Array;
+}
 
 /** A decoded frame body, tagged with its frame type. */
 export type Message =
@@ -18,7 +23,10 @@ export type Message =
   | { readonly type: typeof FrameType.HeartbeatReply; readonly message: HeartbeatReply }
   | { readonly type: typeof FrameType.Event; readonly message: Event }
   | { readonly type: typeof FrameType.EventReply; readonly message: EventReply }
-  | { readonly type: typeof FrameType.GoAway; readonly message: GoAway };
+  | { readonly type: typeof FrameType.GoAway; readonly message: GoAway }
+  | { readonly type: typeof FrameType.Data; readonly message: StreamData }
+  | { readonly type: typeof FrameType.Credit; readonly message: StreamCredit }
+  | { readonly type: typeof FrameType.Reset; readonly message: StreamReset };
 
 const READ = { readUnknownField: false } as const;
 const WRITE = { writeUnknownFields: false } as const;
@@ -36,6 +44,12 @@ export function encodeMessage(message: Message): Uint8Array {
       return encodeEventReply(message.message);
     case FrameType.GoAway:
       return GoAway.toBinary(message.message, WRITE);
+    case FrameType.Data:
+      return message.message.data;
+    case FrameType.Credit:
+      return StreamCredit.toBinary(message.message, WRITE);
+    case FrameType.Reset:
+      return StreamReset.toBinary(message.message, WRITE);
   }
 }
 
@@ -62,6 +76,15 @@ export function decodeMessage(frame: Frame): Message {
     }
     case FrameType.GoAway:
       return { type: frame.type, message: parse(GoAway, frame) };
+    case FrameType.Data:
+      return { type: frame.type, message: { data: frame.body } };
+    case FrameType.Credit: {
+      const credit = parse(StreamCredit, frame);
+      if (credit.credit === undefined) throw new MalformedMessageError(`Cannot accept StreamCredit ${frame.id}: credit is missing`);
+      return { type: frame.type, message: credit };
+    }
+    case FrameType.Reset:
+      return { type: frame.type, message: parse(StreamReset, frame) };
   }
 }
 

@@ -5,8 +5,11 @@ import {
   encodeFrame,
   encodeMessage,
   FrameDecoder,
+  FrameFlag,
   FrameType,
   isKnownFrameType,
+  isStreamType,
+  MAX_DATA_CHUNK,
   WireError,
   type Message,
 } from "../../src/wire/index.ts";
@@ -15,27 +18,40 @@ import { fromHex, VECTOR_CASES } from "./vectors.ts";
 const u32 = fc.nat({ max: 0xffff_ffff });
 const text = fc.string({ maxLength: 24, unit: "grapheme-composite" });
 const bytes = fc.uint8Array({ maxLength: 64 });
+const u53 = fc.oneof(fc.nat(), fc.maxSafeNat());
+/** The stream extensions of Event and EventReply, each field present or not. */
+const streamFields = fc.record({ bodyStream: fc.option(fc.boolean(), { nil: undefined }), bodyLength: fc.option(u53, { nil: undefined }) }).map((f) => ({
+  ...(f.bodyStream === undefined ? {} : { bodyStream: f.bodyStream }),
+  ...(f.bodyLength === undefined ? {} : { bodyLength: f.bodyLength }),
+}));
+const maxFrame = fc.option(u32, { nil: undefined }).map((m) => (m === undefined ? {} : { maxFrameBytes: m }));
 
 /** Any valid v1 (or extended) message, with version 1. */
 export const messageArb: fc.Arbitrary<Message> = fc.oneof(
-  fc.record({ verb: text, noun: text, mimetype: text, data: bytes, query: fc.option(text, { nil: undefined }), deadlineMs: fc.option(u32, { nil: undefined }) }).map(
-    ({ query, deadlineMs, ...event }): Message => ({
-      type: FrameType.Event,
-      message: { version: 1, ...event, ...(query === undefined ? {} : { query }), ...(deadlineMs === undefined ? {} : { deadlineMs }) },
-    }),
-  ),
-  fc.record({ mimetype: text, code: u32, data: bytes }).map((reply): Message => ({ type: FrameType.EventReply, message: { version: 1, ...reply } })),
-  fc.array(text, { maxLength: 3 }).map((capabilities): Message => ({ type: FrameType.Heartbeat, message: { version: 1, capabilities } })),
-  fc.array(text, { maxLength: 3 }).map((capabilities): Message => ({ type: FrameType.HeartbeatReply, message: { version: 1, capabilities } })),
+  fc
+    .record({ verb: text, noun: text, mimetype: text, data: bytes, query: fc.option(text, { nil: undefined }), deadlineMs: fc.option(u32, { nil: undefined }), stream: streamFields })
+    .map(
+      ({ query, deadlineMs, stream, ...event }): Message => ({
+        type: FrameType.Event,
+        message: { version: 1, ...event, ...(query === undefined ? {} : { query }), ...(deadlineMs === undefined ? {} : { deadlineMs }), ...stream },
+      }),
+    ),
+  fc
+    .record({ mimetype: text, code: u32, data: bytes, stream: streamFields })
+    .map(({ stream, ...reply }): Message => ({ type: FrameType.EventReply, message: { version: 1, ...reply, ...stream } })),
+  fc.tuple(fc.array(text, { maxLength: 3 }), maxFrame).map(([capabilities, max]): Message => ({ type: FrameType.Heartbeat, message: { version: 1, capabilities, ...max } })),
+  fc.tuple(fc.array(text, { maxLength: 3 }), maxFrame).map(([capabilities, max]): Message => ({ type: FrameType.HeartbeatReply, message: { version: 1, capabilities, ...max } })),
   fc.record({ retryAfterMs: u32, reason: text }).map((goAway): Message => ({ type: FrameType.GoAway, message: { version: 1, ...goAway } })),
+  fc.oneof({ arbitrary: bytes, weight: 20 }, { arbitrary: fc.uint8Array({ minLength: MAX_DATA_CHUNK - 2, maxLength: MAX_DATA_CHUNK }), weight: 1 }).map((data): Message => ({ type: FrameType.Data, message: { data } })),
+  u32.map((credit): Message => ({ type: FrameType.Credit, message: { version: 1, credit } })),
+  text.map((reason): Message => ({ type: FrameType.Reset, message: { version: 1, reason } })),
 );
 
-/** A valid message with its id, encoded as one frame. */
-export const frameArb = fc.record({ message: messageArb, id: u32 }).map(({ message, id }) => ({
-  message,
-  id,
-  bytes: encodeFrame(message.type, id, encodeMessage(message)),
-}));
+/** A valid message with its id (and, for stream frames, a direction and End flag), encoded as one frame. */
+export const frameArb = fc.record({ message: messageArb, id: u32, reply: fc.boolean(), end: fc.boolean() }).map(({ message, id, reply, end }) => {
+  const flags = !isStreamType(message.type) ? undefined : (reply ? FrameFlag.Reply : 0) | (end && message.type === FrameType.Data ? FrameFlag.End : 0);
+  return { message, id, flags, bytes: encodeFrame(message.type, id, encodeMessage(message), flags) };
+});
 
 /** The reference frames of the wire vectors. */
 export const REFERENCE_FRAMES: readonly Uint8Array[] = VECTOR_CASES.map((c) => fromHex(c.hex));

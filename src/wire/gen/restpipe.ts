@@ -51,6 +51,19 @@ export interface Event {
      * @generated from protobuf field: optional uint32 deadline_ms = 17
      */
     deadlineMs?: number;
+    /**
+     * Only to peers that listed the "stream" capability: the body is not in
+     * `data` but follows as Data frames with this message id (an empty `data`).
+     *
+     * @generated from protobuf field: optional bool body_stream = 18
+     */
+    bodyStream?: boolean;
+    /**
+     * With body_stream: the body's total length when the sender knows it.
+     *
+     * @generated from protobuf field: optional uint64 body_length = 19
+     */
+    bodyLength?: number;
 }
 /**
  * The answer to one Event, correlated by the frame's message id.
@@ -74,6 +87,20 @@ export interface EventReply {
      * @generated from protobuf field: optional bytes data = 4
      */
     data?: Uint8Array;
+    /**
+     * Extensions of this implementation (unknown to original peers).
+     * Only to peers that listed the "stream" capability: the body follows as
+     * Data frames (Reply flag set) with this message id.
+     *
+     * @generated from protobuf field: optional bool body_stream = 16
+     */
+    bodyStream?: boolean;
+    /**
+     * With body_stream: the body's total length when the sender knows it.
+     *
+     * @generated from protobuf field: optional uint64 body_length = 17
+     */
+    bodyLength?: number;
 }
 /**
  * Liveness probe; also carries this implementation's capabilities.
@@ -91,6 +118,13 @@ export interface Heartbeat {
      * @generated from protobuf field: repeated string capabilities = 16
      */
     capabilities: string[];
+    /**
+     * The largest frame body the sender accepts (its RP_X_MAX_FRAME_BYTES):
+     * a peer of this implementation refuses locally what the sender would refuse.
+     *
+     * @generated from protobuf field: optional uint32 max_frame_bytes = 17
+     */
+    maxFrameBytes?: number;
 }
 /**
  * The answer to a Heartbeat.
@@ -106,6 +140,10 @@ export interface HeartbeatReply {
      * @generated from protobuf field: repeated string capabilities = 16
      */
     capabilities: string[];
+    /**
+     * @generated from protobuf field: optional uint32 max_frame_bytes = 17
+     */
+    maxFrameBytes?: number;
 }
 /**
  * Sent by a peer that is draining: finish what is in flight, send no new
@@ -128,6 +166,42 @@ export interface GoAway {
      */
     reason?: string;
 }
+/**
+ * Credit for a stream (message id of its Event, Reply flag set when the
+ * sender answers that Event) or, with message id 0, for the connection: the
+ * receiver may send this many more body bytes. Only between peers that
+ * listed the "stream" capability.
+ *
+ * @generated from protobuf message restpipe.v1.StreamCredit
+ */
+export interface StreamCredit {
+    /**
+     * @generated from protobuf field: optional uint32 version = 1
+     */
+    version?: number;
+    /**
+     * @generated from protobuf field: optional uint32 credit = 2
+     */
+    credit?: number;
+}
+/**
+ * Ends a stream early (message id of its Event; Reply flag set when the
+ * sender answers that Event): the sender's side of the exchange is gone
+ * (the caller left, the handler failed, a limit was hit). Nothing more is
+ * sent for that id; the reason is for logs.
+ *
+ * @generated from protobuf message restpipe.v1.StreamReset
+ */
+export interface StreamReset {
+    /**
+     * @generated from protobuf field: optional uint32 version = 1
+     */
+    version?: number;
+    /**
+     * @generated from protobuf field: optional string reason = 2
+     */
+    reason?: string;
+}
 // @generated message type with reflection information, may provide speed optimized methods
 class Event$Type extends MessageType<Event> {
     constructor() {
@@ -138,7 +212,9 @@ class Event$Type extends MessageType<Event> {
             { no: 4, name: "mimetype", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
             { no: 5, name: "data", kind: "scalar", opt: true, T: 12 /*ScalarType.BYTES*/ },
             { no: 16, name: "query", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
-            { no: 17, name: "deadline_ms", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ }
+            { no: 17, name: "deadline_ms", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ },
+            { no: 18, name: "body_stream", kind: "scalar", opt: true, T: 8 /*ScalarType.BOOL*/ },
+            { no: 19, name: "body_length", kind: "scalar", opt: true, T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ }
         ]);
     }
     create(value?: PartialMessage<Event>): Event {
@@ -173,6 +249,12 @@ class Event$Type extends MessageType<Event> {
                 case /* optional uint32 deadline_ms */ 17:
                     message.deadlineMs = reader.uint32();
                     break;
+                case /* optional bool body_stream */ 18:
+                    message.bodyStream = reader.bool();
+                    break;
+                case /* optional uint64 body_length */ 19:
+                    message.bodyLength = reader.uint64().toNumber();
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -206,6 +288,12 @@ class Event$Type extends MessageType<Event> {
         /* optional uint32 deadline_ms = 17; */
         if (message.deadlineMs !== undefined)
             writer.tag(17, WireType.Varint).uint32(message.deadlineMs);
+        /* optional bool body_stream = 18; */
+        if (message.bodyStream !== undefined)
+            writer.tag(18, WireType.Varint).bool(message.bodyStream);
+        /* optional uint64 body_length = 19; */
+        if (message.bodyLength !== undefined)
+            writer.tag(19, WireType.Varint).uint64(message.bodyLength);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
@@ -223,7 +311,9 @@ class EventReply$Type extends MessageType<EventReply> {
             { no: 1, name: "version", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ },
             { no: 2, name: "mimetype", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
             { no: 3, name: "code", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ },
-            { no: 4, name: "data", kind: "scalar", opt: true, T: 12 /*ScalarType.BYTES*/ }
+            { no: 4, name: "data", kind: "scalar", opt: true, T: 12 /*ScalarType.BYTES*/ },
+            { no: 16, name: "body_stream", kind: "scalar", opt: true, T: 8 /*ScalarType.BOOL*/ },
+            { no: 17, name: "body_length", kind: "scalar", opt: true, T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ }
         ]);
     }
     create(value?: PartialMessage<EventReply>): EventReply {
@@ -249,6 +339,12 @@ class EventReply$Type extends MessageType<EventReply> {
                 case /* optional bytes data */ 4:
                     message.data = reader.bytes();
                     break;
+                case /* optional bool body_stream */ 16:
+                    message.bodyStream = reader.bool();
+                    break;
+                case /* optional uint64 body_length */ 17:
+                    message.bodyLength = reader.uint64().toNumber();
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -273,6 +369,12 @@ class EventReply$Type extends MessageType<EventReply> {
         /* optional bytes data = 4; */
         if (message.data !== undefined)
             writer.tag(4, WireType.LengthDelimited).bytes(message.data);
+        /* optional bool body_stream = 16; */
+        if (message.bodyStream !== undefined)
+            writer.tag(16, WireType.Varint).bool(message.bodyStream);
+        /* optional uint64 body_length = 17; */
+        if (message.bodyLength !== undefined)
+            writer.tag(17, WireType.Varint).uint64(message.bodyLength);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
@@ -288,7 +390,8 @@ class Heartbeat$Type extends MessageType<Heartbeat> {
     constructor() {
         super("restpipe.v1.Heartbeat", [
             { no: 1, name: "version", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ },
-            { no: 16, name: "capabilities", kind: "scalar", repeat: 2 /*RepeatType.UNPACKED*/, T: 9 /*ScalarType.STRING*/ }
+            { no: 16, name: "capabilities", kind: "scalar", repeat: 2 /*RepeatType.UNPACKED*/, T: 9 /*ScalarType.STRING*/ },
+            { no: 17, name: "max_frame_bytes", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ }
         ]);
     }
     create(value?: PartialMessage<Heartbeat>): Heartbeat {
@@ -309,6 +412,9 @@ class Heartbeat$Type extends MessageType<Heartbeat> {
                 case /* repeated string capabilities */ 16:
                     message.capabilities.push(reader.string());
                     break;
+                case /* optional uint32 max_frame_bytes */ 17:
+                    message.maxFrameBytes = reader.uint32();
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -327,6 +433,9 @@ class Heartbeat$Type extends MessageType<Heartbeat> {
         /* repeated string capabilities = 16; */
         for (let i = 0; i < message.capabilities.length; i++)
             writer.tag(16, WireType.LengthDelimited).string(message.capabilities[i]);
+        /* optional uint32 max_frame_bytes = 17; */
+        if (message.maxFrameBytes !== undefined)
+            writer.tag(17, WireType.Varint).uint32(message.maxFrameBytes);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
@@ -342,7 +451,8 @@ class HeartbeatReply$Type extends MessageType<HeartbeatReply> {
     constructor() {
         super("restpipe.v1.HeartbeatReply", [
             { no: 1, name: "version", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ },
-            { no: 16, name: "capabilities", kind: "scalar", repeat: 2 /*RepeatType.UNPACKED*/, T: 9 /*ScalarType.STRING*/ }
+            { no: 16, name: "capabilities", kind: "scalar", repeat: 2 /*RepeatType.UNPACKED*/, T: 9 /*ScalarType.STRING*/ },
+            { no: 17, name: "max_frame_bytes", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ }
         ]);
     }
     create(value?: PartialMessage<HeartbeatReply>): HeartbeatReply {
@@ -363,6 +473,9 @@ class HeartbeatReply$Type extends MessageType<HeartbeatReply> {
                 case /* repeated string capabilities */ 16:
                     message.capabilities.push(reader.string());
                     break;
+                case /* optional uint32 max_frame_bytes */ 17:
+                    message.maxFrameBytes = reader.uint32();
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -381,6 +494,9 @@ class HeartbeatReply$Type extends MessageType<HeartbeatReply> {
         /* repeated string capabilities = 16; */
         for (let i = 0; i < message.capabilities.length; i++)
             writer.tag(16, WireType.LengthDelimited).string(message.capabilities[i]);
+        /* optional uint32 max_frame_bytes = 17; */
+        if (message.maxFrameBytes !== undefined)
+            writer.tag(17, WireType.Varint).uint32(message.maxFrameBytes);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
@@ -451,3 +567,109 @@ class GoAway$Type extends MessageType<GoAway> {
  * @generated MessageType for protobuf message restpipe.v1.GoAway
  */
 export const GoAway = new GoAway$Type();
+// @generated message type with reflection information, may provide speed optimized methods
+class StreamCredit$Type extends MessageType<StreamCredit> {
+    constructor() {
+        super("restpipe.v1.StreamCredit", [
+            { no: 1, name: "version", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ },
+            { no: 2, name: "credit", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ }
+        ]);
+    }
+    create(value?: PartialMessage<StreamCredit>): StreamCredit {
+        const message = globalThis.Object.create((this.messagePrototype!));
+        if (value !== undefined)
+            reflectionMergePartial<StreamCredit>(this, message, value);
+        return message;
+    }
+    internalBinaryRead(reader: IBinaryReader, length: number, options: BinaryReadOptions, target?: StreamCredit): StreamCredit {
+        let message = target ?? this.create(), end = reader.pos + length;
+        while (reader.pos < end) {
+            let [fieldNo, wireType] = reader.tag();
+            switch (fieldNo) {
+                case /* optional uint32 version */ 1:
+                    message.version = reader.uint32();
+                    break;
+                case /* optional uint32 credit */ 2:
+                    message.credit = reader.uint32();
+                    break;
+                default:
+                    let u = options.readUnknownField;
+                    if (u === "throw")
+                        throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
+                    let d = reader.skip(wireType);
+                    if (u !== false)
+                        (u === true ? UnknownFieldHandler.onRead : u)(this.typeName, message, fieldNo, wireType, d);
+            }
+        }
+        return message;
+    }
+    internalBinaryWrite(message: StreamCredit, writer: IBinaryWriter, options: BinaryWriteOptions): IBinaryWriter {
+        /* optional uint32 version = 1; */
+        if (message.version !== undefined)
+            writer.tag(1, WireType.Varint).uint32(message.version);
+        /* optional uint32 credit = 2; */
+        if (message.credit !== undefined)
+            writer.tag(2, WireType.Varint).uint32(message.credit);
+        let u = options.writeUnknownFields;
+        if (u !== false)
+            (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
+        return writer;
+    }
+}
+/**
+ * @generated MessageType for protobuf message restpipe.v1.StreamCredit
+ */
+export const StreamCredit = new StreamCredit$Type();
+// @generated message type with reflection information, may provide speed optimized methods
+class StreamReset$Type extends MessageType<StreamReset> {
+    constructor() {
+        super("restpipe.v1.StreamReset", [
+            { no: 1, name: "version", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ },
+            { no: 2, name: "reason", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ }
+        ]);
+    }
+    create(value?: PartialMessage<StreamReset>): StreamReset {
+        const message = globalThis.Object.create((this.messagePrototype!));
+        if (value !== undefined)
+            reflectionMergePartial<StreamReset>(this, message, value);
+        return message;
+    }
+    internalBinaryRead(reader: IBinaryReader, length: number, options: BinaryReadOptions, target?: StreamReset): StreamReset {
+        let message = target ?? this.create(), end = reader.pos + length;
+        while (reader.pos < end) {
+            let [fieldNo, wireType] = reader.tag();
+            switch (fieldNo) {
+                case /* optional uint32 version */ 1:
+                    message.version = reader.uint32();
+                    break;
+                case /* optional string reason */ 2:
+                    message.reason = reader.string();
+                    break;
+                default:
+                    let u = options.readUnknownField;
+                    if (u === "throw")
+                        throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
+                    let d = reader.skip(wireType);
+                    if (u !== false)
+                        (u === true ? UnknownFieldHandler.onRead : u)(this.typeName, message, fieldNo, wireType, d);
+            }
+        }
+        return message;
+    }
+    internalBinaryWrite(message: StreamReset, writer: IBinaryWriter, options: BinaryWriteOptions): IBinaryWriter {
+        /* optional uint32 version = 1; */
+        if (message.version !== undefined)
+            writer.tag(1, WireType.Varint).uint32(message.version);
+        /* optional string reason = 2; */
+        if (message.reason !== undefined)
+            writer.tag(2, WireType.LengthDelimited).string(message.reason);
+        let u = options.writeUnknownFields;
+        if (u !== false)
+            (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
+        return writer;
+    }
+}
+/**
+ * @generated MessageType for protobuf message restpipe.v1.StreamReset
+ */
+export const StreamReset = new StreamReset$Type();

@@ -13,6 +13,7 @@ import { toHex, VECTOR_CASES } from "../../support/vectors.ts";
 const WRITE = { writeUnknownFields: false } as const;
 const READ = { readUnknownField: false } as const;
 const U32 = [0, 1, 127, 128, 300, 16_383, 16_384, 2_097_151, 2_097_152, 268_435_455, 268_435_456, 0xffff_ffff];
+const U53 = [0, 1, 127, 128, 0xffff_ffff, 0x1_0000_0000, 2 ** 35, 2 ** 42 + 7, 2 ** 49, Number.MAX_SAFE_INTEGER];
 const TEXTS = ["", "get", "time", "cat//hello%20/world", "application/json; charset=utf-8", "x".repeat(200), "héllo", "日本", "🙂", "a\ud800b", "q=1&r=%20"];
 
 function pick<T>(random: () => number, items: readonly T[]): T {
@@ -33,6 +34,8 @@ function randomEvent(random: () => number, large = true): Event {
   if (random() < 0.8) event.data = randomBytes(random, large);
   if (random() < 0.5) event.query = pick(random, TEXTS);
   if (random() < 0.5) event.deadlineMs = pick(random, U32);
+  if (random() < 0.3) event.bodyStream = random() < 0.5;
+  if (random() < 0.3) event.bodyLength = pick(random, U53);
   return event;
 }
 
@@ -42,6 +45,8 @@ function randomReply(random: () => number, large = true): EventReply {
   if (random() < 0.9) reply.mimetype = pick(random, TEXTS);
   if (random() < 0.9) reply.code = pick(random, U32);
   if (random() < 0.8) reply.data = randomBytes(random, large);
+  if (random() < 0.3) reply.bodyStream = random() < 0.5;
+  if (random() < 0.3) reply.bodyLength = pick(random, U53);
   return reply;
 }
 
