@@ -27,6 +27,9 @@ export const LARGE_BODY = 64 * 1024;
 /** Largest single transport write of a large body (a view, not a copy): what the transport may hold past its mark. */
 export const WRITE_SLICE = 1024 * 1024;
 
+/** Bulk frames up to this size (a stream chunk and its header room) are coalesced rather than written as views. */
+const SMALL_BULK = LARGE_BODY + 64;
+
 /** Coalesced batches of small frames are cut at about this size. */
 const BATCH_BYTES = 256 * 1024;
 
@@ -40,6 +43,10 @@ export interface OutboundFrame {
   readonly body: Uint8Array | (() => Uint8Array);
   /** False once the frame is no longer wanted (its request settled): it is dropped unwritten. */
   readonly live?: () => boolean;
+  /** Header flags when they differ from the type's (stream frames). */
+  readonly flags?: number;
+  /** Queue it behind control frames whatever its size (stream data). */
+  readonly bulk?: boolean;
 }
 
 /** What the outbox tells its pipe. */
@@ -48,6 +55,8 @@ export interface OutboxEvents {
   full(): void;
   /** After `full`: at most half of `maxBytes` wait again. */
   room(): void;
+  /** Frames were handed to the transport (stream pumps may queue more). */
+  wrote?(): void;
 }
 
 /** Outbox options. */
@@ -118,7 +127,7 @@ export class Outbox {
   /** Queues one frame. */
   push(frame: OutboundFrame): void {
     if (this.#closed) return;
-    if (frame.size < LARGE_BODY) this.#control.push(frame);
+    if (frame.size < LARGE_BODY && frame.bulk !== true) this.#control.push(frame);
     else this.#bulk.push(frame);
     this.#count(HEADER_LENGTH + frame.size);
     if (!this.#scheduled && !this.#blocked) {
@@ -189,22 +198,28 @@ export class Outbox {
         continue;
       }
       if (this.#controlHead < this.#control.length) {
-        this.#writeBatch();
+        this.#writeBatch(false);
         continue;
       }
       if (!withBulk || this.#bulkHead >= this.#bulk.length) break;
-      this.#startBulk(this.#take(this.#bulk, true)!);
+      // Stream chunks (64 KiB at most) are coalesced like control frames; larger bodies go as views, in slices.
+      if (this.#bulk[this.#bulkHead]!.size <= SMALL_BULK) this.#writeBatch(true);
+      else this.#startBulk(this.#take(this.#bulk, true)!);
     }
     this.#compact();
+    this.#events?.wrote?.();
   }
 
-  /** Writes control frames (each small) as one coalesced buffer of about BATCH_BYTES at most. */
-  #writeBatch(): void {
+  /** Writes small frames of one queue as one coalesced buffer of about BATCH_BYTES at most. */
+  #writeBatch(bulk: boolean): void {
+    const queue = bulk ? this.#bulk : this.#control;
     const frames: Array<{ frame: OutboundFrame; body: Uint8Array }> = [];
     let size = 0;
     let counted = 0;
     while (size < BATCH_BYTES) {
-      const frame = this.#take(this.#control, false);
+      const head = bulk ? this.#bulkHead : this.#controlHead;
+      if (bulk && head < queue.length && queue[head]!.size > SMALL_BULK) break;
+      const frame = this.#take(queue, bulk);
       if (!frame) break;
       if (frame.live !== undefined && !frame.live()) {
         this.#drop(frame);
@@ -219,7 +234,7 @@ export class Outbox {
     const out = new Uint8Array(size);
     let at = 0;
     for (const { frame, body } of frames) {
-      writeHeader(out, at, frame.type, body.length, frame.id);
+      writeHeader(out, at, frame.type, body.length, frame.id, frame.flags);
       out.set(body, at + HEADER_LENGTH);
       at += HEADER_LENGTH + body.length;
     }
@@ -232,7 +247,7 @@ export class Outbox {
     if (frame.live !== undefined && !frame.live()) return this.#drop(frame);
     const body = bodyOf(frame);
     const header = new Uint8Array(HEADER_LENGTH);
-    writeHeader(header, 0, frame.type, body.length, frame.id);
+    writeHeader(header, 0, frame.type, body.length, frame.id, frame.flags);
     this.#count(body.length - HEADER_LENGTH - frame.size); // from here the rest of the body is counted as written
     this.#send(header);
     this.#partial = { bytes: body, at: 0 };

@@ -3,7 +3,7 @@
  * exactly once, with the reply, its deadline, its caller's abort, or the
  * pipe's end. Ids are u32, wrap around, and skip ids still pending.
  */
-import type { EventReply } from "../wire/index.ts";
+import type { IncomingReply as EventReply } from "./pipe-types.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import { RequestAbortedError, RequestTimeoutError } from "./errors.ts";
 

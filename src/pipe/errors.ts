@@ -91,3 +91,19 @@ export class SlowConsumerError extends PipeError {
     );
   }
 }
+
+/** The other side reset the exchange: its handler failed mid-body, its caller left, or a limit was hit. */
+export class StreamResetError extends PipeError {
+  override name = "StreamResetError";
+  constructor(peer: string, reason: string) {
+    super(`Cannot complete request: ${peer} reset the stream (${reason || "no reason given"})`);
+  }
+}
+
+/** A streamed body for a peer that takes only whole bodies (an original v1 peer). */
+export class StreamsUnsupportedError extends PipeError {
+  override name = "StreamsUnsupportedError";
+  constructor(peer: string, limit: number) {
+    super(`Cannot send body: ${peer} takes only whole bodies (an original v1 peer) and this one is over ${limit} bytes or of unknown length`);
+  }
+}

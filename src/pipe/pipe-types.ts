@@ -14,12 +14,20 @@ export interface PipePeer {
 /** What an inbound handler gets besides the event. */
 export interface InboundContext {
   readonly peer: PipePeer;
-  /** Aborted when the sender's deadline passes or the pipe closes. */
+  /** Aborted when the sender's deadline passes, the sender resets the exchange (its caller left) or the pipe closes. */
   readonly signal: AbortSignal;
+  /** The request body, when it arrives as a stream (`event.data` is then empty; `event.bodyLength` its length if known). */
+  readonly body?: ReadableStream<Uint8Array>;
 }
 
+/** A reply as the requester gets it: `stream` holds the body when it arrives as a stream (`data` is then empty). */
+export type IncomingReply = EventReply & { readonly stream?: ReadableStream<Uint8Array> };
+
+/** A reply as a handler gives it: with `stream` the body is sent as a stream (`bodyLength` its length, if known). */
+export type OutgoingReply = EventReply & { readonly stream?: ReadableStream<Uint8Array> };
+
 /** Answers one inbound event. A rejection is answered as a handler error (code 251). */
-export type InboundHandler = (event: Event, context: InboundContext) => Promise<EventReply> | EventReply;
+export type InboundHandler = (event: Event, context: InboundContext) => Promise<OutgoingReply> | OutgoingReply;
 
 /** An event to send: verb and raw noun, optional body, query and deadline. */
 export interface OutboundEvent {
@@ -28,6 +36,9 @@ export interface OutboundEvent {
   readonly mimetype?: string;
   readonly data?: Uint8Array;
   readonly query?: string;
+  /** The body as a stream instead of `data` (only to a peer with `streams`); its length when known. */
+  readonly body?: ReadableStream<Uint8Array>;
+  readonly bodyLength?: number;
 }
 
 /** How long to wait for one reply. */
@@ -58,6 +69,8 @@ export interface PipeOptions {
   readonly maxInFlight?: number;
   /** Inbound events being handled before new ones are answered "unavailable". */
   readonly maxInboundInFlight?: number;
+  /** Largest streamed body accepted or sent (undefined: no limit). */
+  readonly maxStreamBytes?: number;
   /** Bytes that may wait to be written before reading from the peer pauses and new requests are refused. */
   readonly maxWriteQueueBytes?: number;
   /** Over the write-queue bound with the peer taking nothing this long: the pipe is closed (0: never). */

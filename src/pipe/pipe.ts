@@ -8,6 +8,7 @@
  */
 import {
   Capability,
+  FrameFlag,
   decodeMessage,
   encodeMessage,
   FrameDecoder,
@@ -29,13 +30,26 @@ import {
   PipeDrainingError,
   RequestAbortedError,
   SlowConsumerError,
+  StreamResetError,
+  StreamsUnsupportedError,
   TooManyInFlightError,
   WriteQueueFullError,
 } from "./errors.ts";
 import { HeartbeatMonitor } from "./_heartbeat.ts";
 import { LARGE_BODY, Outbox } from "./_outbox.ts";
+import { CONNECTION_WINDOW, Credit, InboundStream, OutboundBody } from "./_streams.ts";
 import { PendingRequests } from "./_pending.ts";
-import type { InboundContext, OutboundEvent, PipeOptions, PipePeer, PipeStats, PipeStatus, RequestOptions } from "./pipe-types.ts";
+import type {
+  IncomingReply,
+  InboundContext,
+  OutboundEvent,
+  OutgoingReply,
+  PipeOptions,
+  PipePeer,
+  PipeStats,
+  PipeStatus,
+  RequestOptions,
+} from "./pipe-types.ts";
 import type { Transport } from "./transport.ts";
 
 /** Default outbound and inbound in-flight limits. */
@@ -47,7 +61,10 @@ export const DEFAULT_MAX_WRITE_QUEUE_BYTES = 4 * 1024 * 1024;
 /** Default time a pipe may stay over its write-queue bound with the peer taking nothing before it is closed. */
 export const DEFAULT_SLOW_CONSUMER_TIMEOUT_MS = 20_000;
 
-const OUR_CAPABILITIES = [Capability.GoAway, Capability.EventExtensions];
+const OUR_CAPABILITIES = [Capability.GoAway, Capability.EventExtensions, Capability.Stream];
+
+/** Stream pumps queue chunks while fewer bytes than this wait in the outbox (one at a time each: round-robin). */
+const STREAM_QUEUE_BYTES = 512 * 1024;
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -62,6 +79,8 @@ interface Inbound {
   timer: TimerHandle | undefined;
   /** Why the event was aborted before anyone read its signal. */
   abortedBy: Error | undefined;
+  /** Its request body, when streamed. */
+  body: InboundStream | undefined;
 }
 
 /** One multiplexed request/reply connection over a Transport. */
@@ -100,6 +119,16 @@ export class Pipe {
   readonly #maxInboundInFlight: number;
   readonly #pending: PendingRequests;
   readonly #inbound = new Set<Inbound>();
+  /** Inbound events by id, for resets from the requester. */
+  readonly #inboundById = new Map<number, Inbound>();
+  /** Streams, by message id and role: bodies of our requests and replies going out, of the peer's coming in. */
+  readonly #requestBodiesOut = new Map<number, OutboundBody>();
+  readonly #replyBodiesOut = new Map<number, OutboundBody>();
+  readonly #replyBodiesIn = new Map<number, InboundStream>();
+  readonly #requestBodiesIn = new Map<number, InboundStream>();
+  readonly #connectionCredit = new Credit(CONNECTION_WINDOW);
+  #connectionUnacked = 0;
+  #writableWaiters: Array<() => void> = [];
   readonly #maxWriteQueueBytes: number;
   readonly #slowConsumerTimeoutMs: number;
   /** Armed while the write queue is over its bound; re-armed each time the transport drains. */
@@ -123,7 +152,7 @@ export class Pipe {
     this.#slowConsumerTimeoutMs = options.slowConsumerTimeoutMs ?? DEFAULT_SLOW_CONSUMER_TIMEOUT_MS;
     this.#outbox = new Outbox(transport, {
       maxBytes: this.#maxWriteQueueBytes,
-      events: { full: () => this.#writeQueueFull(), room: () => this.#writeQueueRoom() },
+      events: { full: () => this.#writeQueueFull(), room: () => this.#writeQueueRoom(), wrote: () => this.#wakeWritable() },
     });
     this.#pending = new PendingRequests(this.#clock, options.peer.name, () => {
       // A request that settled without being written (deadline, caller gone) must not keep its bytes queued.
@@ -173,13 +202,18 @@ export class Pipe {
     return this.#heartbeat.lastRttMs;
   }
 
+  /** True when the peer takes streamed bodies (it listed "stream"); an original v1 peer takes only whole ones. */
+  get streams(): boolean {
+    return this.peerCapabilities.has(Capability.Stream);
+  }
+
   /** True after the peer sent GoAway: new requests must go to a new pipe. */
   get peerDraining(): boolean {
     return this.#peerDraining;
   }
 
   /** Sends an event and resolves with the peer's reply. */
-  request(event: OutboundEvent, options: RequestOptions = {}): Promise<EventReply> {
+  request(event: OutboundEvent, options: RequestOptions = {}): Promise<IncomingReply> {
     if (this.#status.state === "closed") return Promise.reject(new PipeClosedError(this.peer.name, { cause: this.#status.error }));
     if (this.#peerDraining) return Promise.reject(new PipeDrainingError(this.peer.name));
     const { signal, deadlineMs } = options;
@@ -197,6 +231,11 @@ export class Pipe {
       data: event.data ?? EMPTY,
     };
     if (event.query) message.query = event.query;
+    if (event.body) {
+      if (!this.streams) return Promise.reject(new StreamsUnsupportedError(this.peer.name, this.#decoder.maxFrameBytes));
+      message.bodyStream = true;
+      if (event.bodyLength !== undefined) message.bodyLength = event.bodyLength;
+    }
     if (deadlineMs !== undefined && deadlineMs > 0) message.deadlineMs = Math.min(Math.ceil(deadlineMs), 0xffff_ffff);
     const body = encodeMessage({ type: FrameType.Event, message });
     if (body.length > this.#decoder.maxFrameBytes) {
@@ -212,6 +251,9 @@ export class Pipe {
     this.stats.requestsSent++;
     // An event whose request settled before it was written (deadline, caller gone) is dropped unwritten.
     this.#sendBody(FrameType.Event, id, body, () => this.#pending.has(id));
+    if (event.body) this.#pumpRequestBody(id, event.body);
+    // A request that fails here (deadline, caller gone) is reset, so that the peer's handler stops too.
+    reply.catch((error: unknown) => this.#requestFailed(id, error));
     return reply;
   }
 
@@ -332,15 +374,16 @@ export class Pipe {
         this.#options.onGoAway?.(decoded.message.retryAfterMs ?? 0, decoded.message.reason ?? "");
         return;
       case FrameType.Data:
+        return this.#handleData(frame.id, (frame.flags & FrameFlag.Reply) !== 0, decoded.message.data, (frame.flags & FrameFlag.End) !== 0);
       case FrameType.Credit:
+        return this.#handleCredit(frame.id, (frame.flags & FrameFlag.Reply) !== 0, decoded.message.credit ?? 0);
       case FrameType.Reset:
-        // No stream is open (this side does not announce "stream" yet): a frame for no stream is dropped, like a late reply.
-        this.#log.debug("dropped a stream frame for no stream", { id: frame.id, type: frame.type });
-        return;
+        return this.#handleReset(frame.id, (frame.flags & FrameFlag.Reply) !== 0, decoded.message.reason ?? "");
     }
   }
 
   #handleReply(id: number, reply: EventReply): void {
+    if (reply.bodyStream === true) return this.#handleStreamedReply(id, reply);
     if (this.#pending.settle(id, reply)) {
       this.stats.repliesReceived++;
       return;
@@ -357,23 +400,35 @@ export class Pipe {
       return;
     }
     const deadlineAt = event.deadlineMs !== undefined && event.deadlineMs > 0 ? this.#clock.now() + event.deadlineMs : undefined;
-    const inbound: Inbound = { deadlineAt, controller: undefined, timer: undefined, abortedBy: undefined };
+    const inbound: Inbound = { deadlineAt, controller: undefined, timer: undefined, abortedBy: undefined, body: undefined };
     this.#inbound.add(inbound);
-    const finish = (reply: EventReply): void => {
+    this.#inboundById.set(id, inbound);
+    if (event.bodyStream === true) inbound.body = this.#receiveRequestBody(id, inbound);
+    const done = (): void => {
       if (inbound.timer !== undefined) this.#clock.clearTimeout(inbound.timer);
       this.#inbound.delete(inbound);
-      this.#sendReply(id, reply, deadlineAt);
+      if (this.#inboundById.get(id) === inbound) this.#inboundById.delete(id);
       this.#notifyIfIdle();
     };
+    const finish = (reply: OutgoingReply): void => {
+      // A handler that answered without reading its whole body: the rest is dropped, its credit returned.
+      inbound.body?.discardRest();
+      if (this.#isClosed()) return done();
+      if (reply.stream) return void this.#sendStreamedReply(id, reply, reply.stream, inbound).finally(done);
+      this.#sendReply(id, reply, deadlineAt);
+      done();
+    };
     const signalOf = () => this.#signalOf(inbound);
+    const body = inbound.body?.readable;
     const context: InboundContext = {
       peer: this.peer,
       get signal() {
         return signalOf();
       },
+      ...(body ? { body } : {}),
     };
     // A handler that throws synchronously or rejects is still answered, exactly once.
-    new Promise<EventReply>((resolve) => resolve(this.#options.onEvent(event, context))).then(finish, (error: unknown) =>
+    new Promise<OutgoingReply>((resolve) => resolve(this.#options.onEvent(event, context))).then(finish, (error: unknown) =>
       finish(internalErrorReply(error)),
     );
   }
@@ -425,6 +480,229 @@ export class Pipe {
     this.#sendMessage(id, { type: FrameType.EventReply, message: { ...internalErrorReply(error), version: WIRE_VERSION } });
   }
 
+  // ---- streams -------------------------------------------------------------
+
+  /** Resolves when the outbox can take another stream chunk; waiters are served one at a time, in turn. */
+  #writable(): Promise<void> {
+    if (this.#writableWaiters.length === 0 && this.#outbox.queuedBytes < STREAM_QUEUE_BYTES) return Promise.resolve();
+    return new Promise((wake) => {
+      this.#writableWaiters.push(wake);
+      this.#wakeWritable();
+    });
+  }
+
+  #wakeWritable(all = false): void {
+    if (this.#writableWaiters.length === 0) return;
+    if (all || this.#isClosed()) {
+      const waiters = this.#writableWaiters;
+      this.#writableWaiters = [];
+      for (const wake of waiters) wake();
+      return;
+    }
+    if (this.#outbox.queuedBytes < STREAM_QUEUE_BYTES) this.#writableWaiters.shift()!();
+  }
+
+  #sendStreamFrame(type: FrameType, id: number, flags: number, body: Uint8Array, live?: () => boolean): void {
+    if (this.#isClosed()) return;
+    this.stats.bytesOut += body.length + HEADER_LENGTH;
+    const bulk = type === FrameType.Data;
+    this.#outbox.push(live === undefined ? { type, id, size: body.length, body, flags, bulk } : { type, id, size: body.length, body, flags, bulk, live });
+    if (bulk) this.#wakeWritable();
+  }
+
+  #sendCredit(id: number, reply: boolean, credit: number): void {
+    const body = encodeMessage({ type: FrameType.Credit, message: { version: WIRE_VERSION, credit } });
+    this.#sendStreamFrame(FrameType.Credit, id, reply ? FrameFlag.Reply : 0, body);
+  }
+
+  #sendReset(id: number, reply: boolean, reason: string): void {
+    if (!this.streams) return;
+    const body = encodeMessage({ type: FrameType.Reset, message: { version: WIRE_VERSION, reason } });
+    this.#sendStreamFrame(FrameType.Reset, id, reply ? FrameFlag.Reply : 0, body);
+  }
+
+  /** Bytes of some stream were read (or dropped): connection credit goes back in batches. */
+  #consumed(bytes: number): void {
+    this.#connectionUnacked += bytes;
+    if (this.#connectionUnacked < CONNECTION_WINDOW / 4) return;
+    const credit = this.#connectionUnacked;
+    this.#connectionUnacked = 0;
+    this.#sendCredit(0, false, credit);
+  }
+
+  #inboundStream(id: number, reply: boolean, map: Map<number, InboundStream>, onCancel: (reason: string) => void): InboundStream {
+    const stream = new InboundStream(
+      this.#clock,
+      {
+        credit: (bytes) => this.#sendCredit(id, !reply, bytes),
+        consumed: (bytes) => this.#consumed(bytes),
+        cancel: onCancel,
+        done: () => {
+          if (map.get(id) === stream) map.delete(id);
+          this.#notifyIfIdle();
+        },
+        rttMs: () => this.#heartbeat.lastRttMs,
+      },
+      this.#options.maxStreamBytes,
+    );
+    map.set(id, stream);
+    return stream;
+  }
+
+  /** The request body of inbound event `id`: cancelling it only drops the rest (the handler still answers). */
+  #receiveRequestBody(id: number, inbound: Inbound): InboundStream {
+    const stream: InboundStream = this.#inboundStream(id, false, this.#requestBodiesIn, () => {});
+    const cancel = stream.cancel.bind(stream);
+    stream.cancel = () => (inbound.body === stream ? stream.discardRest() : cancel(""));
+    return stream;
+  }
+
+  /** A reply head whose body follows as a stream: the requester gets the head with the stream at once. */
+  #handleStreamedReply(id: number, reply: EventReply): void {
+    if (!this.#pending.has(id)) {
+      this.stats.unknownReplies++;
+      this.#sendReset(id, false, "nobody waits for this reply any more");
+      return;
+    }
+    const stream = this.#inboundStream(id, true, this.#replyBodiesIn, (reason) => {
+      this.#requestBodiesOut.get(id)?.stop(new Error(reason));
+      this.#sendReset(id, false, reason || "the caller left");
+    });
+    this.stats.repliesReceived++;
+    this.#pending.settle(id, { ...reply, data: EMPTY, stream: stream.readable });
+  }
+
+  #pumpRequestBody(id: number, source: ReadableStream<Uint8Array>): void {
+    const body = this.#outboundBody(source, id, false);
+    this.#requestBodiesOut.set(id, body);
+    body.run().then(
+      () => this.#forget(this.#requestBodiesOut, id, body),
+      (error: Error) => {
+        this.#forget(this.#requestBodiesOut, id, body);
+        if (body.stopped) return;
+        this.#sendReset(id, false, `the request body failed: ${error.message}`);
+        this.#pending.settle(id, error);
+        this.#replyBodiesIn.get(id)?.fail(error);
+      },
+    );
+  }
+
+  #outboundBody(source: ReadableStream<Uint8Array>, id: number, reply: boolean): OutboundBody {
+    const flags = reply ? FrameFlag.Reply : 0;
+    let body: OutboundBody | undefined;
+    const live = () => body?.stopped !== true;
+    body = new OutboundBody(
+      source,
+      {
+        send: (chunk, end) => this.#sendStreamFrame(FrameType.Data, id, end ? flags | FrameFlag.End : flags, chunk, live),
+        writable: () => this.#writable(),
+        connection: this.#connectionCredit,
+      },
+      this.#options.maxStreamBytes,
+    );
+    return body;
+  }
+
+  #forget<T>(map: Map<number, T>, id: number, value: T): void {
+    if (map.get(id) === value) map.delete(id);
+    this.#notifyIfIdle();
+  }
+
+  /** Our request `id` failed before its reply (deadline, caller gone, pipe closed): stop its body, reset it at the peer. */
+  #requestFailed(id: number, error: unknown): void {
+    const body = this.#requestBodiesOut.get(id);
+    body?.stop(error as Error);
+    // Only a caller that left needs telling: the peer keeps the same deadline (its handler's signal aborts on its own).
+    if (!this.#isClosed() && (error instanceof RequestAbortedError || body !== undefined)) this.#sendReset(id, false, (error as Error).message);
+  }
+
+  /**
+   * Sends a handler's streamed reply: to a peer with streams as a head and
+   * Data frames (a small body of known length inline); to an original v1
+   * peer read whole, up to the frame limit.
+   */
+  async #sendStreamedReply(id: number, reply: OutgoingReply, source: ReadableStream<Uint8Array>, inbound: Inbound): Promise<void> {
+    const { stream: _stream, ...head } = reply;
+    const inline = !this.streams || (reply.bodyLength !== undefined && reply.bodyLength < LARGE_BODY);
+    if (inline) {
+      const limit = Math.min(this.#decoder.maxFrameBytes, this.peerMaxFrameBytes ?? Infinity) - 1024;
+      try {
+        const data = await readWhole(source, limit);
+        if (data === undefined) {
+          const error = new StreamsUnsupportedError(this.peer.name, limit);
+          return this.#sendReply(id, internalErrorReply(error), inbound.deadlineAt);
+        }
+        const { bodyLength: _length, ...rest } = head;
+        return this.#sendReply(id, { ...rest, data }, inbound.deadlineAt);
+      } catch (error) {
+        return this.#sendReply(id, internalErrorReply(error), inbound.deadlineAt);
+      }
+    }
+    this.#sendReply(id, { ...head, data: EMPTY, bodyStream: true }, inbound.deadlineAt);
+    const body = this.#outboundBody(source, id, true);
+    this.#replyBodiesOut.set(id, body);
+    try {
+      await body.run();
+    } catch (error) {
+      if (!body.stopped) {
+        this.#log.warn("reply body failed: resetting the stream", { id, reason: (error as Error).message });
+        this.#sendReset(id, true, `the reply body failed: ${(error as Error).message}`);
+      }
+    } finally {
+      this.#forget(this.#replyBodiesOut, id, body);
+    }
+  }
+
+  #handleData(id: number, reply: boolean, data: Uint8Array, end: boolean): void {
+    const stream = (reply ? this.#replyBodiesIn : this.#requestBodiesIn).get(id);
+    if (!stream) {
+      this.#consumed(data.length); // the sender spent connection credit on it all the same
+      return;
+    }
+    const refused = stream.push(data, end);
+    if (refused === undefined) return;
+    // Past the window or the limit: this stream's error, never the connection's.
+    this.#log.warn("resetting a stream", { id, reason: refused });
+    const error = new StreamResetError(this.peer.name, refused);
+    stream.fail(error);
+    this.#consumed(data.length);
+    if (reply) {
+      this.#requestBodiesOut.get(id)?.stop(error);
+      this.#sendReset(id, false, refused);
+    } else {
+      this.#abortInbound(id, error);
+      this.#replyBodiesOut.get(id)?.stop(error);
+      this.#sendReset(id, true, refused);
+    }
+  }
+
+  #handleCredit(id: number, reply: boolean, credit: number): void {
+    if (id === 0 && !reply) return this.#connectionCredit.add(credit);
+    (reply ? this.#requestBodiesOut : this.#replyBodiesOut).get(id)?.credit.add(credit);
+  }
+
+  #handleReset(id: number, reply: boolean, reason: string): void {
+    const error = new StreamResetError(this.peer.name, reason);
+    if (reply) {
+      // The responder gave up: our request fails (or its reply body breaks off), our body stops.
+      this.#pending.settle(id, error);
+      this.#replyBodiesIn.get(id)?.fail(error);
+      this.#requestBodiesOut.get(id)?.stop(error);
+    } else {
+      // The requester gave up (its caller left): the handler's signal aborts, its streams stop.
+      this.#requestBodiesIn.get(id)?.fail(error);
+      this.#replyBodiesOut.get(id)?.stop(error);
+      this.#abortInbound(id, error);
+    }
+  }
+
+  #abortInbound(id: number, error: Error): void {
+    const inbound = this.#inboundById.get(id);
+    if (!inbound) return;
+    inbound.abortedBy ??= error;
+    inbound.controller?.abort(error);
+  }
+
   #learnCapabilities(heartbeat: { readonly capabilities: readonly string[]; readonly maxFrameBytes?: number }): void {
     if (heartbeat.capabilities.length > 0) this.peerCapabilities = new Set(heartbeat.capabilities);
     if (heartbeat.maxFrameBytes !== undefined) this.peerMaxFrameBytes = heartbeat.maxFrameBytes;
@@ -445,7 +723,7 @@ export class Pipe {
   }
 
   #isIdle(): boolean {
-    return this.#pending.size === 0 && this.#inbound.size === 0;
+    return this.#pending.size === 0 && this.#inbound.size === 0 && this.#replyBodiesIn.size === 0 && this.#requestBodiesOut.size === 0;
   }
 
   #notifyIfIdle(): void {
@@ -473,6 +751,14 @@ export class Pipe {
       inbound.controller?.abort(closedError);
     }
     this.#inbound.clear();
+    this.#inboundById.clear();
+    for (const stream of [...this.#replyBodiesIn.values(), ...this.#requestBodiesIn.values()]) stream.fail(closedError);
+    for (const body of [...this.#requestBodiesOut.values(), ...this.#replyBodiesOut.values()]) body.stop(closedError);
+    this.#replyBodiesIn.clear();
+    this.#requestBodiesIn.clear();
+    this.#requestBodiesOut.clear();
+    this.#replyBodiesOut.clear();
+    this.#wakeWritable(true);
     if (closeTransport) {
       this.#outbox.flushNow();
       this.#transport.close();
@@ -483,6 +769,30 @@ export class Pipe {
     this.#resolveReady(false);
     this.#resolveClosed(error);
   }
+}
+
+/** The whole stream, or undefined when it is longer than `limit` bytes (the rest is cancelled). */
+async function readWhole(source: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array | undefined> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  const reader = source.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    length += value.length;
+    if (length > limit) {
+      await reader.cancel("too large for a whole body").catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
 
 /** Bytes of a protobuf varint holding `n` (a u32). */

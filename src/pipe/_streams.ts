@@ -1,0 +1,316 @@
+/**
+ * Streamed bodies with credit (DESIGN.md "Streams and flow control"): the
+ * receiving end of a body (`InboundStream`, a pull-based ReadableStream that
+ * grants credit as its consumer reads) and the sending end (`pumpBody`, which
+ * reads its source only as far as credit and the outbox allow).
+ *
+ * Windows: each stream starts with INITIAL_STREAM_WINDOW of credit, known to
+ * both peers; the receiver doubles a stream's window (up to
+ * MAX_STREAM_WINDOW) when its reader used the last one up within a few round
+ * trips, so one stream reaches the socket's speed while a stalled reader
+ * holds at most its window. The connection has one window too
+ * (CONNECTION_WINDOW), returned as any stream's bytes are read.
+ */
+import { MAX_DATA_CHUNK } from "../wire/index.ts";
+import type { Clock } from "./clock.ts";
+
+/** Credit every stream starts with, in each direction (both peers assume it). */
+export const INITIAL_STREAM_WINDOW = 256 * 1024;
+
+/** Largest window a receiver grows a stream to. */
+export const MAX_STREAM_WINDOW = 16 * 1024 * 1024;
+
+/** Credit of the whole connection, in each direction (both peers assume it); returned as bytes are read. */
+export const CONNECTION_WINDOW = 64 * 1024 * 1024;
+
+/** What an inbound stream asks its pipe to do. */
+export interface InboundActions {
+  /** Grant the sender `bytes` more credit for this stream. */
+  credit(bytes: number): void;
+  /** `bytes` of this stream were read (connection credit). */
+  consumed(bytes: number): void;
+  /** The reader cancelled: tell the sender (reset). */
+  cancel(reason: string): void;
+  /** The stream ended, was cancelled or reset: forget it. */
+  done(): void;
+  /** The latest round-trip time, for window growth. */
+  rttMs(): number | undefined;
+}
+
+/** The receiving end of one streamed body. */
+export class InboundStream {
+  readonly readable: ReadableStream<Uint8Array>;
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #window = INITIAL_STREAM_WINDOW;
+  /** Credit the sender still has: what we granted minus what arrived. */
+  #open = INITIAL_STREAM_WINDOW;
+  #unacked = 0;
+  #epochAt: number;
+  #ended = false;
+  #failed: Error | undefined;
+  #finished = false;
+  #discard = false;
+  #wake: (() => void) | undefined;
+  /** Bytes received in all. */
+  received = 0;
+
+  constructor(
+    readonly clock: Clock,
+    readonly actions: InboundActions,
+    /** Bytes after which the stream is refused (reset), when a limit is set. */
+    readonly maxBytes = Infinity,
+  ) {
+    this.#epochAt = clock.now();
+    this.readable = new ReadableStream<Uint8Array>(
+      {
+        pull: (controller) => this.#pull(controller),
+        cancel: (reason) => this.cancel(reason instanceof Error ? reason.message : "the reader cancelled the body"),
+      },
+      { highWaterMark: 0 },
+    );
+  }
+
+  /** Bytes waiting for the reader. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  /** The stream's current window. */
+  get window(): number {
+    return this.#window;
+  }
+
+  /** True once the body ended, failed or was cancelled. */
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  /** A Data frame arrived. Returns why it is refused (past the window or the limit), or undefined. */
+  push(chunk: Uint8Array, end: boolean): string | undefined {
+    if (this.#finished && !this.#discard) return undefined;
+    if (chunk.length > this.#open) return `Cannot accept body data: ${chunk.length} bytes arrived with ${this.#open} bytes of credit left (the window is ${this.#window})`;
+    this.#open -= chunk.length;
+    this.received += chunk.length;
+    if (this.received > this.maxBytes) return `Cannot accept body: more than the limit of ${this.maxBytes} bytes (RP_X_MAX_STREAM_BYTES)`;
+    if (this.#discard) {
+      this.#consumed(chunk.length);
+      if (end) this.#finish();
+      return undefined;
+    }
+    if (chunk.length > 0) {
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
+    }
+    if (end) this.#ended = true;
+    this.#wakeReader();
+    return undefined;
+  }
+
+  /** The sender reset the stream, or the pipe closed: the reader sees `error`. */
+  fail(error: Error): void {
+    if (this.#finished) return;
+    this.#failed = error;
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.#wakeReader();
+    this.#finish();
+  }
+
+  /** The reader gave up: the sender is told. */
+  cancel(reason: string): void {
+    if (this.#finished) return;
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.actions.cancel(reason);
+    this.#finish();
+  }
+
+  /**
+   * The reader does not want the rest, but the exchange goes on (a handler
+   * answered without reading its whole request body): what still arrives is
+   * dropped and its credit returned at once, so the sender is never stuck.
+   */
+  discardRest(): void {
+    if (this.#finished) return;
+    const buffered = this.#buffered;
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.#discard = true;
+    if (buffered > 0) this.#consumed(buffered);
+    if (this.#ended) this.#finish();
+  }
+
+  async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    for (;;) {
+      if (this.#failed) return controller.error(this.#failed);
+      const chunk = this.#chunks.shift();
+      if (chunk) {
+        this.#buffered -= chunk.length;
+        controller.enqueue(chunk);
+        this.#consumed(chunk.length);
+        return;
+      }
+      if (this.#ended) {
+        controller.close();
+        return this.#finish();
+      }
+      if (this.#finished) return; // cancelled
+      await new Promise<void>((wake) => (this.#wake = wake));
+    }
+  }
+
+  /** The reader took `n` bytes: return connection credit now, stream credit in batches of half a window. */
+  #consumed(n: number): void {
+    this.actions.consumed(n);
+    if (this.#ended) return;
+    this.#unacked += n;
+    if (this.#unacked < this.#window / 2) return;
+    const now = this.clock.now();
+    const rtt = Math.max(this.actions.rttMs() ?? 1, 1);
+    let grant = this.#unacked;
+    // The reader used half a window within a few round trips: it keeps up, so the window grows (yamux, grpc-go do so).
+    if (now - this.#epochAt < 4 * rtt + 2 && this.#window < MAX_STREAM_WINDOW) {
+      grant += this.#window;
+      this.#window *= 2;
+    }
+    this.#epochAt = now;
+    this.#unacked = 0;
+    this.#open += grant;
+    this.actions.credit(grant);
+  }
+
+  #wakeReader(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  #finish(): void {
+    if (this.#finished && !this.#discard) return;
+    this.#finished = true;
+    this.#discard = false;
+    this.actions.done();
+  }
+}
+
+/** Credit one side may still spend: a stream's, or the connection's. */
+export class Credit {
+  #available: number;
+  #waiters: Array<() => void> = [];
+
+  constructor(initial: number) {
+    this.#available = initial;
+  }
+
+  get available(): number {
+    return this.#available;
+  }
+
+  /** The peer granted more. */
+  add(bytes: number): void {
+    this.#available += bytes;
+    this.wakeAll();
+  }
+
+  /** Spends `bytes` (at most `available`). */
+  take(bytes: number): void {
+    this.#available -= bytes;
+  }
+
+  /** Resolves at the next grant (or wakeAll). */
+  wait(): Promise<void> {
+    return new Promise((wake) => this.#waiters.push(wake));
+  }
+
+  /** Wakes every waiter (a grant, or the stream's end). */
+  wakeAll(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/** What a body pump needs from its pipe. */
+export interface PumpActions {
+  /** Queue one Data frame. */
+  send(chunk: Uint8Array, end: boolean): void;
+  /** Resolves when the outbox can take another chunk (round-robin with the other streams). */
+  writable(): Promise<void>;
+  /** The connection's credit. */
+  readonly connection: Credit;
+}
+
+/** The sending end of one streamed body. */
+export class OutboundBody {
+  readonly credit = new Credit(INITIAL_STREAM_WINDOW);
+  #stopped: Error | undefined;
+  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  /** Bytes sent in all. */
+  sent = 0;
+
+  constructor(
+    readonly source: ReadableStream<Uint8Array>,
+    readonly actions: PumpActions,
+    /** Bytes after which the body is refused (the pump fails), when a limit is set. */
+    readonly maxBytes = Infinity,
+  ) {}
+
+  /** Stops the pump (the peer reset, or the pipe closed) and cancels the source. */
+  stop(error: Error): void {
+    if (this.#stopped) return;
+    this.#stopped = error;
+    this.credit.wakeAll();
+    this.actions.connection.wakeAll();
+    this.#reader?.cancel(error).catch(() => {});
+  }
+
+  /** True after `stop`. */
+  get stopped(): boolean {
+    return this.#stopped !== undefined;
+  }
+
+  /** Sends the whole source; resolves when its last chunk is queued, rejects when the source fails or `stop` is called. */
+  async run(): Promise<void> {
+    const reader = (this.#reader = this.source.getReader());
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (this.#stopped) throw this.#stopped;
+        if (done) {
+          await this.actions.writable();
+          if (this.#stopped) throw this.#stopped;
+          this.actions.send(new Uint8Array(0), true);
+          return;
+        }
+        if (this.sent + value.length > this.maxBytes) {
+          throw new Error(`Cannot send body: more than the limit of ${this.maxBytes} bytes (RP_X_MAX_STREAM_BYTES)`);
+        }
+        await this.#sendChunk(value);
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  /** Sends one source chunk in Data frames of at most MAX_DATA_CHUNK, within credit. */
+  async #sendChunk(chunk: Uint8Array): Promise<void> {
+    let at = 0;
+    while (at < chunk.length) {
+      const connection = this.actions.connection;
+      while (!this.#stopped && (this.credit.available <= 0 || connection.available <= 0)) {
+        await (this.credit.available <= 0 ? this.credit.wait() : connection.wait());
+      }
+      if (this.#stopped) throw this.#stopped;
+      await this.actions.writable();
+      if (this.#stopped) throw this.#stopped;
+      const n = Math.min(chunk.length - at, MAX_DATA_CHUNK, this.credit.available, connection.available);
+      if (n <= 0) continue;
+      this.credit.take(n);
+      connection.take(n);
+      this.sent += n;
+      this.actions.send(chunk.subarray(at, at + n), false);
+      at += n;
+    }
+  }
+}
