@@ -1,0 +1,213 @@
+/**
+ * Streamed bodies between two Pipes over the in-memory transport: bodies of
+ * any size both ways, credit returned only as the consumer reads, windows
+ * that grow for a reader that keeps up, a stalled reader that stalls only
+ * its own stream, resets both ways, and an original v1 peer left alone.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { Pipe, StreamResetError, StreamsUnsupportedError, type InboundHandler, type PipeOptions } from "../../src/pipe/index.ts";
+import { INITIAL_STREAM_WINDOW, InboundStream, MAX_STREAM_WINDOW } from "../../src/pipe/_streams.ts";
+import { Capability } from "../../src/wire/index.ts";
+import { FakeClock, memoryPair, settle, waitUntil } from "../support/index.ts";
+
+const MiB = 1024 * 1024;
+const opened: Pipe[] = [];
+afterEach(() => {
+  for (const pipe of opened.splice(0)) pipe.close();
+});
+
+function pair(b: Partial<PipeOptions> & { onEvent?: InboundHandler } = {}, a: Partial<PipeOptions> = {}) {
+  const [ta, tb] = memoryPair({ highWaterMark: 4 * MiB });
+  const base = { heartbeatIntervalMs: 0, heartbeatTimeoutMs: 0, onEvent: () => ({ mimetype: "x", code: 0 }) };
+  const pa = new Pipe(ta, { peer: { name: "b", remoteAddress: "memory:b" }, ...base, ...a });
+  const pb = new Pipe(tb, { peer: { name: "a", remoteAddress: "memory:a" }, ...base, ...b });
+  opened.push(pa, pb);
+  return { pa, pb, ta, tb };
+}
+
+/** A stream of `total` bytes (byte i = i & 0xff) made on demand, counting what was pulled from it. */
+function counted(total: number, chunk = 256 * 1024): { stream: ReadableStream<Uint8Array>; pulled: () => number; cancelled: () => unknown } {
+  let made = 0;
+  let cancelReason: unknown;
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (made >= total) return controller.close();
+        const n = Math.min(chunk, total - made);
+        controller.enqueue(Uint8Array.from({ length: n }, (_, i) => (made + i) & 0xff));
+        made += n;
+      },
+      cancel(reason) {
+        cancelReason = reason ?? "cancelled";
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { stream, pulled: () => made, cancelled: () => cancelReason };
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>, each?: (length: number) => void): Promise<{ length: number; ok: boolean }> {
+  let length = 0;
+  let ok = true;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value: chunk } = await reader.read();
+    if (done) return { length, ok };
+    for (let i = 0; i < chunk.length; i += 997) if (chunk[i] !== ((length + i) & 0xff)) ok = false;
+    length += chunk.length;
+    each?.(length);
+  }
+}
+
+describe("streamed bodies", () => {
+  test("a 24 MiB reply and a 24 MiB request body cross intact, each as a stream", async () => {
+    const { pa } = pair({
+      onEvent: async (event, context) => {
+        if (event.verb === "get") return { mimetype: "application/octet-stream", code: 0, stream: counted(24 * MiB).stream, bodyLength: 24 * MiB };
+        const got = await readAll(context.body!);
+        return { mimetype: "application/json", code: 0, data: new TextEncoder().encode(JSON.stringify({ ...got, length: got.length, announced: event.bodyLength })) };
+      },
+    });
+    await settle();
+    expect(pa.streams).toBe(true);
+    const reply = await pa.request({ verb: "get", noun: "big" });
+    expect(reply.bodyLength).toBe(24 * MiB);
+    expect(reply.data?.length).toBe(0);
+    expect(await readAll(reply.stream!)).toEqual({ length: 24 * MiB, ok: true });
+    const upload = await pa.request({ verb: "post", noun: "up", body: counted(24 * MiB).stream, bodyLength: 24 * MiB });
+    expect(JSON.parse(new TextDecoder().decode(upload.data))).toEqual({ length: 24 * MiB, ok: true, announced: 24 * MiB });
+  });
+
+  test("credit follows the reader: a reader that stops holds at most its window; the producer pulled no more", async () => {
+    const source = counted(64 * MiB, 64 * 1024);
+    const { pa } = pair({ onEvent: () => ({ mimetype: "x", code: 0, stream: source.stream }) });
+    await settle();
+    const reply = await pa.request({ verb: "get", noun: "x" });
+    const reader = reply.stream!.getReader();
+    // Read 1 MiB quickly, then stop.
+    let read = 0;
+    while (read < MiB) read += (await reader.read()).value!.length;
+    await settle(500);
+    const pulledWhileStalled = source.pulled();
+    // The window may have grown while the reader kept up; never past MAX_STREAM_WINDOW, plus what sits in the pumps.
+    expect(pulledWhileStalled - read).toBeLessThanOrEqual(MAX_STREAM_WINDOW + MiB); // was ${pulledWhileStalled - read}
+    await settle(500);
+    expect(source.pulled()).toBe(pulledWhileStalled); // nothing more without reading
+    await reader.cancel();
+  });
+
+  test("a stalled reader stalls only its own stream: another stream and small requests go on", async () => {
+    const { pa } = pair({
+      onEvent: (event) => (event.noun === "small" ? { mimetype: "x", code: 0 } : { mimetype: "x", code: 0, stream: counted(8 * MiB).stream }),
+    });
+    await settle();
+    const stalled = await pa.request({ verb: "get", noun: "stalled" });
+    const stalledReader = stalled.stream!.getReader();
+    await stalledReader.read(); // one chunk, then never again
+    const other = await pa.request({ verb: "get", noun: "other" });
+    expect(await readAll(other.stream!)).toEqual({ length: 8 * MiB, ok: true });
+    for (let i = 0; i < 20; i++) expect((await pa.request({ verb: "get", noun: "small" })).code).toBe(0);
+    await stalledReader.cancel();
+  });
+
+  test("the caller leaves: the handler's stream is cancelled and its signal aborts", async () => {
+    const source = counted(64 * MiB, 64 * 1024);
+    let signal: AbortSignal | undefined;
+    const { pa, pb } = pair({
+      onEvent: (_event, context) => {
+        signal = context.signal;
+        return { mimetype: "x", code: 0, stream: source.stream };
+      },
+    });
+    await settle();
+    const reply = await pa.request({ verb: "get", noun: "x" });
+    const reader = reply.stream!.getReader();
+    await reader.read();
+    await reader.cancel("the HTTP caller left");
+    await waitUntil(() => source.cancelled() !== undefined, "the handler's stream cancelled", 2_000);
+    expect(signal?.aborted).toBe(true);
+    expect(signal?.reason).toBeInstanceOf(StreamResetError);
+    await waitUntil(() => pb.inboundInFlight === 0, "the inbound event done", 2_000);
+    expect(pa.status.state).toBe("open");
+  });
+
+  test("the handler's stream fails half-way: the reader sees an error (a truncated body), never a hang", async () => {
+    let sent = 0;
+    const failing = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 2 * MiB) return controller.error(new Error("disk on fire"));
+        controller.enqueue(new Uint8Array(64 * 1024));
+        sent += 64 * 1024;
+      },
+    });
+    const { pa } = pair({ onEvent: () => ({ mimetype: "x", code: 0, stream: failing }) });
+    await settle();
+    const reply = await pa.request({ verb: "get", noun: "x" });
+    const outcome = await readAll(reply.stream!).catch((error: Error) => error);
+    expect(outcome).toBeInstanceOf(StreamResetError);
+    expect((outcome as Error).message).toBe("Cannot complete request: b reset the stream (the reply body failed: disk on fire)");
+    expect(pa.status.state).toBe("open");
+  });
+
+  test("a request body over RP_X_MAX_STREAM_BYTES is that stream's reset; the pipe stays up", async () => {
+    const { pa } = pair({
+      maxStreamBytes: MiB,
+      onEvent: async (event, context) => ({ mimetype: "x", code: 0, data: new Uint8Array(event.noun === "up" ? (await readAll(context.body!)).length : 0) }),
+    });
+    await settle();
+    const outcome = await pa.request({ verb: "post", noun: "up", body: counted(4 * MiB).stream }).catch((error: Error) => error);
+    expect(outcome).toBeInstanceOf(StreamResetError);
+    expect((outcome as Error).message).toContain("Cannot accept body: more than the limit of 1048576 bytes (RP_X_MAX_STREAM_BYTES)");
+    expect((await pa.request({ verb: "get", noun: "small" })).code).toBe(0);
+  });
+});
+
+describe("an original v1 peer", () => {
+  test("gets no stream: a streamed request body is refused locally; a handler's stream is sent whole", async () => {
+    const { pa, pb } = pair({}, {});
+    await settle();
+    // Pretend the peer is an original one: it announced nothing.
+    pa.peerCapabilities = new Set();
+    const refused = await pa.request({ verb: "post", noun: "x", body: counted(10).stream }).catch((error: Error) => error);
+    expect(refused).toBeInstanceOf(StreamsUnsupportedError);
+    expect((refused as Error).message).toMatch(/^Cannot send body: b takes only whole bodies \(an original v1 peer\)/);
+    pb.peerCapabilities = new Set([Capability.GoAway]);
+    expect(pb.streams).toBe(false);
+  });
+});
+
+describe("window growth (virtual time)", () => {
+  function inbound(clock: FakeClock, rttMs: number) {
+    const credits: number[] = [];
+    const stream = new InboundStream(clock, { credit: (n) => credits.push(n), consumed: () => {}, cancel: () => {}, done: () => {}, rttMs: () => rttMs });
+    return { stream, credits, reader: stream.readable.getReader() };
+  }
+
+  /** Sends `bytes` in 64 KiB chunks as credit allows and reads each at once, `msPerChunk` of virtual time apart. */
+  async function flow(clock: FakeClock, s: ReturnType<typeof inbound>, bytes: number, msPerChunk: number): Promise<void> {
+    for (let sent = 0; sent < bytes; sent += 64 * 1024) {
+      expect(s.stream.push(new Uint8Array(64 * 1024), false)).toBeUndefined();
+      await s.reader.read();
+      await clock.advance(msPerChunk);
+    }
+  }
+
+  test("a reader that uses half its window within a few round trips doubles it, up to 16 MiB", async () => {
+    const clock = new FakeClock();
+    const s = inbound(clock, 5);
+    expect(s.stream.window).toBe(INITIAL_STREAM_WINDOW);
+    await flow(clock, s, 64 * MiB, 0);
+    expect(s.stream.window).toBe(MAX_STREAM_WINDOW);
+    expect(s.credits[0]).toBe(128 * 1024 + INITIAL_STREAM_WINDOW); // the half read, plus the growth
+  });
+
+  test("a slow reader keeps the initial window; data past the window is refused with the numbers", async () => {
+    const clock = new FakeClock();
+    const s = inbound(clock, 1);
+    await flow(clock, s, 4 * MiB, 50);
+    expect(s.stream.window).toBe(INITIAL_STREAM_WINDOW);
+    const fresh = inbound(clock, 1);
+    for (let i = 0; i < 4; i++) expect(fresh.stream.push(new Uint8Array(64 * 1024), false)).toBeUndefined();
+    expect(fresh.stream.push(new Uint8Array(1), false)).toBe("Cannot accept body data: 1 bytes arrived with 0 bytes of credit left (the window is 262144)");
+  });
+});
