@@ -61,7 +61,7 @@ export async function loadHandlers(
 ): Promise<{ dispatcher: Dispatcher; hooks: Hooks }> {
   const handlers = config.eventHandler === undefined ? exampleHandlers(role) : await loadHandlerModule(config.eventHandler, process.cwd());
   log.info("handlers loaded", { module: config.eventHandler ?? "(built-in examples)", handlers: handlerNames(handlers).join(" ") });
-  return { dispatcher: createDispatcher(handlers, { debug: config.debug, ...(onHandled ? { onHandled } : {}) }), hooks: hooksOf(handlers, log) };
+  return { dispatcher: createDispatcher(handlers, { debug: config.debug, bufferBodyBytes: config.bufferBodyBytes, ...(onHandled ? { onHandled } : {}) }), hooks: hooksOf(handlers, log) };
 }
 
 /** Runs `stop` on the first SIGTERM/SIGINT and exits 0 when it is done; a second signal exits at once. */

@@ -146,13 +146,25 @@ function timing(prefix: Prefix): Table<Pick<CommonConfig, "requestTimeoutMs" | "
   };
 }
 
-function limits(prefix: Prefix): Table<Pick<CommonConfig, "maxBodyBytes" | "maxFrameBytes" | "maxInFlight" | "maxWriteQueueBytes" | "slowConsumerTimeoutMs">> {
+function limits(prefix: Prefix): Table<Pick<CommonConfig, "maxBodyBytes" | "maxFrameBytes" | "maxInFlight" | "maxWriteQueueBytes" | "slowConsumerTimeoutMs" | "maxStreamBytes" | "bufferBodyBytes">> {
   return {
     maxBodyBytes: {
       env: [`${prefix}_MAX_BODY_BYTES`],
       parser: p.byteSize(1, MAX_FRAME_BYTES - FRAME_OVERHEAD_BYTES),
       default: 16 * 1024 * 1024,
-      description: "largest request or reply body; the front answers 413 above it",
+      description: "largest body sent whole (to an original v1 peer, or a small one); streamed bodies have RP_X_MAX_STREAM_BYTES",
+    },
+    maxStreamBytes: {
+      env: [`${prefix}_MAX_STREAM_BYTES`],
+      parser: p.optional(p.byteSize(1, Number.MAX_SAFE_INTEGER)),
+      default: undefined,
+      description: "largest body streamed through the pipe, each way (unset: no limit); the front answers 413 above it",
+    },
+    bufferBodyBytes: {
+      env: [`${prefix}_BUFFER_BODY_BYTES`],
+      parser: p.byteSize(0, MAX_FRAME_BYTES),
+      default: 1024 * 1024,
+      description: "a streamed request body up to this size is also given to handlers whole as body.data (above it, only body.stream())",
     },
     maxFrameBytes: {
       env: [`${prefix}_MAX_FRAME_BYTES`],

@@ -40,6 +40,10 @@ export interface CommonConfig {
   readonly maxFrameBytes: number;
   /** Requests in flight per pipe. */
   readonly maxInFlight: number;
+  /** Largest streamed body, each way; undefined: no limit. */
+  readonly maxStreamBytes: number | undefined;
+  /** A streamed request body up to this size is also given to handlers as `body.data`. */
+  readonly bufferBodyBytes: number;
   /** Bytes that may wait to be written to a peer before its pipe stops reading from it and refuses new requests. */
   readonly maxWriteQueueBytes: number;
   /** Over the write-queue limit with the peer taking nothing this long: the pipe is closed (0: never). */

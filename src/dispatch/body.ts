@@ -21,6 +21,17 @@ function isTextMimetype(mimetype: string): boolean {
 
 /** Decodes an event body for the handler: JSON parsed, text as a string, other bytes as they are. */
 export function decodeBody(mimetype: string, data: Uint8Array): RequestBody {
+  return withStream(decodeData(mimetype, data), () => streamOf([data]), data.length);
+}
+
+/** `body` with `stream()` and `length` added as non-enumerable properties: spreading or comparing a body sees what it always did. */
+function withStream(body: { mimetype: string; data: unknown }, stream: () => ReadableStream<Uint8Array>, length: number | undefined): RequestBody {
+  Object.defineProperty(body, "stream", { value: stream, enumerable: false });
+  if (length !== undefined) Object.defineProperty(body, "length", { value: length, enumerable: false });
+  return body as RequestBody;
+}
+
+function decodeData(mimetype: string, data: Uint8Array): { mimetype: string; data: unknown } {
   if (data.length === 0 && mimetype === "") return { mimetype: "", data: "" };
   if (isJsonMimetype(mimetype)) {
     if (data.length === 0) return { mimetype, data: "" };
@@ -38,6 +49,66 @@ export function decodeBody(mimetype: string, data: Uint8Array): RequestBody {
     }
   }
   return { mimetype, data };
+}
+
+/**
+ * A streamed request body for the handler: up to `threshold` bytes are read
+ * first, and when the body ends within them it is decoded as `data` exactly
+ * like a whole body (so existing handlers keep working); above it `data` is
+ * undefined. `stream()` gives every byte either way.
+ */
+export async function decodeStreamedBody(mimetype: string, source: ReadableStream<Uint8Array>, length: number | undefined, threshold: number): Promise<RequestBody> {
+  if (length !== undefined && length > threshold) return withStream({ mimetype, data: undefined }, () => source, length);
+  const reader = source.getReader();
+  const head: Uint8Array[] = [];
+  let read = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) {
+      reader.releaseLock();
+      const data = concat(head, read);
+      return withStream(decodeData(mimetype, data), () => streamOf([data]), read);
+    }
+    head.push(value);
+    read += value.length;
+    if (read > threshold) break;
+  }
+  reader.releaseLock();
+  const rest = source;
+  return withStream({ mimetype, data: undefined }, () => streamOf(head, rest), length);
+}
+
+/** A pull-based stream of `chunks`, then of `rest` (when given). */
+export function streamOf(chunks: readonly Uint8Array[], rest?: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  let next = 0;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        if (next < chunks.length) return controller.enqueue(chunks[next++]!);
+        if (!rest) return controller.close();
+        reader ??= rest.getReader();
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      },
+      cancel(reason) {
+        return (reader ?? rest)?.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+function concat(chunks: readonly Uint8Array[], length: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
 
 /** Encodes reply data: bytes and strings as they are, anything else as JSON. */

@@ -5,7 +5,7 @@
  */
 import { ReplyCode, type Event, type EventReply } from "../wire/index.ts";
 import { redactPaths } from "./_redact.ts";
-import { BadBodyError, decodeBody, encodeData, encodeJson } from "./body.ts";
+import { BadBodyError, decodeBody, decodeStreamedBody, encodeData, encodeJson } from "./body.ts";
 import { BadArgumentError, findHandler, routeFor } from "./names.ts";
 import { isReply, reply, type HandlerContext, type PeerInfo } from "./types.ts";
 
@@ -13,7 +13,15 @@ import { isReply, reply, type HandlerContext, type PeerInfo } from "./types.ts";
 export interface DispatchContext {
   readonly peer: PeerInfo;
   readonly signal: AbortSignal;
+  /** The request body when it arrives as a stream (the event's `data` is then empty). */
+  readonly body?: ReadableStream<Uint8Array>;
 }
+
+/** A reply as the dispatcher gives it: `stream` holds a streamed body (`bodyLength` its length, if known). */
+export type DispatchReply = EventReply & { readonly stream?: ReadableStream<Uint8Array> };
+
+/** Bodies up to this many bytes are buffered for `body.data` by default (1 MiB). */
+export const DEFAULT_BUFFER_BODY_BYTES = 1024 * 1024;
 
 /** Dispatcher options. */
 export interface DispatchOptions {
@@ -21,10 +29,12 @@ export interface DispatchOptions {
   readonly debug?: boolean;
   /** Called after each event with the handler name and the reply code (metrics, logs). */
   readonly onHandled?: (handlerName: string, code: number, ms: number) => void;
+  /** A streamed request body up to this many bytes is also given as `body.data` (default 1 MiB). */
+  readonly bufferBodyBytes?: number;
 }
 
 /** Answers one event; never rejects. */
-export type Dispatcher = (event: Event, context: DispatchContext) => Promise<EventReply>;
+export type Dispatcher = (event: Event, context: DispatchContext) => Promise<DispatchReply>;
 
 const JSON_MIMETYPE = "application/json";
 
@@ -36,7 +46,7 @@ export function createDispatcher(handlers: object, options: DispatchOptions = {}
     const verb = event.verb ?? "";
     const noun = event.noun ?? "";
     let handlerName = `${verb}_?`;
-    let result: EventReply;
+    let result: DispatchReply;
     try {
       const route = routeFor(verb, noun);
       handlerName = route.handlerName;
@@ -44,7 +54,9 @@ export function createDispatcher(handlers: object, options: DispatchOptions = {}
       if (!handler) {
         result = noHandlerReply();
       } else {
-        const body = decodeBody(event.mimetype ?? "", event.data ?? new Uint8Array(0));
+        const body = dispatchContext.body
+          ? await decodeStreamedBody(event.mimetype ?? "", dispatchContext.body, event.bodyLength, options.bufferBodyBytes ?? DEFAULT_BUFFER_BODY_BYTES)
+          : decodeBody(event.mimetype ?? "", event.data ?? new Uint8Array(0));
         const context = handlerContext(dispatchContext, verb, noun, event.query ?? "");
         result = toEventReply(await handler.call(handlers, context, body, ...route.args));
       }
@@ -82,13 +94,30 @@ function handlerContext(dispatchContext: DispatchContext, verb: string, noun: st
   };
 }
 
-/** Turns a handler's return value into a reply: a Reply as given, bytes as octet-stream, anything else JSON. */
-export function toEventReply(value: unknown): EventReply {
-  if (isReply(value)) return { mimetype: value.mimetype, code: value.code, data: encodeData(value.data) };
+/**
+ * Turns a handler's return value into a reply: a Reply as given, bytes as
+ * octet-stream, a Blob (a file opened by the runtime (Bun's `file(path)`): its type, its size as the length) or
+ * a ReadableStream as a streamed body, anything else JSON.
+ */
+export function toEventReply(value: unknown): DispatchReply {
+  if (isReply(value)) {
+    const streamed = streamedData(value.data);
+    if (streamed) return { mimetype: value.mimetype, code: value.code, ...streamed };
+    return { mimetype: value.mimetype, code: value.code, data: encodeData(value.data) };
+  }
   if (value instanceof Uint8Array || value instanceof ArrayBuffer) {
     return { mimetype: "application/octet-stream", code: ReplyCode.Ok, data: encodeData(value) };
   }
+  const streamed = streamedData(value);
+  if (streamed) return { mimetype: value instanceof Blob && value.type ? value.type : "application/octet-stream", code: ReplyCode.Ok, ...streamed };
   return { mimetype: JSON_MIMETYPE, code: ReplyCode.Ok, data: encodeJson(value) };
+}
+
+/** A Blob or ReadableStream as a streamed body (empty `data`), else undefined. */
+function streamedData(value: unknown): { data: Uint8Array; stream: ReadableStream<Uint8Array>; bodyLength?: number } | undefined {
+  if (value instanceof Blob) return { data: new Uint8Array(0), stream: value.stream() as ReadableStream<Uint8Array>, bodyLength: value.size };
+  if (value instanceof ReadableStream) return { data: new Uint8Array(0), stream: value as ReadableStream<Uint8Array> };
+  return undefined;
 }
 
 /** The reply for a verb+noun no handler answers (as the original: text/plain, empty). */

@@ -8,12 +8,16 @@ export interface Reply {
   readonly [REPLY_BRAND]: true;
   readonly mimetype: string;
   readonly code: number;
-  /** Bytes or text are sent as they are; anything else is JSON-encoded. */
-  readonly data: string | Uint8Array | unknown;
+  /**
+   * Bytes or text are sent as they are; a Blob (a file opened by the runtime (Bun's `file(path)`)) or a
+   * ReadableStream<Uint8Array> is streamed (a Blob with its size as
+   * Content-Length); anything else is JSON-encoded.
+   */
+  readonly data: string | Uint8Array | Blob | ReadableStream<Uint8Array> | unknown;
 }
 
 /** Builds a Reply. Also available to handlers as `ctx.reply`. */
-export function reply(mimetype: string, code: number, data: string | Uint8Array | unknown): Reply {
+export function reply(mimetype: string, code: number, data: string | Uint8Array | Blob | ReadableStream<Uint8Array> | unknown): Reply {
   return { [REPLY_BRAND]: true, mimetype, code, data };
 }
 
@@ -25,8 +29,16 @@ export function isReply(value: unknown): value is Reply {
 /** The request body as a handler sees it: both "" when there is none. */
 export interface RequestBody {
   readonly mimetype: string;
-  /** Decoded JSON for JSON mimetypes, a string for text, bytes otherwise; "" when empty. */
+  /**
+   * Decoded JSON for JSON mimetypes, a string for text, bytes otherwise; ""
+   * when empty. Undefined for a body over the buffering threshold
+   * (RP_X_BUFFER_BODY_BYTES, 1 MiB): read `stream()` instead.
+   */
   readonly data: unknown;
+  /** The body's raw bytes as a stream, whatever its size (read it once). */
+  stream(): ReadableStream<Uint8Array>;
+  /** The body's length in bytes, when known. */
+  readonly length?: number;
 }
 
 /** Who sent the event. */

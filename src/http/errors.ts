@@ -11,11 +11,13 @@ export class BodyTooLargeError extends Error {
   constructor(
     readonly limit: number,
     readonly declared?: number,
+    /** The setting that sets the limit, named in the message when given. */
+    setting?: string,
   ) {
     super(
-      declared === undefined
+      (declared === undefined
         ? `Cannot accept request body: more than the limit of ${limit} bytes`
-        : `Cannot accept request body: Content-Length ${declared} exceeds the limit of ${limit} bytes`,
+        : `Cannot accept request body: Content-Length ${declared} exceeds the limit of ${limit} bytes`) + (setting ? `; set ${setting} to allow more` : ""),
     );
   }
 }

@@ -4,12 +4,11 @@
  * how the pipe is found differ.
  */
 import { Elysia, type AnyElysia } from "elysia";
-import type { Pipe } from "../pipe/index.ts";
-import type { EventReply } from "../wire/index.ts";
+import type { IncomingReply, Pipe } from "../pipe/index.ts";
 import { silentLogger, type Logger } from "../log/index.ts";
 import { bearerTokenCheck } from "./auth.ts";
 import { readBody } from "./body.ts";
-import { MethodNotAllowedError } from "./errors.ts";
+import { BodyTooLargeError, MethodNotAllowedError } from "./errors.ts";
 import { parseEventPath } from "./path.ts";
 import { headersForCode, outcomeForError, statusForCode, type ErrorOutcome } from "./status.ts";
 
@@ -18,12 +17,18 @@ export const RETURN_CODE_HEADER = "x-event-return-code";
 
 const EVENT_METHODS: ReadonlySet<string> = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
 
+/** Request bodies of a known length up to this size go inline (no stream, no extra round trip). */
+export const INLINE_BODY_BYTES = 64 * 1024;
+
 /** What the front needs from its node. */
 export interface FrontOptions {
   readonly role: "server" | "client";
   /** Finds (waiting if need be) the pipe to a client CN (server) or to the server (client, `undefined`). */
   readonly acquire: (peer: string | undefined, signal: AbortSignal) => Promise<Pipe>;
+  /** Largest body sent whole (the only kind an original v1 peer takes). */
   readonly maxBodyBytes: number;
+  /** Largest body streamed to a peer that takes streams (undefined: no limit). */
+  readonly maxStreamBytes?: number | undefined;
   readonly requestTimeoutMs: number;
   /** When set, every request needs `Authorization: Bearer <token>` (checked before anything else). */
   readonly token?: string | undefined;
@@ -57,14 +62,25 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
       if (!EVENT_METHODS.has(request.method)) throw new MethodNotAllowedError(request.method);
       const target = parseEventPath(options.role, request.url);
       noun = target.noun;
-      const data = await readBody(request, options.maxBodyBytes);
+      const declared = contentLength(request);
+      // A small body of known length is read now, as before; a large or chunked one waits for the pipe's verdict.
+      let data = request.body === null || (declared !== undefined && declared <= INLINE_BODY_BYTES) ? await readBody(request, options.maxBodyBytes) : undefined;
       const pipe = await options.acquire(target.peer, request.signal);
+      let body: ReadableStream<Uint8Array> | undefined;
+      if (data === undefined && pipe.streams) {
+        const max = options.maxStreamBytes;
+        if (max !== undefined && declared !== undefined && declared > max) throw new BodyTooLargeError(max, declared, `RP_${options.role.toUpperCase()}_MAX_STREAM_BYTES`);
+        body = request.body!;
+      } else if (data === undefined) {
+        data = await readBody(request, options.maxBodyBytes); // an original v1 peer takes whole bodies only
+      }
+      const mimetype = request.headers.get("content-type") ?? (body || (data && data.length > 0) ? "application/octet-stream" : "");
       const reply = await pipe.request(
         {
           verb: request.method.toLowerCase(),
           noun: target.noun,
-          mimetype: request.headers.get("content-type") ?? (data.length > 0 ? "application/octet-stream" : ""),
-          data,
+          mimetype,
+          ...(body ? { body, ...(declared === undefined ? {} : { bodyLength: declared }) } : { data: data! }),
           query: target.query,
         },
         { deadlineMs: options.requestTimeoutMs, signal: request.signal },
@@ -81,13 +97,23 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
   };
 }
 
-/** An EventReply as the HTTP response. */
-export function replyResponse(reply: EventReply): Response {
+/** An EventReply as the HTTP response; a streamed body is written as it arrives (with Content-Length when known). */
+export function replyResponse(reply: IncomingReply): Response {
   const code = reply.code ?? 0;
-  return new Response((reply.data ?? null) as Uint8Array<ArrayBuffer> | null, {
-    status: statusForCode(code),
-    headers: { "content-type": reply.mimetype || "application/octet-stream", [RETURN_CODE_HEADER]: String(code), ...headersForCode(code) },
-  });
+  const headers: Record<string, string> = { "content-type": reply.mimetype || "application/octet-stream", [RETURN_CODE_HEADER]: String(code), ...headersForCode(code) };
+  if (reply.stream) {
+    if (reply.bodyLength !== undefined) headers["content-length"] = String(reply.bodyLength);
+    return new Response(reply.stream, { status: statusForCode(code), headers });
+  }
+  return new Response((reply.data ?? null) as Uint8Array<ArrayBuffer> | null, { status: statusForCode(code), headers });
+}
+
+/** The declared Content-Length, when there is a valid one. */
+function contentLength(request: Request): number | undefined {
+  const declared = request.headers.get("content-length");
+  if (declared === null) return undefined;
+  const length = Number(declared);
+  return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
 }
 
 /** A front error as a JSON response: `{"error": "..."}`. */

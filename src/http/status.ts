@@ -11,6 +11,9 @@ import {
   RequestTimeoutError,
   TooManyInFlightError,
   WriteQueueFullError,
+  StreamResetError,
+  StreamsUnsupportedError,
+  StreamTooLargeError,
 } from "../pipe/index.ts";
 import { BadRequestError, BodyTooLargeError, MethodNotAllowedError, NotFoundError, ShuttingDownError, UnauthorizedError } from "./errors.ts";
 
@@ -59,7 +62,7 @@ export function outcomeForError(error: unknown): ErrorOutcome {
   if (error instanceof UnauthorizedError) {
     return { status: 401, code: ReplyCode.BadRequest, message, headers: { "www-authenticate": 'Bearer realm="restpipe"' } };
   }
-  if (error instanceof BodyTooLargeError || error instanceof FrameTooLargeError) {
+  if (error instanceof BodyTooLargeError || error instanceof FrameTooLargeError || error instanceof StreamTooLargeError || error instanceof StreamsUnsupportedError) {
     // Usually the body was not read: closing spares the client sending the rest, and Bun reading it to discard it.
     return { status: 413, code: ReplyCode.BadRequest, message, headers: { connection: "close" } };
   }
@@ -76,7 +79,7 @@ export function outcomeForError(error: unknown): ErrorOutcome {
     return { status: 503, code: ReplyCode.Unavailable, message, headers: RETRY_LATER };
   }
   if (error instanceof RequestTimeoutError) return { status: 504, code: ReplyCode.Timeout, message };
-  if (error instanceof PipeClosedError) return { status: 502, code: ReplyCode.PipeLost, message };
+  if (error instanceof PipeClosedError || error instanceof StreamResetError) return { status: 502, code: ReplyCode.PipeLost, message };
   // The HTTP client went away: nobody reads this answer.
   if (error instanceof RequestAbortedError) return { status: 499, code: ReplyCode.PipeLost, message };
   return { status: 500, code: ReplyCode.HandlerError, message: "internal error in the front" };

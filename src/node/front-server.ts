@@ -28,6 +28,7 @@ export function startFront(
     role,
     acquire: guarded,
     maxBodyBytes: config.maxBodyBytes,
+    maxStreamBytes: config.maxStreamBytes,
     requestTimeoutMs: config.requestTimeoutMs,
     token: config.httpToken,
     log,

@@ -20,6 +20,7 @@ export function pipeOptions(
     maxInFlight: config.maxInFlight,
     maxInboundInFlight: config.maxInFlight,
     maxWriteQueueBytes: config.maxWriteQueueBytes,
+    ...(config.maxStreamBytes === undefined ? {} : { maxStreamBytes: config.maxStreamBytes }),
     slowConsumerTimeoutMs: config.slowConsumerTimeoutMs,
     log,
     ...extra,

@@ -13,6 +13,7 @@
  */
 import { MAX_DATA_CHUNK } from "../wire/index.ts";
 import type { Clock } from "./clock.ts";
+import { StreamTooLargeError } from "./errors.ts";
 
 /** Credit every stream starts with, in each direction (both peers assume it). */
 export const INITIAL_STREAM_WINDOW = 256 * 1024;
@@ -284,7 +285,7 @@ export class OutboundBody {
           return;
         }
         if (this.sent + value.length > this.maxBytes) {
-          throw new Error(`Cannot send body: more than the limit of ${this.maxBytes} bytes (RP_X_MAX_STREAM_BYTES)`);
+          throw new StreamTooLargeError(this.maxBytes);
         }
         await this.#sendChunk(value);
       }

@@ -107,3 +107,11 @@ export class StreamsUnsupportedError extends PipeError {
     super(`Cannot send body: ${peer} takes only whole bodies (an original v1 peer) and this one is over ${limit} bytes or of unknown length`);
   }
 }
+
+/** A streamed body passed RP_X_MAX_STREAM_BYTES while it was being sent. */
+export class StreamTooLargeError extends PipeError {
+  override name = "StreamTooLargeError";
+  constructor(readonly limit: number) {
+    super(`Cannot send body: more than the limit of ${limit} bytes (RP_X_MAX_STREAM_BYTES)`);
+  }
+}

@@ -9,7 +9,7 @@
 import { isReply, reply, type HandlerContext } from "../../src/dispatch/index.ts";
 import { get_blob, get_time } from "./handlers.ts";
 
-const NO_BODY = { mimetype: "", data: "" } as const;
+const NO_BODY = { mimetype: "", data: "", stream: () => new ReadableStream<Uint8Array>({ start: (c) => c.close() }) } as const;
 // The handlers here read nothing from the context but `reply`.
 const context = { reply } as unknown as HandlerContext;
 

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { createDispatcher, type HandlerContext, type RequestBody } from "../../src/dispatch/index.ts";
 import { createFront, eventHandler, type FrontOptions } from "../../src/http/index.ts";
 import { Pipe, PipeRegistry, type InboundHandler, type PipeOptions } from "../../src/pipe/index.ts";
-import { FakeClock, memoryPair, recordingLogger, waitUntil } from "../support/index.ts";
+import { FakeClock, memoryPair, recordingLogger, settle, waitUntil } from "../support/index.ts";
 
 const opened: Pipe[] = [];
 afterEach(() => {
@@ -98,8 +98,10 @@ describe("body size (maxBodyBytes 1024)", () => {
     expect(state.pulled).toBe(false);
   });
 
-  test("a chunked body at the limit is carried; one past it is 413", async () => {
-    const { send } = link();
+  test("to an original v1 peer (whole bodies only), a chunked body at the limit is carried; one past it is 413", async () => {
+    const { send, local } = link();
+    await settle();
+    local.peerCapabilities = new Set(); // what an original peer announces: nothing
     expect(await outcome(await send("/server/size", { method: "POST", body: streamed(1024).body }))).toEqual({
       status: 200,
       code: "0",
@@ -109,6 +111,18 @@ describe("body size (maxBodyBytes 1024)", () => {
       status: 413,
       code: "252",
       body: { error: "Cannot accept request body: more than the limit of 1024 bytes" },
+    });
+  });
+
+  test("to a peer that takes streams, a body over the whole-body limit is streamed; RP_X_MAX_STREAM_BYTES bounds it", async () => {
+    const { send } = link({ front: { maxStreamBytes: 100_000 } });
+    await settle();
+    expect(await outcome(await send("/server/size", { method: "POST", body: streamed(90_000).body }))).toEqual({ status: 200, code: "0", body: { bytes: 90_000 } });
+    const declared = await send("/server/size", { method: "POST", body: streamed(100_001).body, headers: { "content-length": "100001" } });
+    expect(await outcome(declared)).toEqual({
+      status: 413,
+      code: "252",
+      body: { error: "Cannot accept request body: Content-Length 100001 exceeds the limit of 100000 bytes; set RP_CLIENT_MAX_STREAM_BYTES to allow more" },
     });
   });
 });
