@@ -24,6 +24,9 @@ export const MAX_STREAM_WINDOW = 16 * 1024 * 1024;
 /** Credit of the whole connection, in each direction (both peers assume it); returned as bytes are read. */
 export const CONNECTION_WINDOW = 64 * 1024 * 1024;
 
+/** Most bytes one read of an inbound stream returns (what has arrived, joined). */
+const PULL_BYTES = 1024 * 1024;
+
 /** What an inbound stream asks its pipe to do. */
 export interface InboundActions {
   /** Grant the sender `bytes` more credit for this stream. */
@@ -145,9 +148,9 @@ export class InboundStream {
   async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
     for (;;) {
       if (this.#failed) return controller.error(this.#failed);
-      const chunk = this.#chunks.shift();
-      if (chunk) {
-        this.#buffered -= chunk.length;
+      if (this.#chunks.length > 0) {
+        // The reader asked: it gets what has arrived (up to PULL_BYTES, in one piece: one write per pull on an HTTP response).
+        const chunk = this.#take();
         controller.enqueue(chunk);
         this.#consumed(chunk.length);
         return;
@@ -159,6 +162,23 @@ export class InboundStream {
       if (this.#finished) return; // cancelled
       await new Promise<void>((wake) => (this.#wake = wake));
     }
+  }
+
+  /** Up to PULL_BYTES of the buffered chunks, joined when there are several. */
+  #take(): Uint8Array {
+    let count = 0;
+    let length = 0;
+    while (count < this.#chunks.length && (count === 0 || length + this.#chunks[count]!.length <= PULL_BYTES)) length += this.#chunks[count++]!.length;
+    const taken = this.#chunks.splice(0, count);
+    this.#buffered -= length;
+    if (taken.length === 1) return taken[0]!;
+    const out = new Uint8Array(length);
+    let at = 0;
+    for (const chunk of taken) {
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+    return out;
   }
 
   /** The reader took `n` bytes: return connection credit now, stream credit in batches of half a window. */
