@@ -35,7 +35,7 @@ export interface TlsListenOptions {
   readonly onRefused: (refused: RefusedConnection) => void;
   /**
    * The CRL check of `identity.crlPem`, for an adapter whose TLS ignores the CRL (Deno): why the client certificate
-   * must be refused, or undefined. Built by the composition root (pki/), so that runtime/ needs no X.509 code.
+   * must be refused, or undefined. Built by the composition root, so that runtime/ needs no X.509 code.
    */
   readonly revocationCheck?: (der: Uint8Array | undefined) => Promise<string | undefined>;
 }

@@ -3,7 +3,7 @@
  * options). Deno's node:tls enforces the CA during the handshake but says
  * little about why it refused a client (see `handshakeFailure`), and ignores
  * `crl`: the CRL is checked by `options.revocationCheck` (built by the
- * composition root, see pki/revocation-check.ts). Pending handshakes are
+ * composition root from the X.509 module). Pending handshakes are
  * counted from the raw TCP connection on.
  *
  * node:net binds asynchronously, but the Runtime contract hands back a
