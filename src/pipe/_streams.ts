@@ -55,6 +55,8 @@ export class InboundStream {
   #failed: Error | undefined;
   #finished = false;
   #discard = false;
+  /** The reader had to wait for data since the last grant: the window, not the reader, set the pace. */
+  #starved = false;
   #wake: (() => void) | undefined;
   /** Bytes received in all. */
   received = 0;
@@ -160,6 +162,7 @@ export class InboundStream {
         return this.#finish();
       }
       if (this.#finished) return; // cancelled
+      this.#starved = true;
       await new Promise<void>((wake) => (this.#wake = wake));
     }
   }
@@ -190,12 +193,14 @@ export class InboundStream {
     const now = this.clock.now();
     const rtt = Math.max(this.actions.rttMs() ?? 1, 1);
     let grant = this.#unacked;
-    // The reader used half a window within a few round trips: it keeps up, so the window grows (yamux, grpc-go do so).
-    if (now - this.#epochAt < 4 * rtt + 2 && this.#window < MAX_STREAM_WINDOW) {
+    // The reader waited for data and used half a window within a few round trips: the window holds it back, so it
+    // grows (yamux, grpc-go do so). A reader slower than the data never waits, and keeps the window it has.
+    if (this.#starved && now - this.#epochAt < 4 * rtt + 2 && this.#window < MAX_STREAM_WINDOW) {
       grant += this.#window;
       this.#window *= 2;
     }
     this.#epochAt = now;
+    this.#starved = false;
     this.#unacked = 0;
     this.#open += grant;
     this.actions.credit(grant);

@@ -63,6 +63,9 @@ export const DEFAULT_SLOW_CONSUMER_TIMEOUT_MS = 20_000;
 
 const OUR_CAPABILITIES = [Capability.GoAway, Capability.EventExtensions, Capability.Stream];
 
+/** Whole replies larger than this are sent as streams to peers that take them. */
+const STREAM_REPLY_BYTES = 256 * 1024;
+
 /** Stream pumps queue chunks while fewer bytes than this wait in the outbox (one at a time each: round-robin). */
 const STREAM_QUEUE_BYTES = 512 * 1024;
 const EMPTY = new Uint8Array(0);
@@ -415,6 +418,11 @@ export class Pipe {
       inbound.body?.discardRest();
       if (this.#isClosed()) return done();
       if (reply.stream) return void this.#sendStreamedReply(id, reply, reply.stream, inbound).finally(done);
+      // A large whole reply goes as a stream too when the peer takes one: no head-of-line blocking, the reader's pace.
+      const data = reply.data;
+      if (data !== undefined && data.length > STREAM_REPLY_BYTES && this.streams) {
+        return void this.#sendStreamedReply(id, { ...reply, data: EMPTY, bodyLength: data.length }, sliced(data), inbound).finally(done);
+      }
       this.#sendReply(id, reply, deadlineAt);
       done();
     };
@@ -769,6 +777,22 @@ export class Pipe {
     this.#resolveReady(false);
     this.#resolveClosed(error);
   }
+}
+
+/** `bytes` as a pull-based stream of 1 MiB views (no copy). */
+function sliced(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (at >= bytes.length) return controller.close();
+        const end = Math.min(bytes.length, at + 1024 * 1024);
+        controller.enqueue(bytes.subarray(at, end));
+        at = end;
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 /** The whole stream, or undefined when it is longer than `limit` bytes (the rest is cancelled). */

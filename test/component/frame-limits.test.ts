@@ -51,6 +51,10 @@ test("a reply over the requester's limit becomes a 251 reply naming the limit; t
     { maxFrameBytes: 4 * MiB, onEvent: () => ({ mimetype: "application/octet-stream", code: 0, data: new Uint8Array(2 * MiB) }), peerFrameSetting: "RP_SERVER_MAX_FRAME_BYTES on the server" },
   );
   await settle();
+  // Between peers that take streams the reply is streamed, and no frame limit applies.
+  const streamed = await pa.request({ verb: "get", noun: "big" });
+  expect([streamed.code, (await new Response(streamed.stream).arrayBuffer()).byteLength]).toEqual([0, 2 * MiB]);
+  pb.peerCapabilities = new Set(["goaway"]); // as if the requester took whole bodies only
   const reply = await pa.request({ verb: "get", noun: "big" });
   expect(reply.code).toBe(ReplyCode.HandlerError);
   expect(JSON.parse(new TextDecoder().decode(reply.data)).exception.message).toMatch(

@@ -183,11 +183,18 @@ describe("window growth (virtual time)", () => {
     return { stream, credits, reader: stream.readable.getReader() };
   }
 
-  /** Sends `bytes` in 64 KiB chunks as credit allows and reads each at once, `msPerChunk` of virtual time apart. */
-  async function flow(clock: FakeClock, s: ReturnType<typeof inbound>, bytes: number, msPerChunk: number): Promise<void> {
+  /** Sends `bytes` in 64 KiB chunks and reads each, `msPerChunk` of virtual time apart; `waiting`: the reader asks before the data is there. */
+  async function flow(clock: FakeClock, s: ReturnType<typeof inbound>, bytes: number, msPerChunk: number, waiting = true): Promise<void> {
     for (let sent = 0; sent < bytes; sent += 64 * 1024) {
-      expect(s.stream.push(new Uint8Array(64 * 1024), false)).toBeUndefined();
-      await s.reader.read();
+      if (waiting) {
+        const read = s.reader.read();
+        await settle();
+        expect(s.stream.push(new Uint8Array(64 * 1024), false)).toBeUndefined();
+        await read;
+      } else {
+        expect(s.stream.push(new Uint8Array(64 * 1024), false)).toBeUndefined();
+        await s.reader.read();
+      }
       await clock.advance(msPerChunk);
     }
   }
@@ -201,11 +208,14 @@ describe("window growth (virtual time)", () => {
     expect(s.credits[0]).toBe(128 * 1024 + INITIAL_STREAM_WINDOW); // the half read, plus the growth
   });
 
-  test("a slow reader keeps the initial window; data past the window is refused with the numbers", async () => {
+  test("a slow reader keeps the initial window, and so does a fast one that never waits for data; data past the window is refused", async () => {
     const clock = new FakeClock();
     const s = inbound(clock, 1);
     await flow(clock, s, 4 * MiB, 50);
     expect(s.stream.window).toBe(INITIAL_STREAM_WINDOW);
+    const unhurried = inbound(clock, 5);
+    await flow(clock, unhurried, 4 * MiB, 0, false);
+    expect(unhurried.stream.window).toBe(INITIAL_STREAM_WINDOW);
     const fresh = inbound(clock, 1);
     for (let i = 0; i < 4; i++) expect(fresh.stream.push(new Uint8Array(64 * 1024), false)).toBeUndefined();
     expect(fresh.stream.push(new Uint8Array(1), false)).toBe("Cannot accept body data: 1 bytes arrived with 0 bytes of credit left (the window is 262144)");

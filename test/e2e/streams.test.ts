@@ -111,23 +111,15 @@ test("a small streamed body is still whole in body.data (existing handlers keep 
 });
 
 test("back-pressure: a caller reading 2 MB/s for 5 s makes the handler's stream produce at most 32 MiB", async () => {
-  const response = await fetch(`${server.http}/client/files/gen//${GiB}`);
-  const reader = response.body!.getReader();
-  let read = 0;
-  const end = performance.now() + 5_000;
-  while (performance.now() < end) {
-    const { value } = await reader.read();
-    read += value!.length;
-    const due = (read / (2 * 1000 * 1000)) * 1000 - (5_000 - (end - performance.now()));
-    if (due > 0) await Bun.sleep(due);
-  }
-  const stats = (await (await fetch(`${client.http}/server/genstats`)).json()) as { produced: number };
+  // curl reads at the rate asked (a fetch client would read ahead into its own buffer and hide the pipe's pace).
+  const curl = Bun.spawn(["curl", "-s", "-o", "/dev/null", "--limit-rate", "2000000", "--max-time", "5", "-w", "%{size_download}", `${server.http}/client/files/gen//${GiB}`], { stdout: "pipe" });
+  await curl.exited;
+  const read = Number(await new Response(curl.stdout).text());
   const remote = (await (await fetch(`${server.http}/client/files/genstats`)).json()) as { produced: number };
-  console.log(`read ${(read / MiB).toFixed(1)} MiB in 5 s; the handler produced ${(remote.produced / MiB).toFixed(1)} MiB`);
-  expect(stats).toBeDefined();
-  expect(remote.produced).toBeLessThanOrEqual(32 * MiB); // was ${remote.produced}
+  console.log(`curl read ${(read / MiB).toFixed(1)} MiB in 5 s; the handler produced ${(remote.produced / MiB).toFixed(1)} MiB`);
+  expect(read).toBeGreaterThan(4 * MiB); // was ${read}
   expect(remote.produced).toBeGreaterThanOrEqual(read);
-  await reader.cancel();
+  expect(remote.produced).toBeLessThanOrEqual(32 * MiB); // was ${remote.produced}
 }, 30_000);
 
 test("cancellation: the caller leaves, the handler's stream is cancelled within 1 s", async () => {
