@@ -407,15 +407,19 @@ export class Pipe {
     this.#inbound.add(inbound);
     this.#inboundById.set(id, inbound);
     if (event.bodyStream === true) inbound.body = this.#receiveRequestBody(id, inbound);
-    const done = (): void => {
+    const settled = (): void => {
       if (inbound.timer !== undefined) this.#clock.clearTimeout(inbound.timer);
       this.#inbound.delete(inbound);
       if (this.#inboundById.get(id) === inbound) this.#inboundById.delete(id);
       this.#notifyIfIdle();
     };
-    const finish = (reply: OutgoingReply): void => {
-      // A handler that answered without reading its whole body: the rest is dropped, its credit returned.
+    const done = (): void => {
+      // Answered without reading the whole request body: the rest is dropped, its credit returned (a streamed
+      // reply may still be reading it, an echo for one: only once it is sent).
       inbound.body?.discardRest();
+      settled();
+    };
+    const finish = (reply: OutgoingReply): void => {
       if (this.#isClosed()) return done();
       if (reply.stream) return void this.#sendStreamedReply(id, reply, reply.stream, inbound).finally(done);
       // A large whole reply goes as a stream too when the peer takes one: no head-of-line blocking, the reader's pace.

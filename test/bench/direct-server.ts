@@ -7,7 +7,7 @@
  *   bun test/bench/direct-server.ts [port]
  */
 import { isReply, reply, type HandlerContext } from "../../src/dispatch/index.ts";
-import { get_blob, get_time } from "./handlers.ts";
+import { generated, get_blob, get_time } from "./handlers.ts";
 
 const NO_BODY = { mimetype: "", data: "", stream: () => new ReadableStream<Uint8Array>({ start: (c) => c.close() }) } as const;
 // The handlers here read nothing from the context but `reply`.
@@ -26,6 +26,10 @@ const server = Bun.serve({
   fetch(request) {
     const path = request.url.slice(request.url.indexOf("/", "http://".length));
     if (path === "/time") return answer(get_time(context, NO_BODY));
+    if (path.startsWith("/gen/")) {
+      const n = Number(path.slice("/gen/".length));
+      return new Response(generated(n), { headers: { "content-type": "application/octet-stream", "content-length": String(n) } });
+    }
     if (path.startsWith("/blob/")) {
       try {
         return answer(get_blob(context, NO_BODY, path.slice("/blob/".length)));

@@ -42,3 +42,27 @@ export function get_blob(ctx: HandlerContext, _body: RequestBody, size = "0") {
   if (!Number.isInteger(n) || n < 0 || n > MAX_BLOB_BYTES) throw new RangeError(`blob size must be an integer in [0, ${MAX_BLOB_BYTES}], got ${size}`);
   return ctx.reply("application/octet-stream", 0, blobBytes(n));
 }
+
+/** `GET /client/<cn>/gen//<n>` → n bytes of application/octet-stream as a stream (any size), 1 MiB views of one cached blob. */
+export function get_gen(ctx: HandlerContext, _body: RequestBody, size = "0") {
+  const n = Number(size);
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`gen size must be a non-negative integer, got ${size}`);
+  return ctx.reply("application/octet-stream", 0, generated(n));
+}
+
+/** A pull-based stream of n bytes (views of one 1 MiB blob: the pipe is measured, not the making of bytes). */
+export function generated(n: number): ReadableStream<Uint8Array> {
+  const block = blobBytes(1024 * 1024);
+  let sent = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        if (sent >= n) return controller.close();
+        const piece = Math.min(block.length, n - sent);
+        controller.enqueue(block.subarray(0, piece));
+        sent += piece;
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

@@ -36,7 +36,8 @@ export interface PeerFigures {
   readonly blobMbps: Map<number, number>;
 }
 
-interface Peer {
+/** One HTTP peer under test: its processes and URLs. */
+export interface Peer {
   readonly name: string;
   readonly pids: readonly number[];
   readonly timeUrl: string;

@@ -78,6 +78,13 @@ describe("streamed bodies", () => {
     expect(JSON.parse(new TextDecoder().decode(upload.data))).toEqual({ length: 24 * MiB, ok: true, announced: 24 * MiB });
   });
 
+  test("an echo: the handler answers with its request body's stream while it still arrives (both ways at once)", async () => {
+    const { pa } = pair({ onEvent: (_event, context) => ({ mimetype: "x", code: 0, stream: context.body! }) });
+    await settle();
+    const reply = await pa.request({ verb: "post", noun: "echo", body: counted(12 * MiB).stream });
+    expect(await readAll(reply.stream!)).toEqual({ length: 12 * MiB, ok: true });
+  });
+
   test("credit follows the reader: a reader that stops holds at most its window; the producer pulled no more", async () => {
     const source = counted(64 * MiB, 64 * 1024);
     const { pa } = pair({ onEvent: () => ({ mimetype: "x", code: 0, stream: source.stream }) });

@@ -56,6 +56,10 @@ describe("Bun dist/rp-server ↔ Deno rp-client", () => {
     await bigBodyEachWay({ serverHttp: server.http, clientHttp: client.http, clientCn: "deno-client" });
   });
 
+  test("a 96 MiB body streamed each way (echoed as a stream while it arrives)", async () => {
+    await bigBodyEachWay({ serverHttp: server.http, clientHttp: client.http, clientCn: "deno-client" }, 96 * 1024 * 1024);
+  }, 60_000);
+
   test("the Deno client front on a unix socket", async () => {
     const socketPath = join(pki.dir, "deno-front.sock");
     const unixClient = await startClientProcess((await pki.client("deno-unix")).dir, server.pipePort, {}, ["--http", `unix:${socketPath}`], denoLauncher("rp-client"));

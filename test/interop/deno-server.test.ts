@@ -77,6 +77,10 @@ describe("Deno rp-server ↔ Bun dist/rp-client", () => {
   test("a 12 MiB body echoed each way", async () => {
     await bigBodyEachWay(pair());
   });
+
+  test("a 96 MiB body streamed each way (echoed as a stream while it arrives)", async () => {
+    await bigBodyEachWay(pair(), 96 * 1024 * 1024);
+  }, 60_000);
 });
 
 describe("clients the Deno server refuses", () => {

@@ -48,7 +48,12 @@ export async function jsonPostEachWay(pair: Pair, serverCn: string): Promise<voi
   expect(await post(`${pair.clientHttp}/server/echo`)).toEqual({ received: payload, mimetype: "application/json", from: pair.clientCn, query: null });
 }
 
-/** A body of `bytes` random bytes echoed by each side: far above the transports' 4 MiB high-water mark, so writes wait for drain. */
+/**
+ * A body of `bytes` random bytes echoed by each side: far above the
+ * transports' 4 MiB high-water mark, so writes wait for drain; between two
+ * nodes of this implementation it crosses as a stream both ways (the echo
+ * streams back while the body still arrives).
+ */
 export async function bigBodyEachWay(pair: Pair, bytes = 12 * 1024 * 1024): Promise<void> {
   const body = new Uint8Array(bytes);
   for (let at = 0; at < bytes; at += 65_536) crypto.getRandomValues(body.subarray(at, at + 65_536));
