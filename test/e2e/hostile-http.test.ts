@@ -26,12 +26,13 @@ beforeAll(async () => {
   ({ server, client } = await startConnectedPair(pki.server.dir, await pki.client("edge"), {
     serverEnv: {
       RP_SERVER_MAX_BODY_BYTES: "1024",
+      RP_SERVER_MAX_STREAM_BYTES: "1024", // between these nodes large bodies are streamed: bound them too
       RP_SERVER_MAX_IN_FLIGHT: "2",
       RP_SERVER_REQUEST_TIMEOUT_S: "0.5",
       RP_SERVER_CLIENT_WAIT_S: "0.2",
       RP_SERVER_HTTP_IDLE_TIMEOUT_S: "1",
     },
-    clientEnv: { RP_EVENT_HANDLER: FIXTURE_HANDLERS, RP_CLIENT_MAX_BODY_BYTES: "1024" },
+    clientEnv: { RP_EVENT_HANDLER: FIXTURE_HANDLERS, RP_CLIENT_MAX_BODY_BYTES: "1024", RP_CLIENT_MAX_STREAM_BYTES: "1024" },
   }));
 });
 
@@ -91,7 +92,7 @@ describe("request targets as written (Bun resolves dot segments before the front
   });
 });
 
-describe("body size (RP_SERVER_MAX_BODY_BYTES=1024)", () => {
+describe("body size (RP_X_MAX_BODY_BYTES=1024 for whole bodies, RP_X_MAX_STREAM_BYTES=1024 for streamed ones)", () => {
   test("1024 bytes are carried; 1025 announced is 413 at once, without sending the body, and the connection closes", async () => {
     const at = await rawRequest(server.http, "POST /client/edge/bytes", { "content-type": "application/octet-stream", "content-length": "1024" }, "x".repeat(1024));
     expect([at.status, at.body.length]).toEqual([200, 1024]);
@@ -105,16 +106,19 @@ describe("body size (RP_SERVER_MAX_BODY_BYTES=1024)", () => {
 
   test("any larger Content-Length gets the front's 413 too, not a bare one", async () => {
     const response = await rawRequest(server.http, "POST /client/edge/bytes", { "content-length": "1000000000" });
-    expect(summary(response)).toEqual({ status: 413, body: error("Cannot accept request body: Content-Length 1000000000 exceeds the limit of 1024 bytes") });
+    expect(summary(response)).toEqual({
+      status: 413,
+      body: error("Cannot accept request body: Content-Length 1000000000 exceeds the limit of 1024 bytes; set RP_SERVER_MAX_STREAM_BYTES to allow more"),
+    });
   });
 
-  test("a chunked body of 1024 bytes is carried; 1025 is 413", async () => {
+  test("a chunked body (streamed) of 1024 bytes is carried; 1025 is 413", async () => {
     const chunked = (n: number) => `${n.toString(16)}\r\n${"y".repeat(n)}\r\n0\r\n\r\n`;
     const headers = { "content-type": "application/octet-stream", "transfer-encoding": "chunked" };
     expect((await rawRequest(client.http, "POST /server/bytes", headers, chunked(1024))).status).toBe(404); // carried: the server has no bytes handler
     expect(summary(await rawRequest(client.http, "POST /server/bytes", headers, chunked(1025)))).toEqual({
       status: 413,
-      body: error("Cannot accept request body: more than the limit of 1024 bytes"),
+      body: error("Cannot send body: more than the limit of 1024 bytes (RP_X_MAX_STREAM_BYTES)"),
     });
   });
 });
