@@ -140,3 +140,22 @@ test("cancellation: the caller leaves, the handler's stream is cancelled within 
   expect(ms).toBeLessThan(1_000); // was ${ms}
   expect((await fetch(`${server.http}/client/files/time`)).status).toBe(200);
 }, 30_000);
+
+test("a handler's stream that breaks half-way: the caller sees a truncated, aborted response (exactly one answer, never a hang)", async () => {
+  const response = await fetch(`${server.http}/client/files/broken//${4 * MiB}`);
+  expect(response.status).toBe(200);
+  let got = 0;
+  const outcome = await (async () => {
+    const reader = response.body!.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return "ended";
+      got += value.length;
+    }
+  })().catch((error: Error) => `failed: ${error.name}`);
+  console.log(`broken stream: the caller got ${(got / MiB).toFixed(1)} MiB, then ${outcome}`);
+  expect(outcome).toMatch(/^failed/); // not a clean end: the caller can tell the body is incomplete
+  expect(got).toBeLessThanOrEqual(4 * MiB);
+  expect((await fetch(`${server.http}/client/files/time`)).status).toBe(200);
+  expect(server.proc.logs.some((r) => r.msg === "closing pipe: protocol error from peer")).toBe(false);
+}, 30_000);
