@@ -140,6 +140,6 @@ describe("layering: src/ follows the module map", () => {
     const doc = readFileSync(join(ROOT, "ARCHITECTURE.md"), "utf8");
     const block = /<!-- module-map:start -->\n([\s\S]*?)\n<!-- module-map:end -->/.exec(doc)?.[1];
     const expected = mapTable().join("\n");
-    expect(block, `ARCHITECTURE.md: put this between the module-map markers:\n${expected}`).toBe(expected);
+    expect(block, `ARCHITECTURE.md is not the map: run bun test/unit/structure/module-map.ts to redraw it as\n${expected}`).toBe(expected);
   });
 });

@@ -27,9 +27,10 @@ export interface ModuleEntry {
 export const MODULES: Readonly<Record<string, ModuleEntry>> = {
   wire: { role: "frame codec and protobuf messages (gen/ is generated: bun run gen)", imports: [], packages: ["@protobuf-ts/runtime"] },
   log: { role: "structured logging", imports: [], packages: [] },
-  config: { role: "defaults, environment, flags and files into one validated config", imports: [], packages: ["smol-toml"] },
-  dispatch: { role: "event to handler name and arguments, reply; the seed's example handlers", imports: ["wire"], packages: [] },
-  pipe: { role: "one connection: correlation, heartbeats, write coalescing; the registry of pipes", imports: ["log", "wire"], packages: [] },
+  replies: { role: "the replies RestPipe itself sends (reserved codes 250, 251, 252, 255), with the path redaction", imports: ["wire"], packages: [] },
+  dispatch: { role: "event to handler name and arguments, reply; the seed's example handlers", imports: ["replies", "wire"], packages: [] },
+  pipe: { role: "one connection: correlation, heartbeats, write coalescing; the registry of pipes", imports: ["log", "replies", "wire"], packages: [] },
+  config: { role: "defaults, environment, flags and files into one validated config", imports: ["pipe"], packages: ["smol-toml"] },
   metrics: { role: "the metrics recorder: Prometheus (prom-client) and statsd", imports: ["dispatch", "pipe", "wire"], packages: ["prom-client"] },
   http: { role: "the Elysia front: request to event, reply to response, the one error table", imports: ["log", "pipe", "wire"], packages: ["elysia"] },
   runtime: {
@@ -78,3 +79,14 @@ export function mapTable(): string[] {
   });
   return ["| module | what it is for | imports | packages |", "| --- | --- | --- | --- |", ...rows];
 }
+
+/** Redraws the table in ARCHITECTURE.md from the map: `bun test/unit/structure/module-map.ts`. */
+async function redraw(): Promise<void> {
+  const { readFileSync, writeFileSync } = await import("node:fs");
+  const path = new URL("../../../ARCHITECTURE.md", import.meta.url);
+  const doc = readFileSync(path, "utf8");
+  const next = doc.replace(/(<!-- module-map:start -->\n)[\s\S]*?(\n<!-- module-map:end -->)/, `$1${mapTable().join("\n")}$2`);
+  writeFileSync(path, next);
+}
+
+if (import.meta.main) await redraw();
