@@ -193,6 +193,23 @@ describe("whole nodes on the memory runtime, in virtual time", () => {
     expect((await slow).status).toBe(502);
   });
 
+  test("drain on the client: the server's request to its slow handler is answered before the pipe closes; the server then waits for it again", async () => {
+    const w = await world();
+    const slow = body(w.net.fetch(`${w.server.front.server.url}/client/alpha/slow`));
+    const serverSide = w.server.registry.get("alpha")!;
+    await waitUntil(() => serverSide.inFlight === 1, "the slow request in flight");
+    let stopped = false;
+    const stopping = w.client.stop().then(() => (stopped = true));
+    await w.clock.advance(1_000);
+    expect(stopped).toBe(false);
+    w.gates.client();
+    expect(await slow).toEqual({ status: 200, text: '{"slow":"done"}' });
+    await stopping;
+    await waitUntil(() => w.server.registry.get("alpha") === undefined, "the server saw alpha go");
+    expect(w.client.loop.status).toEqual({ state: "closed" });
+    expect(w.net.connections).toHaveLength(1); // a stopped client does not redial
+  });
+
   test("stale session: a half-open pipe is noticed by the client's heartbeat, and its new session replaces the old one", async () => {
     const w = await world({
       server: { RP_SERVER_HEARTBEAT_INTERVAL_S: "60", RP_SERVER_HEARTBEAT_TIMEOUT_S: "600" },
