@@ -13,7 +13,7 @@ import { startServer, type RunningServer } from "../../src/server/index.ts";
 import { FakeClock, MemoryNetwork, memoryPki, recordingLogger, waitUntil, type LogEntry } from "../support/index.ts";
 
 // Made once for the file (no beforeAll: the Deno shim has none).
-const identities = memoryPki().then(async (pki) => ({ server: pki.server, alpha: await pki.client("alpha") }));
+const identities = memoryPki().then(async (pki) => ({ server: pki.server, alpha: await pki.client("alpha"), intruder: await pki.foreignClient("intruder") }));
 
 /** Handlers of both sides: time at once; slow until the test opens its gate. */
 function handlers() {
@@ -58,8 +58,8 @@ afterEach(async () => {
 });
 
 /** A server and a client "alpha" on a memory network, connected. */
-async function world(env: { server?: Record<string, string>; client?: Record<string, string> } = {}): Promise<World> {
-  const { server: serverIdentity, alpha } = await identities;
+async function world(env: { server?: Record<string, string>; client?: Record<string, string> } = {}, clientCn: "alpha" | "intruder" = "alpha"): Promise<World> {
+  const { server: serverIdentity, alpha, intruder } = await identities;
   const net = new MemoryNetwork();
   const clock = new FakeClock();
   const runtime = net.runtime();
@@ -86,7 +86,7 @@ async function world(env: { server?: Record<string, string>; client?: Record<str
       ...env.client,
     },
   });
-  const client = startClient(clientConfig, { runtime, identity: alpha, dispatcher: createDispatcher(clientHandlers.module), log: clientLog.log, clock });
+  const client = startClient(clientConfig, { runtime, identity: clientCn === "alpha" ? alpha : intruder, dispatcher: createDispatcher(clientHandlers.module), log: clientLog.log, clock });
   const w: World = {
     net,
     clock,
@@ -98,7 +98,7 @@ async function world(env: { server?: Record<string, string>; client?: Record<str
     startServerAgain: () => (w.server = start(server.listener.port)),
   };
   worlds.push(w);
-  await waitUntil(() => server.registry.get("alpha") !== undefined && client.loop.status.state === "connected", "alpha connected");
+  if (clientCn === "alpha") await waitUntil(() => server.registry.get("alpha") !== undefined && client.loop.status.state === "connected", "alpha connected");
   return w;
 }
 
@@ -113,6 +113,19 @@ describe("whole nodes on the memory runtime, in virtual time", () => {
     expect(await body(w.net.fetch(`${w.server.front.server.url}/client/alpha/time`))).toEqual({ status: 200, text: '{"time":1}' });
     expect(await body(w.net.fetch(`${w.client.front.server.url}/server/time`))).toEqual({ status: 200, text: '{"time":1}' });
     expect(w.serverLog.find((r) => r.msg === "client connected")?.fields["client"]).toBe("alpha");
+  });
+
+  test("a client from another CA is refused with the reason logged, and keeps retrying with backoff in virtual time", async () => {
+    const w = await world({}, "intruder");
+    await waitUntil(() => w.clientLog.some((r) => r.msg === "cannot connect to the server"), "the first refusal");
+    const refusal = w.serverLog.find((r) => r.msg === "refused client connection");
+    expect(refusal?.fields["reason"]).toBe("certificate verify failed: the client's certificate is not from this server's CA");
+    for (let i = 0; i < 10; i++) await w.clock.advance(1_000);
+    const refusals = w.serverLog.filter((r) => r.msg === "refused client connection").length;
+    expect(refusals).toBeGreaterThanOrEqual(5); // 10 s at a 2 s cap: was ${refusals}
+    expect(refusals).toBeLessThanOrEqual(100);
+    expect(w.server.registry.size).toBe(0);
+    expect(w.clientLog.some((r) => r.msg === "connected to the server")).toBe(false);
   });
 
   test("bounded wait: a request for a client not connected waits RP_SERVER_CLIENT_WAIT_S of virtual time, then 503", async () => {

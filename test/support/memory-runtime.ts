@@ -128,14 +128,25 @@ export class MemoryNetwork {
 export interface MemoryPki {
   readonly server: TlsIdentity;
   client(cn: string): Promise<TlsIdentity>;
+  /** A client whose certificate and trust come from another CA: the memory listener refuses it. */
+  foreignClient(cn: string): Promise<TlsIdentity>;
 }
 
 let memoryCa: Promise<PemIdentity> | undefined;
+let foreignCa: Promise<PemIdentity> | undefined;
 
 /** A server identity (CN localhost) and a maker of client identities, all from one CA made once per process. */
 export async function memoryPki(): Promise<MemoryPki> {
   const ca = await (memoryCa ??= createCa({ cn: "RestPipe Memory CA" }));
   const identity = (issued: PemIdentity): TlsIdentity => ({ keyPem: issued.keyPem, certPem: issued.certPem, caPem: ca.certPem });
   const server = identity(await issueCertificate({ ca, role: "server", cn: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] }));
-  return { server, client: async (cn) => identity(await issueCertificate({ ca, role: "client", cn })) };
+  return {
+    server,
+    client: async (cn) => identity(await issueCertificate({ ca, role: "client", cn })),
+    foreignClient: async (cn) => {
+      const other = await (foreignCa ??= createCa({ cn: "Foreign Memory CA" }));
+      const issued = await issueCertificate({ ca: other, role: "client", cn });
+      return { keyPem: issued.keyPem, certPem: issued.certPem, caPem: other.certPem };
+    },
+  };
 }
