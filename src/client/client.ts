@@ -31,7 +31,7 @@ export interface RunningClient {
 /** Starts the dial loop and the front. */
 export function startClient(config: ClientConfig, deps: ClientDeps): RunningClient {
   const { runtime, log } = deps;
-  const { hooks, registry, observer } = nodeParts("client", deps);
+  const { hooks, registry, observer, clock } = nodeParts("client", deps);
   const loop: DialLoop = startDialLoop({
     dial: () =>
       runtime.connectTls({
@@ -48,6 +48,7 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
       const pipe = new Pipe(transport, pipeOptions(config, peer, deps.dispatcher, log, {
         onGoAway: (ms) => loop.goAway(ms),
         onHeartbeat: observer.heartbeat,
+        clock,
         peerFrameSetting: "RP_SERVER_MAX_FRAME_BYTES on the server",
       }));
       registry.add(pipe, SERVER_KEY);
@@ -56,6 +57,7 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
     baseMs: config.reconnectBaseMs,
     capMs: config.reconnectCapMs,
     log,
+    clock,
     connected: (info) => hooks.connect_success(info),
     failed: (info) => hooks.connect_fail(info),
     onStatus: (status) => {
@@ -76,7 +78,7 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
     observer,
     async stop() {
       loop.stop();
-      await drainNode(config, front, [...registry.pipes()], 0, log);
+      await drainNode(config, front, [...registry.pipes()], 0, log, clock);
       observer.close();
     },
   };

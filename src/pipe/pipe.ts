@@ -15,7 +15,6 @@ import {
   FrameTooLargeError,
   FrameType,
   HEADER_LENGTH,
-  ReplyCode,
   WIRE_VERSION,
   type Event,
   type EventReply,
@@ -23,6 +22,7 @@ import {
   type Message,
 } from "../wire/index.ts";
 import { silentLogger, type Logger } from "../log/index.ts";
+import { handlerErrorReply, unavailableReply } from "../replies/index.ts";
 import { systemClock, type Clock, type TimerHandle } from "./clock.ts";
 import {
   HeartbeatTimeoutError,
@@ -52,8 +52,8 @@ import type {
 } from "./pipe-types.ts";
 import type { Transport } from "./transport.ts";
 
-/** Default outbound and inbound in-flight limits. */
-export const DEFAULT_MAX_IN_FLIGHT = 4096;
+/** Default outbound and inbound in-flight limits per pipe; also the default of RP_X_MAX_IN_FLIGHT (config/ takes it from here). */
+export const DEFAULT_MAX_IN_FLIGHT = 1024;
 
 /** Default bound of the bytes waiting to be written to the peer (4 MiB). */
 export const DEFAULT_MAX_WRITE_QUEUE_BYTES = 4 * 1024 * 1024;
@@ -441,7 +441,7 @@ export class Pipe {
     };
     // A handler that throws synchronously or rejects is still answered, exactly once.
     new Promise<OutgoingReply>((resolve) => resolve(this.#options.onEvent(event, context))).then(finish, (error: unknown) =>
-      finish(internalErrorReply(error)),
+      finish(handlerErrorReply(error, false)),
     );
   }
 
@@ -489,7 +489,7 @@ export class Pipe {
         ? new FrameTooLargeError(size, this.#decoder.maxFrameBytes, "send reply")
         : new FrameTooLargeError(size, peerMax, "send reply", this.#peerLimitDetail());
     this.#log.warn("reply too large for a frame", { id, bytes: size });
-    this.#sendMessage(id, { type: FrameType.EventReply, message: { ...internalErrorReply(error), version: WIRE_VERSION } });
+    this.#sendMessage(id, { type: FrameType.EventReply, message: { ...handlerErrorReply(error, false), version: WIRE_VERSION } });
   }
 
   // ---- streams -------------------------------------------------------------
@@ -642,12 +642,12 @@ export class Pipe {
         const data = await readWhole(source, limit);
         if (data === undefined) {
           const error = new StreamsUnsupportedError(this.peer.name, limit);
-          return this.#sendReply(id, internalErrorReply(error), inbound.deadlineAt);
+          return this.#sendReply(id, handlerErrorReply(error, false), inbound.deadlineAt);
         }
         const { bodyLength: _length, ...rest } = head;
         return this.#sendReply(id, { ...rest, data }, inbound.deadlineAt);
       } catch (error) {
-        return this.#sendReply(id, internalErrorReply(error), inbound.deadlineAt);
+        return this.#sendReply(id, handlerErrorReply(error, false), inbound.deadlineAt);
       }
     }
     this.#sendReply(id, { ...head, data: EMPTY, bodyStream: true }, inbound.deadlineAt);
@@ -826,17 +826,4 @@ async function readWhole(source: ReadableStream<Uint8Array>, limit: number): Pro
 /** Bytes of a protobuf varint holding `n` (a u32). */
 function varintSize(n: number): number {
   return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x20_0000 ? 3 : n < 0x1000_0000 ? 4 : 5;
-}
-
-function unavailableReply(why: string): EventReply {
-  return { mimetype: "application/json", code: ReplyCode.Unavailable, data: jsonBytes({ error: `unavailable: ${why}` }) };
-}
-
-function internalErrorReply(error: unknown): EventReply {
-  const exception = { message: error instanceof Error ? error.message : String(error), class: error instanceof Error ? error.name : typeof error };
-  return { mimetype: "application/json", code: ReplyCode.HandlerError, data: jsonBytes({ exception }) };
-}
-
-function jsonBytes(value: unknown): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(value));
 }
