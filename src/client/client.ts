@@ -2,10 +2,11 @@
  * rp-client's core: keep one mTLS pipe to the server (dial loop), answer the
  * server's events, and serve the front that sends events to the server.
  */
-import type { ClientConfig } from "../config/index.ts";
+import { bypassesProxy, type ClientConfig } from "../config/index.ts";
 import type { Dispatcher } from "../dispatch/index.ts";
 import type { Logger } from "../log/index.ts";
 import { Pipe, PipeRegistry } from "../pipe/index.ts";
+import { formatProxy } from "../proxy/index.ts";
 import type { Runtime, TlsIdentity } from "../runtime/index.ts";
 import {
   drainAll,
@@ -56,6 +57,7 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
   const registry = new PipeRegistry();
   const observer = deps.observer ?? new NodeObserver({ role: "client", version: "dev" });
   observer.watch(registry);
+  const proxy = config.proxy !== undefined && !bypassesProxy(config.noProxy, config.targetHostname, config.targetPort) ? config.proxy : undefined;
   const loop: DialLoop = startDialLoop({
     dial: () =>
       runtime.connectTls({
@@ -64,7 +66,9 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
         identity: deps.identity,
         ...(config.serverName === undefined ? {} : { serverName: config.serverName }),
         timeoutMs: config.connectTimeoutMs,
+        ...(proxy === undefined ? {} : { proxy }),
       }),
+    ...(proxy === undefined ? {} : { via: `proxy ${formatProxy(proxy)}` }),
     open: async (transport) => {
       // Handlers see the server by its certificate CN.
       const name = (await peerCn(transport.peer)) ?? `${config.targetHostname}:${config.targetPort}`;
@@ -88,7 +92,12 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
   const routes = nodeOpsRoutes(config, observer, readiness, clientStatus(observer, registry, SERVER_KEY, target, () => loop, readiness));
   const acquire = (_peer: string | undefined, signal: AbortSignal) => registry.acquire(SERVER_KEY, config.serverWaitMs, signal);
   const front = startFront(config, "client", acquire, runtime, log, { routes, onSent: observer.sent });
-  log.info("client started", { server: `${config.targetHostname}:${config.targetPort}`, http: front.server.url });
+  log.info("client started", {
+    server: `${config.targetHostname}:${config.targetPort}`,
+    http: front.server.url,
+    // Said once at start, so that "why is it (not) using my proxy?" has an answer in the log.
+    ...(config.proxy === undefined ? {} : { proxy: proxy === undefined ? `not used for this server (RP_CLIENT_NO_PROXY ${config.noProxy.text})` : formatProxy(proxy) }),
+  });
   return {
     front,
     loop,

@@ -33,6 +33,8 @@ export interface DialLoopOptions extends DialEvents {
   readonly clock?: Clock;
   readonly random?: () => number;
   readonly onStatus?: (status: ClientStatus) => void;
+  /** How the dial reaches the server when not directly (e.g. "proxy http://10.0.0.1:3128"), named in each attempt's log line. */
+  readonly via?: string;
 }
 
 /** A running dial loop. */
@@ -51,6 +53,7 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const { log } = options;
+  const via = options.via === undefined ? {} : { via: options.via };
   let status: ClientStatus = { state: "connecting", attempt: 0 };
   let attempt = 0; // drives the backoff; reset only by a stable pipe
   let failures = 0; // failed attempts since the last success
@@ -78,7 +81,7 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
     if (stopped) return;
     setStatus({ state: "connecting", attempt });
     const fail = (reason: string) => {
-      log.warn("cannot connect to the server", { attempt, reason });
+      log.warn("cannot connect to the server", { attempt, reason, ...via });
       options.failed?.({ retries: failures++, disconnectedSince, reason });
       schedule(reason);
     };
@@ -97,6 +100,7 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
     log.info("connected to the server", {
       server: pipe.peer.name,
       remote: transport.peer.remoteAddress,
+      ...via,
       retries: failures,
       downMs: disconnectedSince === undefined ? undefined : Date.now() - disconnectedSince,
     });

@@ -269,6 +269,21 @@ export const CLIENT_SETTINGS: Table<ClientConfig> = {
     default: 10_000,
     description: "seconds one connection attempt (TCP + TLS handshake) may take",
   },
+  proxy: {
+    // The conventional variables too (lower case first, as curl reads them); RP_CLIENT_PROXY="" ignores them.
+    env: ["RP_CLIENT_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"],
+    flag: "proxy",
+    parser: p.optional(p.proxyUrl()),
+    default: undefined,
+    description: "HTTP proxy to dial the server through with CONNECT: http://[USER:PASSWORD@]HOST:PORT (Basic auth); unset: dial directly",
+  },
+  noProxy: {
+    env: ["RP_CLIENT_NO_PROXY", "no_proxy", "NO_PROXY"],
+    flag: "no-proxy",
+    parser: p.noProxyList(),
+    default: Object.freeze({ text: "", rules: [] }),
+    description: "servers dialled directly despite the proxy: host names, .domains, IPs, CIDRs (optionally :PORT), or *",
+  },
   ...limits("RP_CLIENT"),
   ...statsd(),
 };

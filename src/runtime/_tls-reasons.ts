@@ -22,3 +22,13 @@ export function dialReason(text: string): string {
   if (/hostname|altname|IP: .* is not in the cert/i.test(text)) return `server certificate does not match the name (${text})`;
   return text;
 }
+
+/** The TLS stacks' words for "this certificate does not chain to the CA we trust". */
+const FOREIGN_CA = /unable[ _]to[ _](verify|get[ _](local[ _])?issuer)|self[ _-]signed|first[ _]certificate|unknown[ _]ca|LEAF_SIGNATURE/i;
+
+/** Why the client refused the server's certificate; a foreign issuer is named, since a TLS-inspecting proxy is the usual cause. */
+export function serverCertificateReason(text: string, issuer: string | undefined): string {
+  if (!FOREIGN_CA.test(text)) return `server certificate refused: ${text}`;
+  const from = issuer === undefined ? "" : `issuer: ${issuer.replace(/\s*\n\s*/g, ", ")}; `;
+  return `the server's certificate is not from this client's CA: a TLS-inspecting proxy may be in the way (${from}${text}); dial past it (RP_CLIENT_NO_PROXY, or an exception in the proxy for this server)`;
+}

@@ -60,6 +60,8 @@ describe("defaults", () => {
       reconnectBaseMs: 100,
       reconnectCapMs: 2_000,
       connectTimeoutMs: 10_000,
+      proxy: undefined,
+      noProxy: { text: "", rules: [] },
       maxBodyBytes: 16_777_216,
       maxFrameBytes: 16_777_216 + 65_536,
       maxInFlight: 1024,
