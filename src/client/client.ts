@@ -89,7 +89,7 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
   });
   const target = `${config.targetHostname}:${config.targetPort}`;
   const readiness = clientReadiness(registry, SERVER_KEY, () => loop);
-  const routes = nodeOpsRoutes(config, observer, readiness, clientStatus(observer, registry, SERVER_KEY, target, () => loop, readiness));
+  const routes = nodeOpsRoutes(config, observer, readiness, clientStatus(observer, registry, SERVER_KEY, target, () => loop, readiness, proxy === undefined ? undefined : formatProxy(proxy)));
   const acquire = (_peer: string | undefined, signal: AbortSignal) => registry.acquire(SERVER_KEY, config.serverWaitMs, signal);
   const front = startFront(config, "client", acquire, runtime, log, { routes, onSent: observer.sent });
   log.info("client started", {

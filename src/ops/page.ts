@@ -101,7 +101,7 @@ function render(s) {
     const p = s.pipe;
     const since = s.status.since === undefined ? "" : time(s.status.since) + " (" + age(s.status.since, s.now) + ")";
     fill($("pipe").tBodies[0], [
-      row(["State", s.status.state]), row(["Server", p ? p.name : ""]), row(["Server address", p ? p.remote : s.target]),
+      row(["State", s.status.state]), row(["Server", p ? p.name : ""]), row(["Server address", p ? p.remote : s.target]), row(["Proxy", s.proxy || "none (direct)"]),
       row(["Since", p ? time(p.connectedSince) + " (" + age(p.connectedSince, s.now) + ")" : since]),
       row(["Last reason", s.status.reason || ""]), row(["Heartbeat RTT", p ? rtt(p.rttMs) : "–"]),
       row(["Reconnects", s.reconnects]), row(["In flight", p ? p.inFlight + p.inboundInFlight : 0]),

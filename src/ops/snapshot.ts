@@ -60,6 +60,8 @@ export interface ClientStatusJson extends Common {
   readonly status: ClientStatus;
   /** The server address dialled. */
   readonly target: string;
+  /** The HTTP proxy dialled through, password shown as "(set)"; absent when the client dials directly. */
+  readonly proxy?: string;
   /** Pipes to the server lost since start. */
   readonly reconnects: number;
   /** The pipe to the server, while it is up. */

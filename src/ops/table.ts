@@ -48,6 +48,7 @@ export function clientStatusText(status: ClientStatusJson): string {
   const pipe = status.pipe;
   const state = status.status;
   const lines: Array<[string, string]> = [["state", state.state], ["server", pipe?.name ?? "-"], ["address", pipe?.remote ?? status.target]];
+  if (status.proxy !== undefined) lines.push(["proxy", status.proxy]);
   if (pipe) lines.push(["since", since(pipe, status.now)]);
   else if ("since" in state) lines.push(["since", `${formatTime(state.since)} (${formatAge(status.now - state.since)})`]);
   if ("reason" in state) lines.push(["reason", state.reason]);
