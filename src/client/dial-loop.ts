@@ -74,12 +74,13 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
     notBeforeMs = 0;
     attempt++;
     setStatus({ state: "reconnecting", attempt, delayMs, reason });
-    timer = clock.setTimeout(() => void connect(), delayMs);
+    timer = clock.setTimeout(() => void connect(reason), delayMs);
   };
 
-  const connect = async () => {
+  // `lastReason`: a retry still shows why the pipe is down (/readyz, `rp-client status`) while it dials.
+  const connect = async (lastReason?: string) => {
     if (stopped) return;
-    setStatus({ state: "connecting", attempt });
+    setStatus({ state: "connecting", attempt, ...(lastReason === undefined ? {} : { reason: lastReason }) });
     const fail = (reason: string) => {
       log.warn("cannot connect to the server", { attempt, reason, ...via });
       options.failed?.({ retries: failures++, disconnectedSince, reason });
