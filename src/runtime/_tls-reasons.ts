@@ -16,9 +16,11 @@ export function refusalReason(text: string): string {
   return text;
 }
 
-/** Why a dial to the server failed during the handshake. */
-export function dialReason(text: string): string {
+/** Why a dial to the server failed during the handshake; `issuer` of the certificate the server presented, when known. */
+export function dialReason(text: string, issuer?: string): string {
   if (/CERTIFICATE_REQUIRED/i.test(text)) return `the server requires a client certificate (${text})`;
+  // node:tls (Deno) fails the handshake itself for a foreign CA, where Bun opens and reports it unauthorized.
+  if (FOREIGN_CA.test(text)) return serverCertificateReason(text, issuer);
   if (/hostname|altname|IP: .* is not in the cert/i.test(text)) return `server certificate does not match the name (${text})`;
   return text;
 }

@@ -81,7 +81,7 @@ function secure(options: TlsConnectOptions, attempt: DialAttempt<NodeSocketTrans
     attempt.succeed(new NodeSocketTransport(socket, { remoteAddress: attempt.target, ...(der ? { certificateDer: der } : {}) }));
   });
   socket.on("error", (error: Error) => {
-    if (!attempt.settled) fail(dialReason(describe(error)), error);
+    if (!attempt.settled) fail(dialReason(describe(error), socket.getPeerX509Certificate()?.issuer), error);
   });
   socket.once("close", () => {
     if (!attempt.settled) fail(proxied ? TUNNEL_CLOSED : "closed during the TLS handshake");

@@ -1,0 +1,70 @@
+/**
+ * rp-client from source under Deno behind a real tinyproxy with Basic auth
+ * (node:net to the proxy, CONNECT, then node:tls over the same socket), with
+ * the Bun-built dist/rp-server; and the Deno client's refusal of a
+ * TLS-inspecting proxy, worded as on Bun (without the issuer, which
+ * node:tls on Deno does not expose once it has refused the chain).
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import {
+  denoLauncher,
+  InterceptingTlsServer,
+  makeTestPki,
+  ScriptedProxy,
+  startClientProcess,
+  startServerProcess,
+  Tinyproxy,
+  type ClientProcess,
+  type ServerProcess,
+  type TestPki,
+} from "../support/index.ts";
+
+const AUTH = { user: "deno", password: "deno-pw" };
+let pki: TestPki;
+let server: ServerProcess;
+let proxy: Tinyproxy;
+const clients: ClientProcess[] = [];
+
+beforeAll(async () => {
+  pki = await makeTestPki();
+  server = await startServerProcess(pki.server.dir);
+  proxy = await Tinyproxy.start({ basicAuth: AUTH });
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.proc.stop("SIGKILL")));
+  await server?.proc.stop();
+  await proxy?.stop();
+  await pki?.cleanup();
+});
+
+async function denoClient(cn: string, env: Record<string, string>): Promise<ClientProcess> {
+  const started = await startClientProcess((await pki.client(cn)).dir, server.pipePort, env, [], denoLauncher("rp-client"));
+  clients.push(started);
+  return started;
+}
+
+test("the Deno client dials through tinyproxy with Basic auth; events cross both ways", async () => {
+  const client = await denoClient("deno-proxied", { RP_CLIENT_PROXY: proxy.url(AUTH) });
+  await server.proc.waitForMessage("client connected", { client: "deno-proxied" }, 20_000);
+  expect((await fetch(`${client.http}/server/time`)).status).toBe(200);
+  expect((await fetch(`${server.http}/client/deno-proxied/time`)).status).toBe(200);
+  expect(proxy.logs.some((line) => line.includes(`CONNECT 127.0.0.1:${server.pipePort}`))).toBe(true);
+});
+
+test("the Deno client names a TLS-inspecting proxy as the likely cause", async () => {
+  const interceptor = await InterceptingTlsServer.start();
+  const scripted = new ScriptedProxy({ kind: "relay", port: interceptor.port });
+  try {
+    const client = await denoClient("deno-inspected", { RP_CLIENT_PROXY: scripted.url });
+    const failed = await client.proc.waitForMessage("cannot connect to the server", {}, 20_000);
+    expect(String(failed["reason"])).toContain(
+      `through the proxy 127.0.0.1:${new URL(scripted.url).port}: the server's certificate is not from this client's CA: a TLS-inspecting proxy may be in the way (`,
+    );
+    // node:tls on Deno fails the handshake before the peer certificate can be read: no issuer (Bun names it).
+    expect(String(failed["reason"])).toContain("SELF_SIGNED_CERT_IN_CHAIN");
+  } finally {
+    scripted.stop();
+    interceptor.stop();
+  }
+});
