@@ -44,6 +44,8 @@ export interface TinyproxyOptions {
   readonly upstream?: string;
   /** Listen here (default: a free port). */
   readonly port?: number;
+  /** Extra environment of the process (e.g. an LD_PRELOAD for a diagnostic run). */
+  readonly env?: Record<string, string>;
 }
 
 /** A running tinyproxy (foreground, its log collected). */
@@ -98,7 +100,7 @@ export class Tinyproxy {
     ].join("\n");
     const path = join(this.#dir, "tinyproxy.conf");
     await writeFile(path, `${config}\n`);
-    this.#proc = new NodeProcess(["tinyproxy", "-d", "-c", path], {});
+    this.#proc = new NodeProcess(["tinyproxy", "-d", "-c", path], this.#options.env ?? {});
     const proc = this.#proc;
     let up = false;
     const exited = proc.result().then(({ code, stdout, stderr }) => {
