@@ -62,6 +62,20 @@ function harness(failures: number, dropAtOnce = false): Harness {
 }
 
 describe("dial loop", () => {
+  test("a retry in progress still carries why the previous attempt failed (for /readyz and `rp-client status`)", async () => {
+    const h = harness(2);
+    await h.clock.advance(10_000);
+    const states = h.statuses.map((s) => `${s.state}${"reason" in s && s.reason !== undefined ? `: ${s.reason}` : ""}`);
+    expect(states).toEqual([
+      "connecting",
+      "reconnecting: connection refused",
+      "connecting: connection refused",
+      "reconnecting: connection refused",
+      "connecting: connection refused",
+      "connected",
+    ]);
+  });
+
   test("failed attempts back off exponentially (half the ceiling with random 0.5)", async () => {
     const h = harness(5);
     await h.clock.advance(10_000);
