@@ -30,6 +30,7 @@ export function connectTls(options: TlsConnectOptions): Promise<NodeSocketTransp
   current = raw;
   raw.setNoDelay(true);
   const onData = (chunk: Uint8Array) => {
+    if (attempt.settled) return void raw.destroy();
     let open: boolean;
     try {
       open = handshake.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
