@@ -114,7 +114,7 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
     const reason = closeReason(pipe, error);
     if (clock.now() - openedAt >= STABLE_AFTER_MS) attempt = 0;
     setStatus({ state: "disconnected", reason, since: disconnectedSince });
-    log.warn("lost the pipe to the server", { reason });
+    log.warn("lost the pipe to the server", { reason, ...via });
     schedule(reason);
   };
 

@@ -104,7 +104,8 @@ describe("through tinyproxy", () => {
       await started.proc.waitForMessage("connected to the server");
       const mark = started.proc.logs.length;
       await proxy.pause();
-      await started.proc.waitForMessage("lost the pipe to the server", {}, 10_000, mark);
+      const lost = await started.proc.waitForMessage("lost the pipe to the server", {}, 10_000, mark);
+      expect(lost["via"]).toBe(`proxy ${proxy.url()}`);
       const refused = await started.proc.waitForLog((r) => r.msg === "cannot connect to the server" && String(r["reason"]).includes("the proxy is unreachable"), 10_000, mark);
       expect(String(refused["reason"])).toEndWith("); check RP_CLIENT_PROXY and that the proxy runs");
       expect((await readyz(started.http)).reason).toContain("the proxy is unreachable");
