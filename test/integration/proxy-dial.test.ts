@@ -136,6 +136,16 @@ describe("failures with a cause", () => {
     }
   });
 
+  test("a proxy that never answers CONNECT: the dial times out naming the stage; the proxy got a proper CONNECT", async () => {
+    const proxy = new ScriptedProxy({ kind: "silent" });
+    try {
+      expect(await failure(dial(bunRuntime, proxy.url, 600))).toEndWith("no TLS connection within 600 ms (waiting for the proxy's answer to CONNECT)");
+      expect(proxy.requests).toEqual([`CONNECT 127.0.0.1:${listener.port} HTTP/1.1\r\nHost: 127.0.0.1:${listener.port}\r\n\r\n`]);
+    } finally {
+      proxy.stop();
+    }
+  });
+
   test("a black-holed tunnel: the dial times out naming the stage it was in", async () => {
     const proxy = new ScriptedProxy({ kind: "black-hole" });
     try {

@@ -127,6 +127,8 @@ export class Tinyproxy {
 export type ScriptedBehaviour =
   /** Answers these exact bytes and closes. */
   | { readonly kind: "answer"; readonly bytes: string }
+  /** Reads the CONNECT and never answers. */
+  | { readonly kind: "silent" }
   /** Answers 200, then forwards nothing in either direction and never closes. */
   | { readonly kind: "black-hole" }
   /** Answers 200 and relays to 127.0.0.1:port whatever the CONNECT asked for. */
@@ -167,6 +169,7 @@ export class ScriptedProxy {
           conn.head += new TextDecoder().decode(chunk);
           if (!conn.head.includes("\r\n\r\n")) return;
           requests.push(conn.head);
+          if (behaviour.kind === "silent") return;
           if (behaviour.kind === "answer") {
             socket.end(behaviour.bytes);
             return;
