@@ -28,6 +28,11 @@ export function dialReason(text: string, issuer?: string): string {
 /** The TLS stacks' words for "this certificate does not chain to the CA we trust". */
 const FOREIGN_CA = /unable[ _]to[ _](verify|get[ _](local[ _])?issuer)|self[ _-]signed|first[ _]certificate|unknown[ _]ca|LEAF_SIGNATURE/i;
 
+/** True when a TLS error says the peer's certificate does not chain to our CA. */
+export function isForeignCa(text: string): boolean {
+  return FOREIGN_CA.test(text);
+}
+
 /** Why the client refused the server's certificate; a foreign issuer is named, since a TLS-inspecting proxy is the usual cause. */
 export function serverCertificateReason(text: string, issuer: string | undefined): string {
   if (!FOREIGN_CA.test(text)) return `server certificate refused: ${text}`;

@@ -2,8 +2,8 @@
  * rp-client from source under Deno behind a real tinyproxy with Basic auth
  * (node:net to the proxy, CONNECT, then node:tls over the same socket), with
  * the Bun-built dist/rp-server; and the Deno client's refusal of a
- * TLS-inspecting proxy, worded as on Bun (without the issuer, which
- * node:tls on Deno does not expose once it has refused the chain).
+ * TLS-inspecting proxy, worded as on Bun (the issuer read by a throwaway
+ * probe, since node:tls on Deno refuses the chain before it can be read).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import {
@@ -52,16 +52,16 @@ test("the Deno client dials through tinyproxy with Basic auth; events cross both
   expect(proxy.logs.some((line) => line.includes(`CONNECT 127.0.0.1:${server.pipePort}`))).toBe(true);
 });
 
-test("the Deno client names a TLS-inspecting proxy as the likely cause", async () => {
+test("the Deno client names a TLS-inspecting proxy as the likely cause, and its issuer", async () => {
   const interceptor = await InterceptingTlsServer.start();
   const scripted = new ScriptedProxy({ kind: "relay", port: interceptor.port });
   try {
     const client = await denoClient("deno-inspected", { RP_CLIENT_PROXY: scripted.url });
     const failed = await client.proc.waitForMessage("cannot connect to the server", {}, 20_000);
     expect(String(failed["reason"])).toContain(
-      `through the proxy 127.0.0.1:${new URL(scripted.url).port}: the server's certificate is not from this client's CA: a TLS-inspecting proxy may be in the way (`,
+      `through the proxy 127.0.0.1:${new URL(scripted.url).port}: the server's certificate is not from this client's CA: a TLS-inspecting proxy may be in the way (issuer: CN=${InterceptingTlsServer.CA_CN}; `,
     );
-    // node:tls on Deno fails the handshake before the peer certificate can be read: no issuer (Bun names it).
+    // node:tls on Deno fails the handshake before the peer certificate can be read: the issuer comes from a throwaway probe.
     expect(String(failed["reason"])).toContain("SELF_SIGNED_CERT_IN_CHAIN");
   } finally {
     scripted.stop();

@@ -5,14 +5,15 @@
  * `tls.connect({ socket })` over the same socket. The transport is handed
  * out after the handshake, from "secureConnect".
  */
-import { connect as connectTcp, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { connect, type ConnectionOptions } from "node:tls";
-import { TunnelHandshake } from "../../proxy/index.ts";
 import { DialAttempt } from "../_dial.ts";
-import { PROXY_CLOSED, proxyFailure, proxyUnreachable, TUNNEL_CLOSED, WAITING_FOR_PROXY, WAITING_FOR_TUNNEL } from "../_proxy-reasons.ts";
-import { dialReason, serverCertificateReason } from "../_tls-reasons.ts";
+import { TUNNEL_CLOSED, WAITING_FOR_PROXY, WAITING_FOR_TUNNEL } from "../_proxy-reasons.ts";
+import { dialReason, isForeignCa, serverCertificateReason } from "../_tls-reasons.ts";
 import { describe } from "../errors.ts";
 import type { TlsConnectOptions } from "../tls-types.ts";
+import { probeIssuer } from "./issuer-probe.ts";
+import { openTunnel } from "./proxy-tunnel.ts";
 import { NodeSocketTransport, peerCertificateDer } from "./socket-transport.ts";
 
 /** Connects (through the proxy when one is given) and completes the TLS handshake; rejects with TransportError. */
@@ -23,38 +24,18 @@ export function connectTls(options: TlsConnectOptions): Promise<NodeSocketTransp
     current = secure(options, attempt, { host: options.hostname, port: options.port }, false);
     return attempt.promise;
   }
-  const proxy = options.proxy;
-  const handshake = new TunnelHandshake(options.hostname, options.port, proxy);
   attempt.waitingFor = WAITING_FOR_PROXY;
-  const raw = connectTcp({ host: proxy.host, port: proxy.port });
-  current = raw;
-  raw.setNoDelay(true);
-  const onData = (chunk: Uint8Array) => {
-    if (attempt.settled) return void raw.destroy();
-    let open: boolean;
-    try {
-      open = handshake.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-    } catch (error) {
-      attempt.fail(proxyFailure(error), error);
-      return void raw.destroy();
-    }
-    if (!open) return;
-    raw.off("data", onData);
-    raw.off("close", onClose);
-    raw.off("error", onError);
-    attempt.waitingFor = WAITING_FOR_TUNNEL;
-    // `host` with `socket`: node checks the certificate against it (and sends it as SNI when it is a name).
-    current = secure(options, attempt, { socket: raw, host: options.hostname }, true);
-  };
-  const onClose = () => attempt.fail(PROXY_CLOSED);
-  const onError = (error: Error) => {
-    attempt.fail(proxyUnreachable(error), error);
-    raw.destroy();
-  };
-  raw.once("connect", () => (attempt.settled ? raw.destroy() : void raw.write(handshake.request)));
-  raw.on("data", onData);
-  raw.once("close", onClose);
-  raw.on("error", onError);
+  current = openTunnel(options.proxy, options.hostname, options.port, {
+    fail: (message, cause) => attempt.fail(message, cause),
+    get settled() {
+      return attempt.settled;
+    },
+    open: (raw) => {
+      attempt.waitingFor = WAITING_FOR_TUNNEL;
+      // `host` with `socket`: node checks the certificate against it (and sends it as SNI when it is a name).
+      current = secure(options, attempt, { socket: raw, host: options.hostname }, true);
+    },
+  });
   return attempt.promise;
 }
 
@@ -75,6 +56,7 @@ function secure(options: TlsConnectOptions, attempt: DialAttempt<NodeSocketTrans
     attempt.fail(message, cause);
     socket.destroy();
   };
+  let probing = false;
   socket.once("secureConnect", () => {
     if (attempt.settled) return void socket.destroy();
     if (!socket.authorized) return fail(serverCertificateReason(String(socket.authorizationError), socket.getPeerX509Certificate()?.issuer));
@@ -82,10 +64,16 @@ function secure(options: TlsConnectOptions, attempt: DialAttempt<NodeSocketTrans
     attempt.succeed(new NodeSocketTransport(socket, { remoteAddress: attempt.target, ...(der ? { certificateDer: der } : {}) }));
   });
   socket.on("error", (error: Error) => {
-    if (!attempt.settled) fail(dialReason(describe(error), socket.getPeerX509Certificate()?.issuer), error);
+    if (attempt.settled) return;
+    const text = describe(error);
+    if (!isForeignCa(text)) return fail(dialReason(text), error);
+    probing = true; // the close that follows is not the reason
+    socket.destroy();
+    // node:tls refused the chain before the certificate could be read: a throwaway handshake names its issuer.
+    void probeIssuer(options).then((issuer) => attempt.fail(dialReason(text, issuer), error));
   });
   socket.once("close", () => {
-    if (!attempt.settled) fail(proxied ? TUNNEL_CLOSED : "closed during the TLS handshake");
+    if (!attempt.settled && !probing) fail(proxied ? TUNNEL_CLOSED : "closed during the TLS handshake");
   });
   return socket;
 }
