@@ -8,7 +8,7 @@
 import type { Socket, SocketHandler, TLSOptions } from "bun";
 import { TunnelHandshake } from "../../proxy/index.ts";
 import { DialAttempt } from "../_dial.ts";
-import { PROXY_CLOSED, proxyFailure, proxyUnreachable, TUNNEL_CLOSED, WAITING_FOR_PROXY, WAITING_FOR_TUNNEL } from "../_proxy-reasons.ts";
+import { PROXY_CLOSED, PROXY_RECORD_BYTES, proxyFailure, proxyUnreachable, TUNNEL_CLOSED, WAITING_FOR_PROXY, WAITING_FOR_TUNNEL } from "../_proxy-reasons.ts";
 import { dialReason, serverCertificateReason } from "../_tls-reasons.ts";
 import { describe } from "../errors.ts";
 import type { TlsConnectOptions } from "../tls-types.ts";
@@ -59,10 +59,11 @@ function tlsHandlers(attempt: DialAttempt<SocketTransport>, keep: (socket: Socke
         return void socket.terminate();
       }
       const der = socket.getPeerX509Certificate()?.raw;
-      const transport = new SocketTransport(socket as never, {
-        remoteAddress: attempt.target,
-        ...(der ? { certificateDer: new Uint8Array(der) } : {}),
-      });
+      const transport = new SocketTransport(
+        socket as never,
+        { remoteAddress: attempt.target, ...(der ? { certificateDer: new Uint8Array(der) } : {}) },
+        proxied ? PROXY_RECORD_BYTES : undefined,
+      );
       socket.data.transport = transport;
       attempt.succeed(transport);
     },

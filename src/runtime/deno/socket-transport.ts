@@ -16,9 +16,13 @@ export class NodeSocketTransport extends TransportBase {
   #error: Error | undefined;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(socket: TLSSocket, peer: TransportPeer) {
+  readonly #recordBytes: number | undefined;
+
+  /** `recordBytes`: write in slices of at most this many bytes (one TLS record each), see PROXY_RECORD_BYTES. */
+  constructor(socket: TLSSocket, peer: TransportPeer, recordBytes?: number) {
     super(peer);
     this.#socket = socket;
+    this.#recordBytes = recordBytes;
     socket.setNoDelay(true); // Nagle + delayed ACK would add 40 ms to small replies.
     socket.on("data", (chunk: Uint8Array) => this.deliver(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     socket.on("drain", () => {
@@ -35,7 +39,9 @@ export class NodeSocketTransport extends TransportBase {
 
   write(bytes: Uint8Array): boolean {
     if (this.ended || this.#closing) return true;
-    this.#socket.write(bytes);
+    const slice = this.#recordBytes;
+    if (slice === undefined || bytes.length <= slice) this.#socket.write(bytes);
+    else for (let at = 0; at < bytes.length; at += slice) this.#socket.write(bytes.subarray(at, at + slice));
     // Past node's own small mark (16 KiB) its write returns false, so "drain" is sure to follow.
     if (this.#socket.writableLength > HIGH_WATER_MARK) this.#wantDrain = true;
     return !this.#wantDrain;

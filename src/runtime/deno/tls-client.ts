@@ -8,7 +8,7 @@
 import type { Socket } from "node:net";
 import { connect, type ConnectionOptions } from "node:tls";
 import { DialAttempt } from "../_dial.ts";
-import { TUNNEL_CLOSED, WAITING_FOR_PROXY, WAITING_FOR_TUNNEL } from "../_proxy-reasons.ts";
+import { PROXY_RECORD_BYTES, TUNNEL_CLOSED, WAITING_FOR_PROXY, WAITING_FOR_TUNNEL } from "../_proxy-reasons.ts";
 import { dialReason, isForeignCa, serverCertificateReason } from "../_tls-reasons.ts";
 import { describe } from "../errors.ts";
 import type { TlsConnectOptions } from "../tls-types.ts";
@@ -61,7 +61,8 @@ function secure(options: TlsConnectOptions, attempt: DialAttempt<NodeSocketTrans
     if (attempt.settled) return void socket.destroy();
     if (!socket.authorized) return fail(serverCertificateReason(String(socket.authorizationError), socket.getPeerX509Certificate()?.issuer));
     const der = peerCertificateDer(socket);
-    attempt.succeed(new NodeSocketTransport(socket, { remoteAddress: attempt.target, ...(der ? { certificateDer: der } : {}) }));
+    const peer = { remoteAddress: attempt.target, ...(der ? { certificateDer: der } : {}) };
+    attempt.succeed(new NodeSocketTransport(socket, peer, proxied ? PROXY_RECORD_BYTES : undefined));
   });
   socket.on("error", (error: Error) => {
     if (attempt.settled) return;
