@@ -8,6 +8,7 @@ import { drainNode, nodeParts, pipeOptions, serveNodeFront, type Front, type Nod
 import type { ClientStatus } from "../ops/index.ts";
 import { Pipe, type PipeRegistry } from "../pipe/index.ts";
 import { formatProxy } from "../proxy/index.ts";
+import { Capability } from "../wire/index.ts";
 import { startDialLoop, type DialLoop } from "./dial-loop.ts";
 import { clientReadiness, clientStatus } from "./status.ts";
 
@@ -49,7 +50,12 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
       // Handlers see the server by its certificate CN.
       const name = (await peerCn(transport.peer)) ?? `${config.targetHostname}:${config.targetPort}`;
       const peer = { name, remoteAddress: transport.peer.remoteAddress };
-      const pipe = new Pipe(transport, pipeOptions(config, peer, deps.dispatcher, log, { onGoAway: (ms) => loop.goAway(ms), onHeartbeat: observer.heartbeat }));
+      const pipe = new Pipe(transport, pipeOptions(config, peer, deps.dispatcher, log, {
+          onGoAway: (ms) => loop.goAway(ms),
+          onHeartbeat: observer.heartbeat,
+          // Behind a proxy: ask the server for small TLS records too (see Transport.preferSmallRecords).
+          ...(proxy === undefined ? {} : { capabilities: [Capability.SmallRecords] }),
+        }));
       registry.add(pipe, SERVER_KEY);
       return pipe;
     },

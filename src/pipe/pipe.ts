@@ -112,7 +112,7 @@ export class Pipe {
       { intervalMs: options.heartbeatIntervalMs ?? 5_000, timeoutMs: options.heartbeatTimeoutMs ?? 10_000 },
       this.#clock,
       {
-        send: (id) => this.#sendMessage(id, { type: FrameType.Heartbeat, message: heartbeat() }),
+        send: (id) => this.#sendMessage(id, { type: FrameType.Heartbeat, message: heartbeat(options.capabilities) }),
         dead: (silentMs) => this.#shutdown(new HeartbeatTimeoutError(silentMs, this.peer.name), true),
       },
     );
@@ -251,7 +251,7 @@ export class Pipe {
         return this.#handleReply(frame.id, decoded.message);
       case FrameType.Heartbeat:
         this.#learnCapabilities(decoded.message.capabilities);
-        return this.#sendMessage(frame.id, { type: FrameType.HeartbeatReply, message: heartbeat() });
+        return this.#sendMessage(frame.id, { type: FrameType.HeartbeatReply, message: heartbeat(this.#options.capabilities) });
       case FrameType.HeartbeatReply:
         this.#learnCapabilities(decoded.message.capabilities);
         if (!this.#heartbeat.answered(frame.id)) this.stats.unknownReplies++;
@@ -329,6 +329,7 @@ export class Pipe {
 
   #learnCapabilities(capabilities: readonly string[]): void {
     if (capabilities.length > 0) this.peerCapabilities = new Set(capabilities);
+    if (capabilities.includes(Capability.SmallRecords)) this.#transport.preferSmallRecords?.();
   }
 
   #isClosed(): boolean {
@@ -375,8 +376,8 @@ export class Pipe {
   }
 }
 
-function heartbeat(): { version: number; capabilities: string[] } {
-  return { version: WIRE_VERSION, capabilities: OUR_CAPABILITIES };
+function heartbeat(extra: readonly string[] = []): { version: number; capabilities: string[] } {
+  return { version: WIRE_VERSION, capabilities: extra.length === 0 ? OUR_CAPABILITIES : [...OUR_CAPABILITIES, ...extra] };
 }
 
 function unavailableReply(why: string): EventReply {

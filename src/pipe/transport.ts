@@ -47,4 +47,11 @@ export interface Transport {
    * wrapper cannot drop it by accident (that once meant a write per request).
    */
   readonly scheduleFlush: (flush: () => void) => void;
+  /**
+   * Optional: from now on write TLS records under 1 KiB, because the peer is
+   * behind a relay that reads in small pieces with Nagle on (tinyproxy) and
+   * would hold the tail of a larger record until a delayed ACK. Asked by a
+   * peer that announces the "small-records" capability.
+   */
+  preferSmallRecords?(): void;
 }

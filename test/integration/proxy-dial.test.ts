@@ -13,7 +13,8 @@ import { bunRuntime } from "../../src/runtime/bun/index.ts";
 import { denoRuntime } from "../../src/runtime/deno/index.ts";
 import type { Runtime, TlsListener } from "../../src/runtime/index.ts";
 import { loadClientConfig } from "../../src/config/index.ts";
-import { InterceptingTlsServer, makeTestPki, ScriptedProxy, Tinyproxy, type FileIdentity, type TestPki } from "../support/index.ts";
+import { Capability } from "../../src/wire/index.ts";
+import { InterceptingTlsServer, makeTestPki, ScriptedProxy, Tinyproxy, tlsRecords, type FileIdentity, type TestPki } from "../support/index.ts";
 
 const AUTH = { user: "alice", password: "s3cr-t_pw" };
 let pki: TestPki;
@@ -31,7 +32,12 @@ beforeAll(async () => {
     identity: pki.server,
     handshakeTimeoutMs: 5_000,
     maxPendingHandshakes: 16,
-    onConnection: (transport) => void new Pipe(transport, { peer: { name: "client", remoteAddress: "x" }, onEvent: () => ({ code: 0, data: new TextEncoder().encode("pong") }), heartbeatIntervalMs: 0 }),
+    onConnection: (transport) =>
+      void new Pipe(transport, {
+        peer: { name: "client", remoteAddress: "x" },
+        onEvent: (event) => ({ code: 0, data: event.noun === "echo" ? (event.data ?? new Uint8Array()) : new TextEncoder().encode("pong") }),
+        heartbeatIntervalMs: 0,
+      }),
     onRefused: () => {},
   });
   open = await Tinyproxy.start();
@@ -99,6 +105,32 @@ for (const runtime of [bunRuntime, denoRuntime]) {
     test("a server the proxy cannot reach: the proxy's answer is named", async () => {
       const message = await failure(runtime.connectTls({ hostname: "127.0.0.1", port: 1, identity, serverName: "localhost", timeoutMs: 5_000, proxy: proxyOf(open.url()) }));
       expect(message).toMatch(/the proxy could not reach the server \(5\d\d [^)]*\); check RP_CLIENT_TARGET_HOSTNAME/);
+    });
+  });
+
+  describe(`${runtime.name} adapter: small TLS records in the tunnel`, () => {
+    test("every application-data record is under 1 KiB both ways, once the server heard small-records", async () => {
+      const relay = new ScriptedProxy({ kind: "relay", port: listener.port });
+      try {
+        const transport = await dial(runtime, relay.url);
+        const pipe = new Pipe(transport, { peer: { name: "server", remoteAddress: "test" }, onEvent: () => ({ code: 0 }), heartbeatIntervalMs: 0, capabilities: [Capability.SmallRecords] });
+        await pipe.ready;
+        // TLS 1.3 sends the handshake's certificates as application data too: count only what follows it.
+        const byteCount = (chunks: Uint8Array[]) => chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+        const after = { toServer: byteCount(relay.carried.toServer), toClient: byteCount(relay.carried.toClient) };
+        const big = new Uint8Array(40_000).fill(7);
+        const reply = await pipe.request({ verb: "post", noun: "echo", data: big });
+        expect(reply.data?.length).toBe(40_000);
+        pipe.close();
+        await pipe.closed;
+        for (const direction of ["toServer", "toClient"] as const) {
+          const data = tlsRecords(relay.carried[direction]).filter((record) => record.type === 23 && record.offset >= after[direction]);
+          const largest = Math.max(...data.map((record) => record.length));
+          expect({ direction, body: data.reduce((sum, record) => sum + record.length, 0) > 40_000, small: largest <= 1024 }).toEqual({ direction, body: true, small: true }); // largest ${largest}
+        }
+      } finally {
+        relay.stop();
+      }
     });
   });
 

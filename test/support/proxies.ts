@@ -144,12 +144,15 @@ interface Conn {
 /** A CONNECT proxy on 127.0.0.1 that behaves as scripted; `requests` holds each CONNECT head it received. */
 export class ScriptedProxy {
   readonly requests: string[] = [];
+  /** What a relay carried, per direction, chunk by chunk (the TLS bytes of the tunnel). */
+  readonly carried = { toServer: [] as Uint8Array[], toClient: [] as Uint8Array[] };
   readonly #listener: TCPSocketListener<Conn>;
   readonly #sockets = new Set<Socket<Conn>>();
 
   constructor(behaviour: ScriptedBehaviour) {
     const sockets = this.#sockets;
     const requests = this.requests;
+    const carried = this.carried;
     this.#listener = Bun.listen<Conn>({
       hostname: "127.0.0.1",
       port: 0,
@@ -162,6 +165,7 @@ export class ScriptedProxy {
           const conn = socket.data;
           if (conn.open) {
             if (behaviour.kind !== "relay") return;
+            carried.toServer.push(new Uint8Array(chunk));
             if (conn.peer) conn.peer.write(chunk);
             else conn.pending.push(chunk);
             return;
@@ -188,7 +192,10 @@ export class ScriptedProxy {
                   for (const early of conn.pending) upstream.write(early);
                   conn.pending = [];
                 },
-                data: (upstream, bytes) => void upstream.data.peer?.write(bytes),
+                data: (upstream, bytes) => {
+                  carried.toClient.push(new Uint8Array(bytes));
+                  upstream.data.peer?.write(bytes);
+                },
                 close: (upstream) => void upstream.data.peer?.end(),
                 error: (upstream) => void upstream.data.peer?.end(),
               },
@@ -216,6 +223,19 @@ export class ScriptedProxy {
     this.#listener.stop(true);
     for (const socket of this.#sockets) socket.terminate();
   }
+}
+
+/** The TLS records in a byte stream (chunks concatenated): content type, length and offset of each, in order. */
+export function tlsRecords(chunks: readonly Uint8Array[]): Array<{ type: number; length: number; offset: number }> {
+  const all = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.length;
+  }
+  const records: Array<{ type: number; length: number; offset: number }> = [];
+  for (let i = 0; i + 5 <= all.length; i += 5 + ((all[i + 3]! << 8) | all[i + 4]!)) records.push({ type: all[i]!, length: (all[i + 3]! << 8) | all[i + 4]!, offset: i });
+  return records;
 }
 
 /** A TLS server with a certificate for localhost/127.0.0.1 from another CA (named "Intercepting Proxy CA"): what a TLS-inspecting proxy shows. */

@@ -5,6 +5,7 @@
  */
 import type { Socket } from "bun";
 import type { TransportPeer } from "../../pipe/index.ts";
+import { PROXY_RECORD_BYTES } from "../_proxy-reasons.ts";
 import { CLOSE_FLUSH_TIMEOUT_MS, HIGH_WATER_MARK, TransportBase } from "../_transport-base.ts";
 
 /** The per-socket handler state: Bun calls one set of handlers per listener; `socket.data` points here. */
@@ -15,7 +16,7 @@ export class SocketTransport extends TransportBase {
   #wantDrain = false;
   #closing = false;
 
-  readonly #recordBytes: number | undefined;
+  #recordBytes: number | undefined;
 
   /** `recordBytes`: write in slices of at most this many bytes (one TLS record each), see PROXY_RECORD_BYTES. */
   constructor(socket: Socket<SocketTransport>, peer: TransportPeer, recordBytes?: number) {
@@ -44,6 +45,10 @@ export class SocketTransport extends TransportBase {
     }
     if (this.#queuedBytes > HIGH_WATER_MARK) this.#wantDrain = true;
     return !this.#wantDrain;
+  }
+
+  preferSmallRecords(): void {
+    this.#recordBytes ??= PROXY_RECORD_BYTES;
   }
 
   close(): void {

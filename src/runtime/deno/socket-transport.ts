@@ -6,6 +6,7 @@
  */
 import type { TLSSocket } from "node:tls";
 import type { TransportPeer } from "../../pipe/index.ts";
+import { PROXY_RECORD_BYTES } from "../_proxy-reasons.ts";
 import { CLOSE_FLUSH_TIMEOUT_MS, HIGH_WATER_MARK, TransportBase } from "../_transport-base.ts";
 
 /** A connected, authenticated node:tls socket. */
@@ -16,13 +17,11 @@ export class NodeSocketTransport extends TransportBase {
   #error: Error | undefined;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
-  readonly #recordBytes: number | undefined;
-
-  /** `recordBytes`: write in slices of at most this many bytes (one TLS record each), see PROXY_RECORD_BYTES. */
+  /** `recordBytes`: TLS records of at most this many bytes (node's max send fragment), see PROXY_RECORD_BYTES. */
   constructor(socket: TLSSocket, peer: TransportPeer, recordBytes?: number) {
     super(peer);
     this.#socket = socket;
-    this.#recordBytes = recordBytes;
+    if (recordBytes !== undefined) socket.setMaxSendFragment(recordBytes);
     socket.setNoDelay(true); // Nagle + delayed ACK would add 40 ms to small replies.
     socket.on("data", (chunk: Uint8Array) => this.deliver(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     socket.on("drain", () => {
@@ -39,12 +38,14 @@ export class NodeSocketTransport extends TransportBase {
 
   write(bytes: Uint8Array): boolean {
     if (this.ended || this.#closing) return true;
-    const slice = this.#recordBytes;
-    if (slice === undefined || bytes.length <= slice) this.#socket.write(bytes);
-    else for (let at = 0; at < bytes.length; at += slice) this.#socket.write(bytes.subarray(at, at + slice));
+    this.#socket.write(bytes);
     // Past node's own small mark (16 KiB) its write returns false, so "drain" is sure to follow.
     if (this.#socket.writableLength > HIGH_WATER_MARK) this.#wantDrain = true;
     return !this.#wantDrain;
+  }
+
+  preferSmallRecords(): void {
+    this.#socket.setMaxSendFragment(PROXY_RECORD_BYTES);
   }
 
   close(): void {
