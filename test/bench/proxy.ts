@@ -8,11 +8,13 @@
  * is restarted several times and the time from "proxy accepts again" to the
  * client's "connected to the server" is measured.
  *
- * Seen here (2 cores shared, loadavg ~15): stock tinyproxy 1.11 reaches 0.13-0.61 of the direct
- * rate, because it leaves Nagle on: on its socket to the server a small segment waits for the
- * server's delayed ACK (c=64 / 1,677 req/s = 38 ms a request). With TCP_NODELAY forced on
- * tinyproxy's connect()ed sockets only (the server leg), 1.24; on every socket, 1.87; on the
- * accept()ed (client) leg only, 0.28.
+ * Seen here (2 cores shared, loadavg ~15), before tunnelled pipes wrote small TLS records: stock
+ * tinyproxy 1.11 reached 0.11-0.61 of the direct rate. It relays in 2 KiB reads with Nagle on, so
+ * the tail of a 4-5 KiB record (64 coalesced replies) waited for the server's delayed ACK while
+ * the server could not decrypt the record (c=64 / 1,677 req/s = 38 ms a request; strace shows
+ * read(fd, ..., 2048)). With TCP_NODELAY forced on tinyproxy's connect()ed sockets only, 1.24; on
+ * every socket, 1.87; on the accept()ed (client) leg only, 0.28. With records under 1 KiB both
+ * ways (the small-records capability), 1.15 with stock tinyproxy.
  *
  *   bun test/bench/proxy.ts                      (after `bun run build`; needs wrk and tinyproxy)
  *   BENCH_DURATION_S=10 BENCH_ROUNDS=5 BENCH_RESTARTS=10 bun test/bench/proxy.ts
