@@ -33,7 +33,7 @@ export interface RunningClient {
 /** Starts the dial loop and the front. */
 export function startClient(config: ClientConfig, deps: ClientDeps): RunningClient {
   const { runtime, log } = deps;
-  const { hooks, registry, observer } = nodeParts("client", deps);
+  const { hooks, registry, observer, clock } = nodeParts("client", deps);
   const proxy = config.proxy !== undefined && !bypassesProxy(config.noProxy, config.targetHostname, config.targetPort) ? config.proxy : undefined;
   const loop: DialLoop = startDialLoop({
     dial: () =>
@@ -50,18 +50,23 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
       // Handlers see the server by its certificate CN.
       const name = (await peerCn(transport.peer)) ?? `${config.targetHostname}:${config.targetPort}`;
       const peer = { name, remoteAddress: transport.peer.remoteAddress };
-      const pipe = new Pipe(transport, pipeOptions(config, peer, deps.dispatcher, log, {
+      const pipe = new Pipe(
+        transport,
+        pipeOptions(config, peer, deps.dispatcher, log, {
           onGoAway: (ms) => loop.goAway(ms),
           onHeartbeat: observer.heartbeat,
+          clock,
           // Behind a proxy: ask the server for small TLS records too (see Transport.preferSmallRecords).
           ...(proxy === undefined ? {} : { capabilities: [Capability.SmallRecords] }),
-        }));
+        }),
+      );
       registry.add(pipe, SERVER_KEY);
       return pipe;
     },
     baseMs: config.reconnectBaseMs,
     capMs: config.reconnectCapMs,
     log,
+    clock,
     connected: (info) => hooks.connect_success(info),
     failed: (info) => hooks.connect_fail(info),
     onStatus: (status) => {
@@ -87,7 +92,7 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
     observer,
     async stop() {
       loop.stop();
-      await drainNode(config, front, [...registry.pipes()], 0, log);
+      await drainNode(config, front, [...registry.pipes()], 0, log, clock);
       observer.close();
     },
   };
