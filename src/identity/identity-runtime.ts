@@ -119,6 +119,7 @@ function onClosed(transport: Transport, closed: () => void): Transport {
         },
       }),
     write: (bytes) => transport.write(bytes),
+    preferSmallRecords: () => transport.preferSmallRecords?.(),
     close: () => {
       closed();
       transport.close();

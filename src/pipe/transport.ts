@@ -51,7 +51,8 @@ export interface Transport {
    * Optional: from now on write TLS records under 1 KiB, because the peer is
    * behind a relay that reads in small pieces with Nagle on (tinyproxy) and
    * would hold the tail of a larger record until a delayed ACK. Asked by a
-   * peer that announces the "small-records" capability.
+   * peer that announces the "small-records" capability. A wrapper must pass
+   * it on (it is optional only for transports without TLS records).
    */
   preferSmallRecords?(): void;
 }

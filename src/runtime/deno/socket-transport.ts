@@ -17,11 +17,11 @@ export class NodeSocketTransport extends TransportBase {
   #error: Error | undefined;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
-  /** `recordBytes`: TLS records of at most this many bytes (node's max send fragment), see PROXY_RECORD_BYTES. */
+  /** `recordBytes`: TLS records of at most this many bytes, see PROXY_RECORD_BYTES and preferSmallRecords. */
   constructor(socket: TLSSocket, peer: TransportPeer, recordBytes?: number) {
     super(peer);
     this.#socket = socket;
-    if (recordBytes !== undefined) socket.setMaxSendFragment(recordBytes);
+    if (recordBytes !== undefined) this.#limitRecords(recordBytes);
     socket.setNoDelay(true); // Nagle + delayed ACK would add 40 ms to small replies.
     socket.on("data", (chunk: Uint8Array) => this.deliver(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     socket.on("drain", () => {
@@ -45,7 +45,17 @@ export class NodeSocketTransport extends TransportBase {
   }
 
   preferSmallRecords(): void {
-    this.#socket.setMaxSendFragment(PROXY_RECORD_BYTES);
+    this.#limitRecords(PROXY_RECORD_BYTES);
+  }
+
+  /**
+   * node's TLS (and Bun's node:tls) joins the writes of a tick into one record and honours
+   * setMaxSendFragment. Deno 2.9.6 accepts it and ignores it (records stay up to 16 KiB, slicing the
+   * writes does not help either: they are joined too), so a Deno peer still gets the peer's small
+   * records but does not send them.
+   */
+  #limitRecords(bytes: number): void {
+    this.#socket.setMaxSendFragment(bytes);
   }
 
   close(): void {
