@@ -14,7 +14,8 @@
  * the server could not decrypt the record (c=64 / 1,677 req/s = 38 ms a request; strace shows
  * read(fd, ..., 2048)). With TCP_NODELAY forced on tinyproxy's connect()ed sockets only, 1.24; on
  * every socket, 1.87; on the accept()ed (client) leg only, 0.28. With records under 1 KiB both
- * ways (the small-records capability), 1.15 with stock tinyproxy.
+ * ways (the small-records capability) and stock tinyproxy: 0.83 and 1.28 (medians of 4 and 6
+ * rounds; per-round ratios 0.72-1.58: the machine's load moves more than the proxy costs).
  *
  *   bun test/bench/proxy.ts                      (after `bun run build`; needs wrk and tinyproxy)
  *   BENCH_DURATION_S=10 BENCH_ROUNDS=5 BENCH_RESTARTS=10 bun test/bench/proxy.ts
