@@ -16,7 +16,7 @@ import {
   type NodeObserver,
 } from "../node/index.ts";
 import { identityPaths } from "../pki/index.ts";
-import type { Runtime, TlsIdentity } from "../runtime/index.ts";
+import { clearStaleSocket, type Runtime, type TlsIdentity } from "../runtime/index.ts";
 import { handlerNames, loadHandlerModule } from "./handlers.ts";
 import { identityShowCommand, setIdentityCommand } from "./identity-commands.ts";
 import { assertPrivateKeyMode } from "./key-permissions.ts";
@@ -120,6 +120,8 @@ export function nodeCommands<C extends CommonConfig>(
         const observer = makeObserver(config, role, log);
         const { dispatcher, hooks } = await loadHandlers(config, role, log, observer.handled);
         const followed = followIdentity(runtime, identity, log);
+        // A socket file nothing answers on is left from an earlier run; a live one is another process's (refused).
+        if (config.http.kind === "unix") await clearStaleSocket(config.http.path);
         node = startNode(config, { runtime: followed, identity: identity.current.identity, dispatcher, hooks, log, observer });
       } catch (error) {
         identity.close(); // its timers would keep the failed process alive

@@ -14,6 +14,7 @@ import {
   peerCn,
   pipeOptions,
   startFront,
+  withListenFix,
   stopFront,
   NodeObserver,
   nodeOpsRoutes,
@@ -61,7 +62,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
   const observer = deps.observer ?? new NodeObserver({ role: "server", version: "dev" });
   observer.watch(registry);
   let draining = false;
-  const listener = runtime.listenTls({
+  const listener = withListenFix(() => runtime.listenTls({
     hostname: config.bindInterface,
     port: config.bindPort,
     identity: deps.identity,
@@ -70,7 +71,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     onConnection: (transport) => void accept(transport),
     onRefused: ({ remoteAddress, reason, peerSubject }) =>
       log.warn("refused client connection", { remote: remoteAddress, reason, subject: peerSubject }),
-  });
+  }), "stop it, or set RP_SERVER_BIND_PORT (--port) to another port");
 
   async function accept(transport: Transport): Promise<void> {
     const remote = transport.peer.remoteAddress;
@@ -102,7 +103,16 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
   const readiness = serverReadiness(listening, () => draining);
   const routes = nodeOpsRoutes(config, observer, readiness, serverStatus(observer, registry, listening, readiness));
   const acquire = (peer: string | undefined, signal: AbortSignal) => registry.acquire(peer ?? "", config.clientWaitMs, signal);
-  const front = startFront(config, "server", acquire, runtime, log, { routes, onSent: observer.sent });
+  let front: Front;
+  try {
+    front = startFront(config, "server", acquire, runtime, log, { routes, onSent: observer.sent });
+  } catch (error) {
+    // The pipe port and the idle timer would keep a process that cannot serve alive.
+    clearInterval(idleTimer);
+    listener.stop(true);
+    observer.close();
+    throw error;
+  }
   log.info("server listening", { pipe: `${listener.hostname}:${listener.port}`, http: front.server.url });
 
   return {

@@ -8,7 +8,7 @@ import type { Socket } from "bun";
 import { formatAddress } from "../_address.ts";
 import { HandshakeGate, type PendingHandshake } from "../_handshakes.ts";
 import { refusalReason } from "../_tls-reasons.ts";
-import { TlsConfigError, describe } from "../errors.ts";
+import { ListenError, TlsConfigError, describe, inUseMessage, isAddressInUse } from "../errors.ts";
 import type { TlsListener, TlsListenOptions } from "../tls-types.ts";
 import { SocketTransport } from "./socket-transport.ts";
 
@@ -81,7 +81,9 @@ export function listenTls(options: TlsListenOptions): TlsListener {
       },
     });
   } catch (error) {
-    throw new TlsConfigError(`Cannot listen on ${formatAddress(options.hostname, options.port)}: ${describe(error)}`, { cause: error });
+    const where = formatAddress(options.hostname, options.port);
+    if (isAddressInUse(error)) throw new ListenError(inUseMessage(where), "in-use", { cause: error });
+    throw new TlsConfigError(`Cannot listen on ${where}: ${describe(error)}`, { cause: error });
   }
   return {
     hostname: listener.hostname,
