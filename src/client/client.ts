@@ -6,10 +6,12 @@ import type { ClientConfig } from "../config/index.ts";
 import type { Dispatcher } from "../dispatch/index.ts";
 import type { Logger } from "../log/index.ts";
 import { Pipe, PipeRegistry } from "../pipe/index.ts";
+import { certificatePolicyRefusal } from "../pki/index.ts";
 import type { Runtime, TlsIdentity } from "../runtime/index.ts";
 import {
   drainAll,
   noHooks,
+  peerCertificate,
   peerCn,
   pipeOptions,
   startFront,
@@ -57,14 +59,21 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
   const observer = deps.observer ?? new NodeObserver({ role: "client", version: "dev" });
   observer.watch(registry);
   const loop: DialLoop = startDialLoop({
-    dial: () =>
-      runtime.connectTls({
+    dial: async () => {
+      const transport = await runtime.connectTls({
         hostname: config.targetHostname,
         port: config.targetPort,
         identity: deps.identity,
         ...(config.serverName === undefined ? {} : { serverName: config.serverName }),
         timeoutMs: config.connectTimeoutMs,
-      }),
+      });
+      // TLS checked the chain and the name; the policy (key, signature, leaf, EKU, SAN) is RestPipe's own.
+      const certificate = await peerCertificate(transport.peer);
+      const refusal = certificate === undefined ? undefined : certificatePolicyRefusal(certificate, "server");
+      if (refusal === undefined) return transport;
+      transport.close();
+      throw new Error(`refused the server: ${refusal}`);
+    },
     open: async (transport) => {
       // Handlers see the server by its certificate CN.
       const name = (await peerCn(transport.peer)) ?? `${config.targetHostname}:${config.targetPort}`;

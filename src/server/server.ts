@@ -7,11 +7,13 @@ import type { ServerConfig } from "../config/index.ts";
 import type { Dispatcher } from "../dispatch/index.ts";
 import type { Logger } from "../log/index.ts";
 import { Pipe, PipeRegistry, type Transport } from "../pipe/index.ts";
+import { certificatePolicyRefusal } from "../pki/index.ts";
 import type { Runtime, TlsIdentity, TlsListener } from "../runtime/index.ts";
 import {
   drainAll,
   noHooks,
-  peerCn,
+  explainRefusal,
+  peerCertificate,
   pipeOptions,
   startFront,
   withListenFix,
@@ -69,13 +71,22 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     handshakeTimeoutMs: config.handshakeTimeoutMs,
     maxPendingHandshakes: config.maxPendingHandshakes,
     onConnection: (transport) => void accept(transport),
-    onRefused: ({ remoteAddress, reason, peerSubject }) =>
-      log.warn("refused client connection", { remote: remoteAddress, reason, subject: peerSubject }),
+    onRefused: (refused) =>
+      void explainRefusal(refused, "client").then(({ remoteAddress, reason, peerSubject }) =>
+        log.warn("refused client connection", { remote: remoteAddress, reason, subject: peerSubject }),
+      ),
   }), "stop it, or set RP_SERVER_BIND_PORT (--port) to another port");
 
   async function accept(transport: Transport): Promise<void> {
     const remote = transport.peer.remoteAddress;
-    const cn = await peerCn(transport.peer);
+    const certificate = await peerCertificate(transport.peer);
+    const refusal = certificate === undefined ? undefined : certificatePolicyRefusal(certificate, "client");
+    if (refusal !== undefined) {
+      log.warn("refused client connection", { remote, reason: refusal, subject: certificate?.subject });
+      transport.close();
+      return;
+    }
+    const cn = certificate?.subjectCn || undefined;
     if (cn === undefined) {
       log.warn("refused client connection", { remote, reason: "its certificate has no CN (subject common name), which names the client" });
       transport.close();

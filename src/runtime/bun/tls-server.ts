@@ -48,11 +48,13 @@ export function listenTls(options: TlsListenOptions): TlsListener {
           // `success` can be true for a certificate from another CA: `authorized` is the verdict.
           if (!success || !socket.authorized) {
             const error = authorizationError ?? socket.getAuthorizationError();
-            const subject = socket.getPeerX509Certificate()?.subject?.replaceAll("\n", ", ");
+            const peer = socket.getPeerX509Certificate();
+            const subject = peer?.subject?.replaceAll("\n", ", ");
             options.onRefused({
               remoteAddress: address(socket),
               reason: refusalReason(error?.message ?? "handshake failed"),
               ...(subject ? { peerSubject: subject } : {}),
+              ...(peer?.raw ? { peerCertificateDer: new Uint8Array(peer.raw) } : {}),
             });
             socket.terminate();
             return;
