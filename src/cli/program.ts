@@ -6,18 +6,19 @@
 import { ConfigError, flagTypes, type ClientConfig, type ConfigSources, type Role, type ServerConfig } from "../config/index.ts";
 import { parseCommandLine, UsageError, type CommandLine } from "./args.ts";
 import { readConfigFile, type ConfigFileRead } from "./config-file.ts";
+import { printableLines } from "../log/index.ts";
 
 /** Exit codes of both programs. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
-/** Writes a line to standard output (the CLI's one place for it). */
+/** Writes a line to standard output (the CLI's one place for it); names from certificates in it cannot act on the terminal. */
 export function say(line: string): void {
-  console.log(line);
+  console.log(printableLines(line));
 }
 
 /** Writes an error line to standard error, prefixed with the program name. */
 export function complain(program: string, message: string): void {
-  console.error(`${program}: ${message.replaceAll("\n", `\n${" ".repeat(program.length + 2)}`)}`);
+  console.error(`${program}: ${printableLines(message).replaceAll("\n", `\n${" ".repeat(program.length + 2)}`)}`);
 }
 
 /** Turns any start-up error into a message and an exit code. */
