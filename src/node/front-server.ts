@@ -1,6 +1,6 @@
 /** Starts a node's HTTP front on its configured address (TCP or unix socket). */
 import type { CommonConfig, Role } from "../config/index.ts";
-import { createFront, ShuttingDownError, type FrontOptions } from "../http/index.ts";
+import { anyHost, createFront, ShuttingDownError, type FrontOptions } from "../http/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Pipe } from "../pipe/index.ts";
 import { ListenError, type HttpServer, type Runtime } from "../runtime/index.ts";
@@ -34,7 +34,7 @@ export function startFront(
     ...extras,
   });
   const server = withListenFix(
-    () => runtime.serveHttp({ listen: config.http, fetch: app.fetch, idleTimeoutS: config.httpIdleTimeoutMs / 1000, socketMode: config.httpSocketMode }),
+    () => runtime.serveHttp({ listen: config.http, fetch: anyHost(app.fetch), idleTimeoutS: config.httpIdleTimeoutMs / 1000, socketMode: config.httpSocketMode }),
     `stop it, or set RP_${role.toUpperCase()}_HTTP_BIND (--http) to another address`,
   );
   return {
