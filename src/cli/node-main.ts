@@ -17,7 +17,7 @@ import {
 } from "../node/index.ts";
 import { identityPaths } from "../pki/index.ts";
 import { clearStaleSocket, type Runtime, type TlsIdentity } from "../runtime/index.ts";
-import { handlerNames, loadHandlerModule } from "./handlers.ts";
+import { handlerNames, loadHandlerModule, noHandlerWarning } from "./handlers.ts";
 import { identityShowCommand, setIdentityCommand } from "./identity-commands.ts";
 import { assertPrivateKeyMode } from "./key-permissions.ts";
 import { makeObserver } from "./observer.ts";
@@ -60,8 +60,20 @@ export async function loadHandlers(
   onHandled?: (handlerName: string, code: number, ms: number) => void,
 ): Promise<{ dispatcher: Dispatcher; hooks: Hooks }> {
   const handlers = config.eventHandler === undefined ? exampleHandlers(role) : await loadHandlerModule(config.eventHandler, process.cwd());
-  log.info("handlers loaded", { module: config.eventHandler ?? "(built-in examples)", handlers: handlerNames(handlers).join(" ") });
-  return { dispatcher: createDispatcher(handlers, { debug: config.debug, ...(onHandled ? { onHandled } : {}) }), hooks: hooksOf(handlers, log) };
+  const module = config.eventHandler ?? "(built-in examples)";
+  log.info("handlers loaded", { module, handlers: handlerNames(handlers).join(" ") });
+  const unreachable = noHandlerWarning(handlers);
+  if (unreachable) {
+    log.warn("the handler module defines no handler: every event will get 404", {
+      module,
+      ...unreachable,
+      hint: "a handler is named verb_noun: get_time answers GET .../time, post_orders answers POST .../orders",
+    });
+  }
+  // The node that ran a handler sees its whole message; the caller's copy stays redacted (dispatch/_redact.ts).
+  const onFailed = (handler: string, error: unknown) =>
+    log.warn("handler failed", { handler, error: error instanceof Error ? error.message : String(error), class: error instanceof Error ? error.name : typeof error });
+  return { dispatcher: createDispatcher(handlers, { debug: config.debug, onFailed, ...(onHandled ? { onHandled } : {}) }), hooks: hooksOf(handlers, log) };
 }
 
 /** Runs `stop` on the first SIGTERM/SIGINT and exits 0 when it is done; a second signal exits at once. */
