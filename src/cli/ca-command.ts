@@ -25,13 +25,16 @@ export const CA_USAGE = `ca init [--dir DIR] [--cn NAME] [--rsa] [--days N]
                                            create a CA (EC P-256, or RSA-2048 with --rsa; 3650 days)
                                            in DIR (default: <identity dir>/ca)
   rp-server ca issue [--dir DIR] --cn NAME [--rsa] [--days N] [--force]
-                                           issue a client identity (825 days): NAME.key.pem, NAME.crt.pem
-                                           and NAME.bundle.pem for: rp-client set-identity --bundle FILE;
-                                           --force replaces existing files; never the server's CN
+                                           issue a client identity (825 days): NAME.key.pem,
+                                           NAME.crt.pem and NAME.bundle.pem for:
+                                           rp-client set-identity --bundle FILE; never under the
+                                           server's CN; --force replaces an identity's files
   rp-server ca issue [--dir DIR] --server --san HOST [--san HOST ...] [--cn NAME] [--force]
-                                           issue a server identity with DNS and IP SANs (CN: the first SAN)
+                                           issue a server identity with DNS and IP SANs
+                                           (CN: the first SAN)
   rp-server ca revoke [--dir DIR] NAME|SERIAL
-                                           revoke, sign a new CRL; a running rp-server cuts the client off
+                                           revoke, sign a new CRL; a running rp-server cuts the
+                                           client off
   rp-server ca list [--dir DIR]            what the CA issued: CN, kind, serial, not after, status`;
 
 /** Runs one `ca` subcommand. */

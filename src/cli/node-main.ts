@@ -2,7 +2,7 @@
  * What rp-server and rp-client do alike: read the configuration, make the
  * logger, load the identity and the handlers, run until a signal, drain.
  */
-import type { CommonConfig, Role } from "../config/index.ts";
+import { envSuggestion, unknownEnv, type CommonConfig, type Role } from "../config/index.ts";
 import { createDispatcher, exampleHandlers, type Dispatcher } from "../dispatch/index.ts";
 import { createConsoleLogger, type Logger } from "../log/index.ts";
 import {
@@ -21,7 +21,7 @@ import { handlerNames, loadHandlerModule, noHandlerWarning } from "./handlers.ts
 import { identityShowCommand, setIdentityCommand } from "./identity-commands.ts";
 import { assertPrivateKeyMode } from "./key-permissions.ts";
 import { makeObserver } from "./observer.ts";
-import { EXIT, type Command } from "./program.ts";
+import { EXIT, withoutEmpty, type Command } from "./program.ts";
 
 /** The process logger for a configuration: text on a terminal, JSON otherwise (unless RP_LOG_FORMAT says), debug with DEBUG=1. */
 export function makeLogger(config: CommonConfig, role: Role, isTty = Boolean(process.stderr.isTTY), write?: (line: string) => void): Logger {
@@ -120,6 +120,10 @@ export function nodeCommands<C extends CommonConfig>(
   return {
     async start(config) {
       const log = makeLogger(config, role);
+      // A typo'd variable is otherwise silently ignored: the default holds and nobody knows why.
+      for (const variable of unknownEnv(withoutEmpty(process.env), role)) {
+        log.warn("environment variable is no RestPipe setting: ignored (a typo?)", { variable, suggestion: envSuggestion(variable) });
+      }
       const identity = await openIdentity(config, role, log);
       // Signal handlers go in before the node says it listens: a SIGHUP that came earlier would kill the process.
       let node: { stop(): Promise<void> } | undefined;

@@ -6,3 +6,4 @@ export { isLoopbackHost } from "./_host.ts";
 export * from "./load.ts";
 export * from "./describe.ts";
 export * from "./config-file.ts";
+export { closestName, editDistance } from "./suggest.ts";
