@@ -2,3 +2,4 @@
 export * from "./logger.ts";
 export * from "./console-logger.ts";
 export * from "./printable.ts";
+export * from "./repeated.ts";

@@ -2,7 +2,7 @@
 import type { DialLoop } from "../client/dial-loop.ts";
 import type { CommonConfig } from "../config/index.ts";
 import type { PipeRegistry } from "../pipe/index.ts";
-import { opsRoutes, pipeRow, pipeRows, type ClientStatusJson, type Readiness, type ServerStatusJson } from "../ops/index.ts";
+import { opsRoutes, pipeRow, pipeRows, type ClientStatusJson, type Readiness, type RefusedLine, type ServerStatusJson, type SharedIdentity } from "../ops/index.ts";
 import type { NodeObserver } from "./observer.ts";
 
 /** The front's ops routes for a node: readiness and status come from `describe`. */
@@ -20,8 +20,14 @@ export function serverReadiness(listening: string, draining: () => boolean): () 
   return () => (draining() ? { ready: false, reason: "draining: shutting down" } : { ready: true, reason: `listening on ${listening}` });
 }
 
-/** rp-server's status: every connected client, the recent events. */
-export function serverStatus(observer: NodeObserver, registry: PipeRegistry, listening: string, readiness: () => Readiness) {
+/** What only the server knows beyond its pipes: refused handshakes per certificate subject, CNs two hosts share. */
+export interface ServerStatusExtras {
+  readonly refused?: () => RefusedLine[];
+  readonly sharedIdentities?: () => SharedIdentity[];
+}
+
+/** rp-server's status: every connected client, the recent events, refused handshakes, shared identities. */
+export function serverStatus(observer: NodeObserver, registry: PipeRegistry, listening: string, readiness: () => Readiness, extras: ServerStatusExtras = {}) {
   return (limit: number): ServerStatusJson => {
     const { rows, count } = pipeRows(registry.pipes(), observer.tracker, limit);
     const { ready, reason } = readiness();
@@ -36,6 +42,8 @@ export function serverStatus(observer: NodeObserver, registry: PipeRegistry, lis
       clientCount: count,
       clients: rows,
       events: observer.tracker.events(),
+      refused: extras.refused?.() ?? [],
+      sharedIdentities: extras.sharedIdentities?.() ?? [],
     };
   };
 }

@@ -7,7 +7,9 @@ import type { ServerConfig } from "../config/index.ts";
 import type { Dispatcher } from "../dispatch/index.ts";
 import type { Logger } from "../log/index.ts";
 import { Pipe, PipeRegistry, type Transport } from "../pipe/index.ts";
+import { RepeatedFailures } from "../log/index.ts";
 import { certificatePolicyRefusal } from "../pki/index.ts";
+import { FLAP_WINDOW_MS, FlapDetector } from "./_flaps.ts";
 import type { Runtime, TlsIdentity, TlsListener } from "../runtime/index.ts";
 import {
   drainAll,
@@ -64,6 +66,12 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
   const observer = deps.observer ?? new NodeObserver({ role: "server", version: "dev" });
   observer.watch(registry);
   let draining = false;
+  // A revoked or refused client redials for ever: its first refusal in full, then summaries per certificate subject.
+  const refusedLog = new RepeatedFailures(log, { first: "refused client connection", summary: "still refusing client connections" });
+  const refuse = (remote: string, reason: string, subject: string | undefined) =>
+    subject ? refusedLog.failed(subject, reason, { remote, subject }) : log.warn("refused client connection", { remote, reason });
+  const flaps = new FlapDetector();
+  observer.followSharedIdentities(() => flaps.flapping().length);
   const listener = withListenFix(() => runtime.listenTls({
     hostname: config.bindInterface,
     port: config.bindPort,
@@ -72,9 +80,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     maxPendingHandshakes: config.maxPendingHandshakes,
     onConnection: (transport) => void accept(transport),
     onRefused: (refused) =>
-      void explainRefusal(refused, "client").then(({ remoteAddress, reason, peerSubject }) =>
-        log.warn("refused client connection", { remote: remoteAddress, reason, subject: peerSubject }),
-      ),
+      void explainRefusal(refused, "client").then(({ remoteAddress, reason, peerSubject }) => refuse(remoteAddress, reason, peerSubject)),
   }), "stop it, or set RP_SERVER_BIND_PORT (--port) to another port");
 
   async function accept(transport: Transport): Promise<void> {
@@ -82,7 +88,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     const certificate = await peerCertificate(transport.peer);
     const refusal = certificate === undefined ? undefined : certificatePolicyRefusal(certificate, "client");
     if (refusal !== undefined) {
-      log.warn("refused client connection", { remote, reason: refusal, subject: certificate?.subject });
+      refuse(remote, refusal, certificate?.subject);
       transport.close();
       return;
     }
@@ -94,7 +100,18 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     }
     const peerLog = log.with({ client: cn, remote });
     const pipe = new Pipe(transport, pipeOptions(config, { name: cn, remoteAddress: remote }, deps.dispatcher, peerLog, { onHeartbeat: observer.heartbeat }));
-    const replacing = registry.get(cn) !== undefined;
+    const previous = registry.get(cn);
+    const replacing = previous !== undefined;
+    refusedLog.ended(certificate?.subject ?? "");
+    const flap = previous && flaps.replaced(cn, remote, previous.peer.remoteAddress);
+    if (flap) {
+      peerLog.warn("two hosts share one identity: their sessions keep replacing each other", {
+        replacements: flap.replacements,
+        hosts: flap.hosts.join(" "),
+        windowS: FLAP_WINDOW_MS / 1000,
+        fix: "give each host its own certificate: rp-server ca issue --cn <another name>",
+      });
+    }
     registry.add(pipe);
     peerLog.info(replacing ? "client reconnected; replaced its stale session" : "client connected", { clients: registry.size });
     hooks.connection_added({ cn, remoteAddress: remote, count: registry.size });
@@ -112,7 +129,10 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
 
   const listening = `${listener.hostname}:${listener.port}`;
   const readiness = serverReadiness(listening, () => draining);
-  const routes = nodeOpsRoutes(config, observer, readiness, serverStatus(observer, registry, listening, readiness));
+  const routes = nodeOpsRoutes(config, observer, readiness, serverStatus(observer, registry, listening, readiness, {
+    refused: () => refusedLog.streaks().map(({ key, total, lastReason, since }) => ({ subject: key, count: total, lastReason, since })),
+    sharedIdentities: () => flaps.flapping(),
+  }));
   const acquire = (peer: string | undefined, signal: AbortSignal) => registry.acquire(peer ?? "", config.clientWaitMs, signal);
   let front: Front;
   try {
