@@ -3,7 +3,7 @@ import { ConfigError, describeConfig, envSuggestion, unknownEnv, type ClientConf
 import { alignColumns } from "../ops/index.ts";
 import { UsageError } from "./args.ts";
 import { identityPaths } from "../pki/index.ts";
-import { fileMode } from "../runtime/files.ts";
+import { fileMode } from "../platform/index.ts";
 import { complain, EXIT, say, type SourceCommand } from "./program.ts";
 
 /** "env BIND_PORT", "flag --port", "file" or "default". */

@@ -4,40 +4,17 @@
  * to them by name.
  */
 import type { ServerConfig } from "../config/index.ts";
-import type { Dispatcher } from "../dispatch/index.ts";
-import type { Logger } from "../log/index.ts";
-import { Pipe, PipeRegistry, type Transport } from "../pipe/index.ts";
+import { explainRefusal, peerCertificate } from "../identity/index.ts";
 import { RepeatedFailures } from "../log/index.ts";
 import { certificatePolicyRefusal } from "../pki/index.ts";
+import { Pipe, type PipeRegistry, type Transport } from "../pipe/index.ts";
+import type { TlsListener } from "../runtime/index.ts";
+import { drainNode, nodeParts, pipeOptions, serveNodeFront, withListenFix, type Front, type NodeDeps, type NodeObserver } from "../node/index.ts";
 import { FLAP_WINDOW_MS, FlapDetector } from "./_flaps.ts";
-import type { Runtime, TlsIdentity, TlsListener } from "../runtime/index.ts";
-import {
-  drainAll,
-  noHooks,
-  explainRefusal,
-  peerCertificate,
-  pipeOptions,
-  startFront,
-  withListenFix,
-  stopFront,
-  NodeObserver,
-  nodeOpsRoutes,
-  serverReadiness,
-  serverStatus,
-  type Front,
-  type Hooks,
-} from "../node/index.ts";
+import { serverReadiness, serverStatus } from "./status.ts";
 
 /** What a running server needs from outside. */
-export interface ServerDeps {
-  readonly runtime: Runtime;
-  readonly identity: TlsIdentity;
-  readonly dispatcher: Dispatcher;
-  readonly log: Logger;
-  readonly hooks?: Hooks;
-  /** Metrics, statsd and the status page's tracker (default: Prometheus only). */
-  readonly observer?: NodeObserver;
-}
+export type ServerDeps = NodeDeps;
 
 /** A started server. */
 export interface RunningServer {
@@ -61,10 +38,7 @@ export function reconnectWindowMs(clients: number): number {
 /** Starts the pipe listener and the front. */
 export function startServer(config: ServerConfig, deps: ServerDeps): RunningServer {
   const { runtime, log } = deps;
-  const hooks = deps.hooks ?? noHooks;
-  const registry = new PipeRegistry();
-  const observer = deps.observer ?? new NodeObserver({ role: "server", version: "dev" });
-  observer.watch(registry);
+  const { hooks, registry, observer } = nodeParts("server", deps);
   let draining = false;
   // A revoked or refused client redials for ever: its first refusal in full, then summaries per certificate subject.
   const refusedLog = new RepeatedFailures(log, { first: "refused client connection", summary: "still refusing client connections" });
@@ -129,14 +103,14 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
 
   const listening = `${listener.hostname}:${listener.port}`;
   const readiness = serverReadiness(listening, () => draining);
-  const routes = nodeOpsRoutes(config, observer, readiness, serverStatus(observer, registry, listening, readiness, {
+  const status = serverStatus(observer, registry, listening, readiness, {
     refused: () => refusedLog.streaks().map(({ key, total, lastReason, since }) => ({ subject: key, count: total, lastReason, since })),
     sharedIdentities: () => flaps.flapping(),
-  }));
+  });
   const acquire = (peer: string | undefined, signal: AbortSignal) => registry.acquire(peer ?? "", config.clientWaitMs, signal);
   let front: Front;
   try {
-    front = startFront(config, "server", acquire, runtime, log, { routes, onSent: observer.sent });
+    front = serveNodeFront(config, "server", deps, observer, { readiness, status }, acquire);
   } catch (error) {
     // The pipe port and the idle timer would keep a process that cannot serve alive.
     clearInterval(idleTimer);
@@ -155,11 +129,8 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
       draining = true;
       clearInterval(idleTimer);
       listener.stop(false);
-      front.refuseNew();
       const pipes = [...registry.pipes()];
-      const busy = await drainAll(pipes, config.drainTimeoutMs, reconnectWindowMs(pipes.length));
-      if (busy > 0) log.warn("drain timeout: cut requests still in flight", { drainTimeoutMs: config.drainTimeoutMs, pipes: busy });
-      await stopFront(front);
+      await drainNode(config, front, pipes, reconnectWindowMs(pipes.length), log, (busy) => ({ pipes: busy }));
       listener.stop(true);
       observer.close();
     },
