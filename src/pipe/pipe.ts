@@ -25,6 +25,7 @@ import { silentLogger, type Logger } from "../log/index.ts";
 import { systemClock, type Clock, type TimerHandle } from "./clock.ts";
 import {
   HeartbeatTimeoutError,
+  PeerClosedError,
   PipeClosedError,
   PipeDrainingError,
   RequestAbortedError,
@@ -92,6 +93,8 @@ export class Pipe {
   readonly #inbound = new Set<Inbound>();
   #status: PipeStatus = { state: "open" };
   #peerDraining = false;
+  /** Why the peer said it is going away (its last GoAway's reason), if it said. */
+  #peerReason: string | undefined;
   #resolveClosed!: (error: Error | undefined) => void;
   #idleWaiters: Array<() => void> = [];
 
@@ -120,6 +123,7 @@ export class Pipe {
       data: (chunk) => this.#receive(chunk),
       drain: () => this.#outbox.drained(),
       closed: (error) => this.#transportClosed(error),
+      closeRequested: (reason) => this.#shutdown(reason, true),
     });
     this.#heartbeat.start();
   }
@@ -183,7 +187,7 @@ export class Pipe {
    * nothing new and to reconnect after `retryAfterMs`; new inbound events are
    * answered "unavailable". Requests already in flight finish. See `idle()`.
    */
-  drain(retryAfterMs: number, reason = "draining"): void {
+  drain(retryAfterMs: number, reason = "shutting down"): void {
     if (this.#status.state !== "open") return;
     this.#setStatus({ state: "draining" });
     if (this.peerCapabilities.has(Capability.GoAway)) {
@@ -238,7 +242,8 @@ export class Pipe {
         return this.#shutdown(truncated as Error, false);
       }
     }
-    this.#shutdown(error ?? new Error("connection closed by the peer"), false);
+    // A peer of this implementation said why before it closed (GoAway with a reason): that is the truth to report.
+    this.#shutdown(error ?? new PeerClosedError(this.#peerReason), false);
   }
 
   #handleFrame(frame: Frame): void {
@@ -259,7 +264,9 @@ export class Pipe {
         return;
       case FrameType.GoAway:
         this.#peerDraining = true;
-        this.#log.info("peer is draining", { retryAfterMs: decoded.message.retryAfterMs ?? 0 });
+        if (decoded.message.reason) this.#peerReason = decoded.message.reason;
+        if (decoded.message.retryAfterMs) this.#log.info("peer is draining", { retryAfterMs: decoded.message.retryAfterMs });
+        else this.#log.info("peer is closing the pipe", { reason: decoded.message.reason ?? "" });
         this.#options.onGoAway?.(decoded.message.retryAfterMs ?? 0, decoded.message.reason ?? "");
         return;
     }
@@ -353,6 +360,10 @@ export class Pipe {
   /** Ends the pipe once: rejects pending requests, aborts inbound handlers, stops timers. */
   #shutdown(error: Error | undefined, closeTransport: boolean): void {
     if (this.#status.state === "closed") return;
+    // Closing for a reason (replaced, revoked, a protocol error, a heartbeat timeout): the peer hears it first, as in yamux.
+    if (closeTransport && error !== undefined && this.peerCapabilities.has(Capability.GoAway)) {
+      this.#sendMessage(0, { type: FrameType.GoAway, message: { version: WIRE_VERSION, retryAfterMs: 0, reason: error.message } });
+    }
     this.#setStatus(error ? { state: "closed", error } : { state: "closed" });
     this.#heartbeat.stop();
     const closedError = new PipeClosedError(this.peer.name, { cause: error });
