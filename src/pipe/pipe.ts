@@ -73,9 +73,10 @@ export class Pipe {
   /** Resolves when the pipe has closed, with the error that closed it, if any. */
   readonly closed: Promise<Error | undefined>;
   /**
-   * Resolves true at the first frame from the peer, false when the pipe
-   * closes before one: under TLS 1.3 a server that refuses our certificate
-   * closes after a seemingly good handshake, and only this tells.
+   * Resolves true at the first frame from the peer (a GoAway aside), false
+   * when the pipe closes before one: under TLS 1.3 a server that refuses our
+   * certificate closes after a seemingly good handshake, and only this tells
+   * (with the server's reason when it sent one in a GoAway).
    */
   readonly ready: Promise<boolean>;
   #resolveReady!: (ready: boolean) => void;
@@ -248,7 +249,8 @@ export class Pipe {
 
   #handleFrame(frame: Frame): void {
     const decoded = decodeMessage(frame);
-    this.#resolveReady(true);
+    // A GoAway alone does not make the pipe ready: a server that refuses us after the handshake says why in one.
+    if (decoded.type !== FrameType.GoAway) this.#resolveReady(true);
     switch (decoded.type) {
       case FrameType.Event:
         return this.#handleEvent(frame.id, decoded.message);

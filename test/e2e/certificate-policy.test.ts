@@ -58,6 +58,11 @@ describe("the server refuses a weak or wrong client certificate, saying why", ()
         // The client says the same about its own certificate at start.
         const own = await client.proc.waitForMessage("identity problem: peers will refuse this certificate", { reason });
         expect(own["reason"]).toBe(reason);
+        if (cn !== "server-only") {
+          // Refused after the handshake: the server says why, and the client logs it as the reason it cannot connect.
+          // (An EKU without clientAuth is refused by TLS itself, which sends no reason.)
+          await client.proc.waitForMessage("cannot connect to the server", { reason: `closed by the peer: ${reason}` });
+        }
         expect(server.proc.logs.slice(from).some((r) => r.msg === "client connected" && r["client"] === cn)).toBe(false);
       } finally {
         await client.proc.stop();
