@@ -5,7 +5,7 @@
 import type { ClientConfig } from "../config/index.ts";
 import { peerCertificate, peerCn } from "../identity/index.ts";
 import { certificatePolicyRefusal } from "../pki/index.ts";
-import { drainNode, nodeParts, pipeOptions, serveNodeFront, type Front, type NodeDeps, type NodeObserver } from "../node/index.ts";
+import { drainNode, nodeParts, pipeOptions, sayWhyAndClose, serveNodeFront, type Front, type NodeDeps, type NodeObserver } from "../node/index.ts";
 import type { ClientStatus } from "../ops/index.ts";
 import { Pipe, type PipeRegistry } from "../pipe/index.ts";
 import { startDialLoop, type DialLoop } from "./dial-loop.ts";
@@ -46,8 +46,9 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
       const certificate = await peerCertificate(transport.peer);
       const refusal = certificate === undefined ? undefined : certificatePolicyRefusal(certificate, "server");
       if (refusal === undefined) return transport;
-      transport.close();
-      throw new Error(`refused the server: ${refusal}`);
+      const reason = `refused the server: ${refusal}`;
+      sayWhyAndClose(transport, reason); // the server's log says why this client left at once
+      throw new Error(reason);
     },
     open: async (transport) => {
       // Handlers see the server by its certificate CN.

@@ -9,8 +9,7 @@ import { RepeatedFailures } from "../log/index.ts";
 import { certificatePolicyRefusal } from "../pki/index.ts";
 import { Pipe, type PipeRegistry, type Transport } from "../pipe/index.ts";
 import type { TlsListener } from "../runtime/index.ts";
-import { drainNode, nodeParts, pipeOptions, serveNodeFront, withListenFix, type Front, type NodeDeps, type NodeObserver } from "../node/index.ts";
-import { encodeFrame, encodeMessage, FrameType, WIRE_VERSION } from "../wire/index.ts";
+import { drainNode, nodeParts, pipeOptions, sayWhyAndClose, serveNodeFront, withListenFix, type Front, type NodeDeps, type NodeObserver } from "../node/index.ts";
 import { FLAP_WINDOW_MS, FlapDetector } from "./_flaps.ts";
 import { serverReadiness, serverStatus } from "./status.ts";
 
@@ -34,17 +33,6 @@ export interface RunningServer {
  */
 export function reconnectWindowMs(clients: number): number {
   return Math.min(10_000, Math.max(250, clients));
-}
-
-/**
- * Ends a connection refused after its handshake, telling the client why first: one GoAway with the reason (our
- * clients report it as the reason they cannot connect; a v1 client, refused either way, sees a frame it does not know).
- */
-function sayWhyAndClose(transport: Transport, reason: string): void {
-  transport.start({ data: () => {}, drain: () => {}, closed: () => {} });
-  const goAway = { type: FrameType.GoAway, message: { version: WIRE_VERSION, retryAfterMs: 0, reason } } as const;
-  transport.write(encodeFrame(FrameType.GoAway, 0, encodeMessage(goAway)));
-  transport.close();
 }
 
 /** Starts the pipe listener and the front. */

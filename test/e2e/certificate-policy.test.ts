@@ -96,6 +96,8 @@ describe("the client refuses a server certificate without a DNS or IP SAN", () =
     try {
       const failed = await client.proc.waitForMessage("cannot connect to the server");
       expect(failed["reason"]).toBe(`refused the server: ${reason}`);
+      // The client told the server why it left at once.
+      await noSan.proc.waitForMessage("client disconnected", { client: "san-checker", reason: `closed by the peer: refused the server: ${reason}` });
       expect(noSan.proc.logs.some((r) => r.msg === "identity problem: peers will refuse this certificate" && r["reason"] === reason)).toBe(true);
     } finally {
       await client.proc.stop();
