@@ -38,13 +38,13 @@ export function reconnectWindowMs(clients: number): number {
 /** Starts the pipe listener and the front. */
 export function startServer(config: ServerConfig, deps: ServerDeps): RunningServer {
   const { runtime, log } = deps;
-  const { hooks, registry, observer } = nodeParts("server", deps);
+  const { hooks, registry, observer, clock } = nodeParts("server", deps);
   let draining = false;
   // A revoked or refused client redials for ever: its first refusal in full, then summaries per certificate subject.
-  const refusedLog = new RepeatedFailures(log, { first: "refused client connection", summary: "still refusing client connections" });
+  const refusedLog = new RepeatedFailures(log, { first: "refused client connection", summary: "still refusing client connections" }, () => clock.now());
   const refuse = (remote: string, reason: string, subject: string | undefined) =>
     subject ? refusedLog.failed(subject, reason, { remote, subject }) : log.warn("refused client connection", { remote, reason });
-  const flaps = new FlapDetector();
+  const flaps = new FlapDetector(() => clock.now());
   observer.followSharedIdentities(() => flaps.flapping().length);
   const listener = withListenFix(() => runtime.listenTls({
     hostname: config.bindInterface,
@@ -74,7 +74,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
       return;
     }
     const peerLog = log.with({ client: cn, remote });
-    const pipe = new Pipe(transport, pipeOptions(config, { name: cn, remoteAddress: remote }, deps.dispatcher, peerLog, { onHeartbeat: observer.heartbeat }));
+    const pipe = new Pipe(transport, pipeOptions(config, { name: cn, remoteAddress: remote }, deps.dispatcher, peerLog, { onHeartbeat: observer.heartbeat, clock }));
     const previous = registry.get(cn);
     const replacing = previous !== undefined;
     refusedLog.ended(certificate?.subject ?? "");
@@ -96,11 +96,13 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     });
   }
 
-  const idleTimer = setInterval(() => {
+  const idleTick = () => {
+    idleTimer = clock.setTimeout(idleTick, config.idleHookIntervalMs);
     if (registry.size > 0) return;
     log.info("idle: no client connected");
     hooks.idle();
-  }, config.idleHookIntervalMs);
+  };
+  let idleTimer = clock.setTimeout(idleTick, config.idleHookIntervalMs);
 
   const listening = `${listener.hostname}:${listener.port}`;
   const readiness = serverReadiness(listening, () => draining);
@@ -114,7 +116,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     front = serveNodeFront(config, "server", deps, observer, { readiness, status }, acquire);
   } catch (error) {
     // The pipe port and the idle timer would keep a process that cannot serve alive.
-    clearInterval(idleTimer);
+    clock.clearTimeout(idleTimer);
     listener.stop(true);
     observer.close();
     throw error;
@@ -128,10 +130,10 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     observer,
     async stop() {
       draining = true;
-      clearInterval(idleTimer);
+      clock.clearTimeout(idleTimer);
       listener.stop(false);
       const pipes = [...registry.pipes()];
-      await drainNode(config, front, pipes, reconnectWindowMs(pipes.length), log, (busy) => ({ pipes: busy }));
+      await drainNode(config, front, pipes, reconnectWindowMs(pipes.length), log, clock, (busy) => ({ pipes: busy }));
       listener.stop(true);
       observer.close();
     },
