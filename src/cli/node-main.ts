@@ -129,7 +129,7 @@ export function nodeCommands<C extends CommonConfig>(
         const { dispatcher, hooks } = await loadHandlers(config, role, log, observer.handled);
         const followed = followIdentity(runtime, identity, log);
         // A socket file nothing answers on is left from an earlier run; a live one is another process's (refused).
-        if (config.http.kind === "unix") await clearStaleSocket(config.http.path);
+        if (config.http.kind === "unix") await clearStaleSocket(config.http.path, `stop it, or set RP_${role.toUpperCase()}_HTTP_BIND (--http) to another address`);
         node = startNode(config, { runtime: followed, identity: identity.current.identity, dispatcher, hooks, log, observer });
       } catch (error) {
         identity.close(); // its timers would keep the failed process alive

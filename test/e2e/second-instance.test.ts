@@ -74,7 +74,7 @@ describe("a unix-socket front", () => {
     const first = await startClientProcess(client.dir, server.pipePort, {}, ["--http", `unix:${path}`]);
     const second = await refusedStart("rp-client", args);
     expect(second.code).toBe(1);
-    expect(second.stderr).toContain(`Cannot listen on unix:${path}: in use by another process`);
+    expect(second.stderr).toContain(`Cannot listen on unix:${path}: in use by another process; stop it, or set RP_CLIENT_HTTP_BIND (--http) to another address`);
     expect((await fetch("http://localhost/healthz", { unix: path })).status).toBe(200); // the first one's socket is still there
     await first.proc.stop("SIGKILL"); // leaves its socket file behind
     expect(existsSync(path)).toBe(true);
