@@ -3,8 +3,9 @@
  * server's events, and serve the front that sends events to the server.
  */
 import { bypassesProxy, type ClientConfig } from "../config/index.ts";
-import { peerCn } from "../identity/index.ts";
-import { drainNode, nodeParts, pipeOptions, serveNodeFront, type Front, type NodeDeps, type NodeObserver } from "../node/index.ts";
+import { peerCertificate, peerCn } from "../identity/index.ts";
+import { certificatePolicyRefusal } from "../pki/index.ts";
+import { drainNode, nodeParts, pipeOptions, sayWhyAndClose, serveNodeFront, type Front, type NodeDeps, type NodeObserver } from "../node/index.ts";
 import type { ClientStatus } from "../ops/index.ts";
 import { Pipe, type PipeRegistry } from "../pipe/index.ts";
 import { formatProxy } from "../proxy/index.ts";
@@ -36,15 +37,23 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
   const { hooks, registry, observer, clock } = nodeParts("client", deps);
   const proxy = config.proxy !== undefined && !bypassesProxy(config.noProxy, config.targetHostname, config.targetPort) ? config.proxy : undefined;
   const loop: DialLoop = startDialLoop({
-    dial: () =>
-      runtime.connectTls({
+    dial: async () => {
+      const transport = await runtime.connectTls({
         hostname: config.targetHostname,
         port: config.targetPort,
         identity: deps.identity,
         ...(config.serverName === undefined ? {} : { serverName: config.serverName }),
         timeoutMs: config.connectTimeoutMs,
         ...(proxy === undefined ? {} : { proxy }),
-      }),
+      });
+      // TLS checked the chain and the name; the policy (key, signature, leaf, EKU, SAN) is RestPipe's own.
+      const certificate = await peerCertificate(transport.peer);
+      const refusal = certificate === undefined ? undefined : certificatePolicyRefusal(certificate, "server");
+      if (refusal === undefined) return transport;
+      const reason = `refused the server: ${refusal}`;
+      sayWhyAndClose(transport, reason); // the server's log says why this client left at once
+      throw new Error(reason);
+    },
     ...(proxy === undefined ? {} : { via: `proxy ${formatProxy(proxy)}` }),
     open: async (transport) => {
       // Handlers see the server by its certificate CN.
@@ -53,7 +62,7 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
       const pipe = new Pipe(
         transport,
         pipeOptions(config, peer, deps.dispatcher, log, {
-          onGoAway: (ms) => loop.goAway(ms),
+          onGoAway: (ms) => ms > 0 && loop.goAway(ms),
           onHeartbeat: observer.heartbeat,
           clock,
           // Behind a proxy: ask the server for small TLS records too (see Transport.preferSmallRecords).
@@ -78,7 +87,14 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
   const readiness = clientReadiness(registry, SERVER_KEY, () => loop);
   const reports = { readiness, status: clientStatus(observer, registry, SERVER_KEY, target, () => loop, readiness, proxy === undefined ? undefined : formatProxy(proxy)) };
   const acquire = (_peer: string | undefined, signal: AbortSignal) => registry.acquire(SERVER_KEY, config.serverWaitMs, signal);
-  const front = serveNodeFront(config, "client", deps, observer, reports, acquire);
+  let front: Front;
+  try {
+    front = serveNodeFront(config, "client", deps, observer, reports, acquire);
+  } catch (error) {
+    loop.stop(); // its dialing would keep a process that cannot serve alive
+    observer.close();
+    throw error;
+  }
   log.info("client started", {
     server: `${config.targetHostname}:${config.targetPort}`,
     http: front.server.url,

@@ -5,7 +5,7 @@
  * that accepts and drops at once cannot cause a reconnect storm; a server
  * that said "go away, retry after N ms" (GoAway) is not dialled before that.
  */
-import type { Logger } from "../log/index.ts";
+import { RepeatedFailures, type Logger } from "../log/index.ts";
 import { systemClock, type Clock, type Pipe, type Transport } from "../pipe/index.ts";
 import { backoff, goAwayDelay } from "./backoff.ts";
 import type { ClientStatus } from "../ops/index.ts";
@@ -54,6 +54,8 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
   const random = options.random ?? Math.random;
   const { log } = options;
   const via = options.via === undefined ? {} : { via: options.via };
+  // The first failure in full, then summaries at growing intervals: a server down for a day is not 86,000 lines.
+  const failureLog = new RepeatedFailures(log, { first: "cannot connect to the server", summary: "still cannot connect to the server" }, () => clock.now());
   let status: ClientStatus = { state: "connecting", attempt: 0 };
   let attempt = 0; // drives the backoff; reset only by a stable pipe
   let failures = 0; // failed attempts since the last success
@@ -82,7 +84,7 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
     if (stopped) return;
     setStatus({ state: "connecting", attempt, ...(lastReason === undefined ? {} : { reason: lastReason }) });
     const fail = (reason: string) => {
-      log.warn("cannot connect to the server", { attempt, reason, ...via });
+      failureLog.failed("server", reason, { attempt, ...via });
       options.failed?.({ retries: failures++, disconnectedSince, reason });
       schedule(reason);
     };
@@ -105,6 +107,7 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
       retries: failures,
       downMs: disconnectedSince === undefined ? undefined : Date.now() - disconnectedSince,
     });
+    failureLog.ended("server");
     options.connected?.({ retries: failures, disconnectedSince });
     failures = 0;
     const error = await pipe.closed;

@@ -7,3 +7,4 @@ export * from "./load.ts";
 export * from "./describe.ts";
 export * from "./config-file.ts";
 export { bypassesProxy, parseNoProxy, type NoProxy, type NoProxyRule } from "./no-proxy.ts";
+export { closestName, editDistance } from "./suggest.ts";

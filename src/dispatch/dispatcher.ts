@@ -22,6 +22,8 @@ export interface DispatchOptions {
   readonly debug?: boolean;
   /** Called after each event with the handler name and the reply code (metrics, logs). */
   readonly onHandled?: (handlerName: string, code: number, ms: number) => void;
+  /** Called when a handler threw, with its name and what it threw (unredacted: for this node's log only). */
+  readonly onFailed?: (handlerName: string, error: unknown) => void;
 }
 
 /** Answers one event; never rejects. */
@@ -50,10 +52,9 @@ export function createDispatcher(handlers: object, options: DispatchOptions = {}
         result = toEventReply(await handler.call(handlers, context, body, ...route.args));
       }
     } catch (error) {
-      result =
-        error instanceof BadArgumentError || error instanceof BadBodyError
-          ? badRequestReply(error.message)
-          : handlerErrorReply(error, options.debug ?? false);
+      const malformed = error instanceof BadArgumentError || error instanceof BadBodyError;
+      if (!malformed) options.onFailed?.(handlerName, error);
+      result = malformed ? badRequestReply(error.message) : handlerErrorReply(error, options.debug ?? false);
     }
     options.onHandled?.(handlerName, result.code ?? 0, performance.now() - started);
     return result;

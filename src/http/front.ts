@@ -5,7 +5,8 @@
  */
 import { Elysia, type AnyElysia } from "elysia";
 import type { Pipe } from "../pipe/index.ts";
-import type { EventReply } from "../wire/index.ts";
+import { ReplyCode, type EventReply } from "../wire/index.ts";
+import { handlerNameFor } from "../dispatch/index.ts";
 import { silentLogger, type Logger } from "../log/index.ts";
 import { bearerTokenCheck } from "./auth.ts";
 import { readBody } from "./body.ts";
@@ -70,7 +71,7 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
         { deadlineMs: options.requestTimeoutMs, signal: request.signal },
       );
       onSent?.(request.method, noun, reply.code ?? 0, performance.now() - started);
-      return replyResponse(reply);
+      return replyResponse(reply, request.method, target.noun);
     } catch (error) {
       const outcome = outcomeForError(error);
       if (outcome.status === 500) log.error("front request failed", { url: request.url, error: String(error) });
@@ -81,9 +82,16 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
   };
 }
 
-/** An EventReply as the HTTP response. */
-export function replyResponse(reply: EventReply): Response {
+/**
+ * An EventReply as the HTTP response. The peer answers "no handler" with an empty body (as the original does, so
+ * that v1 peers see no change); the front says which handler it looked for.
+ */
+export function replyResponse(reply: EventReply, method?: string, noun?: string): Response {
   const code = reply.code ?? 0;
+  if (code === ReplyCode.NoHandler && (reply.data?.length ?? 0) === 0 && method !== undefined && noun !== undefined) {
+    const error = `no handler ${handlerNameFor(method.toLowerCase(), noun)} for ${method} ${noun}`;
+    return errorResponse({ status: statusForCode(code), code, message: error, headers: headersForCode(code) });
+  }
   return new Response((reply.data ?? null) as Uint8Array<ArrayBuffer> | null, {
     status: statusForCode(code),
     headers: { "content-type": reply.mimetype || "application/octet-stream", [RETURN_CODE_HEADER]: String(code), ...headersForCode(code) },

@@ -62,3 +62,11 @@ export class HeartbeatTimeoutError extends PipeError {
     super(`Closing pipe: ${peer} sent nothing for ${Math.round(silentMs)} ms and did not answer a heartbeat`);
   }
 }
+
+/** The peer closed the connection; `reason` is what it said first (GoAway), when it said anything. */
+export class PeerClosedError extends PipeError {
+  override name = "PeerClosedError";
+  constructor(readonly reason: string | undefined) {
+    super(reason === undefined ? "connection closed by the peer" : `closed by the peer: ${reason}`);
+  }
+}

@@ -25,6 +25,7 @@ import { handlerErrorReply, unavailableReply } from "../replies/index.ts";
 import { systemClock, type Clock, type TimerHandle } from "./clock.ts";
 import {
   HeartbeatTimeoutError,
+  PeerClosedError,
   PipeClosedError,
   PipeDrainingError,
   RequestAbortedError,
@@ -72,9 +73,10 @@ export class Pipe {
   /** Resolves when the pipe has closed, with the error that closed it, if any. */
   readonly closed: Promise<Error | undefined>;
   /**
-   * Resolves true at the first frame from the peer, false when the pipe
-   * closes before one: under TLS 1.3 a server that refuses our certificate
-   * closes after a seemingly good handshake, and only this tells.
+   * Resolves true at the first frame from the peer (a GoAway aside), false
+   * when the pipe closes before one: under TLS 1.3 a server that refuses our
+   * certificate closes after a seemingly good handshake, and only this tells
+   * (with the server's reason when it sent one in a GoAway).
    */
   readonly ready: Promise<boolean>;
   #resolveReady!: (ready: boolean) => void;
@@ -92,6 +94,8 @@ export class Pipe {
   readonly #inbound = new Set<Inbound>();
   #status: PipeStatus = { state: "open" };
   #peerDraining = false;
+  /** Why the peer said it is going away (its last GoAway's reason), if it said. */
+  #peerReason: string | undefined;
   #resolveClosed!: (error: Error | undefined) => void;
   #idleWaiters: Array<() => void> = [];
 
@@ -120,6 +124,7 @@ export class Pipe {
       data: (chunk) => this.#receive(chunk),
       drain: () => this.#outbox.drained(),
       closed: (error) => this.#transportClosed(error),
+      closeRequested: (reason) => this.#shutdown(reason, true),
     });
     this.#heartbeat.start();
   }
@@ -183,7 +188,7 @@ export class Pipe {
    * nothing new and to reconnect after `retryAfterMs`; new inbound events are
    * answered "unavailable". Requests already in flight finish. See `idle()`.
    */
-  drain(retryAfterMs: number, reason = "draining"): void {
+  drain(retryAfterMs: number, reason = "shutting down"): void {
     if (this.#status.state !== "open") return;
     this.#setStatus({ state: "draining" });
     if (this.peerCapabilities.has(Capability.GoAway)) {
@@ -238,12 +243,14 @@ export class Pipe {
         return this.#shutdown(truncated as Error, false);
       }
     }
-    this.#shutdown(error ?? new Error("connection closed by the peer"), false);
+    // A peer of this implementation said why before it closed (GoAway with a reason): that is the truth to report.
+    this.#shutdown(error ?? new PeerClosedError(this.#peerReason), false);
   }
 
   #handleFrame(frame: Frame): void {
     const decoded = decodeMessage(frame);
-    this.#resolveReady(true);
+    // A GoAway alone does not make the pipe ready: a server that refuses us after the handshake says why in one.
+    if (decoded.type !== FrameType.GoAway) this.#resolveReady(true);
     switch (decoded.type) {
       case FrameType.Event:
         return this.#handleEvent(frame.id, decoded.message);
@@ -259,7 +266,9 @@ export class Pipe {
         return;
       case FrameType.GoAway:
         this.#peerDraining = true;
-        this.#log.info("peer is draining", { retryAfterMs: decoded.message.retryAfterMs ?? 0 });
+        if (decoded.message.reason) this.#peerReason = decoded.message.reason;
+        if (decoded.message.retryAfterMs) this.#log.info("peer is draining", { retryAfterMs: decoded.message.retryAfterMs });
+        else this.#log.info("peer is closing the pipe", { reason: decoded.message.reason ?? "" });
         this.#options.onGoAway?.(decoded.message.retryAfterMs ?? 0, decoded.message.reason ?? "");
         return;
     }
@@ -354,6 +363,10 @@ export class Pipe {
   /** Ends the pipe once: rejects pending requests, aborts inbound handlers, stops timers. */
   #shutdown(error: Error | undefined, closeTransport: boolean): void {
     if (this.#status.state === "closed") return;
+    // Closing for a reason (replaced, revoked, a protocol error, a heartbeat timeout): the peer hears it first, as in yamux.
+    if (closeTransport && error !== undefined && this.peerCapabilities.has(Capability.GoAway)) {
+      this.#sendMessage(0, { type: FrameType.GoAway, message: { version: WIRE_VERSION, retryAfterMs: 0, reason: error.message } });
+    }
     this.#setStatus(error ? { state: "closed", error } : { state: "closed" });
     this.#heartbeat.stop();
     const closedError = new PipeClosedError(this.peer.name, { cause: error });

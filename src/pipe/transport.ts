@@ -11,6 +11,11 @@ export interface TransportSink {
   drain(): void;
   /** The connection is gone; `error` when it ended abnormally. Called exactly once, after which nothing else is called. */
   closed(error?: Error): void;
+  /**
+   * Optional: something beside the transport's user (the server revoking a client's certificate) wants the
+   * connection ended for `reason`; the user tells its peer why, then closes. Without it the transport just closes.
+   */
+  closeRequested?(reason: Error): void;
 }
 
 /** Who is at the other end, as far as the transport knows. */

@@ -19,6 +19,8 @@ export interface RefusedConnection {
   readonly reason: string;
   /** Subject of the certificate the peer presented, if any (e.g. "CN=client-1"). */
   readonly peerSubject?: string;
+  /** The DER of that certificate, when the TLS stack gives it: the refusal can then be explained in RestPipe's words. */
+  readonly peerCertificateDer?: Uint8Array;
 }
 
 /** Options of an mTLS listener. */

@@ -16,15 +16,16 @@
  */
 import { chmodSync } from "node:fs";
 import { formatAddress } from "../_address.ts";
-import { removeStaleSocket } from "../_unix-socket.ts";
-import { TlsConfigError, describe } from "../errors.ts";
+import { ListenError, TlsConfigError, describe, inUseMessage, isAddressInUse } from "../errors.ts";
 import { UNIX_SOCKET_MODE, type HttpServeOptions, type HttpServer } from "../http-types.ts";
 
-/** Serves `fetch`; throws TlsConfigError-like errors with the address when it cannot listen. */
+/**
+ * Serves `fetch`; throws ListenError when another process has the address (a stale unix socket must have been
+ * cleared first: clearStaleSocket), TlsConfigError with the address for anything else.
+ */
 export function serveHttp(options: HttpServeOptions): HttpServer {
   const { listen } = options;
   const where = listen.kind === "unix" ? `unix:${listen.path}` : formatAddress(listen.host, listen.port);
-  if (listen.kind === "unix") removeStaleSocket(listen.path);
   let server;
   try {
     const common = {
@@ -32,6 +33,8 @@ export function serveHttp(options: HttpServeOptions): HttpServer {
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       idleTimeout: options.idleTimeoutS,
       development: false,
+      // Bun sets SO_REUSEPORT otherwise: a second process on the same address would start and take half the requests.
+      reusePort: false,
     };
     server =
       listen.kind === "unix"
@@ -41,6 +44,7 @@ export function serveHttp(options: HttpServeOptions): HttpServer {
     if (listen.kind === "unix") chmodSync(listen.path, options.socketMode ?? UNIX_SOCKET_MODE);
   } catch (error) {
     server?.stop(true);
+    if (isAddressInUse(error)) throw new ListenError(inUseMessage(where), "in-use", { cause: error });
     throw new TlsConfigError(`Cannot serve HTTP on ${where}: ${describe(error)}`, { cause: error });
   }
   const port = listen.kind === "unix" ? 0 : (server.port ?? 0);

@@ -35,7 +35,7 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
   proxy: { role: "the HTTP CONNECT handshake, pure: request, bounded answer reader, refusal messages", imports: [], packages: [], neutral: true },
   config: { role: "defaults, environment, flags and files into one validated config (NO_PROXY matching included)", imports: ["pipe", "proxy"], packages: ["smol-toml"], neutral: true },
   metrics: { role: "the metrics recorder: Prometheus (prom-client) and statsd", imports: ["dispatch", "pipe", "wire"], packages: ["prom-client"], neutral: true },
-  http: { role: "the Elysia front: request to event, reply to response, the one error table", imports: ["log", "pipe", "wire"], packages: ["elysia"] },
+  http: { role: "the Elysia front: request to event, reply to response, the one error table", imports: ["dispatch", "log", "pipe", "wire"], packages: ["elysia"] },
   runtime: {
     role: "the runtime adapters (bun/, deno/) and their contract: TLS listen and dial, HTTP serving",
     imports: ["pipe", "proxy"],
@@ -52,7 +52,7 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
     imports: ["platform"],
     packages: ["asn1js", "node:crypto", "pkijs"],
   },
-  ops: { role: "connection tracking, status JSON and page, health and metrics routes, terminal views", imports: ["http", "pipe"], packages: ["elysia"] },
+  ops: { role: "connection tracking, status JSON and page, health and metrics routes, terminal views", imports: ["http", "log", "pipe"], packages: ["elysia"] },
   identity: {
     role: "a node's live identity: loading, reload, listener switch, revocation, expiry warnings",
     imports: ["log", "pipe", "pki", "platform", "runtime"],
@@ -60,11 +60,11 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
   },
   node: {
     role: "what both roles assemble alike: registry and observer, pipe options, front, hooks, drain",
-    imports: ["config", "dispatch", "http", "log", "metrics", "ops", "pipe", "runtime"],
+    imports: ["config", "dispatch", "http", "log", "metrics", "ops", "pipe", "runtime", "wire"],
     packages: [],
   },
-  server: { role: "rp-server: accept, name clients by CN, registry, front; its status and readiness", imports: ["config", "identity", "node", "ops", "pipe", "runtime"], packages: [] },
-  client: { role: "rp-client: dial loop with backoff, front; its status and readiness", imports: ["config", "identity", "log", "node", "ops", "pipe", "proxy", "wire"], packages: [] },
+  server: { role: "rp-server: accept, name clients by CN, registry, front; its status and readiness", imports: ["config", "identity", "log", "node", "ops", "pipe", "pki", "runtime"], packages: [] },
+  client: { role: "rp-client: dial loop with backoff, front; its status and readiness", imports: ["config", "identity", "log", "node", "ops", "pipe", "pki", "proxy", "wire"], packages: [] },
   cli: {
     role: "rp-server and rp-client entry points: commands, flags, the composition root",
     imports: ["client", "config", "dispatch", "identity", "log", "node", "ops", "pki", "platform", "runtime", "server"],
