@@ -30,6 +30,12 @@ export interface FrontOptions {
   readonly log?: Logger;
   /** Routes of the front's own (health, metrics, status page), matched before the event route. */
   readonly routes?: AnyElysia;
+  /**
+   * Lifts the front's idle timeout from the request's connection while its
+   * event is in flight (after the body is read, until the response): only
+   * the request deadline may end a request. Returns the release.
+   */
+  readonly holdOpen?: (request: Request) => () => void;
   /** Called once per event request with its verb (method), raw noun ("" when unparsable), reply code and duration. */
   readonly onSent?: (verb: string, noun: string, code: number, ms: number) => void;
 }
@@ -49,15 +55,18 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
   // No token: no check at all (not even an awaited no-op) on the hot path.
   const checkToken = options.token === undefined ? undefined : bearerTokenCheck(options.token);
   const onSent = options.onSent;
+  const holdOpen = options.holdOpen;
   return async (request) => {
     const started = onSent ? performance.now() : 0;
     let noun = "";
+    let release: (() => void) | undefined;
     try {
       if (checkToken) await checkToken(request);
       if (!EVENT_METHODS.has(request.method)) throw new MethodNotAllowedError(request.method);
       const target = parseEventPath(options.role, request.url);
       noun = target.noun;
       const data = await readBody(request, options.maxBodyBytes);
+      release = holdOpen?.(request);
       const pipe = await options.acquire(target.peer, request.signal);
       const reply = await pipe.request(
         {
@@ -77,6 +86,8 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
       else log.debug("front request refused", { url: request.url, status: outcome.status, reason: outcome.message });
       onSent?.(request.method, noun, outcome.code, performance.now() - started);
       return errorResponse(outcome);
+    } finally {
+      release?.();
     }
   };
 }

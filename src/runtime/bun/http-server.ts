@@ -7,7 +7,10 @@
  *   bytes): the header timeout against slowloris on the front;
  * - `idleTimeout` (whole seconds, at most 255, checked every 4 s or so)
  *   applies once the headers are in: keep-alive and stalled bodies; it works
- *   on unix sockets too, although Bun's types leave it out there;
+ *   on unix sockets too, although Bun's types leave it out there; it also
+ *   counts while a response is pending, so `holdOpen` lifts it per request
+ *   (`server.timeout(request, 0)`, which then stays off for the connection
+ *   until it is set again: the release puts the idle timeout back);
  * - a Content-Length above `maxRequestBodySize` is answered with a bare 413
  *   before the app sees the request, so it is set beyond any real length and
  *   the front answers with its own message instead; a body the app does not
@@ -48,5 +51,9 @@ export function serveHttp(options: HttpServeOptions): HttpServer {
     url: listen.kind === "unix" ? where : `http://${formatAddress(listen.host, port)}`,
     port,
     stop: (force = false) => server.stop(force),
+    holdOpen(request) {
+      server.timeout(request, 0);
+      return () => server.timeout(request, options.idleTimeoutS);
+    },
   };
 }
