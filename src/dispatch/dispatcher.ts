@@ -7,6 +7,7 @@ import { ReplyCode, type Event, type EventReply } from "../wire/index.ts";
 import { redactPaths } from "./_redact.ts";
 import { BadBodyError, decodeBody, encodeData, encodeJson } from "./body.ts";
 import { BadArgumentError, findHandler, routeFor } from "./names.ts";
+import { checkReply } from "./reply-check.ts";
 import { isReply, reply, type HandlerContext, type PeerInfo } from "./types.ts";
 
 /** Where and how an event arrived. */
@@ -84,7 +85,10 @@ function handlerContext(dispatchContext: DispatchContext, verb: string, noun: st
 
 /** Turns a handler's return value into a reply: a Reply as given, bytes as octet-stream, anything else JSON. */
 export function toEventReply(value: unknown): EventReply {
-  if (isReply(value)) return { mimetype: value.mimetype, code: value.code, data: encodeData(value.data) };
+  if (isReply(value)) {
+    checkReply(value.mimetype, value.code); // a Reply forged with the brand rather than made by reply()
+    return { mimetype: value.mimetype, code: value.code, data: encodeData(value.data) };
+  }
   if (value instanceof Uint8Array || value instanceof ArrayBuffer) {
     return { mimetype: "application/octet-stream", code: ReplyCode.Ok, data: encodeData(value) };
   }

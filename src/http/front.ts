@@ -4,8 +4,9 @@
  * how the pipe is found differ.
  */
 import { Elysia, type AnyElysia } from "elysia";
-import type { Pipe } from "../pipe/index.ts";
-import type { EventReply } from "../wire/index.ts";
+import { mimetypeProblem } from "../dispatch/index.ts";
+import { PeerReplyError, type Pipe } from "../pipe/index.ts";
+import { ReplyCode, type EventReply } from "../wire/index.ts";
 import { silentLogger, type Logger } from "../log/index.ts";
 import { bearerTokenCheck } from "./auth.ts";
 import { readBody } from "./body.ts";
@@ -78,11 +79,13 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
         },
         { deadlineMs: options.requestTimeoutMs, signal: request.signal },
       );
+      const response = replyResponse(reply, pipe.peer.name);
       onSent?.(request.method, noun, reply.code ?? 0, performance.now() - started);
-      return replyResponse(reply);
+      return response;
     } catch (error) {
       const outcome = outcomeForError(error);
       if (outcome.status === 500) log.error("front request failed", { url: request.url, error: String(error) });
+      else if (error instanceof PeerReplyError) log.warn("peer sent an unusable reply", { url: request.url, reason: outcome.message });
       else log.debug("front request refused", { url: request.url, status: outcome.status, reason: outcome.message });
       onSent?.(request.method, noun, outcome.code, performance.now() - started);
       return errorResponse(outcome);
@@ -92,9 +95,18 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
   };
 }
 
-/** An EventReply as the HTTP response. */
-export function replyResponse(reply: EventReply): Response {
+/**
+ * An EventReply from `peer` as the HTTP response. Throws PeerReplyError (502)
+ * for what no RestPipe peer sends: a code only the front uses (253, 254) or a
+ * mimetype that cannot be a header (CR, LF, NUL, over 1 KiB).
+ */
+export function replyResponse(reply: EventReply, peer: string): Response {
   const code = reply.code ?? 0;
+  if (code === ReplyCode.Timeout || code === ReplyCode.PipeLost) {
+    throw new PeerReplyError(peer, `reply code ${code}, which RestPipe keeps for its front and never sends over the pipe`);
+  }
+  const problem = mimetypeProblem(reply.mimetype ?? "");
+  if (problem) throw new PeerReplyError(peer, `an invalid mimetype (${problem})`);
   return new Response((reply.data ?? null) as Uint8Array<ArrayBuffer> | null, {
     status: statusForCode(code),
     headers: { "content-type": reply.mimetype || "application/octet-stream", [RETURN_CODE_HEADER]: String(code), ...headersForCode(code) },
