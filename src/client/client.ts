@@ -69,10 +69,9 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
       // Handlers see the server by its certificate CN.
       const name = (await peerCn(transport.peer)) ?? `${config.targetHostname}:${config.targetPort}`;
       const peer = { name, remoteAddress: transport.peer.remoteAddress };
-      const pipe = new Pipe(transport, pipeOptions(config, peer, deps.dispatcher, log, { onGoAway: (ms) => loop.goAway(ms), onHeartbeat: observer.heartbeat }));
-      registry.add(pipe, SERVER_KEY);
-      return pipe;
+      return new Pipe(transport, pipeOptions(config, peer, deps.dispatcher, log, { onGoAway: (ms) => loop.goAway(ms), onHeartbeat: observer.heartbeat }));
     },
+    ready: (pipe) => registry.add(pipe, SERVER_KEY),
     baseMs: config.reconnectBaseMs,
     capMs: config.reconnectCapMs,
     log,

@@ -14,6 +14,8 @@ interface Harness {
   statuses: ClientStatus[];
   dials: number[];
   pipes: Pipe[];
+  /** Pipes the loop declared ready (the client registers them). */
+  ready: Pipe[];
   servers: Pipe[];
   events: string[];
 }
@@ -26,7 +28,7 @@ afterEach(() => {
 /** A loop whose dial fails `failures` times, then succeeds with an in-memory pipe to a fake server. */
 function harness(failures: number, dropAtOnce = false): Harness {
   const clock = new FakeClock();
-  const h: Harness = { loop: undefined as never, clock, statuses: [], dials: [], pipes: [], servers: [], events: [] };
+  const h: Harness = { loop: undefined as never, clock, statuses: [], dials: [], pipes: [], ready: [], servers: [], events: [] };
   let remaining = failures;
   h.loop = startDialLoop({
     dial: async (): Promise<Transport> => {
@@ -48,6 +50,7 @@ function harness(failures: number, dropAtOnce = false): Harness {
       h.pipes.push(pipe);
       return pipe;
     },
+    ready: (pipe) => h.ready.push(pipe),
     baseMs: 100,
     capMs: 2_000,
     log: silentLogger,
@@ -92,6 +95,15 @@ describe("dial loop", () => {
     // Closed before the server said anything: a refusal, never reported as connected.
     expect(h.events.slice(0, 3)).toEqual(["failed retries=0", "failed retries=1", "failed retries=2"]);
     expect(h.statuses.some((status) => status.state === "connected")).toBe(false);
+    // ... and never registered: requests waiting at the front stay there for a pipe the server accepts.
+    expect(h.ready).toEqual([]);
+  });
+
+  test("a pipe is declared ready (and registered) only once the server sent its first frame", async () => {
+    const h = harness(0);
+    await h.clock.advance(10);
+    expect(h.ready).toEqual([h.pipes[0]!]);
+    expect(h.pipes[0]!.stats.bytesIn).toBeGreaterThan(0);
   });
 
   test("GoAway: the next dial waits at least retryAfter", async () => {
