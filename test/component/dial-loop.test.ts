@@ -65,11 +65,11 @@ function harness(failures: number, dropAtOnce = false): Harness {
 }
 
 describe("dial loop", () => {
-  test("failed attempts back off exponentially (half the ceiling with random 0.5)", async () => {
+  test("failed attempts: a quick first retry, then quick retries (3/4 of 300 ms with random 0.5)", async () => {
     const h = harness(5);
     await h.clock.advance(10_000);
     const gaps = h.dials.slice(1).map((t, i) => t - h.dials[i]!);
-    expect(gaps).toEqual([50, 100, 200, 400, 800]);
+    expect(gaps).toEqual([50, 225, 225, 225, 225]);
     expect(h.loop.status.state).toBe("connected");
     expect(h.events).toEqual(["failed retries=0", "failed retries=1", "failed retries=2", "failed retries=3", "failed retries=4", "connected retries=5 since=-"]);
   });
@@ -91,7 +91,7 @@ describe("dial loop", () => {
     const h = harness(0, true);
     await h.clock.advance(20_000);
     const delays = h.statuses.filter((s) => s.state === "reconnecting").map((s) => (s as { delayMs: number }).delayMs);
-    expect(delays.slice(0, 7)).toEqual([50, 100, 200, 400, 800, 1_000, 1_000]);
+    expect(delays.slice(0, 15)).toEqual([50, ...Array(10).fill(225), 450, 900, 1_500, 1_500]);
     // Closed before the server said anything: a refusal, never reported as connected.
     expect(h.events.slice(0, 3)).toEqual(["failed retries=0", "failed retries=1", "failed retries=2"]);
     expect(h.statuses.some((status) => status.state === "connected")).toBe(false);
