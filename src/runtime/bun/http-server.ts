@@ -23,6 +23,25 @@ import { removeStaleSocket } from "../_unix-socket.ts";
 import { TlsConfigError, describe } from "../errors.ts";
 import { UNIX_SOCKET_MODE, type HttpServeOptions, type HttpServer } from "../http-types.ts";
 
+/** What a request the gate stopped gets: nothing is written, the connection is already closed. */
+const ABANDONED_STATUS = 499;
+
+/**
+ * Bun 1.4.4 and 1.4.5 close a connection when a second request arrives on it
+ * (HTTP/1.1 pipelining) while the first one's response is pending, without
+ * writing a byte of either; the first request was handed to `fetch` already.
+ * Its signal is aborted by then, one task later: waiting for that task before
+ * running anything turns the failure into a clean close before any handler
+ * runs, so that the caller may safely retry both requests on new connections.
+ */
+function pipeliningGate(fetch: HttpServeOptions["fetch"]): (request: Request) => Promise<Response> {
+  return async (request) => {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (request.signal.aborted) return new Response(null, { status: ABANDONED_STATUS });
+    return fetch(request);
+  };
+}
+
 /** Serves `fetch`; throws TlsConfigError-like errors with the address when it cannot listen. */
 export function serveHttp(options: HttpServeOptions): HttpServer {
   const { listen } = options;
@@ -31,7 +50,7 @@ export function serveHttp(options: HttpServeOptions): HttpServer {
   let server;
   try {
     const common = {
-      fetch: options.fetch,
+      fetch: pipeliningGate(options.fetch),
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       idleTimeout: options.idleTimeoutS,
       development: false,
