@@ -43,10 +43,10 @@ describe("reply mimetypes", () => {
     expect(mimetypeProblem("text/plain\r\nSet-Cookie: a=b")).toBe(
       'mimetype "text/plain\\r\\nSet-Cookie: a=b" holds a control character (CR, LF, NUL, ...) or one beyond Latin-1',
     );
-    expect(mimetypeProblem("a\nb")).toBeString();
-    expect(mimetypeProblem("a\0b")).toBeString();
-    expect(mimetypeProblem("a\x7fb")).toBeString();
-    expect(mimetypeProblem("text/☃")).toBeString();
+    expect(mimetypeProblem("a\nb")).toContain("holds a control character");
+    expect(mimetypeProblem("a\0b")).toContain("holds a control character");
+    expect(mimetypeProblem("a\x7fb")).toContain("holds a control character");
+    expect(mimetypeProblem("text/☃")).toContain("holds a control character");
     expect(mimetypeProblem("x".repeat(1025))).toBe("mimetype of 1025 bytes exceeds the limit of 1024");
     expect(mimetypeProblem(undefined)).toBe("a mimetype is a string, got undefined");
   });
