@@ -4,8 +4,11 @@
  * event methods. What the front guarantees: every request gets an answer,
  * or a clean close before any handler ran, so a retry is always safe.
  */
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { FIXTURE_HANDLERS, makeTestPki, rawConnect, rawRequest, startConnectedPair, type ClientProcess, type ServerProcess, type TestPki } from "../support/index.ts";
+import { makeTestPki, rawConnect, rawRequest, startConnectedPair, type ClientProcess, type ServerProcess, type TestPki } from "../support/index.ts";
+
+const EDGE_HANDLERS = fileURLToPath(new URL("../fixtures/edge-handlers.ts", import.meta.url));
 
 let pki: TestPki;
 let server: ServerProcess;
@@ -14,8 +17,8 @@ let client: ClientProcess;
 beforeAll(async () => {
   pki = await makeTestPki();
   ({ server, client } = await startConnectedPair(pki.server.dir, await pki.client("edge"), {
-    serverEnv: { RP_EVENT_HANDLER: FIXTURE_HANDLERS },
-    clientEnv: { RP_EVENT_HANDLER: FIXTURE_HANDLERS },
+    serverEnv: { RP_EVENT_HANDLER: EDGE_HANDLERS },
+    clientEnv: { RP_EVENT_HANDLER: EDGE_HANDLERS },
   }));
 });
 

@@ -5,10 +5,13 @@
  * only the front uses, a mimetype that cannot be a header) is reported as
  * that peer's error (502), and the pipe keeps serving.
  */
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { bunRuntime } from "../../src/runtime/bun/index.ts";
 import { decodeMessage, encodeFrame, encodeMessage, FrameDecoder, FrameType } from "../../src/wire/index.ts";
-import { FIXTURE_HANDLERS, makeTestPki, startConnectedPair, type ClientProcess, type ServerProcess, type TestPki } from "../support/index.ts";
+import { makeTestPki, startConnectedPair, type ClientProcess, type ServerProcess, type TestPki } from "../support/index.ts";
+
+const EDGE_HANDLERS = fileURLToPath(new URL("../fixtures/edge-handlers.ts", import.meta.url));
 
 let pki: TestPki;
 let server: ServerProcess;
@@ -17,8 +20,8 @@ let client: ClientProcess;
 beforeAll(async () => {
   pki = await makeTestPki();
   ({ server, client } = await startConnectedPair(pki.server.dir, await pki.client("coder"), {
-    serverEnv: { RP_EVENT_HANDLER: FIXTURE_HANDLERS, RP_SERVER_REQUEST_TIMEOUT_S: "5" },
-    clientEnv: { RP_EVENT_HANDLER: FIXTURE_HANDLERS, RP_CLIENT_REQUEST_TIMEOUT_S: "5" },
+    serverEnv: { RP_EVENT_HANDLER: EDGE_HANDLERS, RP_SERVER_REQUEST_TIMEOUT_S: "5" },
+    clientEnv: { RP_EVENT_HANDLER: EDGE_HANDLERS, RP_CLIENT_REQUEST_TIMEOUT_S: "5" },
   }));
 });
 

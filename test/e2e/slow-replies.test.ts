@@ -5,8 +5,11 @@
  * item 1). Idle timeout 1 s, deadline 8 s; both fronts, GET and POST, on one
  * keep-alive connection each, which stays usable afterwards.
  */
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { FIXTURE_HANDLERS, makeTestPki, rawConnect, startConnectedPair, type ClientProcess, type ServerProcess, type TestPki } from "../support/index.ts";
+import { makeTestPki, rawConnect, startConnectedPair, type ClientProcess, type ServerProcess, type TestPki } from "../support/index.ts";
+
+const EDGE_HANDLERS = fileURLToPath(new URL("../fixtures/edge-handlers.ts", import.meta.url));
 
 const IDLE_S = 1;
 const DEADLINE_S = 8;
@@ -22,7 +25,7 @@ let client: ClientProcess;
 beforeAll(async () => {
   pki = await makeTestPki();
   const env = (role: "SERVER" | "CLIENT") => ({
-    RP_EVENT_HANDLER: FIXTURE_HANDLERS,
+    RP_EVENT_HANDLER: EDGE_HANDLERS,
     [`RP_${role}_HTTP_IDLE_TIMEOUT_S`]: String(IDLE_S),
     [`RP_${role}_REQUEST_TIMEOUT_S`]: String(DEADLINE_S),
   });
