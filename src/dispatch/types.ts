@@ -1,9 +1,9 @@
 /** What a handler author works with: the context, the request body, the reply. */
 
+import { checkReply } from "./reply-check.ts";
+
 /** Marks reply objects, so that plain data can never be mistaken for one. */
 export const REPLY_BRAND: unique symbol = Symbol.for("restpipe.reply") as never;
-
-import { checkReply } from "./reply-check.ts";
 
 /** A reply with an explicit mimetype and return code (the seed's 3-tuple). */
 export interface Reply {
