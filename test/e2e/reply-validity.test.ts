@@ -55,6 +55,10 @@ describe("a handler's reply code", () => {
     });
   }
 
+  test("nothing but log lines on either node's standard error (no stack of an unhandled error)", () => {
+    for (const node of [server, client]) expect(node.proc.logs.filter((record) => !("level" in record)).map((record) => record.msg)).toEqual([]);
+  });
+
   test("250-255 are RestPipe's: 500, code 251 explaining", async () => {
     const answer = await get(`${server.http}/client/coder/code//254`);
     expect([answer.status, answer.code]).toEqual([500, "251"]);
