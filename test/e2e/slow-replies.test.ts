@@ -28,6 +28,8 @@ beforeAll(async () => {
     RP_EVENT_HANDLER: EDGE_HANDLERS,
     [`RP_${role}_HTTP_IDLE_TIMEOUT_S`]: String(IDLE_S),
     [`RP_${role}_REQUEST_TIMEOUT_S`]: String(DEADLINE_S),
+    // The silent handlers still sleep after their 504: stopping must not wait for them.
+    [`RP_${role}_DRAIN_TIMEOUT_S`]: "1",
   });
   ({ server, client } = await startConnectedPair(pki.server.dir, await pki.client("slow"), { serverEnv: env("SERVER"), clientEnv: env("CLIENT") }));
 });
