@@ -3,5 +3,4 @@ export * from "./types.ts";
 export * from "./names.ts";
 export * from "./body.ts";
 export * from "./dispatcher.ts";
-export * from "./reply-check.ts";
 export * from "./examples.ts";

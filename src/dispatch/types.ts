@@ -1,6 +1,6 @@
 /** What a handler author works with: the context, the request body, the reply. */
 
-import { checkReply } from "./reply-check.ts";
+import { checkReply } from "../replies/index.ts";
 
 /** Marks reply objects, so that plain data can never be mistaken for one. */
 export const REPLY_BRAND: unique symbol = Symbol.for("restpipe.reply") as never;

@@ -4,7 +4,7 @@
  * how the pipe is found differ.
  */
 import { Elysia, type AnyElysia } from "elysia";
-import { mimetypeProblem } from "../dispatch/index.ts";
+import { mimetypeProblem } from "../replies/index.ts";
 import { PeerReplyError, type Pipe } from "../pipe/index.ts";
 import { ReplyCode, type EventReply } from "../wire/index.ts";
 import { silentLogger, type Logger } from "../log/index.ts";

@@ -15,7 +15,6 @@ import {
   FrameType,
   HEADER_LENGTH,
   MalformedMessageError,
-  ReplyCode,
   WIRE_VERSION,
   type Event,
   type EventReply,
@@ -23,6 +22,7 @@ import {
   type Message,
 } from "../wire/index.ts";
 import { silentLogger, type Logger } from "../log/index.ts";
+import { handlerErrorReply, unavailableReply } from "../replies/index.ts";
 import { systemClock, type Clock, type TimerHandle } from "./clock.ts";
 import {
   HeartbeatTimeoutError,
@@ -38,8 +38,8 @@ import { PendingRequests } from "./_pending.ts";
 import type { InboundContext, OutboundEvent, PipeOptions, PipePeer, PipeStats, PipeStatus, RequestOptions } from "./pipe-types.ts";
 import type { Transport } from "./transport.ts";
 
-/** Default outbound and inbound in-flight limits. */
-export const DEFAULT_MAX_IN_FLIGHT = 4096;
+/** Default outbound and inbound in-flight limits per pipe; also the default of RP_X_MAX_IN_FLIGHT (config/ takes it from here). */
+export const DEFAULT_MAX_IN_FLIGHT = 1024;
 
 const OUR_CAPABILITIES = [Capability.GoAway, Capability.EventExtensions];
 const EMPTY = new Uint8Array(0);
@@ -311,7 +311,7 @@ export class Pipe {
     };
     // A handler that throws synchronously or rejects is still answered, exactly once.
     new Promise<EventReply>((resolve) => resolve(this.#options.onEvent(event, context))).then(finish, (error: unknown) =>
-      finish(internalErrorReply(error)),
+      finish(handlerErrorReply(error, false)),
     );
   }
 
@@ -339,12 +339,12 @@ export class Pipe {
     } catch (error) {
       // A code or field the wire cannot hold (-1, 1.5, NaN, 2^32, missing): the request still gets its one answer.
       this.#log.warn("reply cannot be encoded", { id, reason: (error as Error).message });
-      body = encodeMessage({ type: FrameType.EventReply, message: { ...internalErrorReply(unencodable(error)), version: WIRE_VERSION } });
+      body = encodeMessage({ type: FrameType.EventReply, message: { ...handlerErrorReply(unencodable(error), false), version: WIRE_VERSION } });
     }
     if (body.length <= this.#decoder.maxFrameBytes) return this.#sendBody(FrameType.EventReply, id, body);
     const error = new FrameTooLargeError(body.length, this.#decoder.maxFrameBytes, "send reply");
     this.#log.warn("reply too large for a frame", { id, bytes: body.length });
-    this.#sendMessage(id, { type: FrameType.EventReply, message: { ...internalErrorReply(error), version: WIRE_VERSION } });
+    this.#sendMessage(id, { type: FrameType.EventReply, message: { ...handlerErrorReply(error, false), version: WIRE_VERSION } });
   }
 
   #learnCapabilities(capabilities: readonly string[]): void {
@@ -399,23 +399,10 @@ function heartbeat(): { version: number; capabilities: string[] } {
   return { version: WIRE_VERSION, capabilities: OUR_CAPABILITIES };
 }
 
-function unavailableReply(why: string): EventReply {
-  return { mimetype: "application/json", code: ReplyCode.Unavailable, data: jsonBytes({ error: `unavailable: ${why}` }) };
-}
-
-function internalErrorReply(error: unknown): EventReply {
-  const exception = { message: error instanceof Error ? error.message : String(error), class: error instanceof Error ? error.name : typeof error };
-  return { mimetype: "application/json", code: ReplyCode.HandlerError, data: jsonBytes({ exception }) };
-}
-
 function isWireCode(code: unknown): boolean {
   return typeof code === "number" && Number.isInteger(code) && code >= 0 && code <= 0xffff_ffff;
 }
 
 function unencodable(error: unknown): Error {
   return new Error(`Cannot send the reply: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-}
-
-function jsonBytes(value: unknown): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(value));
 }

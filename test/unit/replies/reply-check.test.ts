@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { createDispatcher, InvalidReplyError, mimetypeProblem, reply, replyCodeProblem, REPLY_BRAND, type HandlerContext } from "../../../src/dispatch/index.ts";
+import { createDispatcher, reply, REPLY_BRAND, type HandlerContext } from "../../../src/dispatch/index.ts";
+import { InvalidReplyError, mimetypeProblem, replyCodeProblem } from "../../../src/replies/index.ts";
 import { ReplyCode } from "../../../src/wire/index.ts";
 
 const context = { peer: { name: "p", remoteAddress: "memory:p" }, signal: new AbortController().signal };
