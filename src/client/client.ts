@@ -59,7 +59,7 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
       // Handlers see the server by its certificate CN.
       const name = (await peerCn(transport.peer)) ?? `${config.targetHostname}:${config.targetPort}`;
       const peer = { name, remoteAddress: transport.peer.remoteAddress };
-      const pipe = new Pipe(
+      return new Pipe(
         transport,
         pipeOptions(config, peer, deps.dispatcher, log, {
           onGoAway: (ms) => ms > 0 && loop.goAway(ms),
@@ -69,9 +69,8 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
           ...(proxy === undefined ? {} : { capabilities: [Capability.SmallRecords] }),
         }),
       );
-      registry.add(pipe, SERVER_KEY);
-      return pipe;
     },
+    ready: (pipe) => registry.add(pipe, SERVER_KEY),
     baseMs: config.reconnectBaseMs,
     capMs: config.reconnectCapMs,
     log,

@@ -25,8 +25,15 @@ export interface DialEvents {
 export interface DialLoopOptions extends DialEvents {
   /** Connects and completes the TLS handshake (rejects on failure). */
   readonly dial: () => Promise<Transport>;
-  /** Wraps a fresh transport in a pipe (and registers it). */
+  /** Wraps a fresh transport in a pipe (not registered yet: it may still be refused). */
   readonly open: (transport: Transport) => Promise<Pipe>;
+  /**
+   * The pipe is ready: the server sent its first frame, so it accepted us
+   * (under TLS 1.3 a refused client sees a good handshake, then a close).
+   * Register it here, and only here: requests waiting at the front must not
+   * go out on a connection the server has not accepted.
+   */
+  readonly ready: (pipe: Pipe) => void;
   readonly baseMs: number;
   readonly capMs: number;
   readonly log: Logger;
@@ -98,6 +105,7 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
     const pipe = await options.open(transport);
     // Connected means the server answered: a TLS 1.3 refusal looks like a good handshake, then a close.
     if (!(await pipe.ready)) return fail(closeReason(pipe, await pipe.closed));
+    if (pipe.status.state !== "closed") options.ready(pipe);
     const openedAt = clock.now();
     setStatus({ state: "connected", server: pipe.peer.name, since: Date.now() });
     log.info("connected to the server", {

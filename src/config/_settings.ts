@@ -261,9 +261,9 @@ export const CLIENT_SETTINGS: Table<ClientConfig> = {
     env: ["RP_CLIENT_RECONNECT_BASE_S"],
     parser: p.seconds(0.001),
     default: 100,
-    description: "first reconnect delay in seconds; doubles per failure, with jitter",
+    description: "ceiling of the first reconnect delay in seconds (then quick retries, then doubling with jitter)",
   },
-  reconnectCapMs: { env: ["RP_CLIENT_RECONNECT_CAP_S"], parser: p.seconds(0.001), default: 2_000, description: "largest reconnect delay in seconds" },
+  reconnectCapMs: { env: ["RP_CLIENT_RECONNECT_CAP_S"], parser: p.seconds(0.001), default: 2_500, description: "largest reconnect delay in seconds" },
   connectTimeoutMs: {
     env: ["RP_CLIENT_CONNECT_TIMEOUT_S"],
     parser: p.seconds(0.001),

@@ -4,7 +4,7 @@
  * handler threw; 252 the event itself was malformed (those replies are
  * built in replies/, which pipe/ shares).
  */
-import { badRequestReply, handlerErrorReply, noHandlerReply } from "../replies/index.ts";
+import { badRequestReply, checkReply, handlerErrorReply, noHandlerReply } from "../replies/index.ts";
 import { ReplyCode, type Event, type EventReply } from "../wire/index.ts";
 import { BadBodyError, decodeBody, encodeData, encodeJson } from "./body.ts";
 import { BadArgumentError, findHandler, routeFor } from "./names.ts";
@@ -86,7 +86,10 @@ function handlerContext(dispatchContext: DispatchContext, verb: string, noun: st
 
 /** Turns a handler's return value into a reply: a Reply as given, bytes as octet-stream, anything else JSON. */
 export function toEventReply(value: unknown): EventReply {
-  if (isReply(value)) return { mimetype: value.mimetype, code: value.code, data: encodeData(value.data) };
+  if (isReply(value)) {
+    checkReply(value.mimetype, value.code); // a Reply forged with the brand rather than made by reply()
+    return { mimetype: value.mimetype, code: value.code, data: encodeData(value.data) };
+  }
   if (value instanceof Uint8Array || value instanceof ArrayBuffer) {
     return { mimetype: "application/octet-stream", code: ReplyCode.Ok, data: encodeData(value) };
   }

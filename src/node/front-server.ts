@@ -24,16 +24,18 @@ export function startFront(
   let refusing = false;
   const guarded = (peer: string | undefined, signal: AbortSignal) =>
     refusing ? Promise.reject(new ShuttingDownError(`rp-${role}`)) : acquire(peer, signal);
+  let server: HttpServer | undefined;
   const app = createFront({
     role,
     acquire: guarded,
+    holdOpen: (request) => server?.holdOpen(request) ?? noRelease,
     maxBodyBytes: config.maxBodyBytes,
     requestTimeoutMs: config.requestTimeoutMs,
     token: config.httpToken,
     log,
     ...extras,
   });
-  const server = withListenFix(
+  server = withListenFix(
     () => runtime.serveHttp({ listen: config.http, fetch: anyHost(app.fetch), idleTimeoutS: config.httpIdleTimeoutMs / 1000, socketMode: config.httpSocketMode }),
     `stop it, or set RP_${role.toUpperCase()}_HTTP_BIND (--http) to another address`,
   );
@@ -44,6 +46,8 @@ export function startFront(
     },
   };
 }
+
+function noRelease(): void {}
 
 /** How long stopping the front waits for responses still being written before cutting connections. */
 const FRONT_STOP_GRACE_MS = 2_000;

@@ -70,3 +70,11 @@ export class PeerClosedError extends PipeError {
     super(reason === undefined ? "connection closed by the peer" : `closed by the peer: ${reason}`);
   }
 }
+
+/** The peer's reply to this request is not one RestPipe can use (malformed, reserved code, invalid mimetype): the peer's error. */
+export class PeerReplyError extends PipeError {
+  override name = "PeerReplyError";
+  constructor(peer: string, problem: string, options?: { cause?: unknown }) {
+    super(`Cannot use the reply from ${peer}: the peer sent ${problem}; fix the peer (its handler or its RestPipe)`, options);
+  }
+}

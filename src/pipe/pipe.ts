@@ -14,6 +14,7 @@ import {
   FrameTooLargeError,
   FrameType,
   HEADER_LENGTH,
+  MalformedMessageError,
   WIRE_VERSION,
   type Event,
   type EventReply,
@@ -27,6 +28,7 @@ import {
   HeartbeatTimeoutError,
   PeerClosedError,
   PipeClosedError,
+  PeerReplyError,
   PipeDrainingError,
   RequestAbortedError,
   TooManyInFlightError,
@@ -248,7 +250,17 @@ export class Pipe {
   }
 
   #handleFrame(frame: Frame): void {
-    const decoded = decodeMessage(frame);
+    let decoded: Message;
+    try {
+      decoded = decodeMessage(frame);
+    } catch (error) {
+      // A well-framed reply to a pending request with a bad body (no code, ...) fails that request, not the pipe.
+      if (!(frame.type === FrameType.EventReply && error instanceof MalformedMessageError && this.#pending.has(frame.id))) throw error;
+      this.#resolveReady(true);
+      this.#log.warn("peer sent an invalid reply", { id: frame.id, reason: error.message });
+      this.#pending.settle(frame.id, new PeerReplyError(this.peer.name, `an invalid reply (${error.message})`, { cause: error }));
+      return;
+    }
     // A GoAway alone does not make the pipe ready: a server that refuses us after the handshake says why in one.
     if (decoded.type !== FrameType.GoAway) this.#resolveReady(true);
     switch (decoded.type) {
@@ -329,7 +341,15 @@ export class Pipe {
 
   /** Sends a reply; one too large for a frame is replaced by an error reply saying so. */
   #sendReply(id: number, reply: EventReply): void {
-    const body = encodeMessage({ type: FrameType.EventReply, message: { ...reply, version: WIRE_VERSION } });
+    let body: Uint8Array;
+    try {
+      if (!isWireCode(reply.code)) throw new RangeError(`code ${String(reply.code)} is not a whole number from 0 to 4294967295`);
+      body = encodeMessage({ type: FrameType.EventReply, message: { ...reply, version: WIRE_VERSION } });
+    } catch (error) {
+      // A code or field the wire cannot hold (-1, 1.5, NaN, 2^32, missing): the request still gets its one answer.
+      this.#log.warn("reply cannot be encoded", { id, reason: (error as Error).message });
+      body = encodeMessage({ type: FrameType.EventReply, message: { ...handlerErrorReply(unencodable(error), false), version: WIRE_VERSION } });
+    }
     if (body.length <= this.#decoder.maxFrameBytes) return this.#sendBody(FrameType.EventReply, id, body);
     const error = new FrameTooLargeError(body.length, this.#decoder.maxFrameBytes, "send reply");
     this.#log.warn("reply too large for a frame", { id, bytes: body.length });
@@ -391,4 +411,12 @@ export class Pipe {
 
 function heartbeat(extra: readonly string[] = []): { version: number; capabilities: string[] } {
   return { version: WIRE_VERSION, capabilities: extra.length === 0 ? OUR_CAPABILITIES : [...OUR_CAPABILITIES, ...extra] };
+}
+
+function isWireCode(code: unknown): boolean {
+  return typeof code === "number" && Number.isInteger(code) && code >= 0 && code <= 0xffff_ffff;
+}
+
+function unencodable(error: unknown): Error {
+  return new Error(`Cannot send the reply: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }

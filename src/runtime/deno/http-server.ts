@@ -36,8 +36,12 @@ export function serveHttp(options: HttpServeOptions): HttpServer {
       // Deno cannot cut open connections; a forced stop just does not wait for them.
       return force ? Promise.resolve() : shutdown;
     },
+    // No idle timeout to lift: Deno.serve does not close a connection whose response is pending.
+    holdOpen: () => release,
   };
 }
+
+function release(): void {}
 
 /**
  * Deno hands over the request target as sent; Bun parses it as a WHATWG URL

@@ -35,7 +35,7 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
   proxy: { role: "the HTTP CONNECT handshake, pure: request, bounded answer reader, refusal messages", imports: [], packages: [], neutral: true },
   config: { role: "defaults, environment, flags and files into one validated config (NO_PROXY matching included)", imports: ["pipe", "proxy"], packages: ["smol-toml"], neutral: true },
   metrics: { role: "the metrics recorder: Prometheus (prom-client) and statsd", imports: ["dispatch", "pipe", "wire"], packages: ["prom-client"], neutral: true },
-  http: { role: "the Elysia front: request to event, reply to response, the one error table", imports: ["dispatch", "log", "pipe", "wire"], packages: ["elysia"] },
+  http: { role: "the Elysia front: request to event, reply to response, the one error table", imports: ["dispatch", "log", "pipe", "replies", "wire"], packages: ["elysia"] },
   runtime: {
     role: "the runtime adapters (bun/, deno/) and their contract: TLS listen and dial, HTTP serving",
     imports: ["pipe", "proxy"],
