@@ -45,8 +45,12 @@ async function client(cn: string, env: Record<string, string>, port = server.pip
   const identity = await pki.client(cn);
   const started = await startClientProcess(identity.dir, port, env);
   clients.push(started);
+  identityDirs.set(started, identity.dir);
   return started;
 }
+
+/** The identity directory each started client runs with (config check needs one to pass). */
+const identityDirs = new Map<ClientProcess, string>();
 
 async function readyz(http: string): Promise<{ status: number; reason: string }> {
   const response = await fetch(`${http}/readyz`);
@@ -79,7 +83,7 @@ describe("through tinyproxy", () => {
     expect(page.proxy).toBe(shown);
     const cli = await status(started.http);
     expect(cli.stdout).toMatch(new RegExp(`^proxy\\s+${shown.replace(/[.()]/g, "\\$&")}$`, "m"));
-    const check = await runBinary("rp-client", ["config", "check"], { HTTPS_PROXY: url });
+    const check = await runBinary("rp-client", ["config", "check"], { HTTPS_PROXY: url, RP_CLIENT_CERT_PATH: identityDirs.get(started)! });
     expect(check.stdout).toContain(shown);
     for (const text of [everything(started), JSON.stringify(page), cli.stdout, check.stdout, check.stderr]) expect(text).not.toContain(AUTH.password);
   });
