@@ -4,7 +4,7 @@
  * handler threw; 252 the event itself was malformed (those replies are
  * built in replies/, which pipe/ shares).
  */
-import { badRequestReply, handlerErrorReply, noHandlerReply } from "../replies/index.ts";
+import { badRequestReply, checkReply, handlerErrorReply, noHandlerReply } from "../replies/index.ts";
 import { ReplyCode, type Event, type EventReply } from "../wire/index.ts";
 import { BadBodyError, decodeBody, decodeStreamedBody, encodeData, encodeJson } from "./body.ts";
 import { BadArgumentError, findHandler, routeFor } from "./names.ts";
@@ -32,6 +32,8 @@ export interface DispatchOptions {
   readonly onHandled?: (handlerName: string, code: number, ms: number) => void;
   /** A streamed request body up to this many bytes is also given as `body.data` (default 1 MiB). */
   readonly bufferBodyBytes?: number;
+  /** Called when a handler threw, with its name and what it threw (unredacted: for this node's log only). */
+  readonly onFailed?: (handlerName: string, error: unknown) => void;
 }
 
 /** Answers one event; never rejects. */
@@ -62,10 +64,9 @@ export function createDispatcher(handlers: object, options: DispatchOptions = {}
         result = toEventReply(await handler.call(handlers, context, body, ...route.args));
       }
     } catch (error) {
-      result =
-        error instanceof BadArgumentError || error instanceof BadBodyError
-          ? badRequestReply(error.message)
-          : handlerErrorReply(error, options.debug ?? false);
+      const malformed = error instanceof BadArgumentError || error instanceof BadBodyError;
+      if (!malformed) options.onFailed?.(handlerName, error);
+      result = malformed ? badRequestReply(error.message) : handlerErrorReply(error, options.debug ?? false);
     }
     options.onHandled?.(handlerName, result.code ?? 0, performance.now() - started);
     return result;
@@ -102,6 +103,7 @@ function handlerContext(dispatchContext: DispatchContext, verb: string, noun: st
  */
 export function toEventReply(value: unknown): DispatchReply {
   if (isReply(value)) {
+    checkReply(value.mimetype, value.code); // a Reply forged with the brand rather than made by reply()
     const streamed = streamedData(value.data);
     if (streamed) return { mimetype: value.mimetype, code: value.code, ...streamed };
     return { mimetype: value.mimetype, code: value.code, data: encodeData(value.data) };

@@ -4,7 +4,10 @@
  * how the pipe is found differ.
  */
 import { Elysia, type AnyElysia } from "elysia";
-import type { IncomingReply, Pipe } from "../pipe/index.ts";
+import { mimetypeProblem } from "../replies/index.ts";
+import { PeerReplyError, type IncomingReply, type Pipe } from "../pipe/index.ts";
+import { ReplyCode } from "../wire/index.ts";
+import { handlerNameFor } from "../dispatch/index.ts";
 import { silentLogger, type Logger } from "../log/index.ts";
 import { bearerTokenCheck } from "./auth.ts";
 import { readBody } from "./body.ts";
@@ -35,6 +38,12 @@ export interface FrontOptions {
   readonly log?: Logger;
   /** Routes of the front's own (health, metrics, status page), matched before the event route. */
   readonly routes?: AnyElysia;
+  /**
+   * Lifts the front's idle timeout from the request's connection while its
+   * event is in flight (after the body is read, until the response): only
+   * the request deadline may end a request. Returns the release.
+   */
+  readonly holdOpen?: (request: Request) => () => void;
   /** Called once per event request with its verb (method), raw noun ("" when unparsable), reply code and duration. */
   readonly onSent?: (verb: string, noun: string, code: number, ms: number) => void;
 }
@@ -54,9 +63,11 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
   // No token: no check at all (not even an awaited no-op) on the hot path.
   const checkToken = options.token === undefined ? undefined : bearerTokenCheck(options.token);
   const onSent = options.onSent;
+  const holdOpen = options.holdOpen;
   return async (request) => {
     const started = onSent ? performance.now() : 0;
     let noun = "";
+    let release: (() => void) | undefined;
     try {
       if (checkToken) await checkToken(request);
       if (!EVENT_METHODS.has(request.method)) throw new MethodNotAllowedError(request.method);
@@ -65,6 +76,7 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
       const declared = contentLength(request);
       // A small body of known length is read now, as before; a large or chunked one waits for the pipe's verdict.
       let data = request.body === null || (declared !== undefined && declared <= INLINE_BODY_BYTES) ? await readBody(request, options.maxBodyBytes) : undefined;
+      release = holdOpen?.(request);
       const pipe = await options.acquire(target.peer, request.signal);
       let body: ReadableStream<Uint8Array> | undefined;
       if (data === undefined && pipe.streams) {
@@ -85,23 +97,43 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
         },
         { deadlineMs: options.requestTimeoutMs, signal: request.signal },
       );
+      const response = replyResponse(reply, pipe.peer.name, request.method, target.noun);
       onSent?.(request.method, noun, reply.code ?? 0, performance.now() - started);
-      return replyResponse(reply);
+      return response;
     } catch (error) {
       const outcome = outcomeForError(error);
       if (outcome.status === 500) log.error("front request failed", { url: request.url, error: String(error) });
+      else if (error instanceof PeerReplyError) log.warn("peer sent an unusable reply", { url: request.url, reason: outcome.message });
       else log.debug("front request refused", { url: request.url, status: outcome.status, reason: outcome.message });
       onSent?.(request.method, noun, outcome.code, performance.now() - started);
       return errorResponse(outcome);
+    } finally {
+      release?.();
     }
   };
 }
 
-/** An EventReply as the HTTP response; a streamed body is written as it arrives (with Content-Length when known). */
-export function replyResponse(reply: IncomingReply): Response {
+/**
+ * An EventReply from `peer` as the HTTP response. Throws PeerReplyError (502)
+ * for what no RestPipe peer sends: a code only the front uses (253, 254) or a
+ * mimetype that cannot be a header (CR, LF, NUL, over 1 KiB). The peer answers
+ * "no handler" with an empty body (as the original does, so that v1 peers see
+ * no change); the front says which handler it looked for.
+ */
+export function replyResponse(reply: IncomingReply, peer: string, method?: string, noun?: string): Response {
   const code = reply.code ?? 0;
+  if (code === ReplyCode.Timeout || code === ReplyCode.PipeLost) {
+    throw new PeerReplyError(peer, `reply code ${code}, which RestPipe keeps for its front and never sends over the pipe`);
+  }
+  const problem = mimetypeProblem(reply.mimetype ?? "");
+  if (problem) throw new PeerReplyError(peer, `an invalid mimetype (${problem})`);
+  if (code === ReplyCode.NoHandler && (reply.data?.length ?? 0) === 0 && method !== undefined && noun !== undefined) {
+    const error = `no handler ${handlerNameFor(method.toLowerCase(), noun)} for ${method} ${noun}`;
+    return errorResponse({ status: statusForCode(code), code, message: error, headers: headersForCode(code) });
+  }
   const headers: Record<string, string> = { "content-type": reply.mimetype || "application/octet-stream", [RETURN_CODE_HEADER]: String(code), ...headersForCode(code) };
   if (reply.stream) {
+    // A streamed body is written as it arrives, with Content-Length when the handler knew it.
     if (reply.bodyLength !== undefined) headers["content-length"] = String(reply.bodyLength);
     return new Response(reply.stream, { status: statusForCode(code), headers });
   }

@@ -15,6 +15,7 @@ import {
   FrameTooLargeError,
   FrameType,
   HEADER_LENGTH,
+  MalformedMessageError,
   WIRE_VERSION,
   type Event,
   type EventReply,
@@ -26,7 +27,9 @@ import { handlerErrorReply, unavailableReply } from "../replies/index.ts";
 import { systemClock, type Clock, type TimerHandle } from "./clock.ts";
 import {
   HeartbeatTimeoutError,
+  PeerClosedError,
   PipeClosedError,
+  PeerReplyError,
   PipeDrainingError,
   RequestAbortedError,
   SlowConsumerError,
@@ -104,9 +107,10 @@ export class Pipe {
   /** Resolves when the pipe has closed, with the error that closed it, if any. */
   readonly closed: Promise<Error | undefined>;
   /**
-   * Resolves true at the first frame from the peer, false when the pipe
-   * closes before one: under TLS 1.3 a server that refuses our certificate
-   * closes after a seemingly good handshake, and only this tells.
+   * Resolves true at the first frame from the peer (a GoAway aside), false
+   * when the pipe closes before one: under TLS 1.3 a server that refuses our
+   * certificate closes after a seemingly good handshake, and only this tells
+   * (with the server's reason when it sent one in a GoAway).
    */
   readonly ready: Promise<boolean>;
   #resolveReady!: (ready: boolean) => void;
@@ -139,6 +143,8 @@ export class Pipe {
   #fullSince = 0;
   #status: PipeStatus = { state: "open" };
   #peerDraining = false;
+  /** Why the peer said it is going away (its last GoAway's reason), if it said. */
+  #peerReason: string | undefined;
   #resolveClosed!: (error: Error | undefined) => void;
   #idleWaiters: Array<() => void> = [];
 
@@ -181,6 +187,7 @@ export class Pipe {
         this.#outbox.drained();
       },
       closed: (error) => this.#transportClosed(error),
+      closeRequested: (reason) => this.#shutdown(reason, true),
     });
     this.#heartbeat.start();
   }
@@ -265,7 +272,7 @@ export class Pipe {
    * nothing new and to reconnect after `retryAfterMs`; new inbound events are
    * answered "unavailable". Requests already in flight finish. See `idle()`.
    */
-  drain(retryAfterMs: number, reason = "draining"): void {
+  drain(retryAfterMs: number, reason = "shutting down"): void {
     if (this.#status.state !== "open") return;
     this.#setStatus({ state: "draining" });
     if (this.peerCapabilities.has(Capability.GoAway)) {
@@ -352,12 +359,24 @@ export class Pipe {
         return this.#shutdown(truncated as Error, false);
       }
     }
-    this.#shutdown(error ?? new Error("connection closed by the peer"), false);
+    // A peer of this implementation said why before it closed (GoAway with a reason): that is the truth to report.
+    this.#shutdown(error ?? new PeerClosedError(this.#peerReason), false);
   }
 
   #handleFrame(frame: Frame): void {
-    const decoded = decodeMessage(frame);
-    this.#resolveReady(true);
+    let decoded: Message;
+    try {
+      decoded = decodeMessage(frame);
+    } catch (error) {
+      // A well-framed reply to a pending request with a bad body (no code, ...) fails that request, not the pipe.
+      if (!(frame.type === FrameType.EventReply && error instanceof MalformedMessageError && this.#pending.has(frame.id))) throw error;
+      this.#resolveReady(true);
+      this.#log.warn("peer sent an invalid reply", { id: frame.id, reason: error.message });
+      this.#pending.settle(frame.id, new PeerReplyError(this.peer.name, `an invalid reply (${error.message})`, { cause: error }));
+      return;
+    }
+    // A GoAway alone does not make the pipe ready: a server that refuses us after the handshake says why in one.
+    if (decoded.type !== FrameType.GoAway) this.#resolveReady(true);
     switch (decoded.type) {
       case FrameType.Event:
         return this.#handleEvent(frame.id, decoded.message);
@@ -373,7 +392,9 @@ export class Pipe {
         return;
       case FrameType.GoAway:
         this.#peerDraining = true;
-        this.#log.info("peer is draining", { retryAfterMs: decoded.message.retryAfterMs ?? 0 });
+        if (decoded.message.reason) this.#peerReason = decoded.message.reason;
+        if (decoded.message.retryAfterMs) this.#log.info("peer is draining", { retryAfterMs: decoded.message.retryAfterMs });
+        else this.#log.info("peer is closing the pipe", { reason: decoded.message.reason ?? "" });
         this.#options.onGoAway?.(decoded.message.retryAfterMs ?? 0, decoded.message.reason ?? "");
         return;
       case FrameType.Data:
@@ -471,13 +492,21 @@ export class Pipe {
     const data = reply.data ?? EMPTY;
     let size: number;
     let body: Uint8Array | (() => Uint8Array);
-    if (data.length < LARGE_BODY) {
-      body = encodeMessage({ type: FrameType.EventReply, message });
+    try {
+      if (!isWireCode(reply.code)) throw new RangeError(`code ${String(reply.code)} is not a whole number from 0 to 4294967295`);
+      if (data.length < LARGE_BODY) {
+        body = encodeMessage({ type: FrameType.EventReply, message });
+        size = body.length;
+      } else {
+        // Encoding the head validates every field now; the data field adds tag, length and bytes.
+        size = encodeMessage({ type: FrameType.EventReply, message: { ...message, data: EMPTY } }).length - 1 + varintSize(data.length) + data.length;
+        body = () => encodeMessage({ type: FrameType.EventReply, message });
+      }
+    } catch (error) {
+      // A code or field the wire cannot hold (-1, 1.5, NaN, 2^32, missing): the request still gets its one answer.
+      this.#log.warn("reply cannot be encoded", { id, reason: (error as Error).message });
+      body = encodeMessage({ type: FrameType.EventReply, message: { ...handlerErrorReply(unencodable(error), false), version: WIRE_VERSION } });
       size = body.length;
-    } else {
-      // Encoding the head validates every field now; the data field adds tag, length and bytes.
-      size = encodeMessage({ type: FrameType.EventReply, message: { ...message, data: EMPTY } }).length - 1 + varintSize(data.length) + data.length;
-      body = () => encodeMessage({ type: FrameType.EventReply, message });
     }
     const peerMax = this.peerMaxFrameBytes ?? Infinity;
     if (size <= this.#decoder.maxFrameBytes && size <= peerMax) {
@@ -718,11 +747,12 @@ export class Pipe {
   #learnCapabilities(heartbeat: { readonly capabilities: readonly string[]; readonly maxFrameBytes?: number }): void {
     if (heartbeat.capabilities.length > 0) this.peerCapabilities = new Set(heartbeat.capabilities);
     if (heartbeat.maxFrameBytes !== undefined) this.peerMaxFrameBytes = heartbeat.maxFrameBytes;
+    if (heartbeat.capabilities.includes(Capability.SmallRecords)) this.#transport.preferSmallRecords?.();
   }
 
   /** Our heartbeat (and reply): capabilities, and the largest frame we accept, so that the peer refuses larger ones itself. */
   #heartbeatMessage(): { version: number; capabilities: string[]; maxFrameBytes: number } {
-    return { version: WIRE_VERSION, capabilities: OUR_CAPABILITIES, maxFrameBytes: this.#decoder.maxFrameBytes };
+    return { ...heartbeat(this.#options.capabilities), maxFrameBytes: this.#decoder.maxFrameBytes };
   }
 
   #peerLimitDetail(): string {
@@ -752,6 +782,10 @@ export class Pipe {
   /** Ends the pipe once: rejects pending requests, aborts inbound handlers, stops timers. */
   #shutdown(error: Error | undefined, closeTransport: boolean): void {
     if (this.#status.state === "closed") return;
+    // Closing for a reason (replaced, revoked, a protocol error, a heartbeat timeout): the peer hears it first, as in yamux.
+    if (closeTransport && error !== undefined && this.peerCapabilities.has(Capability.GoAway)) {
+      this.#sendMessage(0, { type: FrameType.GoAway, message: { version: WIRE_VERSION, retryAfterMs: 0, reason: error.message } });
+    }
     this.#setStatus(error ? { state: "closed", error } : { state: "closed" });
     this.#heartbeat.stop();
     if (this.#slowTimer !== undefined) this.#clock.clearTimeout(this.#slowTimer);
@@ -826,4 +860,16 @@ async function readWhole(source: ReadableStream<Uint8Array>, limit: number): Pro
 /** Bytes of a protobuf varint holding `n` (a u32). */
 function varintSize(n: number): number {
   return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x20_0000 ? 3 : n < 0x1000_0000 ? 4 : 5;
+}
+
+function heartbeat(extra: readonly string[] = []): { version: number; capabilities: string[] } {
+  return { version: WIRE_VERSION, capabilities: extra.length === 0 ? OUR_CAPABILITIES : [...OUR_CAPABILITIES, ...extra] };
+}
+
+function isWireCode(code: unknown): boolean {
+  return typeof code === "number" && Number.isInteger(code) && code >= 0 && code <= 0xffff_ffff;
+}
+
+function unencodable(error: unknown): Error {
+  return new Error(`Cannot send the reply: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }

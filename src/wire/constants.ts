@@ -99,4 +99,6 @@ export const Capability = {
   EventExtensions: "event-ext",
   /** The peer understands stream frames and body_stream (streamed bodies with credit). */
   Stream: "stream",
+  /** The sender's connection runs through a relay (an HTTP proxy) that may hold back part of a large TLS record: send it small ones. */
+  SmallRecords: "small-records",
 } as const;
