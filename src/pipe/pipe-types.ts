@@ -28,6 +28,11 @@ export interface OutboundEvent {
   readonly mimetype?: string;
   readonly data?: Uint8Array;
   readonly query?: string;
+  /** The local app's caller tag; sent only to peers listing the caller-ctx capability. */
+  readonly caller?: string;
+  /** W3C trace context; sent only to peers listing the caller-ctx capability. */
+  readonly traceparent?: string;
+  readonly tracestate?: string;
 }
 
 /** How long to wait for one reply. */

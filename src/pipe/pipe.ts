@@ -39,7 +39,7 @@ import type { Transport } from "./transport.ts";
 /** Default outbound and inbound in-flight limits. */
 export const DEFAULT_MAX_IN_FLIGHT = 4096;
 
-const OUR_CAPABILITIES = [Capability.GoAway, Capability.EventExtensions];
+const OUR_CAPABILITIES = [Capability.GoAway, Capability.EventExtensions, Capability.CallerContext];
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -166,6 +166,8 @@ export class Pipe {
     };
     if (event.query) message.query = event.query;
     if (deadlineMs !== undefined && deadlineMs > 0) message.deadlineMs = Math.min(Math.ceil(deadlineMs), 0xffff_ffff);
+    // Caller and trace context only to peers of this implementation that read them: a v1 peer sees its old bytes.
+    if (this.peerCapabilities.has(Capability.CallerContext)) addCallerContext(message, event);
     const body = encodeMessage({ type: FrameType.Event, message });
     if (body.length > this.#decoder.maxFrameBytes) {
       return Promise.reject(new FrameTooLargeError(body.length, this.#decoder.maxFrameBytes, "send event"));
@@ -320,7 +322,9 @@ export class Pipe {
 
   /** Sends a reply; one too large for a frame is replaced by an error reply saying so. */
   #sendReply(id: number, reply: EventReply): void {
-    const body = encodeMessage({ type: FrameType.EventReply, message: { ...reply, version: WIRE_VERSION } });
+    const message = { ...reply, version: WIRE_VERSION };
+    if (!this.peerCapabilities.has(Capability.CallerContext)) delete message.deniedByRule;
+    const body = encodeMessage({ type: FrameType.EventReply, message });
     if (body.length <= this.#decoder.maxFrameBytes) return this.#sendBody(FrameType.EventReply, id, body);
     const error = new FrameTooLargeError(body.length, this.#decoder.maxFrameBytes, "send reply");
     this.#log.warn("reply too large for a frame", { id, bytes: body.length });
@@ -373,6 +377,12 @@ export class Pipe {
     this.#resolveReady(false);
     this.#resolveClosed(error);
   }
+}
+
+function addCallerContext(message: Event, event: OutboundEvent): void {
+  if (event.caller !== undefined) message.caller = event.caller;
+  if (event.traceparent !== undefined) message.traceparent = event.traceparent;
+  if (event.tracestate !== undefined) message.tracestate = event.tracestate;
 }
 
 function heartbeat(): { version: number; capabilities: string[] } {

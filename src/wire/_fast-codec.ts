@@ -69,6 +69,8 @@ export function encodeEvent(event: Event): Uint8Array {
   const { data } = event;
   const query = event.query === undefined ? undefined : text(event.query);
   const deadline = event.deadlineMs === undefined ? undefined : uint32(event.deadlineMs);
+  // Fields 24-26 (policy and trace context): two-byte tags 0xc2/0xca/0xd2 0x01.
+  const extras = [event.caller, event.traceparent, event.tracestate].map((value) => (value === undefined ? undefined : text(value)));
   let size = 0;
   if (version !== undefined) size += 1 + varintSize(version);
   if (verb !== undefined) size += delimitedSize(verb.length);
@@ -77,6 +79,7 @@ export function encodeEvent(event: Event): Uint8Array {
   if (data !== undefined) size += delimitedSize(data.length);
   if (query !== undefined) size += 1 + delimitedSize(query.length); // two-byte tag
   if (deadline !== undefined) size += 2 + varintSize(deadline);
+  for (const extra of extras) if (extra !== undefined) size += 1 + delimitedSize(extra.length);
   const out = new Uint8Array(size);
   let at = 0;
   if (version !== undefined) {
@@ -94,7 +97,12 @@ export function encodeEvent(event: Event): Uint8Array {
   if (deadline !== undefined) {
     out[at++] = 0x88; // field 17, varint: tag 136 as a varint
     out[at++] = 0x01;
-    putVarint(out, at, deadline);
+    at = putVarint(out, at, deadline);
+  }
+  for (let i = 0; i < extras.length; i++) {
+    if (extras[i] === undefined) continue;
+    out[at++] = 0xc2 + 8 * i;
+    at = putDelimited(out, at, 0x01, extras[i]!);
   }
   return out;
 }
@@ -105,11 +113,13 @@ export function encodeEventReply(reply: EventReply): Uint8Array {
   const mimetype = reply.mimetype === undefined ? undefined : text(reply.mimetype);
   const code = reply.code === undefined ? undefined : uint32(reply.code);
   const { data } = reply;
+  const denied = reply.deniedByRule === undefined ? undefined : uint32(reply.deniedByRule);
   let size = 0;
   if (version !== undefined) size += 1 + varintSize(version);
   if (mimetype !== undefined) size += delimitedSize(mimetype.length);
   if (code !== undefined) size += 1 + varintSize(code);
   if (data !== undefined) size += delimitedSize(data.length);
+  if (denied !== undefined) size += 2 + varintSize(denied);
   const out = new Uint8Array(size);
   let at = 0;
   if (version !== undefined) {
@@ -121,7 +131,12 @@ export function encodeEventReply(reply: EventReply): Uint8Array {
     out[at++] = 0x18; // field 3, varint
     at = putVarint(out, at, code);
   }
-  if (data !== undefined) putDelimited(out, at, 0x22, data);
+  if (data !== undefined) at = putDelimited(out, at, 0x22, data);
+  if (denied !== undefined) {
+    out[at++] = 0xc0; // field 24, varint: tag 192 as a varint
+    out[at++] = 0x01;
+    putVarint(out, at, denied);
+  }
   return out;
 }
 
@@ -172,7 +187,7 @@ export function decodeEvent(body: Uint8Array): Event | undefined {
       else event.deadlineMs = value;
       continue;
     }
-    if (tag !== 0x12 && tag !== 0x1a && tag !== 0x22 && tag !== 0x2a && tag !== 0x82) return undefined;
+    if (tag !== 0x12 && tag !== 0x1a && tag !== 0x22 && tag !== 0x2a && tag !== 0x82 && tag !== 0xc2 && tag !== 0xca && tag !== 0xd2) return undefined;
     const start = readDelimited(body);
     if (start < 0) return undefined;
     if (tag === 0x2a) {
@@ -184,7 +199,10 @@ export function decodeEvent(body: Uint8Array): Event | undefined {
     if (tag === 0x12) event.verb = value;
     else if (tag === 0x1a) event.noun = value;
     else if (tag === 0x22) event.mimetype = value;
-    else event.query = value;
+    else if (tag === 0x82) event.query = value;
+    else if (tag === 0xc2) event.caller = value;
+    else if (tag === 0xca) event.traceparent = value;
+    else event.tracestate = value;
   }
   return event;
 }
@@ -195,11 +213,12 @@ export function decodeEventReply(body: Uint8Array): EventReply | undefined {
   pos = 0;
   while (pos < body.length) {
     const tag = readVarint(body);
-    if (tag === 0x08 || tag === 0x18) {
+    if (tag === 0x08 || tag === 0x18 || tag === 0xc0) {
       const value = readVarint(body);
       if (value < 0) return undefined;
       if (tag === 0x08) reply.version = value;
-      else reply.code = value;
+      else if (tag === 0x18) reply.code = value;
+      else reply.deniedByRule = value;
       continue;
     }
     if (tag !== 0x12 && tag !== 0x22) return undefined;

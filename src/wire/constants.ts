@@ -74,4 +74,6 @@ export const Capability = {
   GoAway: "goaway",
   /** The peer reads Event.query and Event.deadline_ms. */
   EventExtensions: "event-ext",
+  /** The peer reads Event.caller/traceparent/tracestate and EventReply.denied_by_rule (policy and trace context). */
+  CallerContext: "caller-ctx",
 } as const;

@@ -51,6 +51,23 @@ export interface Event {
      * @generated from protobuf field: optional uint32 deadline_ms = 17
      */
     deadlineMs?: number;
+    /**
+     * Policy and trace context (fields 24-29), sent only to peers listing the
+     * "caller-ctx" capability. The local app's caller tag (X-RestPipe-Caller).
+     *
+     * @generated from protobuf field: optional string caller = 24
+     */
+    caller?: string;
+    /**
+     * W3C trace context of the front request (validated, or made by the front).
+     *
+     * @generated from protobuf field: optional string traceparent = 25
+     */
+    traceparent?: string;
+    /**
+     * @generated from protobuf field: optional string tracestate = 26
+     */
+    tracestate?: string;
 }
 /**
  * The answer to one Event, correlated by the frame's message id.
@@ -74,6 +91,13 @@ export interface EventReply {
      * @generated from protobuf field: optional bytes data = 4
      */
     data?: Uint8Array;
+    /**
+     * Set (1-based rule number, 0 for the default) when the receiver's policy
+     * refused the event; only sent to peers listing "caller-ctx".
+     *
+     * @generated from protobuf field: optional uint32 denied_by_rule = 24
+     */
+    deniedByRule?: number;
 }
 /**
  * Liveness probe; also carries this implementation's capabilities.
@@ -138,7 +162,10 @@ class Event$Type extends MessageType<Event> {
             { no: 4, name: "mimetype", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
             { no: 5, name: "data", kind: "scalar", opt: true, T: 12 /*ScalarType.BYTES*/ },
             { no: 16, name: "query", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
-            { no: 17, name: "deadline_ms", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ }
+            { no: 17, name: "deadline_ms", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ },
+            { no: 24, name: "caller", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
+            { no: 25, name: "traceparent", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
+            { no: 26, name: "tracestate", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ }
         ]);
     }
     create(value?: PartialMessage<Event>): Event {
@@ -173,6 +200,15 @@ class Event$Type extends MessageType<Event> {
                 case /* optional uint32 deadline_ms */ 17:
                     message.deadlineMs = reader.uint32();
                     break;
+                case /* optional string caller */ 24:
+                    message.caller = reader.string();
+                    break;
+                case /* optional string traceparent */ 25:
+                    message.traceparent = reader.string();
+                    break;
+                case /* optional string tracestate */ 26:
+                    message.tracestate = reader.string();
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -206,6 +242,15 @@ class Event$Type extends MessageType<Event> {
         /* optional uint32 deadline_ms = 17; */
         if (message.deadlineMs !== undefined)
             writer.tag(17, WireType.Varint).uint32(message.deadlineMs);
+        /* optional string caller = 24; */
+        if (message.caller !== undefined)
+            writer.tag(24, WireType.LengthDelimited).string(message.caller);
+        /* optional string traceparent = 25; */
+        if (message.traceparent !== undefined)
+            writer.tag(25, WireType.LengthDelimited).string(message.traceparent);
+        /* optional string tracestate = 26; */
+        if (message.tracestate !== undefined)
+            writer.tag(26, WireType.LengthDelimited).string(message.tracestate);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
@@ -223,7 +268,8 @@ class EventReply$Type extends MessageType<EventReply> {
             { no: 1, name: "version", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ },
             { no: 2, name: "mimetype", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
             { no: 3, name: "code", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ },
-            { no: 4, name: "data", kind: "scalar", opt: true, T: 12 /*ScalarType.BYTES*/ }
+            { no: 4, name: "data", kind: "scalar", opt: true, T: 12 /*ScalarType.BYTES*/ },
+            { no: 24, name: "denied_by_rule", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ }
         ]);
     }
     create(value?: PartialMessage<EventReply>): EventReply {
@@ -249,6 +295,9 @@ class EventReply$Type extends MessageType<EventReply> {
                 case /* optional bytes data */ 4:
                     message.data = reader.bytes();
                     break;
+                case /* optional uint32 denied_by_rule */ 24:
+                    message.deniedByRule = reader.uint32();
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -273,6 +322,9 @@ class EventReply$Type extends MessageType<EventReply> {
         /* optional bytes data = 4; */
         if (message.data !== undefined)
             writer.tag(4, WireType.LengthDelimited).bytes(message.data);
+        /* optional uint32 denied_by_rule = 24; */
+        if (message.deniedByRule !== undefined)
+            writer.tag(24, WireType.Varint).uint32(message.deniedByRule);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
