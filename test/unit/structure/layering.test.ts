@@ -24,7 +24,7 @@ export function specifiersOf(source: string): string[] {
   return found;
 }
 
-const NEUTRAL = ["wire", "pipe", "dispatch", "config", "log", "metrics"];
+const NEUTRAL = ["wire", "pipe", "dispatch", "config", "log", "metrics", "policy", "audit"];
 const FORBIDDEN = [/^bun(:|$)/, /^node:/, /^elysia/, /^pkijs/, /^asn1js/];
 /** Which src modules each module may import (besides itself). */
 const ALLOWED: Record<string, string[]> = {
@@ -32,8 +32,10 @@ const ALLOWED: Record<string, string[]> = {
   log: [],
   pipe: ["wire", "log"],
   dispatch: ["wire"],
-  config: [],
+  config: ["policy"],
   metrics: ["pipe", "dispatch", "wire"],
+  policy: [],
+  audit: ["log"],
 };
 
 function moduleOf(path: string): string {
