@@ -3,8 +3,8 @@ import type { PolicyCall, Verdict } from "./evaluate.ts";
 import type { Policy } from "./rules.ts";
 
 /** `Cannot call get_secrets: denied by policy rule 3 for "edge-7"` (or `by the policy's default`). */
-export function denialMessage(call: PolicyCall, verdict: Verdict): string {
-  const what = call.handler === "" ? `${call.verb.toUpperCase()} ${call.noun}` : call.handler;
+export function denialMessage(call: PolicyCall, handler: string, verdict: Verdict): string {
+  const what = handler === "" ? `${call.verb.toUpperCase()} ${call.noun}` : handler;
   const by = verdict.rule === 0 ? "the policy's default (deny)" : `policy rule ${verdict.rule}`;
   return `Cannot call ${what}: denied by ${by} for ${JSON.stringify(call.cn)}`;
 }

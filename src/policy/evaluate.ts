@@ -15,9 +15,10 @@ export interface PolicyCall {
   readonly verb: string;
   /** The raw noun, arguments included. */
   readonly noun: string;
-  /** The handler name the noun maps to, or "" when it maps to none (a bad noun). */
-  readonly handler: string;
 }
+
+/** The handler name a verb and noun map to, or "" when they map to none (a bad noun). */
+export type HandlerOf = (verb: string, noun: string) => string;
 
 /** The outcome: the action, and the 1-based number of the deciding rule (0: the default decided). */
 export interface Verdict {
@@ -46,7 +47,7 @@ interface CompiledRule {
 }
 
 /** Compiles a checked policy. */
-export function compilePolicy(policy: Policy): CompiledPolicy {
+export function compilePolicy(policy: Policy, handlerOf: HandlerOf): CompiledPolicy {
   const rules = policy.rules.map(compileRule);
   const denies = rules.filter((rule) => rule.action === "deny");
   const allows = rules.filter((rule) => rule.action === "allow");
@@ -54,9 +55,10 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
   const cache = new Map<string, Verdict>();
   const decide = (call: PolicyCall): Verdict => {
     const verb = call.verb.toUpperCase();
-    const deny = denies.find((rule) => matches(rule, call, verb));
+    const handler = rules.some((rule) => rule.handler !== undefined) ? handlerOf(call.verb, call.noun) : "";
+    const deny = denies.find((rule) => matches(rule, call, verb, handler));
     if (deny) return { action: "deny", rule: deny.number };
-    const allow = allows.find((rule) => matches(rule, call, verb));
+    const allow = allows.find((rule) => matches(rule, call, verb, handler));
     return allow ? { action: "allow", rule: allow.number } : byDefault;
   };
   return {
@@ -85,11 +87,11 @@ function compileRule(rule: PolicyRule, index: number): CompiledRule {
   };
 }
 
-function matches(rule: CompiledRule, call: PolicyCall, verb: string): boolean {
+function matches(rule: CompiledRule, call: PolicyCall, verb: string, handler: string): boolean {
   return (
     rule.cn(call.cn) &&
     (rule.verbs === undefined || rule.verbs.has(verb)) &&
     (rule.noun === undefined || rule.noun(call.noun)) &&
-    (rule.handler === undefined || rule.handler(call.handler))
+    (rule.handler === undefined || rule.handler(handler))
   );
 }

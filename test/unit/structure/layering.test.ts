@@ -24,7 +24,7 @@ export function specifiersOf(source: string): string[] {
   return found;
 }
 
-const NEUTRAL = ["wire", "pipe", "dispatch", "config", "log", "metrics", "policy", "audit"];
+const NEUTRAL = ["wire", "pipe", "dispatch", "config", "log", "metrics", "policy", "audit", "trace"];
 const FORBIDDEN = [/^bun(:|$)/, /^node:/, /^elysia/, /^pkijs/, /^asn1js/];
 /** Which src modules each module may import (besides itself). */
 const ALLOWED: Record<string, string[]> = {
@@ -36,6 +36,7 @@ const ALLOWED: Record<string, string[]> = {
   metrics: ["pipe", "dispatch", "wire"],
   policy: [],
   audit: ["log"],
+  trace: [],
 };
 
 function moduleOf(path: string): string {

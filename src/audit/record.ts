@@ -1,0 +1,53 @@
+/** One audit line: what was called, by whom, with what outcome; JSON, one per line. */
+
+/** Which way the event went, seen from this node: `out` sent by this front, `in` handled here. */
+export type Direction = "in" | "out";
+
+/** The fields of one audit line. */
+export interface AuditRecord {
+  readonly direction: Direction;
+  /** The peer's CN: who called (in), or who was called (out); "" when the request never reached a pipe. */
+  readonly cn: string;
+  readonly verb: string;
+  /** The raw noun; its arguments are redacted unless configured otherwise. */
+  readonly noun: string;
+  readonly caller: string | undefined;
+  /** The reply code (X-Event-Return-Code). */
+  readonly code: number;
+  /** The HTTP status the front answered (out), or that the code maps to (in). */
+  readonly status: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly durationMs: number;
+  /** The policy rule that decided (in; 0: the default), undefined when no policy judged. */
+  readonly rule: number | undefined;
+  readonly traceparent: string | undefined;
+}
+
+/** What replaces the arguments of a noun (after `//`) unless they are shown. */
+export const REDACTED_ARGS = "<redacted>";
+
+/** `files//a.txt` → `files//<redacted>`; a noun without arguments as it is. */
+export function redactNoun(noun: string): string {
+  const at = noun.indexOf("//");
+  return at < 0 ? noun : `${noun.slice(0, at + 2)}${REDACTED_ARGS}`;
+}
+
+/** The JSON line of a record (with a trailing newline), at `time`. */
+export function auditLine(record: AuditRecord, time: Date, showArgs: boolean): string {
+  return `${JSON.stringify({
+    time: time.toISOString(),
+    direction: record.direction,
+    cn: record.cn,
+    verb: record.verb,
+    noun: showArgs ? record.noun : redactNoun(record.noun),
+    caller: record.caller ?? null,
+    code: record.code,
+    status: record.status,
+    bytes_in: record.bytesIn,
+    bytes_out: record.bytesOut,
+    duration_ms: Math.round(record.durationMs * 1000) / 1000,
+    rule: record.rule ?? null,
+    traceparent: record.traceparent ?? null,
+  })}\n`;
+}

@@ -1,0 +1,61 @@
+/**
+ * W3C Trace Context (https://www.w3.org/TR/trace-context/): `traceparent`
+ * and `tracestate` as received are checked; one that does not parse is
+ * treated as absent, as the recommendation says (a new trace is started and
+ * its tracestate dropped), so a bad header never refuses a request.
+ */
+
+/** `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`; later versions may append `-...`. */
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+const ZERO_TRACE = "0".repeat(32);
+const ZERO_PARENT = "0".repeat(16);
+
+/** Longest tracestate kept (the recommendation asks for at least 512 characters to be propagated). */
+export const MAX_TRACESTATE_LENGTH = 512;
+/** Most list members in a tracestate. */
+export const MAX_TRACESTATE_MEMBERS = 32;
+
+const TRACESTATE_KEY = /^(?:[a-z][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13})$/;
+const TRACESTATE_VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
+
+/** True when `value` is a traceparent this implementation passes on. */
+export function isValidTraceparent(value: string): boolean {
+  const match = TRACEPARENT.exec(value);
+  if (match === null) return false;
+  const [, version, traceId, parentId, , rest] = match;
+  if (version === "ff" || traceId === ZERO_TRACE || parentId === ZERO_PARENT) return false;
+  return version !== "00" || rest === undefined;
+}
+
+/** True when `value` is a well-formed tracestate list (bounded in length and members). */
+export function isValidTracestate(value: string): boolean {
+  if (value.length > MAX_TRACESTATE_LENGTH) return false;
+  const members = value.split(",").map((member) => member.trim()).filter((member) => member !== "");
+  if (members.length === 0 || members.length > MAX_TRACESTATE_MEMBERS) return false;
+  return members.every((member) => {
+    const eq = member.indexOf("=");
+    return eq > 0 && TRACESTATE_KEY.test(member.slice(0, eq)) && TRACESTATE_VALUE.test(member.slice(eq + 1));
+  });
+}
+
+/** The trace id of a valid traceparent. */
+export function traceIdOf(traceparent: string): string {
+  return traceparent.slice(3, 35);
+}
+
+/** A new traceparent: random trace and parent ids, not sampled (RestPipe records no spans). */
+export function newTraceparent(random: (bytes: Uint8Array) => void = (bytes) => crypto.getRandomValues(bytes)): string {
+  const bytes = new Uint8Array(24);
+  for (;;) {
+    random(bytes);
+    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+    const value = `00-${hex.slice(0, 32)}-${hex.slice(32)}-00`;
+    if (isValidTraceparent(value)) return value; // all-zero ids: draw again
+  }
+}
+
+/** The trace context to carry: the given one when valid, else a new traceparent and no tracestate. */
+export function traceContext(traceparent: string | undefined, tracestate: string | undefined): { traceparent: string; tracestate: string | undefined } {
+  if (traceparent === undefined || !isValidTraceparent(traceparent)) return { traceparent: newTraceparent(), tracestate: undefined };
+  return { traceparent, tracestate: tracestate !== undefined && isValidTracestate(tracestate) ? tracestate : undefined };
+}
