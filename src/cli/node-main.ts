@@ -7,6 +7,7 @@ import { createDispatcher, exampleHandlers, type Dispatcher } from "../dispatch/
 import { createConsoleLogger, type Logger } from "../log/index.ts";
 import {
   followIdentity,
+  guardDispatcher,
   hooksOf,
   identityFiles,
   loadNodeIdentity,
@@ -21,6 +22,8 @@ import { handlerNames, loadHandlerModule } from "./handlers.ts";
 import { identityShowCommand, setIdentityCommand } from "./identity-commands.ts";
 import { assertPrivateKeyMode } from "./key-permissions.ts";
 import { makeObserver } from "./observer.ts";
+import { openAuditLog } from "./audit.ts";
+import { openPolicySource } from "./policy-source.ts";
 import { EXIT, type Command } from "./program.ts";
 
 /** The process logger for a configuration: text on a terminal, JSON otherwise (unless RP_LOG_FORMAT says), debug with DEBUG=1. */
@@ -106,23 +109,45 @@ export function nodeCommands<C extends CommonConfig>(
   startNode: (config: C, deps: NodeDeps) => { stop(): Promise<void> },
 ): Record<string, Command<C>> {
   return {
-    async start(config) {
+    async start(config, line) {
       const log = makeLogger(config, role);
       const identity = await openIdentity(config, role, log);
+      const policy = openPolicySource(role, config, line.flags as Record<string, string | boolean | readonly string[]>, log);
+      const audit = await openAuditLog(config, role, log).catch((error: unknown) => {
+        identity.close();
+        policy.close();
+        throw error;
+      });
       // Signal handlers go in before the node says it listens: a SIGHUP that came earlier would kill the process.
       let node: { stop(): Promise<void> } | undefined;
-      process.on("SIGHUP", () => void identity.reload("SIGHUP"));
+      process.on("SIGHUP", () => {
+        void identity.reload("SIGHUP");
+        void policy.reload("SIGHUP");
+        void audit?.reopen();
+      });
       onShutdownSignal(log, async () => {
         identity.close();
+        policy.close();
         await node?.stop();
+        await audit?.close();
       });
       try {
         const observer = makeObserver(config, role, log);
-        const { dispatcher, hooks } = await loadHandlers(config, role, log, observer.handled);
+        observer.audit = audit;
+        const loaded = await loadHandlers(config, role, log, observer.handled);
+        const dispatcher = guardDispatcher(loaded.dispatcher, {
+          policy: () => policy.current,
+          audit,
+          onDenied: (rule) => {
+            observer.recorder.policyDenied(rule);
+            observer.handled("", 252, 0);
+          },
+        });
         const followed = followIdentity(runtime, identity, log);
-        node = startNode(config, { runtime: followed, identity: identity.current.identity, dispatcher, hooks, log, observer });
+        node = startNode(config, { runtime: followed, identity: identity.current.identity, dispatcher, hooks: loaded.hooks, log, observer });
       } catch (error) {
         identity.close(); // its timers would keep the failed process alive
+        policy.close();
         throw error;
       }
       return new Promise<number>(() => {}); // runs until a signal

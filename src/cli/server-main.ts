@@ -8,6 +8,7 @@ import { configCommand } from "./config-check.ts";
 import { nodeCommands } from "./node-main.ts";
 import { serverOpsCommands } from "./ops-commands.ts";
 import { runProgram } from "./program.ts";
+import { POLICY_COMMAND_FLAGS, POLICY_USAGE, policyCommand } from "./policy-command.ts";
 import { VERSION } from "./version.ts";
 
 const PROGRAM = "rp-server";
@@ -23,6 +24,7 @@ Usage:
   ${PROGRAM} identity show                 this server's certificate and CA: CN, SANs, issuer, validity, fingerprint
   ${PROGRAM} ${CA_USAGE}
   ${PROGRAM} clients [--http ADDR]         list the connected clients (from the running server's front)
+  ${PROGRAM} ${POLICY_USAGE}  the policy's verdict on a client's call, and the deciding rule
   ${PROGRAM} config check                  print the resolved configuration (flags > env > file > defaults)
                                            and every problem in it
   ${PROGRAM} --version | --help
@@ -44,9 +46,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       role: "server",
       help: serverHelp,
       loadConfig: loadServerConfig,
-      commands: { ...nodeCommands("server", await selectRuntime(), startServer), ...serverOpsCommands(), ca: caCommand },
+      commands: { ...nodeCommands("server", await selectRuntime(), startServer), ...serverOpsCommands(), ca: caCommand, policy: policyCommand },
       sourceCommands: { config: configCommand(PROGRAM, "server", loadServerConfig) },
-      commandFlags: { ...IDENTITY_COMMAND_FLAGS, ...CA_COMMAND_FLAGS },
+      commandFlags: { ...IDENTITY_COMMAND_FLAGS, ...CA_COMMAND_FLAGS, ...POLICY_COMMAND_FLAGS },
       repeatableFlags: CA_REPEATABLE_FLAGS,
     },
     argv,

@@ -87,7 +87,7 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
   const readiness = clientReadiness(registry, SERVER_KEY, () => loop);
   const routes = nodeOpsRoutes(config, observer, readiness, clientStatus(observer, registry, SERVER_KEY, target, () => loop, readiness));
   const acquire = (_peer: string | undefined, signal: AbortSignal) => registry.acquire(SERVER_KEY, config.serverWaitMs, signal);
-  const front = startFront(config, "client", acquire, runtime, log, { routes, onSent: observer.sent });
+  const front = startFront(config, "client", acquire, runtime, log, { routes, onSent: observer.sent, onAnswered: observer.answered });
   log.info("client started", { server: `${config.targetHostname}:${config.targetPort}`, http: front.server.url });
   return {
     front,

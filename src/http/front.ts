@@ -11,7 +11,9 @@ import { bearerTokenCheck } from "./auth.ts";
 import { readBody } from "./body.ts";
 import { MethodNotAllowedError } from "./errors.ts";
 import { parseEventPath } from "./path.ts";
-import { headersForCode, outcomeForError, statusForCode, type ErrorOutcome } from "./status.ts";
+import { headersForCode, outcomeForError, statusForReply, type ErrorOutcome } from "./status.ts";
+import { callerContextOf, type CallerContext } from "./caller-context.ts";
+import { PEER_HEADER } from "../trace/index.ts";
 
 /** Header carrying the event's return code on every response. */
 export const RETURN_CODE_HEADER = "x-event-return-code";
@@ -32,6 +34,22 @@ export interface FrontOptions {
   readonly routes?: AnyElysia;
   /** Called once per event request with its verb (method), raw noun ("" when unparsable), reply code and duration. */
   readonly onSent?: (verb: string, noun: string, code: number, ms: number) => void;
+  /** Called once per event request with its whole outcome (the audit log's `out` line). */
+  readonly onAnswered?: (answer: FrontAnswer) => void;
+}
+
+/** One answered front request, as the audit log records it. */
+export interface FrontAnswer {
+  readonly verb: string;
+  readonly noun: string;
+  /** The CN of the peer the event went to; "" when it never reached a pipe. */
+  readonly peer: string;
+  readonly context: CallerContext | undefined;
+  readonly code: number;
+  readonly status: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly ms: number;
 }
 
 /** Builds the front as an Elysia app; serve it with the runtime adapter (`app.fetch`). */
@@ -48,17 +66,23 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
   const log = options.log ?? silentLogger;
   // No token: no check at all (not even an awaited no-op) on the hot path.
   const checkToken = options.token === undefined ? undefined : bearerTokenCheck(options.token);
-  const onSent = options.onSent;
+  const { onSent, onAnswered } = options;
   return async (request) => {
-    const started = onSent ? performance.now() : 0;
+    const started = onSent || onAnswered ? performance.now() : 0;
     let noun = "";
+    let context: CallerContext | undefined;
+    let peer = "";
+    let bytesIn = 0;
     try {
       if (checkToken) await checkToken(request);
       if (!EVENT_METHODS.has(request.method)) throw new MethodNotAllowedError(request.method);
       const target = parseEventPath(options.role, request.url);
       noun = target.noun;
+      context = callerContextOf(request.headers);
       const data = await readBody(request, options.maxBodyBytes);
+      bytesIn = data.length;
       const pipe = await options.acquire(target.peer, request.signal);
+      peer = pipe.peer.name;
       const reply = await pipe.request(
         {
           verb: request.method.toLowerCase(),
@@ -66,28 +90,32 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
           mimetype: request.headers.get("content-type") ?? (data.length > 0 ? "application/octet-stream" : ""),
           data,
           query: target.query,
+          ...context,
         },
         { deadlineMs: options.requestTimeoutMs, signal: request.signal },
       );
       onSent?.(request.method, noun, reply.code ?? 0, performance.now() - started);
-      return replyResponse(reply);
+      const response = replyResponse(reply, peer);
+      onAnswered?.({ verb: request.method, noun, peer, context, code: reply.code ?? 0, status: response.status, bytesIn, bytesOut: reply.data?.length ?? 0, ms: performance.now() - started });
+      return response;
     } catch (error) {
       const outcome = outcomeForError(error);
       if (outcome.status === 500) log.error("front request failed", { url: request.url, error: String(error) });
       else log.debug("front request refused", { url: request.url, status: outcome.status, reason: outcome.message });
       onSent?.(request.method, noun, outcome.code, performance.now() - started);
-      return errorResponse(outcome);
+      const response = errorResponse(outcome);
+      onAnswered?.({ verb: request.method, noun, peer, context, code: outcome.code, status: outcome.status, bytesIn, bytesOut: 0, ms: performance.now() - started });
+      return response;
     }
   };
 }
 
-/** An EventReply as the HTTP response. */
-export function replyResponse(reply: EventReply): Response {
+/** An EventReply as the HTTP response; `peer` (the CN that answered) goes in X-RestPipe-Peer. */
+export function replyResponse(reply: EventReply, peer?: string): Response {
   const code = reply.code ?? 0;
-  return new Response((reply.data ?? null) as Uint8Array<ArrayBuffer> | null, {
-    status: statusForCode(code),
-    headers: { "content-type": reply.mimetype || "application/octet-stream", [RETURN_CODE_HEADER]: String(code), ...headersForCode(code) },
-  });
+  const headers: Record<string, string> = { "content-type": reply.mimetype || "application/octet-stream", [RETURN_CODE_HEADER]: String(code), ...headersForCode(code) };
+  if (peer !== undefined) headers[PEER_HEADER] = peer;
+  return new Response((reply.data ?? null) as Uint8Array<ArrayBuffer> | null, { status: statusForReply(reply), headers });
 }
 
 /** A front error as a JSON response: `{"error": "..."}`. */

@@ -10,3 +10,4 @@ export * from "./expiry.ts";
 export * from "./observer.ts";
 export * from "./status.ts";
 export * from "./peer-certificate.ts";
+export * from "./event-guard.ts";

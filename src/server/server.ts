@@ -102,7 +102,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
   const readiness = serverReadiness(listening, () => draining);
   const routes = nodeOpsRoutes(config, observer, readiness, serverStatus(observer, registry, listening, readiness));
   const acquire = (peer: string | undefined, signal: AbortSignal) => registry.acquire(peer ?? "", config.clientWaitMs, signal);
-  const front = startFront(config, "server", acquire, runtime, log, { routes, onSent: observer.sent });
+  const front = startFront(config, "server", acquire, runtime, log, { routes, onSent: observer.sent, onAnswered: observer.answered });
   log.info("server listening", { pipe: `${listener.hostname}:${listener.port}`, http: front.server.url });
 
   return {
