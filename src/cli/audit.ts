@@ -2,7 +2,7 @@
 import { AuditLog } from "../audit/index.ts";
 import type { CommonConfig, Role } from "../config/index.ts";
 import type { Logger } from "../log/index.ts";
-import { openAppendFile, stderrTarget } from "../runtime/append-file.ts";
+import { openAppendFile, stderrTarget } from "../platform/index.ts";
 
 /** Opens the configured audit log, or resolves undefined when none is; a file that cannot be opened stops the start. */
 export async function openAuditLog(config: CommonConfig, role: Role, log: Logger): Promise<AuditLog | undefined> {

@@ -8,7 +8,7 @@ import { ConfigError, configFileLocation, loadClientConfig, loadServerConfig, ty
 import type { Logger } from "../log/index.ts";
 import { policyHandlerName } from "../node/index.ts";
 import { compilePolicy, type CompiledPolicy, type Policy } from "../policy/index.ts";
-import { fileStamp } from "../runtime/files.ts";
+import { fileStamp } from "../platform/index.ts";
 import { readConfigFile } from "./config-file.ts";
 
 /** The policy in force, and how to load it again. */
