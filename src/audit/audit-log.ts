@@ -72,7 +72,7 @@ export class AuditLog {
   /** Queues the line of one event; never throws, never waits. */
   record(record: AuditRecord): void {
     if (this.#closed) return;
-    const line = auditLine(record, new Date(this.#now()), this.#options.showArgs);
+    const line = auditLine(record, Math.floor(this.#now()), this.#options.showArgs);
     if (this.#queuedBytes + line.length > this.#options.maxQueueBytes) {
       return this.#dropped(1, `the queue holds ${this.#queuedBytes} bytes (RP_X_AUDIT_QUEUE_BYTES is ${this.#options.maxQueueBytes}): ${this.#options.sink.name} is not keeping up`);
     }

@@ -33,10 +33,22 @@ export function redactNoun(noun: string): string {
   return at < 0 ? noun : `${noun.slice(0, at + 2)}${REDACTED_ARGS}`;
 }
 
-/** The JSON line of a record (with a trailing newline), at `time`. */
-export function auditLine(record: AuditRecord, time: Date, showArgs: boolean): string {
+let isoMs = -1;
+let isoText = "";
+
+/** `epochMs` as ISO 8601, remembered for the last millisecond asked (lines come in bursts). */
+function isoTime(epochMs: number): string {
+  if (epochMs !== isoMs) {
+    isoMs = epochMs;
+    isoText = new Date(epochMs).toISOString();
+  }
+  return isoText;
+}
+
+/** The JSON line of a record (with a trailing newline), at `epochMs`. */
+export function auditLine(record: AuditRecord, epochMs: number, showArgs: boolean): string {
   return `${JSON.stringify({
-    time: time.toISOString(),
+    time: isoTime(epochMs),
     direction: record.direction,
     cn: record.cn,
     verb: record.verb,

@@ -43,15 +43,16 @@ export function traceIdOf(traceparent: string): string {
   return traceparent.slice(3, 35);
 }
 
-/** A new traceparent: random trace and parent ids, not sampled (RestPipe records no spans). */
-export function newTraceparent(random: (bytes: Uint8Array) => void = (bytes) => crypto.getRandomValues(bytes)): string {
-  const bytes = new Uint8Array(24);
-  for (;;) {
-    random(bytes);
-    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-    const value = `00-${hex.slice(0, 32)}-${hex.slice(32)}-00`;
-    if (isValidTraceparent(value)) return value; // all-zero ids: draw again
-  }
+/**
+ * A new traceparent, not sampled (RestPipe records no spans). The ids come
+ * from version-4 UUIDs (122 random bits for the trace id; never all zeros):
+ * `crypto.randomUUID` is native in Bun and Deno and cost a third of a
+ * hand-made hex string per request.
+ */
+export function newTraceparent(uuid: () => string = () => crypto.randomUUID()): string {
+  const a = uuid();
+  const b = uuid();
+  return `00-${a.slice(0, 8)}${a.slice(9, 13)}${a.slice(14, 18)}${a.slice(19, 23)}${a.slice(24, 36)}-${b.slice(0, 8)}${b.slice(9, 13)}${b.slice(14, 18)}-00`;
 }
 
 /** The trace context to carry: the given one when valid, else a new traceparent and no tracestate. */

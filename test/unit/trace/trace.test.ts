@@ -24,9 +24,9 @@ describe("traceparent", () => {
     const replaced = traceContext("garbage", "a=1");
     expect(replaced.tracestate).toBeUndefined();
     expect(isValidTraceparent(replaced.traceparent)).toBe(true);
-    let calls = 0;
-    const zerosFirst = (bytes: Uint8Array) => bytes.fill(calls++ === 0 ? 0 : 7);
-    expect(newTraceparent(zerosFirst)).toBe(`00-${"07".repeat(16)}-${"07".repeat(8)}-00`);
+    const ids = ["0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"];
+    const uuids = ["0af76519-16cd-43dd-8448-eb211c80319c", "b7ad6b71-6920-3331-9bb0-0123456789ab"];
+    expect(newTraceparent(() => uuids.shift()!)).toBe(`00-${ids[0]}-${ids[1]}-00`);
   });
 });
 
