@@ -45,21 +45,29 @@ function isoTime(epochMs: number): string {
   return isoText;
 }
 
-/** The JSON line of a record (with a trailing newline), at `epochMs`. */
+/** A JSON string literal; plain printable ASCII (the usual CN, verb, noun) without calling JSON.stringify. */
+function quote(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(text);
+  }
+  return `"${text}"`;
+}
+
+const optional = (text: string | undefined) => (text === undefined ? "null" : quote(text));
+
+/**
+ * The JSON line of a record (with a trailing newline), at `epochMs`. Built
+ * by hand, in a fixed key order: JSON.stringify of the object was a third
+ * of an audit line's cost.
+ */
 export function auditLine(record: AuditRecord, epochMs: number, showArgs: boolean): string {
-  return `${JSON.stringify({
-    time: isoTime(epochMs),
-    direction: record.direction,
-    cn: record.cn,
-    verb: record.verb,
-    noun: showArgs ? record.noun : redactNoun(record.noun),
-    caller: record.caller ?? null,
-    code: record.code,
-    status: record.status,
-    bytes_in: record.bytesIn,
-    bytes_out: record.bytesOut,
-    duration_ms: Math.round(record.durationMs * 1000) / 1000,
-    rule: record.rule ?? null,
-    traceparent: record.traceparent ?? null,
-  })}\n`;
+  const noun = showArgs ? record.noun : redactNoun(record.noun);
+  const ms = Math.round(record.durationMs * 1000) / 1000;
+  return (
+    `{"time":"${isoTime(epochMs)}","direction":"${record.direction}","cn":${quote(record.cn)},"verb":${quote(record.verb)},` +
+    `"noun":${quote(noun)},"caller":${optional(record.caller)},"code":${record.code},"status":${record.status},` +
+    `"bytes_in":${record.bytesIn},"bytes_out":${record.bytesOut},"duration_ms":${Number.isFinite(ms) ? ms : 0},` +
+    `"rule":${record.rule ?? "null"},"traceparent":${optional(record.traceparent)}}\n`
+  );
 }

@@ -9,6 +9,7 @@
  *
  *   bun run build && bun test/bench/policy-cost.ts        (needs wrk)
  *   BENCH_ROUNDS=5 BENCH_DURATION_S=10 BENCH_CONNS=64 bun test/bench/policy-cost.ts
+ *   BENCH_ONLY=policy (or audit) bun test/bench/policy-cost.ts       (one part alone)
  */
 import { stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -81,7 +82,11 @@ if (import.meta.main) {
     const serverAudit = join(work.dir, "server-audit.log");
     const clientAudit = join(work.dir, "client-audit.log");
     const plain = await startPair("plain", work.dir, {}, {}, cleanups);
-    const guarded = await startPair("50 rules + audit", work.dir, { RP_SERVER_AUDIT_LOG: serverAudit }, { RP_CLIENT_CONFIG: policyFile, RP_CLIENT_AUDIT_LOG: clientAudit }, cleanups);
+    // BENCH_ONLY=policy or =audit measures one part alone.
+    const only = process.env["BENCH_ONLY"];
+    const withPolicy = only !== "audit" ? { RP_CLIENT_CONFIG: policyFile } : {};
+    const withAudit = (file: string, role: "SERVER" | "CLIENT") => (only !== "policy" ? { [`RP_${role}_AUDIT_LOG`]: file } : {});
+    const guarded = await startPair(only ? `${only} only` : "50 rules + audit", work.dir, withAudit(serverAudit, "SERVER"), { ...withPolicy, ...withAudit(clientAudit, "CLIENT") }, cleanups);
     const pairs = [plain, guarded];
     const results = new Map<string, { rates: number[]; cpu: number[]; errors: number; p99: number[] }>(pairs.map((p) => [p.name, { rates: [], cpu: [], errors: 0, p99: [] }]));
     for (const pair of pairs) await wrkLoad(wrk, pair.url, 16, 2); // warm-up
@@ -101,13 +106,14 @@ if (import.meta.main) {
     const cost = (1 - median(b.rates) / median(a.rates)) * 100;
     const loadavg = (await Bun.file("/proc/loadavg").text()).trim();
     console.log(`Policy + audit cost at c=${connections} (wrk, ${rounds} rounds × ${seconds} s per pair, interleaved; loadavg ${loadavg})`);
-    console.log("| measure | plain | 50 rules + audit | cost |");
+    console.log(`| measure | plain | ${guarded.name} | cost |`);
     console.log("| --- | ---: | ---: | ---: |");
     console.log(`| req/s (median; rounds: ${a.rates.map(Math.round).join(", ")} vs ${b.rates.map(Math.round).join(", ")}) | ${Math.round(median(a.rates))} | ${Math.round(median(b.rates))} | ${cost.toFixed(1)} % |`);
     console.log(`| p99 ms (median) | ${median(a.p99).toFixed(2)} | ${median(b.p99).toFixed(2)} | |`);
     console.log(`| CPU µs/request, both processes (median) | ${median(a.cpu).toFixed(1)} | ${median(b.cpu).toFixed(1)} | ${(median(b.cpu) - median(a.cpu)).toFixed(1)} µs |`);
     console.log(`| errors | ${a.errors} | ${b.errors} | |`);
-    console.log(`audit lines written: server ${(await stat(serverAudit)).size} bytes, client ${(await stat(clientAudit)).size} bytes`);
+    const size = (file: string) => stat(file).then((s) => s.size, () => 0);
+    console.log(`audit lines written: server ${await size(serverAudit)} bytes, client ${await size(clientAudit)} bytes`);
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   }

@@ -122,3 +122,11 @@ describe("AuditLog", () => {
     ]);
   });
 });
+
+describe("audit lines are JSON whatever the text", () => {
+  test("quotes, backslashes, control and non-ASCII characters are escaped", () => {
+    const hostile = { ...RECORD, cn: 'a"b\\c', noun: "x\u0001y\u2028", caller: "é\n" };
+    const parsed = JSON.parse(auditLine(hostile, 0, true)) as Record<string, unknown>;
+    expect([parsed["cn"], parsed["noun"], parsed["caller"]]).toEqual(['a"b\\c', "x\u0001y\u2028", "é\n"]);
+  });
+});
