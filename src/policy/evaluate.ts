@@ -36,6 +36,8 @@ export interface CompiledPolicy {
 
 /** Distinct (CN, verb, noun) verdicts remembered; the cache is emptied when full. */
 export const VERDICT_CACHE_SIZE = 4_096;
+/** Longest key cached: with VERDICT_CACHE_SIZE, the cache holds at most 2 MiB of keys (UTF-16); longer calls are judged each time. */
+export const VERDICT_CACHE_KEY_LENGTH = 256;
 
 interface CompiledRule {
   readonly number: number;
@@ -69,6 +71,7 @@ export function compilePolicy(policy: Policy, handlerOf: HandlerOf): CompiledPol
       const known = cache.get(key);
       if (known) return known;
       const verdict = decide(call);
+      if (key.length > VERDICT_CACHE_KEY_LENGTH) return verdict;
       if (cache.size >= VERDICT_CACHE_SIZE) cache.clear();
       cache.set(key, verdict);
       return verdict;

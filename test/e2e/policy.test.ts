@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { FIXTURE_HANDLERS, makeTestPki, startConnectedPair, waitUntil, type ClientProcess, type ServerProcess, type TestPki } from "../support/index.ts";
+import { FIXTURE_HANDLERS, makeTestPki, runBinary, startConnectedPair, waitUntil, type ClientProcess, type ServerProcess, type TestPki } from "../support/index.ts";
 
 let pki: TestPki;
 let server: ServerProcess;
@@ -55,6 +55,9 @@ beforeAll(async () => {
     serverEnv: { RP_EVENT_HANDLER: FIXTURE_HANDLERS, RP_SERVER_CONFIG: serverConfig, RP_SERVER_AUDIT_LOG: serverAudit },
     clientEnv: { RP_EVENT_HANDLER: FIXTURE_HANDLERS, RP_CLIENT_CONFIG: clientConfig },
   }));
+  // Caller and trace context go only to a peer whose capabilities are known (its first heartbeat): one round trip each way makes sure.
+  await fetch(`${client.http}/server/time`);
+  await fetch(`${server.http}/client/edge-7/time`);
 });
 
 afterAll(async () => {
@@ -170,5 +173,25 @@ describe("reload and logrotate", () => {
     const old = await auditLines(`${serverAudit}.1`);
     expect(old.some((line) => line["caller"] === "before-rotate")).toBe(true);
     expect(old.some((line) => line["caller"] === "after-rotate")).toBe(false);
+  });
+});
+
+describe("policy check", () => {
+  test("prints the verdict and the deciding rule of the configured policy; exit 0 allowed, 1 denied, 2 for a bad call", async () => {
+    const env = { RP_SERVER_CONFIG: serverConfig };
+    await writeFile(serverConfig, serverPolicy("deny"));
+    const denied = await runBinary("rp-server", ["policy", "check", "--cn", "edge-7", "GET", "secrets"], env);
+    expect(denied).toEqual({
+      code: 1,
+      stdout: 'deny: GET secrets (handler get_secrets) from "edge-7"\ndeny by rule 2: {cn = "edge-7", verbs = *, handler = "get_secrets", action = deny}',
+      stderr: "",
+    });
+    const allowed = await runBinary("rp-server", ["policy", "check", "--cn", "edge-1", "GET", "files//a.txt"], env);
+    expect({ code: allowed.code, stdout: allowed.stdout }).toEqual({
+      code: 0,
+      stdout: 'allow: GET files//a.txt (handler get_files) from "edge-1"\nallow by rule 1: {cn = "edge-*", verbs = GET, action = allow}',
+    });
+    const bad = await runBinary("rp-server", ["policy", "check", "GET", "secrets"], env);
+    expect({ code: bad.code, stderr: bad.stderr }).toEqual({ code: 2, stderr: "rp-server: usage: policy check --cn CN VERB NOUN (e.g. policy check --cn edge-7 GET files//a.txt)" });
   });
 });

@@ -98,3 +98,12 @@ describe("judging", () => {
     expect(verdictLine(policy, { action: "deny", rule: 0 })).toBe("deny by the default (no rule matches)");
   });
 });
+
+describe("the verdict cache", () => {
+  test("long nouns and more distinct calls than the cache holds are judged alike (bounded, never stale within a policy)", () => {
+    const policy = compilePolicy(parsePolicy({ rules: [{ noun: "files//*", action: "deny" }] }), handlerOf);
+    for (let i = 0; i < 5_000; i++) expect(policy.judge(call("c", "GET", `files//${i}`)).action).toBe("deny");
+    expect(policy.judge(call("c", "GET", `files//${"x".repeat(3_000)}`))).toEqual({ action: "deny", rule: 1 });
+    expect(policy.judge(call("c", "GET", "time"))).toEqual({ action: "allow", rule: 0 });
+  });
+});
