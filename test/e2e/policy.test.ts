@@ -5,9 +5,11 @@
  * reaching the handler and the audit lines; X-RestPipe-Peer set by the front
  * (a caller's own copy ignored); a bad caller tag refused with 400; a policy
  * reloaded on SIGHUP (a bad one refused, the current kept); the audit file
- * moved away as logrotate does (rename, then SIGHUP) and reopened.
+ * moved away (rename, then SIGHUP) and rotated by Debian's logrotate
+ * (create, postrotate SIGHUP), reopened each time; `policy check`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FIXTURE_HANDLERS, makeTestPki, runBinary, startConnectedPair, waitUntil, type ClientProcess, type ServerProcess, type TestPki } from "../support/index.ts";
@@ -166,13 +168,30 @@ describe("reload and logrotate", () => {
     await call(client.http, "/server/time", { headers: { "x-restpipe-caller": "before-rotate" } });
     await auditLine(serverAudit, { caller: "before-rotate" });
     await rename(serverAudit, `${serverAudit}.1`);
+    const from = server.proc.logs.length;
     server.proc.signal("SIGHUP");
-    await server.proc.waitForMessage("audit log reopened");
+    await server.proc.waitForMessage("audit log reopened", {}, 10_000, from);
     await call(client.http, "/server/time", { headers: { "x-restpipe-caller": "after-rotate" } });
     await auditLine(serverAudit, { caller: "after-rotate", direction: "in" });
     const old = await auditLines(`${serverAudit}.1`);
     expect(old.some((line) => line["caller"] === "before-rotate")).toBe(true);
     expect(old.some((line) => line["caller"] === "after-rotate")).toBe(false);
+  });
+
+  test("under logrotate (create, postrotate SIGHUP): the rotated file keeps the old lines, the new one gets the new", async () => {
+    const conf = join(serverAudit, "..", "logrotate.conf");
+    await writeFile(conf, `${serverAudit} {\n  rotate 3\n  nocompress\n  create 0640\n  postrotate\n    kill -HUP ${server.proc.pid}\n  endscript\n}\n`);
+    await call(client.http, "/server/time", { headers: { "x-restpipe-caller": "before-logrotate" } });
+    await auditLine(serverAudit, { caller: "before-logrotate" });
+    const reopened = server.proc.waitForMessage("audit log reopened", {}, 10_000, server.proc.logs.length);
+    const run = spawnSync("logrotate", ["-f", "-s", join(serverAudit, "..", "logrotate.state"), conf], { encoding: "utf8" });
+    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: "" });
+    await reopened;
+    await call(client.http, "/server/time", { headers: { "x-restpipe-caller": "after-logrotate" } });
+    await auditLine(serverAudit, { caller: "after-logrotate" });
+    const rotated = await auditLines(`${serverAudit}.1`); // logrotate's numbering: the file of the earlier rename became .2
+    expect(rotated.some((line) => line["caller"] === "before-logrotate")).toBe(true);
+    expect((await auditLines(serverAudit)).some((line) => line["caller"] === "before-logrotate")).toBe(false);
   });
 });
 
