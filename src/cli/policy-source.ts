@@ -63,8 +63,8 @@ export function openPolicySource(role: Role, config: CommonConfig, flags: Readon
   const poll = async () => {
     if (closed || !location) return;
     const now = await fileStamp(location.path).catch(() => "unreadable");
-    if (stamp !== undefined && now !== stamp) await reload("file change");
-    stamp = now;
+    // The first look loads the file again too (quietly when nothing changed): a change since start-up read it is not missed.
+    if (now !== stamp) await reload("file change");
     if (!closed) timer = setTimeout(() => void poll(), config.identityPollMs);
   };
   if (location && config.identityPollMs > 0) void poll();
