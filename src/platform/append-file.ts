@@ -18,13 +18,16 @@ export interface AppendTarget {
 /** Opens `path` for appending (created 0640 when missing); rejects with the OS reason. */
 export async function openAppendFile(path: string): Promise<AppendTarget> {
   let handle: FileHandle = await open(path, "a", 0o640);
+  // The last write started: the old file is closed only after it (a reopen may come while one is in flight).
+  let last: Promise<void> = Promise.resolve();
   return {
     name: path,
-    write: (text) => handle.appendFile(text, "utf8"),
+    write: (text) => (last = handle.appendFile(text, "utf8")),
     async reopen() {
       const next = await open(path, "a", 0o640);
-      const old = handle;
+      const [old, inFlight] = [handle, last];
       handle = next;
+      await inFlight.catch(() => undefined);
       await old.close().catch(() => undefined);
     },
     close: () => handle.close(),
