@@ -5,10 +5,7 @@
  * its tracestate dropped), so a bad header never refuses a request.
  */
 
-/** `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`; later versions may append `-...`. */
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
-const ZERO_TRACE = "0".repeat(32);
-const ZERO_PARENT = "0".repeat(16);
+// A traceparent is `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`; later versions may append `-...`.
 
 /** Longest tracestate kept (the recommendation asks for at least 512 characters to be propagated). */
 export const MAX_TRACESTATE_LENGTH = 512;
@@ -18,13 +15,33 @@ export const MAX_TRACESTATE_MEMBERS = 32;
 const TRACESTATE_KEY = /^(?:[a-z][_0-9a-z\-*/]{0,255}|[a-z0-9][_0-9a-z\-*/]{0,240}@[a-z][_0-9a-z\-*/]{0,13})$/;
 const TRACESTATE_VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
 
-/** True when `value` is a traceparent this implementation passes on. */
+/** True for the character codes of 0-9 and a-f. */
+function isLowerHex(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x61 && code <= 0x66);
+}
+
+/** True when value[from, to) is lower-case hex and not all zeros. */
+function hexRun(value: string, from: number, to: number, zerosAllowed: boolean): boolean {
+  let nonZero = zerosAllowed;
+  for (let i = from; i < to; i++) {
+    const code = value.charCodeAt(i);
+    if (!isLowerHex(code)) return false;
+    if (code !== 0x30) nonZero = true;
+  }
+  return nonZero;
+}
+
+/**
+ * True when `value` is a traceparent this implementation passes on. Checked
+ * by hand (the regular expression was 6 % of an answering node's samples).
+ */
 export function isValidTraceparent(value: string): boolean {
-  const match = TRACEPARENT.exec(value);
-  if (match === null) return false;
-  const [, version, traceId, parentId, , rest] = match;
-  if (version === "ff" || traceId === ZERO_TRACE || parentId === ZERO_PARENT) return false;
-  return version !== "00" || rest === undefined;
+  if (value.length < 55 || value.charCodeAt(2) !== 0x2d || value.charCodeAt(35) !== 0x2d || value.charCodeAt(52) !== 0x2d) return false;
+  if (!hexRun(value, 0, 2, true) || !hexRun(value, 3, 35, false) || !hexRun(value, 36, 52, false) || !hexRun(value, 53, 55, true)) return false;
+  const version = value.slice(0, 2);
+  if (version === "ff") return false;
+  if (version === "00") return value.length === 55;
+  return value.length === 55 || value.charCodeAt(55) === 0x2d; // a later version may append "-..."
 }
 
 /** True when `value` is a well-formed tracestate list (bounded in length and members). */
