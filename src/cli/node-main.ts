@@ -129,6 +129,7 @@ export function nodeCommands<C extends CommonConfig>(
         const dispatcher = guardDispatcher(loaded.dispatcher, {
           policy: () => policy.current,
           audit,
+          log,
           onDenied: (rule) => {
             observer.recorder.policyDenied(rule);
             observer.handled("", 252, 0);

@@ -11,6 +11,7 @@ import { statusForReply } from "../http/index.ts";
 import { denialMessage, type CompiledPolicy } from "../policy/index.ts";
 import { callerProblem, traceContext } from "../trace/index.ts";
 import { ReplyCode, type EventReply } from "../wire/index.ts";
+import type { Logger } from "../log/index.ts";
 
 /** What the guard needs from the node. */
 export interface GuardOptions {
@@ -19,6 +20,8 @@ export interface GuardOptions {
   readonly audit?: AuditLog | undefined;
   /** A call the policy refused, by the deciding rule (0: the default): for the metrics. */
   readonly onDenied?: (rule: number) => void;
+  /** Refusals are logged at debug level (a peer hammering a denied call must not flood the log; the audit log has each). */
+  readonly log?: Logger;
 }
 
 /** The handler name the policy's handler patterns are matched against. */
@@ -48,6 +51,7 @@ export function guardDispatcher(dispatcher: Dispatcher, options: GuardOptions): 
         const message = denialMessage({ cn: context.peer.name, verb, noun }, policyHandlerName(verb, noun), verdict);
         reply = { mimetype: "application/json", code: ReplyCode.BadRequest, data: encodeJson({ error: message }), deniedByRule: verdict.rule };
         onDenied?.(verdict.rule);
+        options.log?.debug("event refused by the policy", { peer: context.peer.name, reason: message, rule: verdict.rule });
       } else {
         reply = await dispatcher(event, context);
       }
