@@ -214,3 +214,16 @@ describe("policy check", () => {
     expect({ code: bad.code, stderr: bad.stderr }).toEqual({ code: 2, stderr: "rp-server: usage: policy check --cn CN VERB NOUN (e.g. policy check --cn edge-7 GET files//a.txt)" });
   });
 });
+
+describe("refused at start", () => {
+  test("an audit log that cannot be opened stops the start, saying what to set", async () => {
+    const missing = join(serverAudit, "..", "no-such-dir", "audit.log");
+    const result = await runBinary("rp-server", ["start", "--bind", "127.0.0.1", "--port", "0", "--http", "127.0.0.1:0", "--identity-dir", pki.server.dir], {
+      RP_SERVER_AUDIT_LOG: missing,
+      RP_LOG_FORMAT: "json",
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`rp-server: Cannot start: cannot open the audit log ${missing}: `);
+    expect(result.stderr).toContain("; set RP_SERVER_AUDIT_LOG to a writable file (or - for standard error)");
+  });
+});
