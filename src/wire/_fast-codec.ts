@@ -168,7 +168,7 @@ function readDelimited(body: Uint8Array): number {
 /** ASCII text of body[start, pos), or undefined when a byte is not ASCII. */
 function readAscii(body: Uint8Array, start: number): string | undefined {
   for (let i = start; i < pos; i++) if (body[i]! > 0x7f) return undefined;
-  if (pos - start > 64) return decoder.decode(body.subarray(start, pos));
+  if (pos - start > 32) return decoder.decode(body.subarray(start, pos)); // a 55-byte traceparent: 100 ns decoded, 250 ns by the loop
   let out = "";
   for (let i = start; i < pos; i++) out += String.fromCharCode(body[i]!);
   return out;
