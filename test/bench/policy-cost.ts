@@ -9,7 +9,8 @@
  *
  *   bun run build && bun test/bench/policy-cost.ts        (needs wrk)
  *   BENCH_ROUNDS=5 BENCH_DURATION_S=10 BENCH_CONNS=64 bun test/bench/policy-cost.ts
- *   BENCH_ONLY=policy (or audit) bun test/bench/policy-cost.ts       (one part alone)
+ *   BENCH_ONLY=policy (or audit, or none) bun test/bench/policy-cost.ts   (one part alone, or neither)
+ *   BENCH_BASELINE_DIST=/tmp/main/dist bun test/bench/policy-cost.ts  (the plain pair on other binaries)
  */
 import { stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -48,13 +49,21 @@ async function stopProcess(proc: NodeProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function startPair(name: string, dir: string, serverEnv: Record<string, string>, clientEnv: Record<string, string>, cleanups: Array<() => Promise<void>>): Promise<Pair> {
+async function startPair(
+  name: string,
+  dir: string,
+  serverEnv: Record<string, string>,
+  clientEnv: Record<string, string>,
+  cleanups: Array<() => Promise<void>>,
+  dist?: string,
+): Promise<Pair> {
   const pki = await makeTestPki();
   cleanups.push(() => pki.cleanup());
-  const server = await startServerProcess(pki.server.dir, serverEnv);
+  const launcher = (program: string) => (dist === undefined ? [] : [{ argv: [join(dist, program)] }]);
+  const server = await startServerProcess(pki.server.dir, serverEnv, [], ...launcher("rp-server"));
   cleanups.push(() => stopProcess(server.proc));
   const identity = await pki.client(CLIENT_CN);
-  const client = await startClientProcess(identity.dir, server.pipePort, { RP_EVENT_HANDLER: HANDLERS, ...clientEnv });
+  const client = await startClientProcess(identity.dir, server.pipePort, { RP_EVENT_HANDLER: HANDLERS, ...clientEnv }, [], ...launcher("rp-client"));
   cleanups.push(() => stopProcess(client.proc));
   const url = `${server.http}/client/${CLIENT_CN}/time`;
   const first = await fetch(url, { signal: AbortSignal.timeout(15_000) });
@@ -81,12 +90,14 @@ if (import.meta.main) {
     await writeFile(policyFile, JSON.stringify({ RP_CLIENT_POLICY: fiftyRules() }));
     const serverAudit = join(work.dir, "server-audit.log");
     const clientAudit = join(work.dir, "client-audit.log");
-    const plain = await startPair("plain", work.dir, {}, {}, cleanups);
-    // BENCH_ONLY=policy or =audit measures one part alone.
+    // BENCH_BASELINE_DIST=<dir with rp-server and rp-client> runs the plain pair on other binaries (e.g. a build of main).
+    const baseline = process.env["BENCH_BASELINE_DIST"];
+    const plain = await startPair(baseline ? `plain (${baseline})` : "plain", work.dir, {}, {}, cleanups, baseline);
+    // BENCH_ONLY=policy or =audit measures one part alone; =none neither (with BENCH_BASELINE_DIST: this build against another).
     const only = process.env["BENCH_ONLY"];
-    const withPolicy = only !== "audit" ? { RP_CLIENT_CONFIG: policyFile } : {};
-    const withAudit = (file: string, role: "SERVER" | "CLIENT") => (only !== "policy" ? { [`RP_${role}_AUDIT_LOG`]: file } : {});
-    const guarded = await startPair(only ? `${only} only` : "50 rules + audit", work.dir, withAudit(serverAudit, "SERVER"), { ...withPolicy, ...withAudit(clientAudit, "CLIENT") }, cleanups);
+    const withPolicy = only === undefined || only === "policy" ? { RP_CLIENT_CONFIG: policyFile } : {};
+    const withAudit = (file: string, role: "SERVER" | "CLIENT") => (only === undefined || only === "audit" ? { [`RP_${role}_AUDIT_LOG`]: file } : {});
+    const guarded = await startPair(only === "none" ? "no policy, no audit" : only ? `${only} only` : "50 rules + audit", work.dir, withAudit(serverAudit, "SERVER"), { ...withPolicy, ...withAudit(clientAudit, "CLIENT") }, cleanups);
     const pairs = [plain, guarded];
     const results = new Map<string, { rates: number[]; cpu: number[]; errors: number; p99: number[] }>(pairs.map((p) => [p.name, { rates: [], cpu: [], errors: 0, p99: [] }]));
     for (const pair of pairs) await wrkLoad(wrk, pair.url, 16, 2); // warm-up
@@ -106,7 +117,7 @@ if (import.meta.main) {
     const cost = (1 - median(b.rates) / median(a.rates)) * 100;
     const loadavg = (await Bun.file("/proc/loadavg").text()).trim();
     console.log(`Policy + audit cost at c=${connections} (wrk, ${rounds} rounds × ${seconds} s per pair, interleaved; loadavg ${loadavg})`);
-    console.log(`| measure | plain | ${guarded.name} | cost |`);
+    console.log(`| measure | ${plain.name} | ${guarded.name} | cost |`);
     console.log("| --- | ---: | ---: | ---: |");
     console.log(`| req/s (median; rounds: ${a.rates.map(Math.round).join(", ")} vs ${b.rates.map(Math.round).join(", ")}) | ${Math.round(median(a.rates))} | ${Math.round(median(b.rates))} | ${cost.toFixed(1)} % |`);
     console.log(`| p99 ms (median) | ${median(a.p99).toFixed(2)} | ${median(b.p99).toFixed(2)} | |`);
