@@ -27,6 +27,8 @@ export interface AuditLogOptions {
   readonly maxQueueBytes: number;
   /** Show nouns' arguments. */
   readonly showArgs: boolean;
+  /** The setting of the byte bound, named in the refusal (default RP_X_AUDIT_QUEUE_BYTES). */
+  readonly queueSetting?: string;
   /** Epoch ms (tests inject one). */
   readonly now?: () => number;
   /** Least time between two "lines dropped" errors. */
@@ -69,6 +71,7 @@ export class AuditLog {
   /** Dropped since the last report, and why the last one was. */
   #unreported = 0;
   #lastCause = "";
+  #lastFix = "";
   #lastReportAt = -Infinity;
   #reportPending = false;
   #closed = false;
@@ -84,7 +87,12 @@ export class AuditLog {
     if (this.#closed) return;
     const line = auditLine(record, Math.floor(this.#now()), this.#options.showArgs);
     if (this.#queuedBytes + line.length > this.#options.maxQueueBytes) {
-      return this.#dropped(1, `the queue holds ${this.#queuedBytes} bytes (RP_X_AUDIT_QUEUE_BYTES is ${this.#options.maxQueueBytes}): ${this.#options.sink.name} is not keeping up`);
+      const setting = this.#options.queueSetting ?? "RP_X_AUDIT_QUEUE_BYTES";
+      return this.#dropped(
+        1,
+        `${this.#queuedBytes} bytes are queued, the limit (${setting} = ${this.#options.maxQueueBytes}): ${this.#options.sink.name} is not keeping up`,
+        `check the disk, or set ${setting} higher`,
+      );
     }
     this.#queue.push(line);
     this.#queuedBytes += line.length;
@@ -132,7 +140,7 @@ export class AuditLog {
       () => {
         this.stats.written += batch.length;
       },
-      (error: unknown) => this.#dropped(batch.length, `cannot write: ${(error as Error).message}`),
+      (error: unknown) => this.#dropped(batch.length, `cannot write: ${(error as Error).message}`, "check the disk and the file's permissions"),
     ).finally(() => {
       this.#writing = undefined;
       if (this.#queuedBytes >= AUDIT_BATCH_BYTES) this.#flush();
@@ -143,10 +151,11 @@ export class AuditLog {
     });
   }
 
-  #dropped(lines: number, cause: string): void {
+  #dropped(lines: number, cause: string, fix: string): void {
     this.stats.dropped += lines;
     this.#unreported += lines;
     this.#lastCause = cause;
+    this.#lastFix = fix;
     this.#report(false);
   }
 
@@ -165,7 +174,7 @@ export class AuditLog {
       }, this.#lastReportAt + every - now);
     }
     this.#lastReportAt = now;
-    this.#options.log.error(`Cannot write the audit log ${this.#options.sink.name}: ${this.#lastCause}; check the disk and the file's permissions`, {
+    this.#options.log.error(`Cannot write the audit log ${this.#options.sink.name}: ${this.#lastCause}; ${this.#lastFix}`, {
       dropped: this.#unreported,
       droppedTotal: this.stats.dropped,
     });

@@ -17,5 +17,11 @@ export async function openAuditLog(config: CommonConfig, role: Role, log: Logger
     });
   }
   log.info("audit log open", { file: sink.name, args: config.auditArgs ? "shown" : "redacted" });
-  return new AuditLog({ sink, log, maxQueueBytes: config.auditQueueBytes, showArgs: config.auditArgs });
+  return new AuditLog({
+    sink,
+    log,
+    maxQueueBytes: config.auditQueueBytes,
+    showArgs: config.auditArgs,
+    queueSetting: `RP_${role.toUpperCase()}_AUDIT_QUEUE_BYTES`,
+  });
 }

@@ -89,6 +89,7 @@ describe("AuditLog", () => {
       log,
       maxQueueBytes: lineBytes * 3,
       showArgs: false,
+      queueSetting: "RP_SERVER_AUDIT_QUEUE_BYTES",
       schedule: () => {}, // never flushes: the disk "hangs"
       now: () => now,
       later: (run, ms) => void later.push({ run, ms }),
@@ -98,7 +99,7 @@ describe("AuditLog", () => {
     const errors = () => records.filter((r) => r.level === "error");
     expect(errors().length).toBe(1);
     expect(errors()[0]!.msg).toBe(
-      `Cannot write the audit log /var/log/rp-audit.log: the queue holds ${lineBytes * 3} bytes (RP_X_AUDIT_QUEUE_BYTES is ${lineBytes * 3}): /var/log/rp-audit.log is not keeping up; check the disk and the file's permissions`,
+      `Cannot write the audit log /var/log/rp-audit.log: ${lineBytes * 3} bytes are queued, the limit (RP_SERVER_AUDIT_QUEUE_BYTES = ${lineBytes * 3}): /var/log/rp-audit.log is not keeping up; check the disk, or set RP_SERVER_AUDIT_QUEUE_BYTES higher`,
     );
     expect(errors()[0]!.fields).toEqual({ dropped: 1, droppedTotal: 1 });
     expect(later.map((l) => l.ms)).toEqual([60_000]);
