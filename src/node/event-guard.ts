@@ -6,11 +6,12 @@
  * 403), and the audit log gets one `in` line per event.
  */
 import type { AuditLog } from "../audit/index.ts";
-import { encodeJson, handlerNameFor, type Dispatcher } from "../dispatch/index.ts";
+import { handlerNameFor, type Dispatcher } from "../dispatch/index.ts";
+import { badRequestReply, deniedReply } from "../replies/index.ts";
 import { statusForReply } from "../http/index.ts";
 import { denialMessage, type CompiledPolicy } from "../policy/index.ts";
 import { callerProblem, traceContext } from "../trace/index.ts";
-import { ReplyCode, type EventReply } from "../wire/index.ts";
+import type { EventReply } from "../wire/index.ts";
 import type { Logger } from "../log/index.ts";
 
 /** What the guard needs from the node. */
@@ -42,14 +43,14 @@ export function guardDispatcher(dispatcher: Dispatcher, options: GuardOptions): 
     if (trace.tracestate === undefined) delete event.tracestate;
     else event.tracestate = trace.tracestate;
     if (badCaller !== undefined) {
-      reply = { mimetype: "application/json", code: ReplyCode.BadRequest, data: encodeJson({ error: badCaller }) };
+      reply = badRequestReply(badCaller);
     } else {
       const policy = options.policy();
       const verdict = policy.allowsAll ? undefined : policy.judge({ cn: context.peer.name, verb, noun });
       rule = verdict?.rule;
       if (verdict?.action === "deny") {
         const message = denialMessage({ cn: context.peer.name, verb, noun }, policyHandlerName(verb, noun), verdict);
-        reply = { mimetype: "application/json", code: ReplyCode.BadRequest, data: encodeJson({ error: message }), deniedByRule: verdict.rule };
+        reply = deniedReply(message, verdict.rule);
         onDenied?.(verdict.rule);
         options.log?.debug("event refused by the policy", { peer: context.peer.name, reason: message, rule: verdict.rule });
       } else {
