@@ -27,6 +27,14 @@ export interface AuditRecord {
 /** What replaces the arguments of a noun (after `//`) unless they are shown. */
 export const REDACTED_ARGS = "<redacted>";
 
+/** Longest verb or noun an audit line holds; a peer may send longer ones (the front refuses nouns over 2048 bytes). */
+export const MAX_AUDIT_TEXT = 2_048;
+
+/** `text`, or its first MAX_AUDIT_TEXT characters and how many more there were. */
+function clip(text: string): string {
+  return text.length <= MAX_AUDIT_TEXT ? text : `${text.slice(0, MAX_AUDIT_TEXT)}...(${text.length - MAX_AUDIT_TEXT} more)`;
+}
+
 /** `files//a.txt` → `files//<redacted>`; a noun without arguments as it is. */
 export function redactNoun(noun: string): string {
   const at = noun.indexOf("//");
@@ -62,10 +70,10 @@ const optional = (text: string | undefined) => (text === undefined ? "null" : qu
  * of an audit line's cost.
  */
 export function auditLine(record: AuditRecord, epochMs: number, showArgs: boolean): string {
-  const noun = showArgs ? record.noun : redactNoun(record.noun);
+  const noun = clip(showArgs ? record.noun : redactNoun(record.noun));
   const ms = Math.round(record.durationMs * 1000) / 1000;
   return (
-    `{"time":"${isoTime(epochMs)}","direction":"${record.direction}","cn":${quote(record.cn)},"verb":${quote(record.verb)},` +
+    `{"time":"${isoTime(epochMs)}","direction":"${record.direction}","cn":${quote(record.cn)},"verb":${quote(clip(record.verb))},` +
     `"noun":${quote(noun)},"caller":${optional(record.caller)},"code":${record.code},"status":${record.status},` +
     `"bytes_in":${record.bytesIn},"bytes_out":${record.bytesOut},"duration_ms":${Number.isFinite(ms) ? ms : 0},` +
     `"rule":${record.rule ?? "null"},"traceparent":${optional(record.traceparent)}}\n`

@@ -62,7 +62,7 @@ export function guardDispatcher(dispatcher: Dispatcher, options: GuardOptions): 
       cn: context.peer.name,
       verb: verb.toUpperCase(),
       noun,
-      caller: event.caller,
+      caller: badCaller === undefined ? event.caller : undefined, // a refused tag may be anything, of any length
       code: reply.code ?? 0,
       status: statusForReply(reply),
       bytesIn: event.data?.length ?? 0,

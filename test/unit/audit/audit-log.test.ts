@@ -131,3 +131,11 @@ describe("audit lines are JSON whatever the text", () => {
     expect([parsed["cn"], parsed["noun"], parsed["caller"]]).toEqual(['a"b\\c', "x\u0001y\u2028", "é\n"]);
   });
 });
+
+describe("audit lines are bounded", () => {
+  test("a verb or noun past 2048 characters is clipped, saying how much was left out", () => {
+    const parsed = JSON.parse(auditLine({ ...RECORD, verb: "v".repeat(3_000), noun: "n".repeat(5_000) }, 0, true)) as Record<string, string>;
+    expect(parsed["verb"]).toBe(`${"v".repeat(2_048)}...(952 more)`);
+    expect(parsed["noun"]).toBe(`${"n".repeat(2_048)}...(2952 more)`);
+  });
+});
