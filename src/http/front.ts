@@ -4,14 +4,16 @@
  * how the pipe is found differ.
  */
 import { Elysia, type AnyElysia } from "elysia";
-import type { Pipe } from "../pipe/index.ts";
-import type { EventReply } from "../wire/index.ts";
+import { mimetypeProblem } from "../replies/index.ts";
+import { PeerReplyError, type Pipe } from "../pipe/index.ts";
+import { ReplyCode, type EventReply } from "../wire/index.ts";
+import { handlerNameFor } from "../dispatch/index.ts";
 import { silentLogger, type Logger } from "../log/index.ts";
 import { bearerTokenCheck } from "./auth.ts";
 import { readBody } from "./body.ts";
 import { MethodNotAllowedError } from "./errors.ts";
 import { parseEventPath } from "./path.ts";
-import { headersForCode, outcomeForError, statusForReply, type ErrorOutcome } from "./status.ts";
+import { headersForCode, outcomeForError, statusForCode, statusForReply, type ErrorOutcome } from "./status.ts";
 import { callerContextOf, type CallerContext } from "./caller-context.ts";
 import { PEER_HEADER } from "../trace/index.ts";
 
@@ -32,6 +34,12 @@ export interface FrontOptions {
   readonly log?: Logger;
   /** Routes of the front's own (health, metrics, status page), matched before the event route. */
   readonly routes?: AnyElysia;
+  /**
+   * Lifts the front's idle timeout from the request's connection while its
+   * event is in flight (after the body is read, until the response): only
+   * the request deadline may end a request. Returns the release.
+   */
+  readonly holdOpen?: (request: Request) => () => void;
   /** Called once per event request with its verb (method), raw noun ("" when unparsable), reply code and duration. */
   readonly onSent?: (verb: string, noun: string, code: number, ms: number) => void;
   /** Called once per event request with its whole outcome (the audit log's `out` line). */
@@ -67,12 +75,14 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
   // No token: no check at all (not even an awaited no-op) on the hot path.
   const checkToken = options.token === undefined ? undefined : bearerTokenCheck(options.token);
   const { onSent, onAnswered } = options;
+  const holdOpen = options.holdOpen;
   return async (request) => {
     const started = onSent || onAnswered ? performance.now() : 0;
     let noun = "";
     let context: CallerContext | undefined;
     let peer = "";
     let bytesIn = 0;
+    let release: (() => void) | undefined;
     try {
       if (checkToken) await checkToken(request);
       if (!EVENT_METHODS.has(request.method)) throw new MethodNotAllowedError(request.method);
@@ -81,6 +91,7 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
       context = callerContextOf(request.headers);
       const data = await readBody(request, options.maxBodyBytes);
       bytesIn = data.length;
+      release = holdOpen?.(request);
       const pipe = await options.acquire(target.peer, request.signal);
       peer = pipe.peer.name;
       const reply = await pipe.request(
@@ -94,28 +105,47 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
         },
         { deadlineMs: options.requestTimeoutMs, signal: request.signal },
       );
+      const response = replyResponse(reply, pipe.peer.name, request.method, target.noun);
       onSent?.(request.method, noun, reply.code ?? 0, performance.now() - started);
-      const response = replyResponse(reply, peer);
       onAnswered?.({ verb: request.method, noun, peer, context, code: reply.code ?? 0, status: response.status, bytesIn, bytesOut: reply.data?.length ?? 0, ms: performance.now() - started });
       return response;
     } catch (error) {
       const outcome = outcomeForError(error);
       if (outcome.status === 500) log.error("front request failed", { url: request.url, error: String(error) });
+      else if (error instanceof PeerReplyError) log.warn("peer sent an unusable reply", { url: request.url, reason: outcome.message });
       else log.debug("front request refused", { url: request.url, status: outcome.status, reason: outcome.message });
       onSent?.(request.method, noun, outcome.code, performance.now() - started);
       const response = errorResponse(outcome);
       onAnswered?.({ verb: request.method, noun, peer, context, code: outcome.code, status: outcome.status, bytesIn, bytesOut: 0, ms: performance.now() - started });
       return response;
+    } finally {
+      release?.();
     }
   };
 }
 
-/** An EventReply as the HTTP response; `peer` (the CN that answered) goes in X-RestPipe-Peer. */
-export function replyResponse(reply: EventReply, peer?: string): Response {
+/**
+ * An EventReply from `peer` as the HTTP response (its CN in X-RestPipe-Peer; a policy refusal is 403). Throws PeerReplyError (502)
+ * for what no RestPipe peer sends: a code only the front uses (253, 254) or a
+ * mimetype that cannot be a header (CR, LF, NUL, over 1 KiB). The peer answers
+ * "no handler" with an empty body (as the original does, so that v1 peers see
+ * no change); the front says which handler it looked for.
+ */
+export function replyResponse(reply: EventReply, peer: string, method?: string, noun?: string): Response {
   const code = reply.code ?? 0;
-  const headers: Record<string, string> = { "content-type": reply.mimetype || "application/octet-stream", [RETURN_CODE_HEADER]: String(code), ...headersForCode(code) };
-  if (peer !== undefined) headers[PEER_HEADER] = peer;
-  return new Response((reply.data ?? null) as Uint8Array<ArrayBuffer> | null, { status: statusForReply(reply), headers });
+  if (code === ReplyCode.Timeout || code === ReplyCode.PipeLost) {
+    throw new PeerReplyError(peer, `reply code ${code}, which RestPipe keeps for its front and never sends over the pipe`);
+  }
+  const problem = mimetypeProblem(reply.mimetype ?? "");
+  if (problem) throw new PeerReplyError(peer, `an invalid mimetype (${problem})`);
+  if (code === ReplyCode.NoHandler && (reply.data?.length ?? 0) === 0 && method !== undefined && noun !== undefined) {
+    const error = `no handler ${handlerNameFor(method.toLowerCase(), noun)} for ${method} ${noun}`;
+    return errorResponse({ status: statusForCode(code), code, message: error, headers: headersForCode(code) });
+  }
+  return new Response((reply.data ?? null) as Uint8Array<ArrayBuffer> | null, {
+    status: statusForReply(reply),
+    headers: { "content-type": reply.mimetype || "application/octet-stream", [RETURN_CODE_HEADER]: String(code), ...headersForCode(code), [PEER_HEADER]: peer },
+  });
 }
 
 /** A front error as a JSON response: `{"error": "..."}`. */

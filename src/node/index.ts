@@ -6,3 +6,4 @@ export * from "./drain.ts";
 export * from "./hooks.ts";
 export * from "./observer.ts";
 export * from "./event-guard.ts";
+export * from "./say-why.ts";

@@ -34,6 +34,7 @@ export class NodeObserver {
   /** Where the front's `out` audit lines go, when an audit log is configured. */
   audit: AuditLog | undefined;
   #registry: PipeRegistry | undefined;
+  #sharedIdentities: () => number = () => 0;
   #attemptStartedAt: number | undefined;
 
   constructor(options: ObserverOptions) {
@@ -44,6 +45,7 @@ export class NodeObserver {
       version: options.version,
       pipes: () => this.#registry?.pipes() ?? [],
       waiting: () => this.#registry?.waiting ?? 0,
+      sharedIdentities: () => this.#sharedIdentities(),
       ...(options.residentMemoryBytes ? { residentMemoryBytes: options.residentMemoryBytes } : {}),
     });
     const statsd = options.statsd && new StatsdRecorder({ role: options.role, sink: options.statsd.sink, prefix: options.statsd.prefix });
@@ -67,6 +69,11 @@ export class NodeObserver {
       if (change.replaced && change.replaced !== change.pipe) closed(change.replaced);
       opened(change.pipe);
     });
+  }
+
+  /** Server: where /metrics reads how many CNs two hosts share now (restpipe_shared_identities). */
+  followSharedIdentities(count: () => number): void {
+    this.#sharedIdentities = count;
   }
 
   /** The pipes of the watched registry. */
