@@ -8,6 +8,7 @@ import { nodeCommands } from "./node-main.ts";
 import { clientOpsCommands } from "./ops-commands.ts";
 import { settingsText } from "./help-text.ts";
 import { runProgram } from "./program.ts";
+import { POLICY_COMMAND_FLAGS, POLICY_USAGE, policyCommand } from "./policy-command.ts";
 import { VERSION } from "./version.ts";
 
 const PROGRAM = "rp-client";
@@ -26,6 +27,7 @@ Usage:
   ${PROGRAM} identity show                 this client's certificate and CA: CN, SANs, issuer,
                                            validity, fingerprint
   ${PROGRAM} status [--http ADDR]          show the pipe's state (from the running client's front)
+  ${PROGRAM} ${POLICY_USAGE}  the policy's verdict on the server's call, and the deciding rule
   ${PROGRAM} config check                  print the resolved configuration
                                            (flags > env > file > defaults) and every problem in it
   ${PROGRAM} version | help                also -v, --version, -h, --help (with any command)
@@ -47,9 +49,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       role: "client",
       help: clientHelp,
       loadConfig: loadClientConfig,
-      commands: { ...nodeCommands("client", await selectRuntime(), startClient), ...clientOpsCommands() },
+      commands: { ...nodeCommands("client", await selectRuntime(), startClient), ...clientOpsCommands(), policy: policyCommand },
       sourceCommands: { config: configCommand(PROGRAM, "client", loadClientConfig) },
-      commandFlags: IDENTITY_COMMAND_FLAGS,
+      commandFlags: { ...IDENTITY_COMMAND_FLAGS, ...POLICY_COMMAND_FLAGS },
     },
     argv,
   );

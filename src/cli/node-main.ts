@@ -6,13 +6,15 @@ import { envSuggestion, unknownEnv, type CommonConfig, type Role } from "../conf
 import { createDispatcher, exampleHandlers, type Dispatcher } from "../dispatch/index.ts";
 import { createConsoleLogger, type Logger } from "../log/index.ts";
 import { followIdentity, identityFiles, loadNodeIdentity, openIdentitySource, type IdentitySource } from "../identity/index.ts";
-import { hooksOf, type Hooks, type NodeObserver } from "../node/index.ts";
+import { guardDispatcher, hooksOf, type Hooks, type NodeObserver } from "../node/index.ts";
 import { identityPaths } from "../pki/index.ts";
 import { clearStaleSocket, type Runtime, type TlsIdentity } from "../runtime/index.ts";
 import { handlerNames, loadHandlerModule, noHandlerWarning } from "./handlers.ts";
 import { identityShowCommand, setIdentityCommand } from "./identity-commands.ts";
 import { assertPrivateKeyMode } from "./key-permissions.ts";
 import { makeObserver } from "./observer.ts";
+import { openAuditLog } from "./audit.ts";
+import { openPolicySource } from "./policy-source.ts";
 import { EXIT, withoutEmpty, type Command } from "./program.ts";
 
 /** The process logger for a configuration: text on a terminal, JSON otherwise (unless RP_LOG_FORMAT says), debug with DEBUG=1. */
@@ -110,29 +112,52 @@ export function nodeCommands<C extends CommonConfig>(
   startNode: (config: C, deps: NodeDeps) => { stop(): Promise<void> },
 ): Record<string, Command<C>> {
   return {
-    async start(config) {
+    async start(config, line) {
       const log = makeLogger(config, role);
       // A typo'd variable is otherwise silently ignored: the default holds and nobody knows why.
       for (const variable of unknownEnv(withoutEmpty(process.env), role)) {
         log.warn("environment variable is no RestPipe setting: ignored (a typo?)", { variable, suggestion: envSuggestion(variable) });
       }
       const identity = await openIdentity(config, role, log);
+      const policy = openPolicySource(role, config, line.flags as Record<string, string | boolean | readonly string[]>, log);
+      const audit = await openAuditLog(config, role, log).catch((error: unknown) => {
+        identity.close();
+        policy.close();
+        throw error;
+      });
       // Signal handlers go in before the node says it listens: a SIGHUP that came earlier would kill the process.
       let node: { stop(): Promise<void> } | undefined;
-      process.on("SIGHUP", () => void identity.reload("SIGHUP"));
+      process.on("SIGHUP", () => {
+        void identity.reload("SIGHUP");
+        void policy.reload("SIGHUP");
+        void audit?.reopen();
+      });
       onShutdownSignal(log, async () => {
         identity.close();
+        policy.close();
         await node?.stop();
+        await audit?.close();
       });
       try {
         const observer = makeObserver(config, role, log);
-        const { dispatcher, hooks } = await loadHandlers(config, role, log, observer.handled);
+        observer.audit = audit;
+        const loaded = await loadHandlers(config, role, log, observer.handled);
+        const dispatcher = guardDispatcher(loaded.dispatcher, {
+          policy: () => policy.current,
+          audit,
+          log,
+          onDenied: (rule) => {
+            observer.recorder.policyDenied(rule);
+            observer.handled("", 252, 0);
+          },
+        });
         const followed = followIdentity(runtime, identity, log);
         // A socket file nothing answers on is left from an earlier run; a live one is another process's (refused).
         if (config.http.kind === "unix") await clearStaleSocket(config.http.path, `stop it, or set RP_${role.toUpperCase()}_HTTP_BIND (--http) to another address`);
-        node = startNode(config, { runtime: followed, identity: identity.current.identity, dispatcher, hooks, log, observer });
+        node = startNode(config, { runtime: followed, identity: identity.current.identity, dispatcher, hooks: loaded.hooks, log, observer });
       } catch (error) {
         identity.close(); // its timers would keep the failed process alive
+        policy.close();
         throw error;
       }
       return new Promise<number>(() => {}); // runs until a signal

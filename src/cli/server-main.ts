@@ -9,6 +9,7 @@ import { nodeCommands } from "./node-main.ts";
 import { serverOpsCommands } from "./ops-commands.ts";
 import { settingsText } from "./help-text.ts";
 import { runProgram } from "./program.ts";
+import { POLICY_COMMAND_FLAGS, POLICY_USAGE, policyCommand } from "./policy-command.ts";
 import { VERSION } from "./version.ts";
 
 const PROGRAM = "rp-server";
@@ -27,6 +28,7 @@ Usage:
                                            validity, fingerprint
   ${PROGRAM} ${CA_USAGE}
   ${PROGRAM} clients [--http ADDR]         list the connected clients (from the server's front)
+  ${PROGRAM} ${POLICY_USAGE}  the policy's verdict on a client's call, and the deciding rule
   ${PROGRAM} config check                  print the resolved configuration
                                            (flags > env > file > defaults) and every problem in it
   ${PROGRAM} version | help                also -v, --version, -h, --help (with any command)
@@ -48,9 +50,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       role: "server",
       help: serverHelp,
       loadConfig: loadServerConfig,
-      commands: { ...nodeCommands("server", await selectRuntime(), startServer), ...serverOpsCommands(), ca: caCommand },
+      commands: { ...nodeCommands("server", await selectRuntime(), startServer), ...serverOpsCommands(), ca: caCommand, policy: policyCommand },
       sourceCommands: { config: configCommand(PROGRAM, "server", loadServerConfig) },
-      commandFlags: { ...IDENTITY_COMMAND_FLAGS, ...CA_COMMAND_FLAGS },
+      commandFlags: { ...IDENTITY_COMMAND_FLAGS, ...CA_COMMAND_FLAGS, ...POLICY_COMMAND_FLAGS },
       repeatableFlags: CA_REPEATABLE_FLAGS,
     },
     argv,

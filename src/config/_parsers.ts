@@ -6,6 +6,7 @@
 import { isHost, parseIpv6 } from "./_host.ts";
 import { InvalidValue } from "./_invalid.ts";
 import { formatListen, listenFromText, type Listen } from "./listen.ts";
+import { parsePolicy, PolicyError, type Policy } from "../policy/index.ts";
 import { parseNoProxy, type NoProxy } from "./no-proxy.ts";
 import { formatProxy, type ProxyEndpoint } from "../proxy/index.ts";
 
@@ -204,6 +205,29 @@ export function secret(tokenLike: boolean): Parser<string> {
     return value;
   };
   return parser({ placeholder: "SECRET", secret: true, fromText, format: () => "(set)" });
+}
+
+/** A policy: a TOML table or JSON object in the file, its JSON text in the environment. */
+export function policy(): Parser<Policy> {
+  const check = (value: unknown): Policy => {
+    try {
+      return parsePolicy(value);
+    } catch (error) {
+      if (error instanceof PolicyError) throw new InvalidValue(error.message);
+      throw error;
+    }
+  };
+  const fromText = (text: string): Policy => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new InvalidValue('must be a policy as JSON: {"default": "allow"|"deny", "rules": [{"cn", "verbs", "noun", "handler", "action"}]}');
+    }
+    return check(value);
+  };
+  const format = (value: Policy) => `${value.rules.length} rule${value.rules.length === 1 ? "" : "s"}, default ${value.default}`;
+  return { placeholder: "JSON", secret: false, fromText, fromJson: check, format };
 }
 
 /** Makes a setting optional: "" in the environment and null in the file mean unset. */

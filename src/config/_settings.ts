@@ -6,6 +6,7 @@ import { DEFAULT_MAX_IN_FLIGHT } from "../pipe/index.ts";
 import * as p from "./_parsers.ts";
 import type { Parser } from "./_parsers.ts";
 import type { Listen } from "./listen.ts";
+import { ALLOW_ALL } from "../policy/index.ts";
 import type { ClientConfig, CommonConfig, Role, ServerConfig } from "./types.ts";
 
 /** A default computed from the other settings, e.g. maxFrameBytes from maxBodyBytes. */
@@ -210,6 +211,32 @@ function statsd(): Table<Pick<CommonConfig, "statsdHost" | "statsdPort" | "stats
   };
 }
 
+/** Policy and audit: who may call what on this node, and the trail of what was called. */
+function access(prefix: Prefix): Table<Pick<CommonConfig, "policy" | "auditLog" | "auditArgs" | "auditQueueBytes">> {
+  const who = prefix === "RP_SERVER" ? "what each client may call on this server" : "what the server may call on this client";
+  return {
+    policy: {
+      env: [`${prefix}_POLICY`],
+      parser: p.policy(),
+      default: ALLOW_ALL,
+      description: `${who}: rules {cn, verbs, noun|handler, action} and a default (file: a table; env: JSON); reloaded on SIGHUP`,
+    },
+    auditLog: {
+      env: [`${prefix}_AUDIT_LOG`],
+      parser: p.optional(p.text("PATH")),
+      default: undefined,
+      description: "audit log: one JSON line per event, both directions (a file path, reopened on SIGHUP, or - for standard error)",
+    },
+    auditArgs: { env: [`${prefix}_AUDIT_ARGS`], parser: p.boolean(), default: false, description: "show the noun's arguments in audit lines (redacted otherwise)" },
+    auditQueueBytes: {
+      env: [`${prefix}_AUDIT_QUEUE_BYTES`],
+      parser: p.byteSize(4096, 1024 ** 3),
+      default: 4 * 1024 * 1024,
+      description: "audit lines waiting to be written, in bytes; past it lines are dropped and counted (logged once a minute)",
+    },
+  };
+}
+
 /** The settings of rp-server, in --help order. */
 export const SERVER_SETTINGS: Table<ServerConfig> = {
   bindInterface: {
@@ -254,6 +281,7 @@ export const SERVER_SETTINGS: Table<ServerConfig> = {
     description: "connections allowed mid-handshake at once; more are refused",
   },
   ...statsd(),
+  ...access("RP_SERVER"),
 };
 
 /** The settings of rp-client, in --help order. */
@@ -311,6 +339,7 @@ export const CLIENT_SETTINGS: Table<ClientConfig> = {
   },
   ...limits("RP_CLIENT"),
   ...statsd(),
+  ...access("RP_CLIENT"),
 };
 
 /** A role's table as rows, in --help order. */

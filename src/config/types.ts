@@ -1,6 +1,7 @@
 /** The shapes of a loaded configuration and of what it is loaded from. */
 import type { ProxyEndpoint } from "../proxy/index.ts";
 import type { Listen } from "./listen.ts";
+import type { Policy } from "../policy/index.ts";
 import type { NoProxy } from "./no-proxy.ts";
 
 /** Which program a configuration is for. */
@@ -64,6 +65,14 @@ export interface CommonConfig {
   readonly statsdPort: number | undefined;
   /** Prefix of every statsd name (joined with a dot). */
   readonly statsdPrefix: string | undefined;
+  /** Who may call what on this node (server: each client; client: the server); reloaded on SIGHUP and file change. */
+  readonly policy: Policy;
+  /** Where the audit log goes: a file path, "-" for standard error, undefined for none. */
+  readonly auditLog: string | undefined;
+  /** Audit lines show the noun's arguments (else they are redacted). */
+  readonly auditArgs: boolean;
+  /** Bytes of audit lines queued for writing; past it lines are dropped and counted. */
+  readonly auditQueueBytes: number;
 }
 
 /** The validated, frozen configuration of rp-server. */

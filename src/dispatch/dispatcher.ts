@@ -60,7 +60,7 @@ export function createDispatcher(handlers: object, options: DispatchOptions = {}
         const body = dispatchContext.body
           ? await decodeStreamedBody(event.mimetype ?? "", dispatchContext.body, event.bodyLength, options.bufferBodyBytes ?? DEFAULT_BUFFER_BODY_BYTES)
           : decodeBody(event.mimetype ?? "", event.data ?? new Uint8Array(0));
-        const context = handlerContext(dispatchContext, verb, noun, event.query ?? "");
+        const context = handlerContext(dispatchContext, verb, noun, event);
         result = toEventReply(await handler.call(handlers, context, body, ...route.args));
       }
     } catch (error) {
@@ -80,9 +80,13 @@ function remember<T>(found: Map<string, T>, name: string, handler: T | undefined
 }
 
 /** The handler's context; `signal` and `query` are made only if the handler reads them (most never do). */
-function handlerContext(dispatchContext: DispatchContext, verb: string, noun: string, rawQuery: string): HandlerContext {
+function handlerContext(dispatchContext: DispatchContext, verb: string, noun: string, event: Event): HandlerContext {
   let query: URLSearchParams | undefined;
+  const rawQuery = event.query ?? "";
   return {
+    traceparent: event.traceparent ?? "",
+    tracestate: event.tracestate ?? "",
+    caller: event.caller ?? "",
     peer: dispatchContext.peer,
     verb,
     noun,

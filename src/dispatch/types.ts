@@ -68,6 +68,12 @@ export interface HandlerContext {
   readonly signal: AbortSignal;
   /** Builds a reply with an explicit mimetype and code. */
   readonly reply: typeof reply;
+  /** W3C traceparent of the request (the caller's, or a new one); "" when the node sets none. */
+  readonly traceparent: string;
+  /** W3C tracestate that came with it, "" when none. */
+  readonly tracestate: string;
+  /** The caller tag the sender's local app gave (X-RestPipe-Caller), "" when none. */
+  readonly caller: string;
 }
 
 /** One handler method: `get_cat(ctx, body, "hello ", "world")`. */

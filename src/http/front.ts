@@ -13,7 +13,9 @@ import { bearerTokenCheck } from "./auth.ts";
 import { readBody } from "./body.ts";
 import { BodyTooLargeError, MethodNotAllowedError } from "./errors.ts";
 import { parseEventPath } from "./path.ts";
-import { headersForCode, outcomeForError, statusForCode, type ErrorOutcome } from "./status.ts";
+import { headersForCode, outcomeForError, statusForCode, statusForReply, type ErrorOutcome } from "./status.ts";
+import { callerContextOf, type CallerContext } from "./caller-context.ts";
+import { PEER_HEADER } from "../trace/index.ts";
 
 /** Header carrying the event's return code on every response. */
 export const RETURN_CODE_HEADER = "x-event-return-code";
@@ -46,6 +48,22 @@ export interface FrontOptions {
   readonly holdOpen?: (request: Request) => () => void;
   /** Called once per event request with its verb (method), raw noun ("" when unparsable), reply code and duration. */
   readonly onSent?: (verb: string, noun: string, code: number, ms: number) => void;
+  /** Called once per event request with its whole outcome (the audit log's `out` line). */
+  readonly onAnswered?: (answer: FrontAnswer) => void;
+}
+
+/** One answered front request, as the audit log records it. */
+export interface FrontAnswer {
+  readonly verb: string;
+  readonly noun: string;
+  /** The CN of the peer the event went to; "" when it never reached a pipe. */
+  readonly peer: string;
+  readonly context: CallerContext | undefined;
+  readonly code: number;
+  readonly status: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly ms: number;
 }
 
 /** Builds the front as an Elysia app; serve it with the runtime adapter (`app.fetch`). */
@@ -62,22 +80,27 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
   const log = options.log ?? silentLogger;
   // No token: no check at all (not even an awaited no-op) on the hot path.
   const checkToken = options.token === undefined ? undefined : bearerTokenCheck(options.token);
-  const onSent = options.onSent;
+  const { onSent, onAnswered } = options;
   const holdOpen = options.holdOpen;
   return async (request) => {
-    const started = onSent ? performance.now() : 0;
+    const started = onSent || onAnswered ? performance.now() : 0;
     let noun = "";
+    let context: CallerContext | undefined;
+    let peer = "";
+    let bytesIn = 0;
     let release: (() => void) | undefined;
     try {
       if (checkToken) await checkToken(request);
       if (!EVENT_METHODS.has(request.method)) throw new MethodNotAllowedError(request.method);
       const target = parseEventPath(options.role, request.url);
       noun = target.noun;
+      context = callerContextOf(request.headers);
       const declared = contentLength(request);
       // A small body of known length is read now, as before; a large or chunked one waits for the pipe's verdict.
       let data = request.body === null || (declared !== undefined && declared <= INLINE_BODY_BYTES) ? await readBody(request, options.maxBodyBytes) : undefined;
       release = holdOpen?.(request);
       const pipe = await options.acquire(target.peer, request.signal);
+      peer = pipe.peer.name;
       let body: ReadableStream<Uint8Array> | undefined;
       if (data === undefined && pipe.streams) {
         const max = options.maxStreamBytes;
@@ -86,6 +109,7 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
       } else if (data === undefined) {
         data = await readBody(request, options.maxBodyBytes); // an original v1 peer takes whole bodies only
       }
+      bytesIn = data?.length ?? declared ?? 0;
       const mimetype = request.headers.get("content-type") ?? (body || (data && data.length > 0) ? "application/octet-stream" : "");
       const reply = await pipe.request(
         {
@@ -94,11 +118,13 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
           mimetype,
           ...(body ? { body, ...(declared === undefined ? {} : { bodyLength: declared }) } : { data: data! }),
           query: target.query,
+          ...context,
         },
         { deadlineMs: options.requestTimeoutMs, signal: request.signal },
       );
       const response = replyResponse(reply, pipe.peer.name, request.method, target.noun);
       onSent?.(request.method, noun, reply.code ?? 0, performance.now() - started);
+      onAnswered?.({ verb: request.method, noun, peer, context, code: reply.code ?? 0, status: response.status, bytesIn, bytesOut: reply.data?.length ?? reply.bodyLength ?? 0, ms: performance.now() - started });
       return response;
     } catch (error) {
       const outcome = outcomeForError(error);
@@ -106,7 +132,9 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
       else if (error instanceof PeerReplyError) log.warn("peer sent an unusable reply", { url: request.url, reason: outcome.message });
       else log.debug("front request refused", { url: request.url, status: outcome.status, reason: outcome.message });
       onSent?.(request.method, noun, outcome.code, performance.now() - started);
-      return errorResponse(outcome);
+      const response = errorResponse(outcome);
+      onAnswered?.({ verb: request.method, noun, peer, context, code: outcome.code, status: outcome.status, bytesIn, bytesOut: 0, ms: performance.now() - started });
+      return response;
     } finally {
       release?.();
     }
@@ -114,7 +142,7 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
 }
 
 /**
- * An EventReply from `peer` as the HTTP response. Throws PeerReplyError (502)
+ * An EventReply from `peer` as the HTTP response (its CN in X-RestPipe-Peer; a policy refusal is 403). Throws PeerReplyError (502)
  * for what no RestPipe peer sends: a code only the front uses (253, 254) or a
  * mimetype that cannot be a header (CR, LF, NUL, over 1 KiB). The peer answers
  * "no handler" with an empty body (as the original does, so that v1 peers see
@@ -131,13 +159,18 @@ export function replyResponse(reply: IncomingReply, peer: string, method?: strin
     const error = `no handler ${handlerNameFor(method.toLowerCase(), noun)} for ${method} ${noun}`;
     return errorResponse({ status: statusForCode(code), code, message: error, headers: headersForCode(code) });
   }
-  const headers: Record<string, string> = { "content-type": reply.mimetype || "application/octet-stream", [RETURN_CODE_HEADER]: String(code), ...headersForCode(code) };
+  const headers: Record<string, string> = {
+    "content-type": reply.mimetype || "application/octet-stream",
+    [RETURN_CODE_HEADER]: String(code),
+    ...headersForCode(code),
+    [PEER_HEADER]: peer,
+  };
   if (reply.stream) {
     // A streamed body is written as it arrives, with Content-Length when the handler knew it.
     if (reply.bodyLength !== undefined) headers["content-length"] = String(reply.bodyLength);
-    return new Response(reply.stream, { status: statusForCode(code), headers });
+    return new Response(reply.stream, { status: statusForReply(reply), headers });
   }
-  return new Response((reply.data ?? null) as Uint8Array<ArrayBuffer> | null, { status: statusForCode(code), headers });
+  return new Response((reply.data ?? null) as Uint8Array<ArrayBuffer> | null, { status: statusForReply(reply), headers });
 }
 
 /** The declared Content-Length, when there is a valid one. */

@@ -5,4 +5,5 @@ export * from "./path.ts";
 export * from "./body.ts";
 export * from "./auth.ts";
 export * from "./front.ts";
+export * from "./caller-context.ts";
 export * from "./host.ts";

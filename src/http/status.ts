@@ -2,7 +2,7 @@
  * The one table from outcomes to HTTP: reply codes and errors map to a
  * status here and nowhere else (DESIGN.md, "Reply codes and HTTP status").
  */
-import { FrameTooLargeError, ReplyCode } from "../wire/index.ts";
+import { FrameTooLargeError, ReplyCode, type EventReply } from "../wire/index.ts";
 import {
   NotConnectedError,
   PeerReplyError,
@@ -36,6 +36,11 @@ export function statusForCode(code: number): number {
     default:
       return 200;
   }
+}
+
+/** HTTP status for a whole EventReply: a refusal by the peer's policy (denied_by_rule set) is 403, else as its code. */
+export function statusForReply(reply: EventReply): number {
+  return reply.deniedByRule !== undefined ? 403 : statusForCode(reply.code ?? 0);
 }
 
 /** Seconds a client should wait before retrying a 503 for load. */

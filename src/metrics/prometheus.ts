@@ -59,6 +59,7 @@ export class PrometheusMetrics implements MetricsRecorder {
   readonly #opened: Counter;
   readonly #closed: Counter;
   readonly #heartbeatTimeouts: Counter;
+  readonly #denied: Counter;
   readonly #attempts: Counter | undefined;
   readonly #failures: Counter | undefined;
 
@@ -114,6 +115,12 @@ export class PrometheusMetrics implements MetricsRecorder {
       collect() { self.#collectInFlight(this); },
     });
     this.#rtt = new Histogram({ name: name("heartbeat_rtt_seconds"), help: "Round-trip time of answered heartbeats", buckets: RTT_BUCKETS, registers });
+    this.#denied = new Counter({
+      name: name("policy_denied_total"),
+      help: "Inbound events the policy refused before any handler ran, by deciding rule (1-based; 0: the default)",
+      labelNames: ["rule"],
+      registers,
+    });
     this.#heartbeatTimeouts = new Counter({ name: name("heartbeat_timeouts_total"), help: "Pipes closed because the peer stopped answering heartbeats", registers });
     new Counter({ name: name("pipe_bytes_received_total"), help: "Bytes received on pipes (frames, headers included)", registers, collect() { self.#collectBytes(this, "bytesIn"); } });
     new Counter({ name: name("pipe_bytes_sent_total"), help: "Bytes sent on pipes (frames, headers included)", registers, collect() { self.#collectBytes(this, "bytesOut"); } });
@@ -173,6 +180,10 @@ export class PrometheusMetrics implements MetricsRecorder {
     if (!handlerAnswered(code)) return this.#handled.add("", verbOfHandler(handlerName), code);
     this.#handled.add(handlerName, verbOfHandler(handlerName), code);
     this.#handlerSeconds.series(handlerName).observe(ms / 1000);
+  }
+
+  policyDenied(rule: number): void {
+    this.#denied.inc({ rule: String(rule) });
   }
 
   heartbeat(rttMs: number): void {

@@ -14,6 +14,8 @@ export interface MetricsRecorder {
   eventHandled(handlerName: string, code: number, ms: number): void;
   /** A heartbeat was answered after `rttMs`. */
   heartbeat(rttMs: number): void;
+  /** The policy refused an inbound event, by rule `rule` (1-based; 0: the default). */
+  policyDenied(rule: number): void;
   /** Client: a connection attempt starts. */
   connectAttempt(): void;
   /** Client: the attempt started last ended after `ms`, connected or not. */
@@ -31,6 +33,7 @@ export const noRecorder: MetricsRecorder = {
   eventSent() {},
   eventHandled() {},
   heartbeat() {},
+  policyDenied() {},
   connectAttempt() {},
   connectResult() {},
   pipeOpened() {},
@@ -46,6 +49,7 @@ export function fanOut(recorders: readonly MetricsRecorder[]): MetricsRecorder {
     eventSent: (verb, noun, code, ms) => recorders.forEach((r) => r.eventSent(verb, noun, code, ms)),
     eventHandled: (handler, code, ms) => recorders.forEach((r) => r.eventHandled(handler, code, ms)),
     heartbeat: (rttMs) => recorders.forEach((r) => r.heartbeat(rttMs)),
+    policyDenied: (rule) => recorders.forEach((r) => r.policyDenied(rule)),
     connectAttempt: () => recorders.forEach((r) => r.connectAttempt()),
     connectResult: (ok, ms) => recorders.forEach((r) => r.connectResult(ok, ms)),
     pipeOpened: (pipe) => recorders.forEach((r) => r.pipeOpened(pipe)),

@@ -38,6 +38,8 @@ export const STATSD_NAMES = {
   messageSendTiming: "message.send.timing",
   /** An event from the peer was received and dispatched. */
   messageReceive: "message.receive.tick",
+  /** An inbound event refused by the policy. */
+  messageDenied: "message.receive.denied.tick",
   /** How long handling an inbound event took, in ms (all handlers). */
   messageReceiveHandleTiming: "message.receive.handle.timing",
 } as const;

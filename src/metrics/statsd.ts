@@ -66,6 +66,10 @@ export class StatsdRecorder implements MetricsRecorder {
     this.#time(names[1], ms);
   }
 
+  policyDenied(): void {
+    this.#count(N.messageDenied);
+  }
+
   heartbeat(rttMs: number): void {
     this.#time(this.#server ? N.serverHeartbeatTiming : N.clientHeartbeatTiming, rttMs);
     this.#count(this.#server ? N.serverHeartbeatSuccess : N.clientHeartbeatSuccess);

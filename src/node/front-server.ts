@@ -19,7 +19,7 @@ export function startFront(
   acquire: (peer: string | undefined, signal: AbortSignal) => Promise<Pipe>,
   runtime: Runtime,
   log: Logger,
-  extras: Pick<FrontOptions, "routes" | "onSent"> = {},
+  extras: Pick<FrontOptions, "routes" | "onSent" | "onAnswered"> = {},
 ): Front {
   let refusing = false;
   const guarded = (peer: string | undefined, signal: AbortSignal) =>

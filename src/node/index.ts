@@ -5,4 +5,5 @@ export * from "./front-server.ts";
 export * from "./drain.ts";
 export * from "./hooks.ts";
 export * from "./observer.ts";
+export * from "./event-guard.ts";
 export * from "./say-why.ts";

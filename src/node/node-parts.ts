@@ -60,7 +60,7 @@ export function serveNodeFront(
   acquire: (peer: string | undefined, signal: AbortSignal) => Promise<Pipe>,
 ): Front {
   const routes = opsRoutes({ readiness: reports.readiness, status: reports.status, metrics: observer.prometheus, token: config.httpToken });
-  return startFront(config, role, acquire, deps.runtime, deps.log, { routes, onSent: observer.sent });
+  return startFront(config, role, acquire, deps.runtime, deps.log, { routes, onSent: observer.sent, ...(observer.audit ? { onAnswered: observer.answered } : {}) });
 }
 
 /**

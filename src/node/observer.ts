@@ -9,6 +9,8 @@ import type { Role } from "../config/index.ts";
 import { fanOut, PrometheusMetrics, StatsdRecorder, type DatagramSink, type MetricsRecorder } from "../metrics/index.ts";
 import type { Pipe, PipeRegistry } from "../pipe/index.ts";
 import { ConnectionTracker } from "../ops/index.ts";
+import type { AuditLog } from "../audit/index.ts";
+import type { FrontAnswer } from "../http/index.ts";
 
 /** What the composition root supplies. */
 export interface ObserverOptions {
@@ -29,6 +31,8 @@ export class NodeObserver {
   readonly prometheus: PrometheusMetrics;
   /** Every recorder (Prometheus, statsd) behind one interface. */
   readonly recorder: MetricsRecorder;
+  /** Where the front's `out` audit lines go, when an audit log is configured. */
+  audit: AuditLog | undefined;
   #registry: PipeRegistry | undefined;
   #sharedIdentities: () => number = () => 0;
   #attemptStartedAt: number | undefined;
@@ -82,6 +86,23 @@ export class NodeObserver {
 
   /** For DispatchOptions.onHandled. */
   readonly handled = (handlerName: string, code: number, ms: number): void => this.recorder.eventHandled(handlerName, code, ms);
+
+  /** For FrontOptions.onAnswered: the audit log's `out` line. */
+  readonly answered = (answer: FrontAnswer): void =>
+    this.audit?.record({
+      direction: "out",
+      cn: answer.peer,
+      verb: answer.verb,
+      noun: answer.noun,
+      caller: answer.context?.caller,
+      code: answer.code,
+      status: answer.status,
+      bytesIn: answer.bytesIn,
+      bytesOut: answer.bytesOut,
+      durationMs: answer.ms,
+      rule: undefined,
+      traceparent: answer.context?.traceparent,
+    });
 
   /** For FrontOptions.onSent. */
   readonly sent = (verb: string, noun: string, code: number, ms: number): void => this.recorder.eventSent(verb, noun, code, ms);

@@ -39,6 +39,11 @@ export interface OutboundEvent {
   /** The body as a stream instead of `data` (only to a peer with `streams`); its length when known. */
   readonly body?: ReadableStream<Uint8Array>;
   readonly bodyLength?: number;
+  /** The local app's caller tag; sent only to peers listing the caller-ctx capability. */
+  readonly caller?: string;
+  /** W3C trace context; sent only to peers listing the caller-ctx capability. */
+  readonly traceparent?: string;
+  readonly tracestate?: string;
 }
 
 /** How long to wait for one reply. */

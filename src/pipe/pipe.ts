@@ -64,7 +64,7 @@ export const DEFAULT_MAX_WRITE_QUEUE_BYTES = 4 * 1024 * 1024;
 /** Default time a pipe may stay over its write-queue bound with the peer taking nothing before it is closed. */
 export const DEFAULT_SLOW_CONSUMER_TIMEOUT_MS = 20_000;
 
-const OUR_CAPABILITIES = [Capability.GoAway, Capability.EventExtensions, Capability.Stream];
+const OUR_CAPABILITIES = [Capability.GoAway, Capability.EventExtensions, Capability.Stream, Capability.CallerContext];
 
 /** Whole replies larger than this are sent as streams to peers that take them. */
 const STREAM_REPLY_BYTES = 256 * 1024;
@@ -247,6 +247,8 @@ export class Pipe {
       if (event.bodyLength !== undefined) message.bodyLength = event.bodyLength;
     }
     if (deadlineMs !== undefined && deadlineMs > 0) message.deadlineMs = Math.min(Math.ceil(deadlineMs), 0xffff_ffff);
+    // Caller and trace context only to peers of this implementation that read them: a v1 peer sees its old bytes.
+    if (this.peerCapabilities.has(Capability.CallerContext)) addCallerContext(message, event);
     const body = encodeMessage({ type: FrameType.Event, message });
     if (body.length > this.#decoder.maxFrameBytes) {
       return Promise.reject(new FrameTooLargeError(body.length, this.#decoder.maxFrameBytes, "send event"));
@@ -489,6 +491,7 @@ export class Pipe {
    */
   #sendReply(id: number, reply: EventReply, deadlineAt?: number): void {
     const message = { ...reply, version: WIRE_VERSION };
+    if (!this.peerCapabilities.has(Capability.CallerContext)) delete message.deniedByRule;
     const data = reply.data ?? EMPTY;
     let size: number;
     let body: Uint8Array | (() => Uint8Array);
@@ -860,6 +863,12 @@ async function readWhole(source: ReadableStream<Uint8Array>, limit: number): Pro
 /** Bytes of a protobuf varint holding `n` (a u32). */
 function varintSize(n: number): number {
   return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x20_0000 ? 3 : n < 0x1000_0000 ? 4 : 5;
+}
+
+function addCallerContext(message: Event, event: OutboundEvent): void {
+  if (event.caller !== undefined) message.caller = event.caller;
+  if (event.traceparent !== undefined) message.traceparent = event.traceparent;
+  if (event.tracestate !== undefined) message.tracestate = event.tracestate;
 }
 
 function heartbeat(extra: readonly string[] = []): { version: number; capabilities: string[] } {

@@ -39,6 +39,15 @@ export function badRequestReply(message: string): EventReply {
   return { mimetype: JSON_MIMETYPE, code: ReplyCode.BadRequest, data: json({ error: message }) };
 }
 
+/**
+ * 252 refused by the receiver's policy before any handler ran, with the
+ * deciding rule (1-based, 0: the default) in denied_by_rule: the sender's
+ * front answers 403 (a v1 sender, which is never sent the field, 400).
+ */
+export function deniedReply(message: string, rule: number): EventReply {
+  return { ...badRequestReply(message), deniedByRule: rule };
+}
+
 /** 255: no handler answers the verb and noun (as the original: text/plain, empty). */
 export function noHandlerReply(): EventReply {
   return { mimetype: "text/plain", code: ReplyCode.NoHandler, data: new Uint8Array(0) };

@@ -93,6 +93,8 @@ export function encodeEvent(event: Event): Uint8Array {
   const deadline = event.deadlineMs === undefined ? undefined : uint32(event.deadlineMs);
   const stream = event.bodyStream;
   const length = event.bodyLength === undefined ? undefined : uint64(event.bodyLength);
+  // Fields 24-26 (policy and trace context): two-byte tags 0xc2/0xca/0xd2 0x01.
+  const extras = [event.caller, event.traceparent, event.tracestate].map((value) => (value === undefined ? undefined : text(value)));
   let size = 0;
   if (version !== undefined) size += 1 + varintSize(version);
   if (verb !== undefined) size += delimitedSize(verb.length);
@@ -103,6 +105,7 @@ export function encodeEvent(event: Event): Uint8Array {
   if (deadline !== undefined) size += 2 + varintSize(deadline);
   if (stream !== undefined) size += 3;
   if (length !== undefined) size += 2 + varintSize(length);
+  for (const extra of extras) if (extra !== undefined) size += 1 + delimitedSize(extra.length);
   const out = new Uint8Array(size);
   let at = 0;
   if (version !== undefined) {
@@ -130,7 +133,12 @@ export function encodeEvent(event: Event): Uint8Array {
   if (length !== undefined) {
     out[at++] = 0x98; // field 19, varint: tag 152
     out[at++] = 0x01;
-    putVarint64(out, at, length);
+    at = putVarint64(out, at, length);
+  }
+  for (let i = 0; i < extras.length; i++) {
+    if (extras[i] === undefined) continue;
+    out[at++] = 0xc2 + 8 * i;
+    at = putDelimited(out, at, 0x01, extras[i]!);
   }
   return out;
 }
@@ -143,6 +151,7 @@ export function encodeEventReply(reply: EventReply): Uint8Array {
   const { data } = reply;
   const stream = reply.bodyStream;
   const length = reply.bodyLength === undefined ? undefined : uint64(reply.bodyLength);
+  const denied = reply.deniedByRule === undefined ? undefined : uint32(reply.deniedByRule);
   let size = 0;
   if (version !== undefined) size += 1 + varintSize(version);
   if (mimetype !== undefined) size += delimitedSize(mimetype.length);
@@ -150,6 +159,7 @@ export function encodeEventReply(reply: EventReply): Uint8Array {
   if (data !== undefined) size += delimitedSize(data.length);
   if (stream !== undefined) size += 3;
   if (length !== undefined) size += 2 + varintSize(length);
+  if (denied !== undefined) size += 2 + varintSize(denied);
   const out = new Uint8Array(size);
   let at = 0;
   if (version !== undefined) {
@@ -170,7 +180,12 @@ export function encodeEventReply(reply: EventReply): Uint8Array {
   if (length !== undefined) {
     out[at++] = 0x88; // field 17, varint: tag 136
     out[at++] = 0x01;
-    putVarint64(out, at, length);
+    at = putVarint64(out, at, length);
+  }
+  if (denied !== undefined) {
+    out[at++] = 0xc0; // field 24, varint: tag 192 as a varint
+    out[at++] = 0x01;
+    putVarint(out, at, denied);
   }
   return out;
 }
@@ -217,7 +232,7 @@ function readDelimited(body: Uint8Array): number {
 /** ASCII text of body[start, pos), or undefined when a byte is not ASCII. */
 function readAscii(body: Uint8Array, start: number): string | undefined {
   for (let i = start; i < pos; i++) if (body[i]! > 0x7f) return undefined;
-  if (pos - start > 64) return decoder.decode(body.subarray(start, pos));
+  if (pos - start > 32) return decoder.decode(body.subarray(start, pos)); // a 55-byte traceparent: 100 ns decoded, 250 ns by the loop
   let out = "";
   for (let i = start; i < pos; i++) out += String.fromCharCode(body[i]!);
   return out;
@@ -248,7 +263,7 @@ export function decodeEvent(body: Uint8Array): Event | undefined {
       event.bodyLength = value;
       continue;
     }
-    if (tag !== 0x12 && tag !== 0x1a && tag !== 0x22 && tag !== 0x2a && tag !== 0x82) return undefined;
+    if (tag !== 0x12 && tag !== 0x1a && tag !== 0x22 && tag !== 0x2a && tag !== 0x82 && tag !== 0xc2 && tag !== 0xca && tag !== 0xd2) return undefined;
     const start = readDelimited(body);
     if (start < 0) return undefined;
     if (tag === 0x2a) {
@@ -260,7 +275,10 @@ export function decodeEvent(body: Uint8Array): Event | undefined {
     if (tag === 0x12) event.verb = value;
     else if (tag === 0x1a) event.noun = value;
     else if (tag === 0x22) event.mimetype = value;
-    else event.query = value;
+    else if (tag === 0x82) event.query = value;
+    else if (tag === 0xc2) event.caller = value;
+    else if (tag === 0xca) event.traceparent = value;
+    else event.tracestate = value;
   }
   return event;
 }
@@ -271,11 +289,12 @@ export function decodeEventReply(body: Uint8Array): EventReply | undefined {
   pos = 0;
   while (pos < body.length) {
     const tag = readVarint(body);
-    if (tag === 0x08 || tag === 0x18) {
+    if (tag === 0x08 || tag === 0x18 || tag === 0xc0) {
       const value = readVarint(body);
       if (value < 0) return undefined;
       if (tag === 0x08) reply.version = value;
-      else reply.code = value;
+      else if (tag === 0x18) reply.code = value;
+      else reply.deniedByRule = value;
       continue;
     }
     if (tag === 0x80) {

@@ -99,6 +99,8 @@ export const Capability = {
   EventExtensions: "event-ext",
   /** The peer understands stream frames and body_stream (streamed bodies with credit). */
   Stream: "stream",
+  /** The peer reads Event.caller/traceparent/tracestate and EventReply.denied_by_rule (policy and trace context). */
+  CallerContext: "caller-ctx",
   /** The sender's connection runs through a relay (an HTTP proxy) that may hold back part of a large TLS record: send it small ones. */
   SmallRecords: "small-records",
 } as const;

@@ -64,6 +64,23 @@ export interface Event {
      * @generated from protobuf field: optional uint64 body_length = 19
      */
     bodyLength?: number;
+    /**
+     * Policy and trace context (fields 24-29), sent only to peers listing the
+     * "caller-ctx" capability. The local app's caller tag (X-RestPipe-Caller).
+     *
+     * @generated from protobuf field: optional string caller = 24
+     */
+    caller?: string;
+    /**
+     * W3C trace context of the front request (validated, or made by the front).
+     *
+     * @generated from protobuf field: optional string traceparent = 25
+     */
+    traceparent?: string;
+    /**
+     * @generated from protobuf field: optional string tracestate = 26
+     */
+    tracestate?: string;
 }
 /**
  * The answer to one Event, correlated by the frame's message id.
@@ -101,6 +118,13 @@ export interface EventReply {
      * @generated from protobuf field: optional uint64 body_length = 17
      */
     bodyLength?: number;
+    /**
+     * Set (1-based rule number, 0 for the default) when the receiver's policy
+     * refused the event; only sent to peers listing "caller-ctx".
+     *
+     * @generated from protobuf field: optional uint32 denied_by_rule = 24
+     */
+    deniedByRule?: number;
 }
 /**
  * Liveness probe; also carries this implementation's capabilities.
@@ -214,7 +238,10 @@ class Event$Type extends MessageType<Event> {
             { no: 16, name: "query", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
             { no: 17, name: "deadline_ms", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ },
             { no: 18, name: "body_stream", kind: "scalar", opt: true, T: 8 /*ScalarType.BOOL*/ },
-            { no: 19, name: "body_length", kind: "scalar", opt: true, T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ }
+            { no: 19, name: "body_length", kind: "scalar", opt: true, T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
+            { no: 24, name: "caller", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
+            { no: 25, name: "traceparent", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
+            { no: 26, name: "tracestate", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ }
         ]);
     }
     create(value?: PartialMessage<Event>): Event {
@@ -255,6 +282,15 @@ class Event$Type extends MessageType<Event> {
                 case /* optional uint64 body_length */ 19:
                     message.bodyLength = reader.uint64().toNumber();
                     break;
+                case /* optional string caller */ 24:
+                    message.caller = reader.string();
+                    break;
+                case /* optional string traceparent */ 25:
+                    message.traceparent = reader.string();
+                    break;
+                case /* optional string tracestate */ 26:
+                    message.tracestate = reader.string();
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -294,6 +330,15 @@ class Event$Type extends MessageType<Event> {
         /* optional uint64 body_length = 19; */
         if (message.bodyLength !== undefined)
             writer.tag(19, WireType.Varint).uint64(message.bodyLength);
+        /* optional string caller = 24; */
+        if (message.caller !== undefined)
+            writer.tag(24, WireType.LengthDelimited).string(message.caller);
+        /* optional string traceparent = 25; */
+        if (message.traceparent !== undefined)
+            writer.tag(25, WireType.LengthDelimited).string(message.traceparent);
+        /* optional string tracestate = 26; */
+        if (message.tracestate !== undefined)
+            writer.tag(26, WireType.LengthDelimited).string(message.tracestate);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
@@ -313,7 +358,8 @@ class EventReply$Type extends MessageType<EventReply> {
             { no: 3, name: "code", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ },
             { no: 4, name: "data", kind: "scalar", opt: true, T: 12 /*ScalarType.BYTES*/ },
             { no: 16, name: "body_stream", kind: "scalar", opt: true, T: 8 /*ScalarType.BOOL*/ },
-            { no: 17, name: "body_length", kind: "scalar", opt: true, T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ }
+            { no: 17, name: "body_length", kind: "scalar", opt: true, T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
+            { no: 24, name: "denied_by_rule", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ }
         ]);
     }
     create(value?: PartialMessage<EventReply>): EventReply {
@@ -345,6 +391,9 @@ class EventReply$Type extends MessageType<EventReply> {
                 case /* optional uint64 body_length */ 17:
                     message.bodyLength = reader.uint64().toNumber();
                     break;
+                case /* optional uint32 denied_by_rule */ 24:
+                    message.deniedByRule = reader.uint32();
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -375,6 +424,9 @@ class EventReply$Type extends MessageType<EventReply> {
         /* optional uint64 body_length = 17; */
         if (message.bodyLength !== undefined)
             writer.tag(17, WireType.Varint).uint64(message.bodyLength);
+        /* optional uint32 denied_by_rule = 24; */
+        if (message.deniedByRule !== undefined)
+            writer.tag(24, WireType.Varint).uint32(message.deniedByRule);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);

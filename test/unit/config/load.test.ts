@@ -37,6 +37,10 @@ describe("defaults", () => {
       statsdHost: undefined,
       statsdPort: undefined,
       statsdPrefix: undefined,
+      policy: { default: "allow", rules: [] },
+      auditLog: undefined,
+      auditArgs: false,
+      auditQueueBytes: 4_194_304,
     } satisfies ServerConfig);
   });
 
@@ -76,6 +80,10 @@ describe("defaults", () => {
       statsdHost: undefined,
       statsdPort: undefined,
       statsdPrefix: undefined,
+      policy: { default: "allow", rules: [] },
+      auditLog: undefined,
+      auditArgs: false,
+      auditQueueBytes: 4_194_304,
     } satisfies ClientConfig);
   });
 
@@ -120,6 +128,10 @@ describe("the environment", () => {
         RP_STATSD_HOST: "127.0.0.1",
         RP_STATSD_PORT: "8125",
         RP_STATSD_PREFIX: "restpipe.web1",
+        RP_SERVER_POLICY: '{"default": "deny", "rules": [{"cn": "edge-*", "verbs": ["post"], "noun": "telemetry", "action": "allow"}]}',
+        RP_SERVER_AUDIT_LOG: "-",
+        RP_SERVER_AUDIT_ARGS: "1",
+        RP_SERVER_AUDIT_QUEUE_BYTES: "64KiB",
       },
     });
     expect({ ...config }).toEqual({
@@ -154,7 +166,22 @@ describe("the environment", () => {
       statsdHost: "127.0.0.1",
       statsdPort: 8125,
       statsdPrefix: "restpipe.web1",
+      policy: { default: "deny", rules: [{ cn: "edge-*", verbs: ["POST"], noun: "telemetry", handler: undefined, action: "allow" }] },
+      auditLog: "-",
+      auditArgs: true,
+      auditQueueBytes: 65_536,
     });
+  });
+
+  test("a policy in the config file is a table; a bad one is a problem naming the rule", () => {
+    const config = loadClientConfig({ file: { RP_CLIENT_POLICY: { rules: [{ cn: "srv", verb: "GET", handler: "get_files", action: "allow" }], default: "deny" } } });
+    expect(config.policy).toEqual({ default: "deny", rules: [{ cn: "srv", verbs: ["GET"], noun: undefined, handler: "get_files", action: "allow" }] });
+    expect(problemsOf(() => loadClientConfig({ file: { RP_CLIENT_POLICY: { rules: [{ cn: "srv" }] } } }))).toEqual([
+      'RP_CLIENT_POLICY={"rules":[{"cn":"srv"}]} in the config file: rule 1: action must be "allow" or "deny" (got nothing)',
+    ]);
+    expect(problemsOf(() => loadServerConfig({ env: { RP_SERVER_POLICY: "rules" } }))).toEqual([
+      'RP_SERVER_POLICY="rules": must be a policy as JSON: {"default": "allow"|"deny", "rules": [{"cn", "verbs", "noun", "handler", "action"}]}',
+    ]);
   });
 
   test("client settings", () => {

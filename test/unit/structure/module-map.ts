@@ -29,13 +29,16 @@ export interface ModuleEntry {
 export const MODULES: Readonly<Record<string, ModuleEntry>> = {
   wire: { role: "frame codec and protobuf messages (gen/ is generated: bun run gen)", imports: [], packages: ["@protobuf-ts/runtime"], neutral: true },
   log: { role: "structured logging", imports: [], packages: [], neutral: true },
+  policy: { role: "who may call what: rules (CN × verbs × noun/handler glob → allow/deny), checked and judged", imports: [], packages: [], neutral: true },
+  trace: { role: "W3C trace context and caller tags: checked, made when absent", imports: [], packages: [], neutral: true },
+  audit: { role: "the audit trail: JSON lines, written in batches behind a byte bound", imports: ["log"], packages: [], neutral: true },
   replies: { role: "the replies RestPipe itself sends (reserved codes 250, 251, 252, 255), with the path redaction", imports: ["wire"], packages: [], neutral: true },
   dispatch: { role: "event to handler name and arguments, reply; the seed's example handlers", imports: ["replies", "wire"], packages: [], neutral: true },
   pipe: { role: "one connection: correlation, heartbeats, write coalescing; the registry of pipes", imports: ["log", "replies", "wire"], packages: [], neutral: true },
   proxy: { role: "the HTTP CONNECT handshake, pure: request, bounded answer reader, refusal messages", imports: [], packages: [], neutral: true },
-  config: { role: "defaults, environment, flags and files into one validated config (NO_PROXY matching included)", imports: ["pipe", "proxy"], packages: ["smol-toml"], neutral: true },
+  config: { role: "defaults, environment, flags and files into one validated config (NO_PROXY matching included)", imports: ["pipe", "policy", "proxy"], packages: ["smol-toml"], neutral: true },
   metrics: { role: "the metrics recorder: Prometheus (prom-client) and statsd", imports: ["dispatch", "pipe", "wire"], packages: ["prom-client"], neutral: true },
-  http: { role: "the Elysia front: request to event, reply to response, the one error table", imports: ["dispatch", "log", "pipe", "replies", "wire"], packages: ["elysia"] },
+  http: { role: "the Elysia front: request to event, reply to response, the one error table", imports: ["dispatch", "log", "pipe", "replies", "trace", "wire"], packages: ["elysia"] },
   runtime: {
     role: "the runtime adapters (bun/, deno/) and their contract: TLS listen and dial, HTTP serving",
     imports: ["pipe", "proxy"],
@@ -43,9 +46,9 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
     runtimeApis: true,
   },
   platform: {
-    role: "process helpers over node: modules both runtimes provide: files, UDP, process figures, GET to the own front",
+    role: "process helpers over node: modules both runtimes provide: files, append-only logs, UDP, process figures, GET to the own front",
     imports: ["runtime"],
-    packages: ["node:dgram", "node:fs", "node:net", "node:path", "node:process"],
+    packages: ["node:buffer", "node:dgram", "node:fs", "node:net", "node:path", "node:process"],
   },
   pki: {
     role: "X.509 with pkijs: certificates, keys, identities, bundles, CRLs and the CRL check, the built-in CA",
@@ -60,14 +63,14 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
   },
   node: {
     role: "what both roles assemble alike: registry and observer, pipe options, front, hooks, drain",
-    imports: ["config", "dispatch", "http", "log", "metrics", "ops", "pipe", "runtime", "wire"],
+    imports: ["audit", "config", "dispatch", "http", "log", "metrics", "ops", "pipe", "policy", "replies", "runtime", "trace", "wire"],
     packages: [],
   },
   server: { role: "rp-server: accept, name clients by CN, registry, front; its status and readiness", imports: ["config", "identity", "log", "node", "ops", "pipe", "pki", "runtime"], packages: [] },
   client: { role: "rp-client: dial loop with backoff, front; its status and readiness", imports: ["config", "identity", "log", "node", "ops", "pipe", "pki", "proxy", "wire"], packages: [] },
   cli: {
     role: "rp-server and rp-client entry points: commands, flags, the composition root",
-    imports: ["client", "config", "dispatch", "identity", "log", "node", "ops", "pki", "platform", "runtime", "server"],
+    imports: ["audit", "client", "config", "dispatch", "identity", "log", "node", "ops", "pki", "platform", "policy", "runtime", "server"],
     packages: ["node:fs", "node:path", "node:url", "node:util"],
     door: "none",
   },

@@ -1,0 +1,183 @@
+/**
+ * The audit writer: lines are queued (up to a byte bound) and written in
+ * batches, one write at a time, so an event never waits for the disk and a
+ * slow or failing disk never grows memory. Past the bound, or when a write
+ * fails, lines are dropped and counted; the count is logged at most once a
+ * minute: nothing is lost silently, and the event is served regardless.
+ */
+import type { Logger } from "../log/index.ts";
+import { auditLine, type AuditRecord } from "./record.ts";
+
+/** Where audit lines go (a file, reopened for logrotate; or standard error). */
+export interface AuditSink {
+  /** Appends text; rejects when it cannot. */
+  write(text: string): Promise<void>;
+  /** Opens the destination again (after a rename by logrotate); rejects when it cannot. */
+  reopen(): Promise<void>;
+  close(): Promise<void>;
+  /** Shown in error messages: the path, or "standard error". */
+  readonly name: string;
+}
+
+/** Audit writer options. */
+export interface AuditLogOptions {
+  readonly sink: AuditSink;
+  readonly log: Logger;
+  /** Bytes queued at most; further lines are dropped (and counted) until the queue drains. */
+  readonly maxQueueBytes: number;
+  /** Show nouns' arguments. */
+  readonly showArgs: boolean;
+  /** The setting of the byte bound, named in the refusal (default RP_X_AUDIT_QUEUE_BYTES). */
+  readonly queueSetting?: string;
+  /** Epoch ms (tests inject one). */
+  readonly now?: () => number;
+  /** Least time between two "lines dropped" errors. */
+  readonly reportEveryMs?: number;
+  /** Runs the flush soon (default: after AUDIT_FLUSH_MS, so that one write carries a few hundred lines). */
+  readonly schedule?: (flush: () => void) => void;
+  /** Runs `report` after `ms` (default: an unreferenced timeout, so it never keeps the process alive). */
+  readonly later?: (report: () => void, ms: number) => void;
+}
+
+/**
+ * How long a line may wait for company before it is written: a write per
+ * few lines cost 1.7 µs of CPU per line, a write per 200 lines 0.24 µs; at
+ * c=64, 100 ms batches cost less than 20 ms ones (8 vs 11 µs per request,
+ * both processes auditing, on a noisy machine).
+ */
+export const AUDIT_FLUSH_MS = 100;
+/** Queued bytes that are written at once, without waiting for AUDIT_FLUSH_MS. */
+export const AUDIT_BATCH_BYTES = 256 * 1024;
+
+/** One minute between reports of dropped lines. */
+export const DROP_REPORT_INTERVAL_MS = 60_000;
+
+/** Counts an audit log keeps. */
+export interface AuditStats {
+  written: number;
+  dropped: number;
+}
+
+/** The audit log of one node. */
+export class AuditLog {
+  readonly stats: AuditStats = { written: 0, dropped: 0 };
+  readonly #options: AuditLogOptions;
+  readonly #now: () => number;
+  readonly #schedule: (flush: () => void) => void;
+  #queue: string[] = [];
+  #queuedBytes = 0;
+  #scheduled = false;
+  #writing: Promise<void> | undefined;
+  /** Dropped since the last report, and why the last one was. */
+  #unreported = 0;
+  #lastCause = "";
+  #lastFix = "";
+  #lastReportAt = -Infinity;
+  #reportPending = false;
+  #closed = false;
+
+  constructor(options: AuditLogOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    this.#schedule = options.schedule ?? ((flush) => void setTimeout(flush, AUDIT_FLUSH_MS));
+  }
+
+  /** Queues the line of one event; never throws, never waits. */
+  record(record: AuditRecord): void {
+    if (this.#closed) return;
+    const line = auditLine(record, Math.floor(this.#now()), this.#options.showArgs);
+    if (this.#queuedBytes + line.length > this.#options.maxQueueBytes) {
+      const setting = this.#options.queueSetting ?? "RP_X_AUDIT_QUEUE_BYTES";
+      return this.#dropped(
+        1,
+        `${this.#queuedBytes} bytes are queued, the limit (${setting} = ${this.#options.maxQueueBytes}): ${this.#options.sink.name} is not keeping up`,
+        `check the disk, or set ${setting} higher`,
+      );
+    }
+    this.#queue.push(line);
+    this.#queuedBytes += line.length;
+    if (this.#queuedBytes >= AUDIT_BATCH_BYTES && this.#writing === undefined) return this.#flush();
+    if (!this.#scheduled && this.#writing === undefined) {
+      this.#scheduled = true;
+      this.#schedule(() => this.#flush());
+    }
+  }
+
+  /** Reopens the sink (SIGHUP after logrotate moved the file); a failure is logged and lines keep being counted. */
+  async reopen(): Promise<void> {
+    await this.#writing;
+    try {
+      await this.#options.sink.reopen();
+      this.#options.log.info("audit log reopened", { file: this.#options.sink.name });
+    } catch (error) {
+      this.#options.log.error(`Cannot reopen the audit log ${this.#options.sink.name}: ${(error as Error).message}; check the path and its permissions`);
+    }
+  }
+
+  /** Resolves when everything queued so far has been written (or dropped). */
+  async flushed(): Promise<void> {
+    while (this.#writing !== undefined || this.#queue.length > 0) {
+      if (this.#writing === undefined) this.#flush();
+      await this.#writing;
+    }
+  }
+
+  /** Writes what is queued and closes the sink. */
+  async close(): Promise<void> {
+    await this.flushed();
+    this.#closed = true;
+    this.#report(true);
+    await this.#options.sink.close().catch(() => undefined);
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    if (this.#writing !== undefined || this.#queue.length === 0) return;
+    const batch = this.#queue;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    this.#writing = this.#options.sink.write(batch.join("")).then(
+      () => {
+        this.stats.written += batch.length;
+      },
+      (error: unknown) => this.#dropped(batch.length, `cannot write: ${(error as Error).message}`, "check the disk and the file's permissions"),
+    ).finally(() => {
+      this.#writing = undefined;
+      if (this.#queuedBytes >= AUDIT_BATCH_BYTES) this.#flush();
+      else if (this.#queue.length > 0 && !this.#scheduled) {
+        this.#scheduled = true;
+        this.#schedule(() => this.#flush());
+      }
+    });
+  }
+
+  #dropped(lines: number, cause: string, fix: string): void {
+    this.stats.dropped += lines;
+    this.#unreported += lines;
+    this.#lastCause = cause;
+    this.#lastFix = fix;
+    this.#report(false);
+  }
+
+  /** At most once per interval (and once more at close): how many lines were dropped, and why. */
+  #report(final: boolean): void {
+    if (this.#unreported === 0) return;
+    const now = this.#now();
+    const every = this.#options.reportEveryMs ?? DROP_REPORT_INTERVAL_MS;
+    if (!final && now - this.#lastReportAt < every) {
+      if (this.#reportPending) return;
+      this.#reportPending = true;
+      const later = this.#options.later ?? ((report, ms) => (setTimeout(report, ms) as { unref?: () => void }).unref?.());
+      return later(() => {
+        this.#reportPending = false;
+        this.#report(false);
+      }, this.#lastReportAt + every - now);
+    }
+    this.#lastReportAt = now;
+    this.#options.log.error(`Cannot write the audit log ${this.#options.sink.name}: ${this.#lastCause}; ${this.#lastFix}`, {
+      dropped: this.#unreported,
+      droppedTotal: this.stats.dropped,
+    });
+    this.#unreported = 0;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * What runs before any handler on the receiving side: the caller tag and
+ * trace context the sender passed are checked (a missing or bad traceparent
+ * is replaced by a new one), the policy judges the call (a refusal is
+ * answered 252 with the deciding rule, which the sender's front shows as
+ * 403), and the audit log gets one `in` line per event.
+ */
+import type { AuditLog } from "../audit/index.ts";
+import { handlerNameFor, type Dispatcher } from "../dispatch/index.ts";
+import { badRequestReply, deniedReply } from "../replies/index.ts";
+import { statusForReply } from "../http/index.ts";
+import { denialMessage, type CompiledPolicy } from "../policy/index.ts";
+import { callerProblem, traceContext } from "../trace/index.ts";
+import type { EventReply } from "../wire/index.ts";
+import type { Logger } from "../log/index.ts";
+
+/** What the guard needs from the node. */
+export interface GuardOptions {
+  /** The policy in force now (it changes on reload). */
+  readonly policy: () => CompiledPolicy;
+  readonly audit?: AuditLog | undefined;
+  /** A call the policy refused, by the deciding rule (0: the default): for the metrics. */
+  readonly onDenied?: (rule: number) => void;
+  /** Refusals are logged at debug level (a peer hammering a denied call must not flood the log; the audit log has each). */
+  readonly log?: Logger;
+}
+
+/** The handler name the policy's handler patterns are matched against. */
+export const policyHandlerName = (verb: string, noun: string): string => handlerNameFor(verb.toLowerCase(), noun);
+
+/** Wraps a dispatcher with the caller and trace checks, the policy and the audit line. */
+export function guardDispatcher(dispatcher: Dispatcher, options: GuardOptions): Dispatcher {
+  const { audit, onDenied } = options;
+  return async (event, context) => {
+    const started = audit ? performance.now() : 0;
+    const verb = event.verb ?? "";
+    const noun = event.noun ?? "";
+    let reply: EventReply;
+    let rule: number | undefined;
+    const badCaller = event.caller === undefined ? undefined : callerProblem(event.caller);
+    const trace = traceContext(event.traceparent, event.tracestate);
+    event.traceparent = trace.traceparent;
+    if (trace.tracestate === undefined) delete event.tracestate;
+    else event.tracestate = trace.tracestate;
+    if (badCaller !== undefined) {
+      reply = badRequestReply(badCaller);
+    } else {
+      const policy = options.policy();
+      const verdict = policy.allowsAll ? undefined : policy.judge({ cn: context.peer.name, verb, noun });
+      rule = verdict?.rule;
+      if (verdict?.action === "deny") {
+        const message = denialMessage({ cn: context.peer.name, verb, noun }, policyHandlerName(verb, noun), verdict);
+        reply = deniedReply(message, verdict.rule);
+        onDenied?.(verdict.rule);
+        options.log?.debug("event refused by the policy", { peer: context.peer.name, reason: message, rule: verdict.rule });
+      } else {
+        reply = await dispatcher(event, context);
+      }
+    }
+    audit?.record({
+      direction: "in",
+      cn: context.peer.name,
+      verb: verb.toUpperCase(),
+      noun,
+      caller: badCaller === undefined ? event.caller : undefined, // a refused tag may be anything, of any length
+      code: reply.code ?? 0,
+      status: statusForReply(reply),
+      bytesIn: event.data?.length ?? 0,
+      bytesOut: reply.data?.length ?? 0,
+      durationMs: performance.now() - started,
+      rule,
+      traceparent: event.traceparent,
+    });
+    return reply;
+  };
+}
