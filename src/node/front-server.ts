@@ -19,11 +19,12 @@ export function startFront(
   acquire: (peer: string | undefined, signal: AbortSignal) => Promise<Pipe>,
   runtime: Runtime,
   log: Logger,
-  extras: Pick<FrontOptions, "routes" | "onSent"> = {},
+  extras: Pick<FrontOptions, "routes" | "onSent" | "fanout"> = {},
 ): Front {
   let refusing = false;
   const guarded = (peer: string | undefined, signal: AbortSignal) =>
     refusing ? Promise.reject(new ShuttingDownError(`rp-${role}`)) : acquire(peer, signal);
+  const fanout = extras.fanout;
   const app = createFront({
     role,
     acquire: guarded,
@@ -32,6 +33,7 @@ export function startFront(
     token: config.httpToken,
     log,
     ...extras,
+    ...(fanout ? { fanout: (request: Request) => (refusing ? Promise.reject(new ShuttingDownError(`rp-${role}`)) : fanout(request)) } : {}),
   });
   const server = runtime.serveHttp({
     listen: config.http,

@@ -5,13 +5,15 @@
  */
 import type { ServerConfig } from "../config/index.ts";
 import type { Dispatcher } from "../dispatch/index.ts";
+import { FanoutLimiter, RecentClients, RegistryDirectory } from "../fanout/index.ts";
+import { fanoutHandler } from "../http/index.ts";
 import type { Logger } from "../log/index.ts";
 import { Pipe, PipeRegistry, type Transport } from "../pipe/index.ts";
 import type { Runtime, TlsIdentity, TlsListener } from "../runtime/index.ts";
 import {
   drainAll,
   noHooks,
-  peerCn,
+  peerCertificate,
   pipeOptions,
   startFront,
   stopFront,
@@ -58,6 +60,8 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
   const { runtime, log } = deps;
   const hooks = deps.hooks ?? noHooks;
   const registry = new PipeRegistry();
+  const recent = new RecentClients();
+  recent.watch(registry);
   const observer = deps.observer ?? new NodeObserver({ role: "server", version: "dev" });
   observer.watch(registry);
   let draining = false;
@@ -74,14 +78,18 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
 
   async function accept(transport: Transport): Promise<void> {
     const remote = transport.peer.remoteAddress;
-    const cn = await peerCn(transport.peer);
+    const certificate = await peerCertificate(transport.peer);
+    const cn = certificate?.subjectCn || undefined;
     if (cn === undefined) {
       log.warn("refused client connection", { remote, reason: "its certificate has no CN (subject common name), which names the client" });
       transport.close();
       return;
     }
     const peerLog = log.with({ client: cn, remote });
-    const pipe = new Pipe(transport, pipeOptions(config, { name: cn, remoteAddress: remote }, deps.dispatcher, peerLog, { onHeartbeat: observer.heartbeat }));
+    const labels = certificate!.labels;
+    if (certificate!.invalidLabels.length > 0) peerLog.warn("ignored invalid labels in the client certificate", { labels: certificate!.invalidLabels.join(" ") });
+    const peer = { name: cn, remoteAddress: remote, labels };
+    const pipe = new Pipe(transport, pipeOptions(config, peer, deps.dispatcher, peerLog, { onHeartbeat: observer.heartbeat }));
     const replacing = registry.get(cn) !== undefined;
     registry.add(pipe);
     peerLog.info(replacing ? "client reconnected; replaced its stale session" : "client connected", { clients: registry.size });
@@ -102,7 +110,17 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
   const readiness = serverReadiness(listening, () => draining);
   const routes = nodeOpsRoutes(config, observer, readiness, serverStatus(observer, registry, listening, readiness));
   const acquire = (peer: string | undefined, signal: AbortSignal) => registry.acquire(peer ?? "", config.clientWaitMs, signal);
-  const front = startFront(config, "server", acquire, runtime, log, { routes, onSent: observer.sent });
+  const fanout = fanoutHandler({
+    directory: new RegistryDirectory(registry, recent),
+    limiter: new FanoutLimiter(config.fanoutConcurrency),
+    maxFanout: config.maxFanout,
+    maxAnswerBytes: config.fanoutMaxAnswerBytes,
+    maxBodyBytes: config.maxBodyBytes,
+    requestTimeoutMs: config.requestTimeoutMs,
+    token: config.httpToken,
+    log,
+  });
+  const front = startFront(config, "server", acquire, runtime, log, { routes, onSent: observer.sent, fanout });
   log.info("server listening", { pipe: `${listener.hostname}:${listener.port}`, http: front.server.url });
 
   return {

@@ -24,7 +24,7 @@ export function specifiersOf(source: string): string[] {
   return found;
 }
 
-const NEUTRAL = ["wire", "pipe", "dispatch", "config", "log", "metrics"];
+const NEUTRAL = ["wire", "pipe", "dispatch", "config", "log", "metrics", "labels", "fanout"];
 const FORBIDDEN = [/^bun(:|$)/, /^node:/, /^elysia/, /^pkijs/, /^asn1js/];
 /** Which src modules each module may import (besides itself). */
 const ALLOWED: Record<string, string[]> = {
@@ -34,6 +34,8 @@ const ALLOWED: Record<string, string[]> = {
   dispatch: ["wire"],
   config: [],
   metrics: ["pipe", "dispatch", "wire"],
+  labels: [],
+  fanout: ["pipe", "wire", "labels"],
 };
 
 function moduleOf(path: string): string {
