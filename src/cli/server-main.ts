@@ -6,7 +6,7 @@ import { CA_COMMAND_FLAGS, CA_REPEATABLE_FLAGS, CA_USAGE, caCommand } from "./ca
 import { IDENTITY_COMMAND_FLAGS } from "./identity-commands.ts";
 import { configCommand } from "./config-check.ts";
 import { nodeCommands } from "./node-main.ts";
-import { serverOpsCommands } from "./ops-commands.ts";
+import { CLIENTS_COMMAND_FLAGS, serverOpsCommands } from "./ops-commands.ts";
 import { runProgram } from "./program.ts";
 import { VERSION } from "./version.ts";
 
@@ -22,7 +22,10 @@ Usage:
   ${PROGRAM} set-identity --bundle FILE    the same from one bundle file (made by: ${PROGRAM} ca issue --server)
   ${PROGRAM} identity show                 this server's certificate and CA: CN, SANs, issuer, validity, fingerprint
   ${PROGRAM} ${CA_USAGE}
-  ${PROGRAM} clients [--http ADDR]         list the connected clients (from the running server's front)
+  ${PROGRAM} clients [--http ADDR] [--label KEY=VALUE ...]
+                                           list the connected clients (from the running server's front),
+                                           or only those with all the labels given
+  ${PROGRAM} start ... then: ANY /clients/<selector>/<noun> asks many clients at once (*, edge-*, a,b, role=db)
   ${PROGRAM} config check                  print the resolved configuration (flags > env > file > defaults)
                                            and every problem in it
   ${PROGRAM} --version | --help
@@ -46,7 +49,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       loadConfig: loadServerConfig,
       commands: { ...nodeCommands("server", await selectRuntime(), startServer), ...serverOpsCommands(), ca: caCommand },
       sourceCommands: { config: configCommand(PROGRAM, "server", loadServerConfig) },
-      commandFlags: { ...IDENTITY_COMMAND_FLAGS, ...CA_COMMAND_FLAGS },
+      commandFlags: { ...IDENTITY_COMMAND_FLAGS, ...CA_COMMAND_FLAGS, ...CLIENTS_COMMAND_FLAGS },
       repeatableFlags: CA_REPEATABLE_FLAGS,
     },
     argv,
