@@ -82,10 +82,12 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
       release = await run.limiter.acquire(controller.signal);
       const leftMs = timeoutMs - (clock.now() - started);
       if (leftMs <= 0) return; // the deadline's timer sets the entry
-      const reply = await pipe.request(run.event, { deadlineMs: leftMs, signal: controller.signal });
+      const reply = await pipe.request(run.event, { deadlineMs: Math.ceil(leftMs), signal: controller.signal });
       settle(name, entries.reply(name, reply), true);
     } catch (error) {
-      if (!controller.signal.aborted) settle(name, entries.error(name, error), false);
+      // The pipe's own timer for what was left of the deadline: reported as the fan-out's deadline, like the others.
+      const reported = error instanceof RequestTimeoutError ? new RequestTimeoutError(timeoutMs, name) : error;
+      if (!controller.signal.aborted) settle(name, entries.error(name, reported), false);
     } finally {
       release?.();
     }
