@@ -9,6 +9,7 @@
  *
  *   bun run bench:fanout                 N = FANOUT_N (default 1,000)
  *   FANOUT_N=200 FANOUT_REPS=20 FANOUT_SINGLE_S=3 bun test/bench/fanout.ts
+ *   RP_SERVER_FANOUT_CONCURRENCY=128 bun test/bench/fanout.ts   (RP_SERVER_* pass through to the server)
  *
  * Loopback only; bounded in count and time; cleans up.
  */
@@ -93,7 +94,9 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "restpipe-fanout-bench-"));
   const loops: DialLoop[] = [];
   const pipes: Pipe[] = [];
-  const server = await startSwarmServer(dir, pki, N + 1024);
+  // The server's own settings pass through (e.g. RP_SERVER_FANOUT_CONCURRENCY=128 to compare caps); otherwise its defaults.
+  const serverEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith("RP_SERVER_") && e[1] !== undefined));
+  const server = await startSwarmServer(dir, pki, N + 1024, serverEnv);
   try {
     log(`connecting ${N} clients`);
     let next = 0;
@@ -146,7 +149,8 @@ async function main(): Promise<void> {
       ["  … p99 during / p99 idle", fmt(busy.p99Ms / idle.p99Ms, 2), "≤ 2"],
     ];
     const load = (await Bun.file("/proc/loadavg").text()).trim();
-    console.log(`fanout: ${N} mTLS clients in one process → one rp-server (defaults; loopback; loadavg ${load})`);
+    const settings = Object.entries(serverEnv).map(([k, v]) => `${k}=${v}`).join(" ") || "defaults";
+    console.log(`fanout: ${N} mTLS clients in one process → one rp-server (${settings}; loopback; loadavg ${load})`);
     console.log(["| measure | value | target |", "| --- | ---: | --- |", ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n"));
   } finally {
     for (const loop of loops) loop.stop();
