@@ -212,7 +212,7 @@ describe("the deadline and the cap", () => {
 
 describe("bodies and streaming", () => {
   test("the body is sent to every client, the query without the fan-out's own parameters", async () => {
-    const echo = { post_echo: (ctx: HandlerContext, body: RequestBody) => ({ got: body.data, query: ctx.query }) };
+    const echo = { post_echo: (ctx: HandlerContext, body: RequestBody) => ({ got: body.data, query: Object.fromEntries(ctx.query) }) };
     const { send } = fleet({ a: { handlers: echo }, b: { handlers: echo } });
     const response = await send("/clients/a,b/echo?x=1&timeout=5s&y=%20", { method: "POST", headers: { "content-type": "application/json" }, body: '{"n":42}' });
     const answer = (await response.json()) as Answer;

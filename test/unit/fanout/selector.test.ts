@@ -1,11 +1,11 @@
 /** Fan-out selectors: each form, each refusal, and properties of globs and lists (fast-check, fixed seed). */
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { exactNames, FanoutRequestError, parseSelector, selects, type Selector } from "../../../src/fanout/index.ts";
 import { FUZZ_TEST_TIMEOUT_MS, FuzzTally } from "../../support/index.ts";
 
+// Reported by the last property (the Deno shim has no afterAll).
 const tally = new FuzzTally("fan-out selectors");
-afterAll(() => tally.report());
 
 const client = (name: string, labels: Record<string, string> = {}) => ({ name, labels });
 const picked = (selector: Selector, names: readonly string[]) => names.filter((name) => selects(selector, client(name)));
@@ -119,6 +119,7 @@ describe("properties", () => {
         }),
         500,
       );
+      tally.report();
     },
     FUZZ_TEST_TIMEOUT_MS,
   );
