@@ -10,17 +10,16 @@ import { FanoutRequestError } from "./errors.ts";
 /** Most names or globs in one comma list. */
 export const MAX_SELECTOR_ITEMS = 1000;
 
-/** One CN, exact or a glob. */
-export interface NamePattern {
-  readonly text: string;
-  /** Undefined for an exact name. */
-  readonly glob: RegExp | undefined;
-}
+/** Most globs in one selector: each is tried against every connected client. */
+export const MAX_SELECTOR_GLOBS = 16;
+
+/** Longest name or glob in a selector (longer than any CN the built-in CA issues). */
+export const MAX_SELECTOR_ITEM_LENGTH = 256;
 
 /** What a fan-out asks for. */
 export type Selector =
   | { readonly kind: "all" }
-  | { readonly kind: "names"; readonly patterns: readonly NamePattern[] }
+  | { readonly kind: "names"; readonly names: ReadonlySet<string>; readonly globs: readonly string[] }
   | { readonly kind: "labels"; readonly labels: Labels };
 
 /** A client as a selector sees it. */
@@ -46,6 +45,7 @@ export function parseSelector(raw: string): Selector {
   const items = text.split(",");
   if (items.length > MAX_SELECTOR_ITEMS) throw refuse(`${items.length} items is more than the limit of ${MAX_SELECTOR_ITEMS}`);
   if (items.some((item) => item === "")) throw refuse("an item of the list is empty");
+  if (items.some((item) => item.length > MAX_SELECTOR_ITEM_LENGTH)) throw refuse(`an item is longer than ${MAX_SELECTOR_ITEM_LENGTH} characters`);
   if (text.includes("=")) {
     try {
       return { kind: "labels", labels: parseLabels(items) };
@@ -53,7 +53,9 @@ export function parseSelector(raw: string): Selector {
       throw refuse((error as Error).message);
     }
   }
-  return { kind: "names", patterns: [...new Set(items)].map(namePattern) };
+  const globs = [...new Set(items.filter(isGlob))];
+  if (globs.length > MAX_SELECTOR_GLOBS) throw refuse(`${globs.length} globs is more than the limit of ${MAX_SELECTOR_GLOBS}`);
+  return { kind: "names", names: new Set(items.filter((item) => !isGlob(item))), globs };
 }
 
 /** Whether `candidate` is selected. */
@@ -64,18 +66,44 @@ export function selects(selector: Selector, candidate: Candidate): boolean {
     case "labels":
       return hasLabels(candidate.labels, selector.labels);
     case "names":
-      return selector.patterns.some((pattern) => (pattern.glob ? pattern.glob.test(candidate.name) : pattern.text === candidate.name));
+      return selector.names.has(candidate.name) || selector.globs.some((glob) => globMatches(glob, candidate.name));
   }
 }
 
 /** The exact names a selector lists (none for `*`, labels or globs): they can be looked up instead of scanned. */
 export function exactNames(selector: Selector): readonly string[] | undefined {
-  if (selector.kind !== "names" || selector.patterns.some((pattern) => pattern.glob)) return undefined;
-  return selector.patterns.map((pattern) => pattern.text);
+  if (selector.kind !== "names" || selector.globs.length > 0) return undefined;
+  return [...selector.names];
 }
 
-function namePattern(text: string): NamePattern {
-  if (!/[*?]/.test(text)) return { text, glob: undefined };
-  const source = text.replace(/[.+^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*").replaceAll("?", ".");
-  return { text, glob: new RegExp(`^${source}$`, "s") };
+function isGlob(text: string): boolean {
+  return text.includes("*") || text.includes("?");
+}
+
+/**
+ * Whether `text` matches `glob` (`*` any run, `?` one character), without
+ * a regular expression: a hostile glob such as `*a*a*a*b` must not
+ * backtrack exponentially. Greedy with one resume point: at worst length × length steps.
+ */
+export function globMatches(glob: string, text: string): boolean {
+  let g = 0;
+  let t = 0;
+  let star = -1;
+  let resume = 0;
+  while (t < text.length) {
+    if (g < glob.length && (glob[g] === "?" || (glob[g] !== "*" && glob[g] === text[t]))) {
+      g++;
+      t++;
+    } else if (g < glob.length && glob[g] === "*") {
+      star = g++;
+      resume = t;
+    } else if (star !== -1) {
+      g = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (g < glob.length && glob[g] === "*") g++;
+  return g === glob.length;
 }

@@ -152,6 +152,17 @@ describe("selectors and bounds", () => {
     expect((await send("/clients/*/time", { method: "OPTIONS" })).status).toBe(405);
   });
 
+  test("with a front token, a fan-out without it is 401 and asks nobody", async () => {
+    let calls = 0;
+    const { send } = fleet({ a: { handlers: { get_time: () => ++calls } } }, { token: "s3cret" });
+    const refused = await send("/clients/*/time");
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("www-authenticate")).toBe('Bearer realm="restpipe"');
+    const allowed = await send("/clients/*/time", { headers: { authorization: "Bearer s3cret" } });
+    expect(((await allowed.json()) as Answer).answered).toBe(1);
+    expect(calls).toBe(1);
+  });
+
   test("include=offline lists recently seen clients as 503, by selector and by name", async () => {
     const { registry, send } = three();
     registry.get("core")!.close();

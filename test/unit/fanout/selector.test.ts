@@ -1,7 +1,7 @@
 /** Fan-out selectors: each form, each refusal, and properties of globs and lists (fast-check, fixed seed). */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { exactNames, FanoutRequestError, parseSelector, selects, type Selector } from "../../../src/fanout/index.ts";
+import { exactNames, FanoutRequestError, globMatches, parseSelector, selects, type Selector } from "../../../src/fanout/index.ts";
 import { FUZZ_TEST_TIMEOUT_MS, FuzzTally } from "../../support/index.ts";
 
 // Reported by the last property (the Deno shim has no afterAll).
@@ -25,7 +25,7 @@ describe("parseSelector", () => {
   });
 
   test("one CN, or a comma list of CNs (exact, no case folding), deduplicated", () => {
-    expect(parseSelector("edge-1")).toEqual({ kind: "names", patterns: [{ text: "edge-1", glob: undefined }] });
+    expect(parseSelector("edge-1")).toEqual({ kind: "names", names: new Set(["edge-1"]), globs: [] });
     const list = parseSelector("edge-1,core-1,edge-1");
     expect(exactNames(list)).toEqual(["edge-1", "core-1"]);
     expect(picked(list, ["edge-1", "core-1", "Edge-1", "edge-10"])).toEqual(["edge-1", "core-1"]);
@@ -65,9 +65,19 @@ describe("parseSelector", () => {
     expect((error as Error).message).toMatch(/^Cannot read selector .*; use \*, a CN glob \(edge-\*\), a comma list of CNs \(edge-1,edge-2\) or labels \(role=db,site=fra\)$/);
   });
 
-  test("more than 1000 items is refused", () => {
+  test("more than 1000 items, more than 16 globs, or an item over 256 characters is refused", () => {
     const raw = Array.from({ length: 1001 }, (_, i) => `c${i}`).join(",");
     expect(() => parseSelector(raw)).toThrow("1001 items is more than the limit of 1000");
+    expect(exactNames(parseSelector(raw.slice(0, raw.lastIndexOf(","))))).toHaveLength(1000);
+    const globs = Array.from({ length: 17 }, (_, i) => `c${i}-*`).join(",");
+    expect(() => parseSelector(globs)).toThrow("17 globs is more than the limit of 16");
+    expect(() => parseSelector("x".repeat(257))).toThrow("an item is longer than 256 characters");
+  });
+
+  test("a hostile glob does not backtrack exponentially", () => {
+    const glob = `${"*a".repeat(100)}*b`;
+    expect(globMatches(glob, "a".repeat(200))).toBe(false);
+    expect(globMatches(glob, `${"a".repeat(200)}b`)).toBe(true);
   });
 });
 
@@ -101,6 +111,23 @@ describe("properties", () => {
           expect(selects(parseSelector("*"), client(name))).toBe(true);
         }),
         300,
+      );
+    },
+    FUZZ_TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "globMatches agrees with a regular-expression reference on small globs",
+    () => {
+      const alphabet = fc.constantFrom("a", "b", "*", "?");
+      tally.check(
+        fc.property(fc.array(alphabet, { maxLength: 8 }), fc.array(fc.constantFrom("a", "b"), { maxLength: 8 }), (globChars, textChars) => {
+          const glob = globChars.join("");
+          const text = textChars.join("");
+          const reference = new RegExp(`^${glob.replaceAll("*", ".*").replaceAll("?", ".")}$`, "s");
+          expect(globMatches(glob, text)).toBe(reference.test(text));
+        }),
+        1000,
       );
     },
     FUZZ_TEST_TIMEOUT_MS,
