@@ -9,7 +9,7 @@
  *
  *   bun run bench:fanout                 N = FANOUT_N (default 1,000)
  *   FANOUT_N=200 FANOUT_REPS=20 FANOUT_SINGLE_S=3 bun test/bench/fanout.ts
- *   RP_SERVER_FANOUT_CONCURRENCY=128 bun test/bench/fanout.ts   (RP_SERVER_* pass through to the server)
+ *   RP_SERVER_FANOUT_CONCURRENCY=1000 bun test/bench/fanout.ts   (RP_SERVER_* pass through to the server)
  *
  * Loopback only; bounded in count and time; cleans up.
  */
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "restpipe-fanout-bench-"));
   const loops: DialLoop[] = [];
   const pipes: Pipe[] = [];
-  // The server's own settings pass through (e.g. RP_SERVER_FANOUT_CONCURRENCY=128 to compare caps); otherwise its defaults.
+  // The server's own settings pass through (e.g. RP_SERVER_FANOUT_CONCURRENCY=1000 to compare caps); otherwise its defaults.
   const serverEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith("RP_SERVER_") && e[1] !== undefined));
   const server = await startSwarmServer(dir, pki, N + 1024, serverEnv);
   try {

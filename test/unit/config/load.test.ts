@@ -31,7 +31,7 @@ describe("defaults", () => {
       maxInFlight: 1024,
       maxPendingHandshakes: 256,
       maxFanout: 10_000,
-      fanoutConcurrency: 1000,
+      fanoutConcurrency: 128,
       fanoutMaxAnswerBytes: 64 * 1024 * 1024,
       statsdHost: undefined,
       statsdPort: undefined,
