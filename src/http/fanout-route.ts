@@ -17,6 +17,7 @@ import {
   runFanout,
   type ClientDirectory,
   type EntryMaker,
+  type FanoutEntry,
   type FanoutLimiter,
 } from "../fanout/index.ts";
 import { silentLogger, type Logger } from "../log/index.ts";
@@ -50,6 +51,8 @@ export interface FanoutRouteOptions {
   readonly token?: string | undefined;
   readonly clock?: Clock;
   readonly log?: Logger;
+  /** Called once per matched client with the verb, raw noun, its entry's code and ms since the fan-out began (metrics count each as an event sent). */
+  readonly onSent?: (verb: string, noun: string, code: number, ms: number) => void;
 }
 
 /** The fan-out as a request → response function (its errors answered like the event route's). */
@@ -83,9 +86,11 @@ export function fanoutHandler(options: FanoutRouteOptions): (request: Request) =
     const started = clock.now();
     const logDone = (answered: number) =>
       log.debug("fan-out answered", { selector: rest.slice(0, slash), noun, matched: selection.matched, answered, ms: Math.round(clock.now() - started) });
+    const onSent = options.onSent;
+    const count = onSent ? (entry: FanoutEntry) => onSent(request.method, noun, entry.code, clock.now() - started) : undefined;
     const base = { event, timeoutMs, clock, limiter: options.limiter, entries };
     if (!streaming) {
-      const result = await runFanout(selection.targets, { ...base, signal: request.signal });
+      const result = await runFanout(selection.targets, { ...base, signal: request.signal, ...(count ? { onEntry: (_name: string, entry: FanoutEntry) => count(entry) } : {}) });
       logDone(result.answered);
       return new Response(fanoutDocument(result, result.results), { headers: { "content-type": "application/json", "x-event-return-code": "0" } });
     }
@@ -97,6 +102,7 @@ export function fanoutHandler(options: FanoutRouteOptions): (request: Request) =
           ...base,
           signal: AbortSignal.any([request.signal, caller.signal]),
           onEntry: (name, entry) => {
+            count?.(entry);
             if (!caller.signal.aborted) stream.enqueue(encoder.encode(ndjsonEntry(name, entry)));
           },
         }).then((result) => {

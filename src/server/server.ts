@@ -95,6 +95,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     requestTimeoutMs: config.requestTimeoutMs,
     token: config.httpToken,
     log,
+    onSent: observer.sent,
   });
   const front = serveNodeFront(config, "server", deps, observer, reports, acquire, { fanout });
   log.info("server listening", { pipe: `${listener.hostname}:${listener.port}`, http: front.server.url });

@@ -101,6 +101,14 @@ describe("one answer with every outcome", () => {
     expect(answer.results["lost"]!.error).toStartWith("Cannot complete request: the pipe to lost closed");
   });
 
+  test("each client's outcome is reported once to onSent (the metrics' events sent)", async () => {
+    const sent: Array<[string, string, number]> = [];
+    const never = new Promise<never>(() => {});
+    const { clock, send } = fleet({ a: { handlers: time }, b: { handlers: { get_time: () => never } } }, { onSent: (verb, noun, code) => sent.push([verb, noun, code]) });
+    await within(clock, send("/clients/*/time?timeout=1s"));
+    expect(sent.sort()).toEqual([["GET", "time", 0], ["GET", "time", 253]]);
+  });
+
   test("all answering: the answer comes as soon as the last reply does, long before the deadline", async () => {
     const { clock, send } = fleet({ a: { handlers: time }, b: { handlers: time } });
     const { value, atMs } = await within(clock, send("/clients/*/time?timeout=10s"), 1);
