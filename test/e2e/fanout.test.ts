@@ -110,6 +110,7 @@ describe("selectors", () => {
   test("a CN glob, a comma list, a label set (plain and URL-encoded)", async () => {
     expect(await answering("/clients/edge-*/whoami")).toEqual(["edge-1", "edge-2"]);
     expect(await answering("/clients/*-1/whoami")).toEqual(["core-1", "edge-1"]);
+    expect(await answering("/clients/edge-%3F/whoami")).toEqual(["edge-1", "edge-2"]);
     expect(await answering("/clients/core-1,edge-2,nobody/whoami")).toEqual(["core-1", "edge-2"]);
     expect(await answering("/clients/role=db/whoami")).toEqual(["core-1", "edge-1"]);
     expect(await answering("/clients/role%3Ddb%2Csite%3Dfra/whoami")).toEqual(["edge-1"]);
