@@ -18,6 +18,7 @@ export function serverHelp(): string {
 
 Usage:
   ${PROGRAM} start [flags]                 accept clients; serve GET|POST|PUT|PATCH|DELETE /client/<cn>/<noun>
+                                           and /clients/<selector>/<noun> (many at once: *, edge-*, a,b, role=db)
   ${PROGRAM} set-identity KEY CERT CA      check and store this server's key, certificate and CA
   ${PROGRAM} set-identity --bundle FILE    the same from one bundle file (made by: ${PROGRAM} ca issue --server)
   ${PROGRAM} identity show                 this server's certificate and CA: CN, SANs, issuer, validity, fingerprint
@@ -25,7 +26,6 @@ Usage:
   ${PROGRAM} clients [--http ADDR] [--label KEY=VALUE ...]
                                            list the connected clients (from the running server's front),
                                            or only those with all the labels given
-  ${PROGRAM} start ... then: ANY /clients/<selector>/<noun> asks many clients at once (*, edge-*, a,b, role=db)
   ${PROGRAM} config check                  print the resolved configuration (flags > env > file > defaults)
                                            and every problem in it
   ${PROGRAM} --version | --help
