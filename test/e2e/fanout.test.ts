@@ -204,4 +204,24 @@ describe("bounds", () => {
     expect(check.stdout).toMatch(/RP_SERVER_FANOUT_CONCURRENCY +64 +env RP_SERVER_FANOUT_CONCURRENCY/);
     expect(check.stdout).toMatch(/RP_SERVER_FANOUT_MAX_ANSWER_BYTES +67108864 \(64 MiB\) +default/);
   });
+
+  test("RP_SERVER_FANOUT_CONCURRENCY=1 asks one client at a time within one deadline; RP_SERVER_FANOUT_MAX_ANSWER_BYTES leaves out data past it", async () => {
+    const tight = await startServerProcess(serverDir, { RP_SERVER_FANOUT_CONCURRENCY: "1", RP_SERVER_FANOUT_MAX_ANSWER_BYTES: "20" });
+    others.push(tight);
+    for (const cn of ["edge-1", "edge-2"] as const) {
+      const client = await startClientProcess(join(work, cn), tight.pipePort, { RP_EVENT_HANDLER: HANDLERS, FIXTURE_NAME: cn });
+      await tight.proc.waitForMessage("client connected", { client: cn });
+      others.push({ proc: client.proc, pipePort: 0, http: client.http });
+    }
+    const queued = (await (await fetch(`${tight.http}/clients/edge-*/sleep//400?timeout=700ms`)).json()) as Answer;
+    // One answers at about 400 ms; the other is sent then and cannot answer by 700 ms.
+    expect(Object.values(queued.results).map((entry) => entry.status).sort()).toEqual([200, 504]);
+    const budget = (await (await fetch(`${tight.http}/clients/edge-*/whoami`)).json()) as Answer;
+    expect(budget.answered).toBe(2);
+    const entries = Object.values(budget.results);
+    expect(entries.filter((entry) => entry.data !== undefined)).toHaveLength(1); // {"name":"edge-1"} is 17 bytes
+    expect(entries.find((entry) => entry.data === undefined)!.error).toBe(
+      "Cannot include the reply data (17 bytes): this answer already holds 17 of its 20 bytes; ask fewer clients or set RP_SERVER_FANOUT_MAX_ANSWER_BYTES",
+    );
+  });
 });
