@@ -12,11 +12,14 @@ import { ClientOfflineError } from "./errors.ts";
 import type { FanoutLimiter } from "./limiter.ts";
 import type { FanoutEntry, FanoutSummary } from "./result.ts";
 
+/** What a fan-out sends through: a Pipe here; a fleet can hand in a forwarder to a client on another server. */
+export type FanoutPeer = Pick<Pipe, "request">;
+
 /** One client a fan-out asks: connected (a pipe) or listed offline. */
 export interface FanoutTarget {
   readonly name: string;
   /** Undefined: not connected, listed because `?include=offline` asked for it. */
-  readonly pipe: Pipe | undefined;
+  readonly pipe: FanoutPeer | undefined;
   /** When an offline client was last connected (epoch ms), if known. */
   readonly lastSeenMs?: number;
 }
@@ -76,7 +79,7 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
     resolve({ matched: targets.length, answered, results });
   };
 
-  const ask = async (name: string, pipe: Pipe) => {
+  const ask = async (name: string, pipe: FanoutPeer) => {
     let release: (() => void) | undefined;
     try {
       release = await run.limiter.acquire(controller.signal);
