@@ -19,6 +19,8 @@ import {
   type EntryMaker,
   type FanoutEntry,
   type FanoutLimiter,
+  type FanoutRun,
+  type FanoutTarget,
 } from "../fanout/index.ts";
 import { silentLogger, type Logger } from "../log/index.ts";
 import { systemClock, type Clock } from "../pipe/index.ts";
@@ -63,13 +65,7 @@ export function fanoutHandler(options: FanoutRouteOptions): (request: Request) =
   return async (request) => {
     if (checkToken) await checkToken(request);
     if (!EVENT_METHODS.has(request.method)) throw new MethodNotAllowedError(request.method);
-    const { path, query } = splitUrl(request.url);
-    const rest = path.slice(FANOUT_PREFIX.length);
-    const slash = rest.indexOf("/");
-    if (!path.startsWith(FANOUT_PREFIX) || slash <= 0) throw new NotFoundError(`No route for ${path}: fan-outs go to /clients/<selector>/<noun>`);
-    const selector = parseSelector(rest.slice(0, slash));
-    const noun = checkNoun(rest.slice(slash + 1));
-    const controls = parseFanoutQuery(query);
+    const { selectorText, selector, noun, controls } = parseFanoutUrl(request.url);
     const selection = await options.directory.select(selector, { includeOffline: controls.includeOffline, limit: options.maxFanout });
     if (selection.matched > options.maxFanout) throw new FanoutTooLargeError(selection.matched, options.maxFanout);
     const data = await readBody(request, options.maxBodyBytes);
@@ -85,7 +81,7 @@ export function fanoutHandler(options: FanoutRouteOptions): (request: Request) =
     const streaming = (request.headers.get("accept") ?? "").toLowerCase().includes(NDJSON);
     const started = clock.now();
     const logDone = (answered: number) =>
-      log.debug("fan-out answered", { selector: rest.slice(0, slash), noun, matched: selection.matched, answered, ms: Math.round(clock.now() - started) });
+      log.debug("fan-out answered", { selector: selectorText, noun, matched: selection.matched, answered, ms: Math.round(clock.now() - started) });
     const onSent = options.onSent;
     const count = onSent ? (entry: FanoutEntry) => onSent(request.method, noun, entry.code, clock.now() - started) : undefined;
     const base = { event, timeoutMs, clock, limiter: options.limiter, entries };
@@ -94,30 +90,50 @@ export function fanoutHandler(options: FanoutRouteOptions): (request: Request) =
       logDone(result.answered);
       return new Response(fanoutDocument(result, result.results), { headers: { "content-type": "application/json", "x-event-return-code": "0" } });
     }
-    const caller = new AbortController();
-    const encoder = new TextEncoder();
-    const body = new ReadableStream<Uint8Array>({
-      start(stream) {
-        void runFanout(selection.targets, {
-          ...base,
-          signal: AbortSignal.any([request.signal, caller.signal]),
-          onEntry: (name, entry) => {
-            count?.(entry);
-            if (!caller.signal.aborted) stream.enqueue(encoder.encode(ndjsonEntry(name, entry)));
-          },
-        }).then((result) => {
-          logDone(result.answered);
-          if (caller.signal.aborted) return;
-          stream.enqueue(encoder.encode(ndjsonSummary(result)));
-          stream.close();
-        });
-      },
-      cancel() {
-        caller.abort();
-      },
-    });
-    return new Response(body, { headers: { "content-type": NDJSON, "x-event-return-code": "0", "cache-control": "no-store" } });
+    return streamedAnswer(selection.targets, { ...base, signal: request.signal, ...(count ? { onCount: count } : {}) }, logDone);
   };
+}
+
+/** `/clients/<selector>/<noun>?<query>` → the parsed selector, the checked raw noun and the fan-out's controls. */
+function parseFanoutUrl(url: string) {
+  const { path, query } = splitUrl(url);
+  const rest = path.slice(FANOUT_PREFIX.length);
+  const slash = rest.indexOf("/");
+  if (!path.startsWith(FANOUT_PREFIX) || slash <= 0) throw new NotFoundError(`No route for ${path}: fan-outs go to /clients/<selector>/<noun>`);
+  const selectorText = rest.slice(0, slash);
+  return { selectorText, selector: parseSelector(selectorText), noun: checkNoun(rest.slice(slash + 1)), controls: parseFanoutQuery(query) };
+}
+
+/** The NDJSON answer: a line per client as its entry is known, the summary last; a reader that goes away ends the run. */
+function streamedAnswer(targets: readonly FanoutTarget[], run: FanoutRun & { readonly onCount?: (entry: FanoutEntry) => void }, done: (answered: number) => void): Response {
+  const caller = new AbortController();
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    start(stream) {
+      const push = (text: string) => {
+        if (caller.signal.aborted) return;
+        try {
+          stream.enqueue(encoder.encode(text));
+        } catch {
+          caller.abort(); // the stream is gone: nobody reads the rest
+        }
+      };
+      const signal = run.signal ? AbortSignal.any([run.signal, caller.signal]) : caller.signal;
+      const onEntry = (name: string, entry: FanoutEntry) => {
+        run.onCount?.(entry);
+        push(ndjsonEntry(name, entry));
+      };
+      void runFanout(targets, { ...run, signal, onEntry }).then((result) => {
+        done(result.answered);
+        push(ndjsonSummary(result));
+        if (!caller.signal.aborted) stream.close();
+      });
+    },
+    cancel() {
+      caller.abort();
+    },
+  });
+  return new Response(body, { headers: { "content-type": NDJSON, "x-event-return-code": "0", "cache-control": "no-store" } });
 }
 
 /** Entries with the front's status table, and the answer's byte budget for reply data. */
