@@ -7,6 +7,9 @@
 
 interface Waiter {
   grant: (() => void) | undefined;
+  /** The signal it waits under, while it waits. */
+  signal: AbortSignal | undefined;
+  reject: (reason: unknown) => void;
 }
 
 /** A counting semaphore with a FIFO queue. */
@@ -15,6 +18,12 @@ export class FanoutLimiter {
   #inUse = 0;
   #queue: Waiter[] = [];
   #head = 0;
+  /**
+   * Queued waiters by signal, with one abort listener per signal: a fan-out
+   * queues thousands of waiters under one signal, and a listener each would
+   * make every grant's removeEventListener scan them all (quadratic).
+   */
+  readonly #bySignal = new Map<AbortSignal, { readonly waiters: Set<Waiter>; readonly onAbort: () => void }>();
 
   constructor(max: number) {
     if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`Cannot limit fan-outs to ${max} requests at once: use a whole number >= 1`);
@@ -41,18 +50,46 @@ export class FanoutLimiter {
       return Promise.resolve(this.#releaser());
     }
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { grant: undefined };
-      const onAbort = () => {
-        waiter.grant = undefined;
-        reject(signal!.reason);
-      };
+      const waiter: Waiter = { grant: undefined, signal, reject };
       waiter.grant = () => {
-        signal?.removeEventListener("abort", onAbort);
+        this.#forget(waiter);
         resolve(this.#releaser());
       };
-      signal?.addEventListener("abort", onAbort, { once: true });
+      if (signal) this.#group(signal).waiters.add(waiter);
       this.#queue.push(waiter);
     });
+  }
+
+  #group(signal: AbortSignal): { readonly waiters: Set<Waiter>; readonly onAbort: () => void } {
+    let group = this.#bySignal.get(signal);
+    if (group === undefined) {
+      const waiters = new Set<Waiter>();
+      const onAbort = () => {
+        this.#bySignal.delete(signal);
+        for (const waiter of waiters) {
+          waiter.grant = undefined;
+          waiter.signal = undefined;
+          waiter.reject(signal.reason);
+        }
+      };
+      group = { waiters, onAbort };
+      this.#bySignal.set(signal, group);
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+    return group;
+  }
+
+  #forget(waiter: Waiter): void {
+    const signal = waiter.signal;
+    if (signal === undefined) return;
+    waiter.signal = undefined;
+    const group = this.#bySignal.get(signal);
+    if (group === undefined) return;
+    group.waiters.delete(waiter);
+    if (group.waiters.size === 0) {
+      signal.removeEventListener("abort", group.onAbort);
+      this.#bySignal.delete(signal);
+    }
   }
 
   #releaser(): () => void {

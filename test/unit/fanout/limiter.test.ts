@@ -37,6 +37,30 @@ describe("FanoutLimiter", () => {
     await expect(limiter.acquire(controller.signal)).rejects.toThrow("gone");
   });
 
+  test("many waiters under one signal: an abort rejects those still queued, and only those", async () => {
+    const limiter = new FanoutLimiter(2);
+    const controller = new AbortController();
+    const outcomes: string[] = [];
+    const releases: Array<() => void> = [];
+    const all = Array.from({ length: 6 }, (_, i) =>
+      limiter.acquire(controller.signal).then(
+        (release) => {
+          outcomes.push(`granted ${i}`);
+          releases.push(release);
+        },
+        () => outcomes.push(`rejected ${i}`),
+      ),
+    );
+    await Promise.resolve();
+    releases.shift()!(); // frees a slot for waiter 2
+    await Promise.resolve();
+    controller.abort(new Error("deadline"));
+    await Promise.all(all);
+    expect(outcomes).toEqual(["granted 0", "granted 1", "granted 2", "rejected 3", "rejected 4", "rejected 5"]);
+    for (const release of releases) release();
+    expect([limiter.inUse, limiter.waiting]).toEqual([0, 0]);
+  });
+
   test("a bad maximum is refused", () => {
     expect(() => new FanoutLimiter(0)).toThrow("Cannot limit fan-outs to 0 requests at once: use a whole number >= 1");
   });
