@@ -53,6 +53,8 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
   const { clock, timeoutMs, entries } = run;
   const results = new Map<string, FanoutEntry>();
   const controller = new AbortController();
+  // One controller per request in flight rather than the shared signal: thousands of listeners on one signal make each removal a scan.
+  const inFlight = new Set<AbortController>();
   const started = clock.now();
   let answered = 0;
   let finished = false;
@@ -76,6 +78,8 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
     clock.clearTimeout(timer);
     run.signal?.removeEventListener("abort", onCallerAbort);
     controller.abort(); // requests still queued or in flight end now (their entries are set)
+    for (const request of inFlight) request.abort();
+    inFlight.clear();
     resolve({ matched: targets.length, answered, results });
   };
 
@@ -84,8 +88,10 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
     try {
       release = await run.limiter.acquire(controller.signal);
       const leftMs = timeoutMs - (clock.now() - started);
-      if (leftMs <= 0) return; // the deadline's timer sets the entry
-      const reply = await pipe.request(run.event, { deadlineMs: Math.ceil(leftMs), signal: controller.signal });
+      if (leftMs <= 0 || controller.signal.aborted) return; // the deadline's timer (or the end of the run) has set the entry
+      const own = new AbortController();
+      inFlight.add(own);
+      const reply = await pipe.request(run.event, { deadlineMs: Math.ceil(leftMs), signal: own.signal }).finally(() => inFlight.delete(own));
       settle(name, entries.reply(name, reply), true);
     } catch (error) {
       // The pipe's own timer for what was left of the deadline: reported as the fan-out's deadline, like the others.
