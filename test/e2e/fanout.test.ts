@@ -146,7 +146,7 @@ describe("outcomes", () => {
 
   test("NDJSON: a line per client as it answers, the summary last", async () => {
     const started = performance.now();
-    const response = await fetch(`${server.http}/clients/*/mixed//edge-2/1500?timeout=5s`, { headers: { accept: "application/x-ndjson" } });
+    const response = await fetch(`${server.http}/clients/*/mixed//edge-2/2000?timeout=5s`, { headers: { accept: "application/x-ndjson" } });
     expect(response.headers.get("content-type")).toBe("application/x-ndjson");
     const seen: Array<{ line: Record<string, unknown>; ms: number }> = [];
     let text = "";
@@ -166,8 +166,8 @@ describe("outcomes", () => {
     expect(order.slice(2)).toEqual(["edge-2", "summary"]);
     expect(order.slice(0, 2).sort()).toEqual(["core-1", "edge-1"]);
     const times = seen.map((s) => s.ms);
-    expect(times[1]!).toBeLessThan(1000); // the fast ones did not wait for the slow one: ${times}
-    expect(times[2]!).toBeGreaterThanOrEqual(1400); // ${times}
+    expect(times[1]!).toBeLessThan(1500); // the fast ones did not wait for the slow one: ${times}
+    expect(times[2]!).toBeGreaterThanOrEqual(1900); // ${times}
     expect(seen[3]!.line).toEqual({ matched: 3, answered: 3 });
   });
 
