@@ -37,7 +37,7 @@ export function reconnectWindowMs(clients: number): number {
 /** Starts the pipe listener and the front. */
 export function startServer(config: ServerConfig, deps: ServerDeps): RunningServer {
   const { runtime, log } = deps;
-  const { hooks, registry, observer } = nodeParts("server", deps);
+  const { hooks, registry, observer, clock } = nodeParts("server", deps);
   const recent = new RecentClients();
   recent.watch(registry);
   let draining = false;
@@ -65,7 +65,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     const labels = certificate!.labels;
     if (certificate!.invalidLabels.length > 0) peerLog.warn("ignored invalid labels in the client certificate", { labels: certificate!.invalidLabels.join(" ") });
     const peer = { name: cn, remoteAddress: remote, labels };
-    const pipe = new Pipe(transport, pipeOptions(config, peer, deps.dispatcher, peerLog, { onHeartbeat: observer.heartbeat }));
+    const pipe = new Pipe(transport, pipeOptions(config, peer, deps.dispatcher, peerLog, { onHeartbeat: observer.heartbeat, clock }));
     const replacing = registry.get(cn) !== undefined;
     registry.add(pipe);
     peerLog.info(replacing ? "client reconnected; replaced its stale session" : "client connected", { clients: registry.size });
@@ -76,11 +76,13 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     });
   }
 
-  const idleTimer = setInterval(() => {
+  const idleTick = () => {
+    idleTimer = clock.setTimeout(idleTick, config.idleHookIntervalMs);
     if (registry.size > 0) return;
     log.info("idle: no client connected");
     hooks.idle();
-  }, config.idleHookIntervalMs);
+  };
+  let idleTimer = clock.setTimeout(idleTick, config.idleHookIntervalMs);
 
   const listening = `${listener.hostname}:${listener.port}`;
   const readiness = serverReadiness(listening, () => draining);
@@ -94,6 +96,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     maxBodyBytes: config.maxBodyBytes,
     requestTimeoutMs: config.requestTimeoutMs,
     token: config.httpToken,
+    clock,
     log,
     onSent: observer.sent,
   });
@@ -107,10 +110,10 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     observer,
     async stop() {
       draining = true;
-      clearInterval(idleTimer);
+      clock.clearTimeout(idleTimer);
       listener.stop(false);
       const pipes = [...registry.pipes()];
-      await drainNode(config, front, pipes, reconnectWindowMs(pipes.length), log, (busy) => ({ pipes: busy }));
+      await drainNode(config, front, pipes, reconnectWindowMs(pipes.length), log, clock, (busy) => ({ pipes: busy }));
       listener.stop(true);
       observer.close();
     },
