@@ -14,10 +14,21 @@ const root = resolve(import.meta.dir, "..");
 /** The programs and their entry points. */
 export const PROGRAMS = { "rp-server": "src/cli/rp-server.ts", "rp-client": "src/cli/rp-client.ts" } as const;
 
+/**
+ * Keeps a binary from reading ./bunfig.toml (whose `preload` would run code next to the CA key),
+ * ./.env (silently changing settings), tsconfig.json or package.json from its working directory.
+ */
+export const NO_AUTOLOAD_FLAGS = [
+  "--no-compile-autoload-bunfig",
+  "--no-compile-autoload-dotenv",
+  "--no-compile-autoload-tsconfig",
+  "--no-compile-autoload-package-json",
+] as const;
+
 /** The `bun build` arguments for one program. */
 export function compileArgs(program: keyof typeof PROGRAMS, target?: string): string[] {
   const outfile = join("dist", target ? `${program}-${target.replace(/^bun-/, "")}` : program);
-  return ["build", "--compile", "--minify", "--bytecode", "--format=esm", ...(target ? [`--target=${target}`] : []), PROGRAMS[program], "--outfile", outfile];
+  return ["build", "--compile", "--minify", "--bytecode", "--format=esm", ...NO_AUTOLOAD_FLAGS, ...(target ? [`--target=${target}`] : []), PROGRAMS[program], "--outfile", outfile];
 }
 
 /** Compiles both programs; returns their paths and sizes. */

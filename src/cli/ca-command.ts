@@ -15,7 +15,7 @@ import { certificateLines, recordTable } from "./show.ts";
 
 /** Flags of `ca`. */
 export const CA_COMMAND_FLAGS = {
-  ca: { dir: "string", cn: "string", server: "boolean", san: "string", rsa: "boolean", days: "string", label: "string" },
+  ca: { dir: "string", cn: "string", server: "boolean", san: "string", rsa: "boolean", days: "string", force: "boolean", label: "string" },
 } as const;
 
 /** `ca` flags that may repeat. */
@@ -25,14 +25,18 @@ export const CA_REPEATABLE_FLAGS = ["san", "label"] as const;
 export const CA_USAGE = `ca init [--dir DIR] [--cn NAME] [--rsa] [--days N]
                                            create a CA (EC P-256, or RSA-2048 with --rsa; 3650 days)
                                            in DIR (default: <identity dir>/ca)
-  rp-server ca issue [--dir DIR] --cn NAME [--label KEY=VALUE ...] [--rsa] [--days N]
-                                           issue a client identity (825 days): NAME.key.pem, NAME.crt.pem
-                                           and NAME.bundle.pem for: rp-client set-identity --bundle FILE;
+  rp-server ca issue [--dir DIR] --cn NAME [--label KEY=VALUE ...] [--rsa] [--days N] [--force]
+                                           issue a client identity (825 days): NAME.key.pem,
+                                           NAME.crt.pem and NAME.bundle.pem for:
+                                           rp-client set-identity --bundle FILE; never under the
+                                           server's CN; --force replaces an identity's files;
                                            labels (role=db) go into the certificate, for fan-out selectors
-  rp-server ca issue [--dir DIR] --server --san HOST [--san HOST ...] [--cn NAME]
-                                           issue a server identity with DNS and IP SANs (CN: the first SAN)
+  rp-server ca issue [--dir DIR] --server --san HOST [--san HOST ...] [--cn NAME] [--force]
+                                           issue a server identity with DNS and IP SANs
+                                           (CN: the first SAN)
   rp-server ca revoke [--dir DIR] NAME|SERIAL
-                                           revoke, sign a new CRL; a running rp-server cuts the client off
+                                           revoke, sign a new CRL; a running rp-server cuts the
+                                           client off
   rp-server ca list [--dir DIR]            what the CA issued: CN, kind, serial, not after, status`;
 
 /** Runs one `ca` subcommand. */
@@ -50,7 +54,7 @@ export async function caCommand(config: ServerConfig, line: CommandLine): Promis
     }
     case "issue":
       noPositionals("issue", rest);
-      return issue(line, dir, algorithm);
+      return issue(line, dir, algorithm, await installedServerCns(config.identityDir));
     case "revoke":
       if (rest.length !== 1) throw new UsageError("ca revoke needs one NAME or SERIAL");
       return revoke(config, dir, rest[0]!);
@@ -66,7 +70,7 @@ export async function caCommand(config: ServerConfig, line: CommandLine): Promis
   }
 }
 
-async function issue(line: CommandLine, dir: string, algorithm: "ec" | "rsa"): Promise<number> {
+async function issue(line: CommandLine, dir: string, algorithm: "ec" | "rsa", serverCns: readonly string[]): Promise<number> {
   const server = line.flags["server"] === true;
   const given = line.flags["san"];
   const sans = listFlag(given);
@@ -82,7 +86,8 @@ async function issue(line: CommandLine, dir: string, algorithm: "ec" | "rsa"): P
   const cn = stringFlag(line, "cn") ?? (server ? sans[0] : undefined);
   if (cn === undefined) throw new UsageError(server ? "ca issue --server needs --san HOST (or --cn NAME)" : "ca issue needs --cn NAME");
   const kind = server ? "server" : "client";
-  const issued = await issueFromCa(dir, { cn, kind, sans, labels, algorithm, validityDays: days(line, 825) });
+  const force = line.flags["force"] === true;
+  const issued = await issueFromCa(dir, { cn, kind, sans, labels, algorithm, validityDays: days(line, 825), force, serverCns });
   const { record, paths } = issued;
   say(`issued a ${kind} certificate for CN=${cn}: serial ${record.serial}, valid until ${record.notAfter}`);
   if (record.sans.length > 0) say(`  SANs     ${record.sans.join(", ")}`);
@@ -110,6 +115,16 @@ async function revoke(config: ServerConfig, dir: string, which: string): Promise
     say(`copy it to the server's identity directory as server.crl.pem (no server identity from this CA in ${config.identityDir})`);
   }
   return EXIT.ok;
+}
+
+/** The CN of the server identity installed in `identityDir`, if there is one that can be read. */
+async function installedServerCns(identityDir: string): Promise<string[]> {
+  try {
+    const [certificate] = await parseCertificatesPem(await readText(identityPaths(identityDir, "server").cert));
+    return certificate?.subjectCn ? [certificate.subjectCn] : [];
+  } catch {
+    return []; // none installed (or unreadable): the CA's index still knows the servers it issued
+  }
 }
 
 /** Whether the server identity in `identityDir` trusts `ca` (its CA file holds that very certificate). */

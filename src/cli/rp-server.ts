@@ -2,7 +2,7 @@
 import { VERSION } from "./version.ts";
 
 const argv = process.argv.slice(2);
-if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+if (argv.length === 1 && ["--version", "-V", "-v", "version"].includes(argv[0]!)) {
   console.log(`rp-server ${VERSION}`);
 } else {
   const { main } = await import("./server-main.ts");

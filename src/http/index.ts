@@ -6,3 +6,4 @@ export * from "./body.ts";
 export * from "./auth.ts";
 export * from "./front.ts";
 export * from "./fanout-route.ts";
+export * from "./host.ts";

@@ -1,5 +1,6 @@
 /** Text views of the status for the terminal: `rp-server clients` and `rp-client status`. */
 import { formatLabels, hasLabels, type Labels } from "../labels/index.ts";
+import { printable } from "../log/index.ts";
 import type { ClientStatusJson, PipeRow, ServerStatusJson } from "./snapshot.ts";
 
 /** "2026-11-25 09:00:01 UTC". */
@@ -45,8 +46,9 @@ export function clientsTable(status: ServerStatusJson, wanted?: Labels): string 
   const clients = wanted === undefined ? status.clients : status.clients.filter((c) => hasLabels(c.labels ?? {}, wanted));
   const labelled = clients.some((c) => Object.keys(c.labels ?? {}).length > 0);
   const header = ["CN", "REMOTE", "CONNECTED SINCE", "RTT", "IN FLIGHT", "REQUESTS", ...(labelled ? ["LABELS"] : [])];
+  // A CN is the peer's choice: escaped before the widths are measured, so the columns stay aligned too.
   const rows = clients.map((c) => [
-    c.name,
+    printable(c.name),
     c.remote,
     since(c, status.now),
     rtt(c.rttMs),
@@ -66,10 +68,11 @@ export function clientsTable(status: ServerStatusJson, wanted?: Labels): string 
 export function clientStatusText(status: ClientStatusJson): string {
   const pipe = status.pipe;
   const state = status.status;
-  const lines: Array<[string, string]> = [["state", state.state], ["server", pipe?.name ?? "-"], ["address", pipe?.remote ?? status.target]];
+  const lines: Array<[string, string]> = [["state", state.state], ["server", printable(pipe?.name ?? "-")], ["address", pipe?.remote ?? status.target]];
+  if (status.proxy !== undefined) lines.push(["proxy", printable(status.proxy)]);
   if (pipe) lines.push(["since", since(pipe, status.now)]);
   else if ("since" in state) lines.push(["since", `${formatTime(state.since)} (${formatAge(status.now - state.since)})`]);
-  if ("reason" in state) lines.push(["reason", state.reason]);
+  if ("reason" in state) lines.push(["reason", printable(state.reason)]);
   lines.push(["heartbeat rtt", rtt(pipe?.rttMs ?? null)], ["reconnects", String(status.reconnects)]);
   if (pipe) lines.push(["in flight", String(pipe.inFlight + pipe.inboundInFlight)], ["requests", String(pipe.requestsSent + pipe.eventsReceived)]);
   return alignColumns(lines);
