@@ -7,6 +7,7 @@
 import type { ServerConfig } from "../config/index.ts";
 import { crlPath } from "../identity/index.ts";
 import { identityPaths, initCa, issueFromCa, listCa, parseCertificatesPem, revokeInCa, type CertificateInfo } from "../pki/index.ts";
+import { formatLabels, parseLabels, type Labels } from "../labels/index.ts";
 import { FileError, joinPath, readText, writeFileAtomic } from "../platform/index.ts";
 import { UsageError, type CommandLine } from "./args.ts";
 import { EXIT, say } from "./program.ts";
@@ -14,21 +15,22 @@ import { certificateLines, recordTable } from "./show.ts";
 
 /** Flags of `ca`. */
 export const CA_COMMAND_FLAGS = {
-  ca: { dir: "string", cn: "string", server: "boolean", san: "string", rsa: "boolean", days: "string", force: "boolean" },
+  ca: { dir: "string", cn: "string", server: "boolean", san: "string", rsa: "boolean", days: "string", force: "boolean", label: "string" },
 } as const;
 
 /** `ca` flags that may repeat. */
-export const CA_REPEATABLE_FLAGS = ["san"] as const;
+export const CA_REPEATABLE_FLAGS = ["san", "label"] as const;
 
 /** The subcommands, for --help. */
 export const CA_USAGE = `ca init [--dir DIR] [--cn NAME] [--rsa] [--days N]
                                            create a CA (EC P-256, or RSA-2048 with --rsa; 3650 days)
                                            in DIR (default: <identity dir>/ca)
-  rp-server ca issue [--dir DIR] --cn NAME [--rsa] [--days N] [--force]
+  rp-server ca issue [--dir DIR] --cn NAME [--label KEY=VALUE ...] [--rsa] [--days N] [--force]
                                            issue a client identity (825 days): NAME.key.pem,
                                            NAME.crt.pem and NAME.bundle.pem for:
                                            rp-client set-identity --bundle FILE; never under the
-                                           server's CN; --force replaces an identity's files
+                                           server's CN; --force replaces an identity's files;
+                                           labels (role=db) go into the certificate, for fan-out selectors
   rp-server ca issue [--dir DIR] --server --san HOST [--san HOST ...] [--cn NAME] [--force]
                                            issue a server identity with DNS and IP SANs
                                            (CN: the first SAN)
@@ -71,16 +73,25 @@ export async function caCommand(config: ServerConfig, line: CommandLine): Promis
 async function issue(line: CommandLine, dir: string, algorithm: "ec" | "rsa", serverCns: readonly string[]): Promise<number> {
   const server = line.flags["server"] === true;
   const given = line.flags["san"];
-  const sans = typeof given === "string" ? [given] : Array.isArray(given) ? (given as string[]) : [];
+  const sans = listFlag(given);
   if (!server && sans.length > 0) throw new UsageError("--san is for server identities: add --server");
+  const labelTexts = listFlag(line.flags["label"]);
+  if (server && labelTexts.length > 0) throw new UsageError("--label is for client identities: drop --server");
+  let labels: Labels;
+  try {
+    labels = parseLabels(labelTexts);
+  } catch (error) {
+    throw new UsageError(`--label: ${(error as Error).message}`);
+  }
   const cn = stringFlag(line, "cn") ?? (server ? sans[0] : undefined);
   if (cn === undefined) throw new UsageError(server ? "ca issue --server needs --san HOST (or --cn NAME)" : "ca issue needs --cn NAME");
   const kind = server ? "server" : "client";
   const force = line.flags["force"] === true;
-  const issued = await issueFromCa(dir, { cn, kind, sans, algorithm, validityDays: days(line, 825), force, serverCns });
+  const issued = await issueFromCa(dir, { cn, kind, sans, labels, algorithm, validityDays: days(line, 825), force, serverCns });
   const { record, paths } = issued;
   say(`issued a ${kind} certificate for CN=${cn}: serial ${record.serial}, valid until ${record.notAfter}`);
   if (record.sans.length > 0) say(`  SANs     ${record.sans.join(", ")}`);
+  if (record.labels !== undefined) say(`  labels   ${formatLabels(record.labels)}`);
   say(`  key      ${paths.key}`);
   say(`  cert     ${paths.cert}`);
   say(`  bundle   ${paths.bundle}  (install with: rp-${kind} set-identity --bundle FILE)`);
@@ -127,6 +138,10 @@ async function serverTrusts(identityDir: string, ca: CertificateInfo): Promise<b
   }
   const trusted = await parseCertificatesPem(text).catch(() => []);
   return trusted.some((certificate) => certificate.fingerprintSha256 === ca.fingerprintSha256);
+}
+
+function listFlag(value: string | boolean | readonly string[] | undefined): readonly string[] {
+  return typeof value === "string" ? [value] : Array.isArray(value) ? (value as readonly string[]) : [];
 }
 
 function stringFlag(line: CommandLine, name: string): string | undefined {

@@ -2,7 +2,12 @@
 import type { ClientConfig, CommonConfig, Role, ServerConfig } from "../config/index.ts";
 import { clientsTable, clientStatusText, OPS_PATHS, type ClientStatusJson, type ServerStatusJson, type StatusJson } from "../ops/index.ts";
 import { fetchFront, frontUrl } from "../platform/index.ts";
+import { parseLabels, type Labels } from "../labels/index.ts";
+import { UsageError } from "./args.ts";
 import { EXIT, say, type Command } from "./program.ts";
+
+/** Flags of `clients`. */
+export const CLIENTS_COMMAND_FLAGS = { clients: { label: "string" } } as const;
 
 /** The status of the `role` node whose front `config.http` names; errors say where it looked and how to point elsewhere. */
 export async function readStatus(config: CommonConfig, role: Role): Promise<StatusJson> {
@@ -24,8 +29,16 @@ export async function readStatus(config: CommonConfig, role: Role): Promise<Stat
 /** rp-server's `clients`. */
 export function serverOpsCommands(): Record<string, Command<ServerConfig>> {
   return {
-    async clients(config) {
-      say(clientsTable((await readStatus(config, "server")) as ServerStatusJson));
+    async clients(config, line) {
+      const given = line.flags["label"];
+      const texts = typeof given === "string" ? [given] : Array.isArray(given) ? (given as readonly string[]) : [];
+      let wanted: Labels | undefined;
+      try {
+        wanted = texts.length > 0 ? parseLabels(texts) : undefined;
+      } catch (error) {
+        throw new UsageError(`--label: ${(error as Error).message}`);
+      }
+      say(clientsTable((await readStatus(config, "server")) as ServerStatusJson, wanted));
       return EXIT.ok;
     },
   };

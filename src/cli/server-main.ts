@@ -6,7 +6,7 @@ import { CA_COMMAND_FLAGS, CA_REPEATABLE_FLAGS, CA_USAGE, caCommand } from "./ca
 import { IDENTITY_COMMAND_FLAGS } from "./identity-commands.ts";
 import { configCommand } from "./config-check.ts";
 import { nodeCommands } from "./node-main.ts";
-import { serverOpsCommands } from "./ops-commands.ts";
+import { CLIENTS_COMMAND_FLAGS, serverOpsCommands } from "./ops-commands.ts";
 import { settingsText } from "./help-text.ts";
 import { runProgram } from "./program.ts";
 import { POLICY_COMMAND_FLAGS, POLICY_USAGE, policyCommand } from "./policy-command.ts";
@@ -21,13 +21,16 @@ export function serverHelp(): string {
 Usage:
   ${PROGRAM} start [flags]                 accept clients; serve GET|POST|PUT|PATCH|DELETE
                                            /client/<cn>/<noun>
+                                           and /clients/<selector>/<noun> (many at once: *, edge-*, a,b, role=db)
   ${PROGRAM} set-identity KEY CERT CA      check and store this server's key, certificate and CA
   ${PROGRAM} set-identity --bundle FILE    the same from one bundle file
                                            (made by: ${PROGRAM} ca issue --server)
   ${PROGRAM} identity show                 this server's certificate and CA: CN, SANs, issuer,
                                            validity, fingerprint
   ${PROGRAM} ${CA_USAGE}
-  ${PROGRAM} clients [--http ADDR]         list the connected clients (from the server's front)
+  ${PROGRAM} clients [--http ADDR] [--label KEY=VALUE ...]
+                                           list the connected clients (from the server's front),
+                                           or only those with all the labels given
   ${PROGRAM} ${POLICY_USAGE}  the policy's verdict on a client's call, and the deciding rule
   ${PROGRAM} config check                  print the resolved configuration
                                            (flags > env > file > defaults) and every problem in it
@@ -52,7 +55,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       loadConfig: loadServerConfig,
       commands: { ...nodeCommands("server", await selectRuntime(), startServer), ...serverOpsCommands(), ca: caCommand, policy: policyCommand },
       sourceCommands: { config: configCommand(PROGRAM, "server", loadServerConfig) },
-      commandFlags: { ...IDENTITY_COMMAND_FLAGS, ...CA_COMMAND_FLAGS, ...POLICY_COMMAND_FLAGS },
+      commandFlags: { ...IDENTITY_COMMAND_FLAGS, ...CA_COMMAND_FLAGS, ...POLICY_COMMAND_FLAGS, ...CLIENTS_COMMAND_FLAGS },
       repeatableFlags: CA_REPEATABLE_FLAGS,
     },
     argv,

@@ -1,4 +1,5 @@
 /** Certificates, identities and CA records as the CLI prints them. */
+import { formatLabels } from "../labels/index.ts";
 import type { CertificateInfo, IssuedRecord } from "../pki/index.ts";
 
 const DAY_MS = 86_400_000;
@@ -10,6 +11,7 @@ export function certificateLines(certificate: CertificateInfo, indent = "  ", no
     ["CN", certificate.subjectCn ?? "(none)"],
     ["subject", certificate.subject || "(empty)"],
     ["SANs", sans.join(", ") || "(none)"],
+    ...(Object.keys(certificate.labels).length > 0 ? [["labels", formatLabels(certificate.labels)] as [string, string]] : []),
     ["issuer", certificate.issuer],
     ["not before", certificate.notBefore.toISOString()],
     ["not after", `${certificate.notAfter.toISOString()} (${timeLeft(certificate.notAfter, now)})`],
@@ -36,8 +38,12 @@ export function recordTable(records: readonly IssuedRecord[], now: Date = new Da
     record.serial,
     record.notAfter.slice(0, 10),
     record.revokedAt !== undefined ? `revoked ${record.revokedAt.slice(0, 10)}` : Date.parse(record.notAfter) < now.getTime() ? "expired" : "valid",
+    formatLabels(record.labels ?? {}),
   ]);
-  const header = ["CN", "KIND", "SERIAL", "NOT AFTER", "STATUS"];
+  // The LABELS column only when some certificate has labels: the table stays as it was for those who use none.
+  const labelled = rows.some((row) => row[5] !== "");
+  if (!labelled) for (const row of rows) row.pop();
+  const header = ["CN", "KIND", "SERIAL", "NOT AFTER", "STATUS", ...(labelled ? ["LABELS"] : [])];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const format = (row: readonly string[]) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd();
   return [format(header), ...rows.map(format)];

@@ -89,6 +89,12 @@ export interface ServerConfig extends CommonConfig {
   readonly handshakeTimeoutMs: number;
   /** Connections allowed to be mid-handshake at once; more are refused. */
   readonly maxPendingHandshakes: number;
+  /** Most clients one fan-out (`/clients/<selector>/...`) may select; more is 413. */
+  readonly maxFanout: number;
+  /** Requests of all fan-outs in flight at once; the rest wait their turn (single requests never do). */
+  readonly fanoutConcurrency: number;
+  /** Reply data one fan-out answer may hold; later replies are listed without their data. */
+  readonly fanoutMaxAnswerBytes: number;
 }
 
 /** The validated, frozen configuration of rp-client. */

@@ -40,6 +40,8 @@ export interface FrontOptions {
   readonly log?: Logger;
   /** Routes of the front's own (health, metrics, status page), matched before the event route. */
   readonly routes?: AnyElysia;
+  /** Server only: the fan-out route `/clients/<selector>/<noun>` (see fanoutHandler). */
+  readonly fanout?: (request: Request) => Promise<Response>;
   /**
    * Lifts the front's idle timeout from the request's connection while its
    * event is in flight (after the body is read, until the response): only
@@ -69,10 +71,24 @@ export interface FrontAnswer {
 /** Builds the front as an Elysia app; serve it with the runtime adapter (`app.fetch`). */
 export function createFront(options: FrontOptions) {
   const handle = eventHandler(options);
+  const log = options.log ?? silentLogger;
   // One catch-all: paths outside /server/ or /client/<cn>/ (and the optional routes) get the front's own JSON 404.
-  return new Elysia({ name: `rp-${options.role}-front` })
-    .use(options.routes ?? new Elysia())
-    .all("/*", ({ request }) => handle(request), { parse: "none" });
+  const fanout = options.fanout;
+  const app = new Elysia({ name: `rp-${options.role}-front` }).use(options.routes ?? new Elysia());
+  if (fanout) app.all("/clients/*", ({ request }) => answerErrors(fanout, request, log), { parse: "none" });
+  return app.all("/*", ({ request }) => handle(request), { parse: "none" });
+}
+
+/** Runs `route`, answering its errors from the one error table. */
+async function answerErrors(route: (request: Request) => Promise<Response>, request: Request, log: Logger): Promise<Response> {
+  try {
+    return await route(request);
+  } catch (error) {
+    const outcome = outcomeForError(error);
+    if (outcome.status === 500) log.error("front request failed", { url: request.url, error: String(error) });
+    else log.debug("front request refused", { url: request.url, status: outcome.status, reason: outcome.message });
+    return errorResponse(outcome);
+  }
 }
 
 /** The request → event → reply → response path, usable without Elysia (tests, benchmarks). */

@@ -6,4 +6,5 @@ export * from "./body.ts";
 export * from "./auth.ts";
 export * from "./front.ts";
 export * from "./caller-context.ts";
+export * from "./fanout-route.ts";
 export * from "./host.ts";

@@ -63,7 +63,8 @@ function decodeName(raw: string): string {
   return name;
 }
 
-function checkNoun(noun: string): string {
+/** Checks a raw noun (not empty, within MAX_NOUN_LENGTH, no control characters or dot segments) and returns it. */
+export function checkNoun(noun: string): string {
   if (noun === "") throw new NotFoundError("No noun in the path: nothing names a handler");
   if (noun.length > MAX_NOUN_LENGTH) throw new BadRequestError(`Cannot accept noun: ${noun.length} bytes exceeds the limit of ${MAX_NOUN_LENGTH}`);
   const decoded = decode(noun, () => `Cannot accept noun "${noun}": invalid percent-encoding`);

@@ -16,6 +16,7 @@ import {
   StreamsUnsupportedError,
   StreamTooLargeError,
 } from "../pipe/index.ts";
+import { FanoutRequestError, FanoutTooLargeError } from "../fanout/index.ts";
 import { BadRequestError, BodyTooLargeError, MethodNotAllowedError, NotFoundError, ShuttingDownError, UnauthorizedError } from "./errors.ts";
 
 /** HTTP status for an EventReply code: RestPipe's reserved codes have their own, handler codes are 200. */
@@ -68,11 +69,11 @@ export function outcomeForError(error: unknown): ErrorOutcome {
   if (error instanceof UnauthorizedError) {
     return { status: 401, code: ReplyCode.BadRequest, message, headers: { "www-authenticate": 'Bearer realm="restpipe"' } };
   }
-  if (error instanceof BodyTooLargeError || error instanceof FrameTooLargeError || error instanceof StreamTooLargeError || error instanceof StreamsUnsupportedError) {
+  if (error instanceof BodyTooLargeError || error instanceof FrameTooLargeError || error instanceof StreamTooLargeError || error instanceof StreamsUnsupportedError || error instanceof FanoutTooLargeError) {
     // Usually the body was not read: closing spares the client sending the rest, and Bun reading it to discard it.
     return { status: 413, code: ReplyCode.BadRequest, message, headers: { connection: "close" } };
   }
-  if (error instanceof BadRequestError) return { status: 400, code: ReplyCode.BadRequest, message };
+  if (error instanceof BadRequestError || error instanceof FanoutRequestError) return { status: 400, code: ReplyCode.BadRequest, message };
   if (error instanceof NotFoundError) return { status: 404, code: ReplyCode.NoHandler, message };
   if (error instanceof MethodNotAllowedError) {
     return { status: 405, code: ReplyCode.BadRequest, message, headers: { allow: "GET, POST, PUT, PATCH, DELETE" } };

@@ -19,11 +19,12 @@ export function startFront(
   acquire: (peer: string | undefined, signal: AbortSignal) => Promise<Pipe>,
   runtime: Runtime,
   log: Logger,
-  extras: Pick<FrontOptions, "routes" | "onSent" | "onAnswered"> = {},
+  extras: Pick<FrontOptions, "routes" | "onSent" | "onAnswered" | "fanout"> = {},
 ): Front {
   let refusing = false;
   const guarded = (peer: string | undefined, signal: AbortSignal) =>
     refusing ? Promise.reject(new ShuttingDownError(`rp-${role}`)) : acquire(peer, signal);
+  const fanout = extras.fanout;
   let server: HttpServer | undefined;
   const app = createFront({
     role,
@@ -35,6 +36,7 @@ export function startFront(
     token: config.httpToken,
     log,
     ...extras,
+    ...(fanout ? { fanout: (request: Request) => (refusing ? Promise.reject(new ShuttingDownError(`rp-${role}`)) : fanout(request)) } : {}),
   });
   server = withListenFix(
     () => runtime.serveHttp({ listen: config.http, fetch: anyHost(app.fetch), idleTimeoutS: config.httpIdleTimeoutMs / 1000, socketMode: config.httpSocketMode }),

@@ -5,6 +5,7 @@
  */
 import type { CommonConfig, Role } from "../config/index.ts";
 import type { Dispatcher } from "../dispatch/index.ts";
+import type { FrontOptions } from "../http/index.ts";
 import type { Logger, LogFields } from "../log/index.ts";
 import { PipeRegistry, systemClock, type Clock, type Pipe } from "../pipe/index.ts";
 import { opsRoutes, type ClientStatusJson, type Readiness, type ServerStatusJson } from "../ops/index.ts";
@@ -50,7 +51,7 @@ export interface NodeReports {
   readonly status: (limit: number) => ServerStatusJson | ClientStatusJson;
 }
 
-/** Serves the node's front: events through `acquire`, the ops routes from `reports`, sent events to the observer. */
+/** Serves the node's front: events through `acquire`, the ops routes from `reports`, sent events to the observer; `extras.fanout` the server's fan-out route. */
 export function serveNodeFront(
   config: CommonConfig,
   role: Role,
@@ -58,9 +59,10 @@ export function serveNodeFront(
   observer: NodeObserver,
   reports: NodeReports,
   acquire: (peer: string | undefined, signal: AbortSignal) => Promise<Pipe>,
+  extras: Pick<FrontOptions, "fanout"> = {},
 ): Front {
   const routes = opsRoutes({ readiness: reports.readiness, status: reports.status, metrics: observer.prometheus, token: config.httpToken });
-  return startFront(config, role, acquire, deps.runtime, deps.log, { routes, onSent: observer.sent, ...(observer.audit ? { onAnswered: observer.answered } : {}) });
+  return startFront(config, role, acquire, deps.runtime, deps.log, { routes, onSent: observer.sent, ...(observer.audit ? { onAnswered: observer.answered } : {}), ...extras });
 }
 
 /**

@@ -37,7 +37,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <section id="server-view" hidden>
   <h2>Connected clients: <span id="client-count">0</span></h2>
   <table id="clients">
-    <thead><tr><th>CN</th><th>Remote address</th><th>Connected since</th><th>Heartbeat RTT</th><th>In flight</th><th>Requests</th></tr></thead>
+    <thead><tr><th>CN</th><th>Remote address</th><th>Connected since</th><th>Heartbeat RTT</th><th>In flight</th><th>Requests</th><th>Labels</th></tr></thead>
     <tbody></tbody>
   </table>
   <div id="more" class="muted"></div>
@@ -101,6 +101,7 @@ function render(s) {
     fill($("clients").tBodies[0], s.clients.map((c) => row([
       c.name, c.remote, time(c.connectedSince) + " (" + age(c.connectedSince, s.now) + ")", [rtt(c.rttMs), "n"],
       [c.inFlight + c.inboundInFlight, "n"], [c.requestsSent + c.eventsReceived, "n"],
+      Object.keys(c.labels || {}).sort().map((k) => k + "=" + c.labels[k]).join(","),
     ], { "data-cn": c.name })));
     $("more").textContent = s.clientCount > s.clients.length ? "… and " + (s.clientCount - s.clients.length) + " more (rp-server clients lists all)" : "";
     $("shared").textContent = (s.sharedIdentities || []).map((f) =>

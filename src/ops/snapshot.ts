@@ -17,6 +17,8 @@ export interface PipeRow {
   /** The peer's CN. */
   readonly name: string;
   readonly remote: string;
+  /** The client's labels from its certificate (`{"role": "db"}`); `{}` when none (absent from servers before labels). */
+  readonly labels?: Readonly<Record<string, string>>;
   /** Epoch ms, or null when the pipe was not seen joining. */
   readonly connectedSince: number | null;
   /** Last heartbeat round trip in ms, or null before the first answer. */
@@ -97,6 +99,7 @@ export function pipeRow(pipe: Pipe, tracker: ConnectionTracker): PipeRow {
   return {
     name: pipe.peer.name,
     remote: pipe.peer.remoteAddress,
+    labels: pipe.peer.labels ?? {},
     connectedSince: tracker.since(pipe) ?? null,
     rttMs: pipe.lastRttMs === undefined ? null : Math.round(pipe.lastRttMs * 1000) / 1000,
     inFlight: pipe.inFlight,

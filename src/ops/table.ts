@@ -1,4 +1,5 @@
 /** Text views of the status for the terminal: `rp-server clients` and `rp-client status`. */
+import { formatLabels, hasLabels, type Labels } from "../labels/index.ts";
 import { printable } from "../log/index.ts";
 import type { ClientStatusJson, PipeRow, ServerStatusJson } from "./snapshot.ts";
 
@@ -36,12 +37,30 @@ export function alignColumns(rows: readonly (readonly string[])[], numeric: Read
     .join("\n");
 }
 
-/** The connected clients as a table (the status page's table), with a count line. */
-export function clientsTable(status: ServerStatusJson): string {
-  const header = ["CN", "REMOTE", "CONNECTED SINCE", "RTT", "IN FLIGHT", "REQUESTS"];
+/**
+ * The connected clients as a table (the status page's table), with a count
+ * line; with `wanted` labels only the clients carrying all of them. A LABELS
+ * column appears when a listed client has labels.
+ */
+export function clientsTable(status: ServerStatusJson, wanted?: Labels): string {
+  const clients = wanted === undefined ? status.clients : status.clients.filter((c) => hasLabels(c.labels ?? {}, wanted));
+  const labelled = clients.some((c) => Object.keys(c.labels ?? {}).length > 0);
+  const header = ["CN", "REMOTE", "CONNECTED SINCE", "RTT", "IN FLIGHT", "REQUESTS", ...(labelled ? ["LABELS"] : [])];
   // A CN is the peer's choice: escaped before the widths are measured, so the columns stay aligned too.
-  const rows = status.clients.map((c) => [printable(c.name), c.remote, since(c, status.now), rtt(c.rttMs), String(c.inFlight + c.inboundInFlight), String(c.requestsSent + c.eventsReceived)]);
-  const count = `${status.clientCount} client${status.clientCount === 1 ? "" : "s"} connected to ${status.listening}`;
+  const rows = clients.map((c) => [
+    printable(c.name),
+    c.remote,
+    since(c, status.now),
+    rtt(c.rttMs),
+    String(c.inFlight + c.inboundInFlight),
+    String(c.requestsSent + c.eventsReceived),
+    ...(labelled ? [formatLabels(c.labels ?? {})] : []),
+  ]);
+  const plural = (n: number) => `${n} client${n === 1 ? "" : "s"}`;
+  const count =
+    wanted === undefined
+      ? `${plural(status.clientCount)} connected to ${status.listening}`
+      : `${plural(clients.length)} with ${formatLabels(wanted)} of ${status.clientCount} connected to ${status.listening}`;
   return rows.length === 0 ? count : `${alignColumns([header, ...rows], new Set([3, 4, 5]))}\n${count}`;
 }
 

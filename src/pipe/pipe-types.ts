@@ -9,6 +9,8 @@ export interface PipePeer {
   readonly name: string;
   /** "host:port" of the peer. */
   readonly remoteAddress: string;
+  /** The client's labels from its certificate (`role=db`), for fan-out selectors; none when absent. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** What an inbound handler gets besides the event. */

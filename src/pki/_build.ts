@@ -67,6 +67,8 @@ export interface CertificatePlan {
   readonly extKeyUsage: readonly string[];
   readonly dnsNames: readonly string[];
   readonly ipAddresses: readonly Uint8Array[];
+  /** subjectAltName uniformResourceIdentifier entries (client labels: restpipe:label:key=value). */
+  readonly uris?: readonly string[];
 }
 
 /** Builds and signs (SHA-256) an X.509 v3 certificate; returns its DER. */
@@ -99,6 +101,7 @@ function extensionsFor(plan: CertificatePlan, keyId: Uint8Array): Extension[] {
   const altNames = [
     ...plan.dnsNames.map((value) => new GeneralName({ type: 2, value })),
     ...plan.ipAddresses.map((bytes) => new GeneralName({ type: 7, value: new asn1js.OctetString({ valueHex: bytes }) })),
+    ...(plan.uris ?? []).map((value) => new GeneralName({ type: 6, value })),
   ];
   if (altNames.length > 0) {
     // RFC 5280 4.2.1.6: with an empty subject the subjectAltName must be critical.

@@ -77,17 +77,19 @@ export function keyAlgorithmOf(spki: PublicKeyInfo): string {
   return oid;
 }
 
-/** SAN dNSName and iPAddress entries (other kinds are ignored). Read with asn1js directly: pkijs's AltName schema is slow. */
-export function altNamesOf(certificate: Certificate): { dnsNames: string[]; ipAddresses: string[] } {
+/** SAN dNSName, iPAddress and URI entries (other kinds are ignored). Read with asn1js directly: pkijs's AltName schema is slow. */
+export function altNamesOf(certificate: Certificate): { dnsNames: string[]; ipAddresses: string[]; uris: string[] } {
   const dnsNames: string[] = [];
   const ipAddresses: string[] = [];
+  const uris: string[] = [];
   for (const name of sequenceItems(certificate, OID.subjectAltName)) {
     if (name.idBlock.tagClass !== 3 || name.idBlock.isConstructed) continue;
     const bytes = (name.valueBlock as { valueHexView?: Uint8Array }).valueHexView ?? new Uint8Array(0);
     if (name.idBlock.tagNumber === 2) dnsNames.push(String.fromCharCode(...bytes));
     if (name.idBlock.tagNumber === 7) ipAddresses.push(formatIp(bytes));
+    if (name.idBlock.tagNumber === 6) uris.push(String.fromCharCode(...bytes));
   }
-  return { dnsNames, ipAddresses };
+  return { dnsNames, ipAddresses, uris };
 }
 
 /** Whether basicConstraints says cA (its first element, a BOOLEAN, is TRUE). */

@@ -5,6 +5,7 @@
  * `ca.crl.pem` (the revocation list, signed by the CA).
  */
 import { ensureDir, fileMode, joinPath, readText, withFileLock, writeFilesAtomic } from "../platform/index.ts";
+import type { Labels } from "../labels/index.ts";
 import { parseIp } from "./_ip.ts";
 import { formatBundle } from "./bundle.ts";
 import { EMPTY_INDEX, normalizeSerial, readCaIndex, writeCaIndex, type IssuedKind, type IssuedRecord } from "./ca-index.ts";
@@ -90,6 +91,8 @@ export interface IssueFromCaOptions {
   readonly kind: IssuedKind;
   /** DNS names and IP addresses (told apart by their syntax), for a server. */
   readonly sans: readonly string[];
+  /** Labels written into a client certificate (restpipe:label:key=value SAN URIs). */
+  readonly labels?: Labels;
   readonly algorithm: KeyAlgorithm;
   readonly validityDays: number;
   /** Replace the files of an identity of the same CN that exist already (its certificate stays valid until revoked). */
@@ -136,6 +139,7 @@ async function issueLocked(dir: string, options: IssueFromCaOptions): Promise<Is
     role: options.kind,
     dnsNames,
     ipAddresses,
+    ...(options.labels ? { labels: options.labels } : {}),
     algorithm: options.algorithm,
     notAfter: cappedByCa ? caCertificate.notAfter : wanted,
   });
@@ -233,7 +237,9 @@ function crlFor(ca: PemIdentity, certificate: CertificateInfo, records: readonly
 }
 
 function recordOf(certificate: CertificateInfo, kind: IssuedKind): IssuedRecord {
+  const labels = Object.keys(certificate.labels).length > 0 ? { labels: certificate.labels } : {};
   return {
+    ...labels,
     serial: certificate.serialHex,
     cn: certificate.subjectCn ?? "",
     kind,

@@ -17,6 +17,8 @@ export interface IssuedRecord {
   readonly kind: IssuedKind;
   /** Subject alternative names as "DNS:name" or "IP:address". */
   readonly sans: readonly string[];
+  /** A client's labels (absent when it has none, and in indexes written before labels existed). */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly notBefore: string;
   readonly notAfter: string;
   /** SHA-256 of the certificate, "AB:CD:...". */

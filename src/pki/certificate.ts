@@ -1,5 +1,6 @@
 /** X.509 certificates, parsed once with pkijs into a plain read-only summary. */
 import type { Certificate } from "pkijs";
+import { labelsFromUris, type Labels } from "../labels/index.ts";
 import { ENGINE } from "./_engine.ts";
 import { firstCn, formatName } from "./_names.ts";
 import { altNamesOf, colonHex, decodeCertificate, isCaOf, keyAlgorithmOf, serialHexOf } from "./_x509.ts";
@@ -19,6 +20,12 @@ export interface CertificateInfo {
   readonly dnsNames: readonly string[];
   /** subjectAltName iPAddress entries: IPv4 dotted, IPv6 compressed. */
   readonly ipAddresses: readonly string[];
+  /** subjectAltName uniformResourceIdentifier entries. */
+  readonly uris: readonly string[];
+  /** The client's labels: SAN URIs `restpipe:label:key=value` that keep to the label syntax. */
+  readonly labels: Labels;
+  /** Label URIs left out because they break the syntax, repeat a key or pass the count limit. */
+  readonly invalidLabels: readonly string[];
   /** Lower-case hex without leading zero bytes. */
   readonly serialHex: string;
   readonly notBefore: Date;
@@ -38,7 +45,8 @@ export async function parseCertificate(der: Uint8Array): Promise<CertificateInfo
   const copy = new Uint8Array(der);
   const certificate = decodeCertificate(copy);
   const digest = new Uint8Array(await ENGINE.digest({ name: "SHA-256" }, copy));
-  const { dnsNames, ipAddresses } = altNamesOf(certificate);
+  const { dnsNames, ipAddresses, uris } = altNamesOf(certificate);
+  const { labels, invalid } = labelsFromUris(uris);
   const info: CertificateInfo = {
     der: copy,
     subjectCn: firstCn(certificate.subject),
@@ -47,6 +55,9 @@ export async function parseCertificate(der: Uint8Array): Promise<CertificateInfo
     issuer: formatName(certificate.issuer),
     dnsNames: Object.freeze(dnsNames),
     ipAddresses: Object.freeze(ipAddresses),
+    uris: Object.freeze(uris),
+    labels,
+    invalidLabels: Object.freeze(invalid),
     serialHex: serialHexOf(certificate),
     notBefore: certificate.notBefore.value,
     notAfter: certificate.notAfter.value,

@@ -10,6 +10,7 @@ import {
   signingAlgorithm,
   type KeyAlgorithm,
 } from "./_build.ts";
+import { labelUri, parseLabels, type Labels } from "../labels/index.ts";
 import { parseIp } from "./_ip.ts";
 import { OID, publicKeyMatches, subjectKeyIdOf } from "./_x509.ts";
 import { describeCertificate, parseCertificatesPem, pkijsCertificate } from "./certificate.ts";
@@ -48,6 +49,8 @@ export interface IssueOptions {
   readonly dnsNames?: readonly string[];
   /** subjectAltName iPAddress entries, IPv4 or IPv6 text. */
   readonly ipAddresses?: readonly string[];
+  /** Client labels, written as SAN URIs restpipe:label:key=value (checked against the label syntax). */
+  readonly labels?: Labels;
   readonly algorithm?: KeyAlgorithm;
   /** Default 825; ignored when notAfter is given. */
   readonly validityDays?: number;
@@ -106,8 +109,16 @@ export async function issueCertificate(options: IssueOptions): Promise<PemIdenti
     extKeyUsage: [options.role === "server" ? OID.serverAuth : OID.clientAuth],
     dnsNames,
     ipAddresses,
+    uris: labelUris(options.labels),
   });
   return { keyPem: await keyPemOf(keys.privateKey), certPem: toPem("CERTIFICATE", der) };
+}
+
+/** The SAN URIs of `labels`, after checking them against the label syntax (RangeError). */
+function labelUris(labels: Labels | undefined): string[] {
+  if (labels === undefined) return [];
+  const checked = parseLabels(Object.entries(labels).map(([key, value]) => `${key}=${value}`));
+  return Object.entries(checked).map(([key, value]) => labelUri(key, value));
 }
 
 /** The CA certificate, its signing key (WebCrypto) and its key identifier; IdentityError when key and certificate differ. */

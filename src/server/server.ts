@@ -4,6 +4,8 @@
  * to them by name.
  */
 import type { ServerConfig } from "../config/index.ts";
+import { FanoutLimiter, RecentClients, RegistryDirectory } from "../fanout/index.ts";
+import { fanoutHandler } from "../http/index.ts";
 import { explainRefusal, peerCertificate } from "../identity/index.ts";
 import { RepeatedFailures } from "../log/index.ts";
 import { certificatePolicyRefusal } from "../pki/index.ts";
@@ -39,6 +41,8 @@ export function reconnectWindowMs(clients: number): number {
 export function startServer(config: ServerConfig, deps: ServerDeps): RunningServer {
   const { runtime, log } = deps;
   const { hooks, registry, observer, clock } = nodeParts("server", deps);
+  const recent = new RecentClients();
+  recent.watch(registry);
   let draining = false;
   // A revoked or refused client redials for ever: its first refusal in full, then summaries per certificate subject.
   const refusedLog = new RepeatedFailures(log, { first: "refused client connection", summary: "still refusing client connections" }, () => clock.now());
@@ -74,7 +78,10 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
       return;
     }
     const peerLog = log.with({ client: cn, remote });
-    const pipe = new Pipe(transport, pipeOptions(config, { name: cn, remoteAddress: remote }, deps.dispatcher, peerLog, { onHeartbeat: observer.heartbeat, clock, peerFrameSetting: "RP_CLIENT_MAX_FRAME_BYTES on the client" }));
+    const labels = certificate!.labels;
+    if (certificate!.invalidLabels.length > 0) peerLog.warn("ignored invalid labels in the client certificate", { labels: certificate!.invalidLabels.join(" ") });
+    const peer = { name: cn, remoteAddress: remote, labels };
+    const pipe = new Pipe(transport, pipeOptions(config, peer, deps.dispatcher, peerLog, { onHeartbeat: observer.heartbeat, clock, peerFrameSetting: "RP_CLIENT_MAX_FRAME_BYTES on the client" }));
     const previous = registry.get(cn);
     const replacing = previous !== undefined;
     refusedLog.ended(certificate?.subject ?? "");
@@ -111,9 +118,21 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     sharedIdentities: () => flaps.flapping(),
   });
   const acquire = (peer: string | undefined, signal: AbortSignal) => registry.acquire(peer ?? "", config.clientWaitMs, signal);
+  const fanout = fanoutHandler({
+    directory: new RegistryDirectory(registry, recent),
+    limiter: new FanoutLimiter(config.fanoutConcurrency),
+    maxFanout: config.maxFanout,
+    maxAnswerBytes: config.fanoutMaxAnswerBytes,
+    maxBodyBytes: config.maxBodyBytes,
+    requestTimeoutMs: config.requestTimeoutMs,
+    token: config.httpToken,
+    clock,
+    log,
+    onSent: observer.sent,
+  });
   let front: Front;
   try {
-    front = serveNodeFront(config, "server", deps, observer, { readiness, status }, acquire);
+    front = serveNodeFront(config, "server", deps, observer, { readiness, status }, acquire, { fanout });
   } catch (error) {
     // The pipe port and the idle timer would keep a process that cannot serve alive.
     clock.clearTimeout(idleTimer);

@@ -63,8 +63,8 @@ export interface SwarmFigures {
 
 const log = (line: string) => console.error(`swarm: ${line}`);
 
-/** Re-runs this script under a raised open-files limit when the current one is too low for `needed` sockets. */
-function ensureFdLimit(needed: number): void {
+/** Re-runs this script (or another benchmark's) under a raised open-files limit when the current one is too low for `needed` sockets. */
+export function ensureFdLimit(needed: number): void {
   const soft = Number(spawnSync("sh", ["-c", "ulimit -n"], { encoding: "utf8" }).stdout.trim());
   if (soft >= needed || soft === 0 || process.env["RP_SWARM_RAISED"]) return;
   log(`open-files limit ${soft} < ${needed}: re-running under ulimit -n ${needed}`);
@@ -75,11 +75,12 @@ function ensureFdLimit(needed: number): void {
   process.exit(child.status ?? 1);
 }
 
-async function startServer(dir: string, pki: SwarmPki, fdLimit: number): Promise<{ proc: NodeProcess; port: number; http: string }> {
+/** dist/rp-server with the swarm's server identity in `dir`, default settings plus `env`, the open-files limit raised. */
+export async function startSwarmServer(dir: string, pki: SwarmPki, fdLimit: number, env: Record<string, string> = {}): Promise<{ proc: NodeProcess; port: number; http: string }> {
   await storeIdentity(dir, "server", { keyPem: pki.server.keyPem, certPem: pki.server.certPem, caPem: pki.ca.certPem });
   const raise = 'ulimit -n "$0" 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"';
   const args = ["start", "--bind", "127.0.0.1", "--port", "0", "--http", "127.0.0.1:0", "--identity-dir", dir];
-  const proc = new NodeProcess(["bash", "-c", raise, String(fdLimit), binary("rp-server"), ...args], { RP_LOG_FORMAT: "json" });
+  const proc = new NodeProcess(["bash", "-c", raise, String(fdLimit), binary("rp-server"), ...args], { RP_LOG_FORMAT: "json", ...env });
   const ready = await proc.waitForMessage("server listening");
   const pipe = String(ready["pipe"]);
   return { proc, port: Number(pipe.slice(pipe.lastIndexOf(":") + 1)), http: String(ready["http"]) };
@@ -149,9 +150,9 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmFigures> {
   const dir = await mkdtemp(join(tmpdir(), "restpipe-swarm-"));
   const loops: DialLoop[] = [];
   const pipes: Pipe[] = [];
-  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  let server: Awaited<ReturnType<typeof startSwarmServer>> | undefined;
   try {
-    server = await startServer(dir, pki, options.clients + 1024);
+    server = await startSwarmServer(dir, pki, options.clients + 1024);
     const { proc } = server;
     await Bun.sleep(1_000);
     const rssBeforeKiB = rssKiB(proc.pid);

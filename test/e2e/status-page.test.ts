@@ -35,7 +35,7 @@ describe("the server's status page", () => {
     await page.locator("#state", { hasText: "listening" }).waitFor({ timeout: WAIT_MS });
     expect(await page.locator("#clients tbody tr").count()).toBe(0);
 
-    const identity = await pki.client("browser-seen-1");
+    const identity = await pki.client("browser-seen-1", { labels: { role: "db", site: "fra" } });
     const client = await startClientProcess(identity.dir, server.pipePort);
     const row = page.locator('#clients tbody tr[data-cn="browser-seen-1"]');
     try {
@@ -44,6 +44,7 @@ describe("the server's status page", () => {
       expect(cells[0]).toBe("browser-seen-1");
       expect(cells[1]).toMatch(/^127\.0\.0\.1:\d+$/);
       expect(cells[2]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(\d+s\)$/);
+      expect(cells[6]).toBe("role=db,site=fra");
       expect(await page.locator("#client-count").textContent()).toBe("1");
     } finally {
       await client.proc.stop();

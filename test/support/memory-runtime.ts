@@ -129,7 +129,8 @@ export class MemoryNetwork {
 /** Identities made in memory (no files, so it runs where tests may not write): a server and clients of one CA. */
 export interface MemoryPki {
   readonly server: TlsIdentity;
-  client(cn: string): Promise<TlsIdentity>;
+  /** A client of this CA; `labels` go into its certificate (restpipe:label: SAN URIs). */
+  client(cn: string, labels?: Readonly<Record<string, string>>): Promise<TlsIdentity>;
   /** A client whose certificate and trust come from another CA: the memory listener refuses it. */
   foreignClient(cn: string): Promise<TlsIdentity>;
 }
@@ -144,7 +145,7 @@ export async function memoryPki(): Promise<MemoryPki> {
   const server = identity(await issueCertificate({ ca, role: "server", cn: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] }));
   return {
     server,
-    client: async (cn) => identity(await issueCertificate({ ca, role: "client", cn })),
+    client: async (cn, labels) => identity(await issueCertificate({ ca, role: "client", cn, ...(labels ? { labels } : {}) })),
     foreignClient: async (cn) => {
       const other = await (foreignCa ??= createCa({ cn: "Foreign Memory CA" }));
       const issued = await issueCertificate({ ca: other, role: "client", cn });

@@ -25,6 +25,8 @@ export interface TestIdentityOptions {
   readonly validityDays?: number;
   readonly dnsNames?: readonly string[];
   readonly ipAddresses?: readonly string[];
+  /** Client labels (SAN URIs restpipe:label:key=value). */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** One test PKI; call cleanup() when done (afterAll). */

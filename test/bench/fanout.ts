@@ -1,0 +1,169 @@
+/**
+ * Fan-out over a swarm: N mTLS client pipes in this process (the project's
+ * dial loop and Pipe, as test/bench/swarm.ts) on one dist/rp-server, then
+ *
+ *   1. `GET /clients/*\/time`, FANOUT_REPS times one after another: p50/p99 of the complete answer;
+ *   2. `GET /clients/*\/maybe?timeout=1s` with every tenth client never answering: the answer's time, and its 504s;
+ *   3. single requests to random CNs by wrk (c=16, FANOUT_SINGLE_S seconds) with no fan-out, then while
+ *      fan-outs to all N run back to back: p99 during / p99 idle.
+ *
+ *   bun run bench:fanout                 N = FANOUT_N (default 1,000)
+ *   FANOUT_N=200 FANOUT_REPS=20 FANOUT_SINGLE_S=3 bun test/bench/fanout.ts
+ *   RP_SERVER_FANOUT_CONCURRENCY=1000 bun test/bench/fanout.ts   (RP_SERVER_* pass through to the server)
+ *
+ * Loopback only; bounded in count and time; cleans up.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { startDialLoop, type DialLoop } from "../../src/client/index.ts";
+import { loadClientConfig } from "../../src/config/index.ts";
+import { createDispatcher } from "../../src/dispatch/index.ts";
+import { silentLogger } from "../../src/log/index.ts";
+import { pipeOptions } from "../../src/node/index.ts";
+import { Pipe } from "../../src/pipe/index.ts";
+import { bunRuntime } from "../../src/runtime/bun/index.ts";
+import { findWrk, percentile, wrkLoad, type LoadResult } from "./_load.ts";
+import { swarmPki, type SwarmPki } from "./_swarm-pki.ts";
+import { ensureFdLimit, startSwarmServer } from "./swarm.ts";
+
+const log = (line: string) => console.error(`fanout: ${line}`);
+const env = process.env;
+const N = Number(env["FANOUT_N"] ?? 1_000);
+const REPS = Number(env["FANOUT_REPS"] ?? 50);
+const SINGLE_S = Number(env["FANOUT_SINGLE_S"] ?? 5);
+const SILENT_EVERY = 10;
+
+/** Client i's handlers: `time` always answers; `maybe` never answers on every tenth client. */
+function handlersFor(i: number) {
+  return {
+    get_time: () => ({ time: Date.now() / 1000 }),
+    // A silent client stays silent even when the deadline aborts its handler (an answer then could still beat the server's timer).
+    get_maybe: () => (i % SILENT_EVERY === 0 ? new Promise(() => {}) : { i }),
+  };
+}
+
+function dial(i: number, pki: SwarmPki, port: number, loops: DialLoop[], pipes: Pipe[]): Promise<void> {
+  const config = loadClientConfig({ env: {}, flags: {} });
+  const dispatcher = createDispatcher(handlersFor(i));
+  const identity = { keyPem: pki.clients[i]!.keyPem, certPem: pki.clients[i]!.certPem, caPem: pki.ca.certPem };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`client ${i} not connected within 60 s`)), 60_000);
+    loops.push(
+      startDialLoop({
+        dial: () => bunRuntime.connectTls({ hostname: "127.0.0.1", port, identity, serverName: "localhost", timeoutMs: config.connectTimeoutMs }),
+        open: async (transport) => {
+          const pipe = new Pipe(transport, pipeOptions(config, { name: "localhost", remoteAddress: transport.peer.remoteAddress }, dispatcher, silentLogger));
+          pipes.push(pipe);
+          return pipe;
+        },
+        ready: () => {},
+        baseMs: config.reconnectBaseMs,
+        capMs: config.reconnectCapMs,
+        log: silentLogger,
+        onStatus: (status) => {
+          if (status.state !== "connected") return;
+          clearTimeout(timer);
+          resolve();
+        },
+      }),
+    );
+  });
+}
+
+interface Answer {
+  readonly matched: number;
+  readonly answered: number;
+  readonly results: Record<string, { readonly status: number }>;
+}
+
+/** One fan-out: its time and its answer. */
+async function fanout(http: string, path: string): Promise<{ ms: number; answer: Answer }> {
+  const t0 = performance.now();
+  const response = await fetch(`${http}${path}`, { signal: AbortSignal.timeout(30_000) });
+  const answer = (await response.json()) as Answer;
+  return { ms: performance.now() - t0, answer };
+}
+
+const fmt = (x: number, digits = 1) => x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+async function main(): Promise<void> {
+  const wrk = findWrk();
+  if (!wrk) throw new Error("Cannot run the single-request part: wrk is not installed (Debian: apt-get install wrk)");
+  ensureFdLimit(N + 1024);
+  const pki = await swarmPki(N, log);
+  const dir = await mkdtemp(join(tmpdir(), "restpipe-fanout-bench-"));
+  const loops: DialLoop[] = [];
+  const pipes: Pipe[] = [];
+  // The server's own settings pass through (e.g. RP_SERVER_FANOUT_CONCURRENCY=1000 to compare caps); otherwise its defaults.
+  const serverEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith("RP_SERVER_") && e[1] !== undefined));
+  const server = await startSwarmServer(dir, pki, N + 1024, serverEnv);
+  try {
+    log(`connecting ${N} clients`);
+    let next = 0;
+    const worker = async () => {
+      while (next < N) await dial(next++, pki, server.port, loops, pipes);
+    };
+    await Promise.all(Array.from({ length: Math.min(128, N) }, worker));
+    await Bun.sleep(2_000);
+
+    log(`${REPS} fan-outs to all ${N}`);
+    const times: number[] = [];
+    let incomplete = 0;
+    for (let i = 0; i < REPS; i++) {
+      const { ms, answer } = await fanout(server.http, "/clients/*/time");
+      times.push(ms);
+      if (answer.matched !== N || answer.answered !== N) incomplete++;
+    }
+
+    log(`fan-outs with 1 in ${SILENT_EVERY} silent, timeout=1s`);
+    const partial: Array<{ ms: number; timeouts: number; answered: number }> = [];
+    for (let i = 0; i < 3; i++) {
+      const { ms, answer } = await fanout(server.http, "/clients/*/maybe?timeout=1s");
+      partial.push({ ms, timeouts: Object.values(answer.results).filter((entry) => entry.status === 504).length, answered: answer.answered });
+    }
+
+    const random = resolve(import.meta.dir, "swarm-random.lua");
+    log(`single requests, idle: wrk c=16 ${SINGLE_S} s`);
+    const idle = await wrkLoad(wrk, `${server.http}/`, 16, SINGLE_S, random, { SWARM_N: String(N) });
+    log(`single requests during back-to-back fan-outs to all ${N}`);
+    let running = true;
+    let during = 0;
+    const loop = (async () => {
+      while (running) {
+        await fanout(server.http, "/clients/*/time");
+        during++;
+      }
+    })();
+    const busy: LoadResult = await wrkLoad(wrk, `${server.http}/`, 16, SINGLE_S, random, { SWARM_N: String(N) });
+    running = false;
+    await loop;
+
+    const expected = Math.ceil(N / SILENT_EVERY);
+    const rows = [
+      [`GET /clients/*/time over ${N} clients, ${REPS} runs: p50 / p99 (ms)`, `${fmt(percentile(times, 50))} / ${fmt(percentile(times, 99))}`, "p50 ≤ 50, p99 ≤ 150"],
+      ["  … answers not complete (matched or answered ≠ N)", String(incomplete), "0"],
+      [`GET /clients/*/maybe?timeout=1s, ${expected} silent: answer time (ms), 3 runs`, partial.map((p) => fmt(p.ms, 0)).join(", "), "≤ 1100"],
+      ["  … 504s / answered", partial.map((p) => `${p.timeouts} / ${p.answered}`).join(", "), `${expected} / ${N - expected}`],
+      [`single requests (wrk c=16, ${SINGLE_S} s) idle: p50 / p99 (ms), req/s`, `${fmt(idle.p50Ms, 2)} / ${fmt(idle.p99Ms, 2)}, ${fmt(idle.perSecond, 0)}`, ""],
+      [`  … during ${during} fan-outs to all: p50 / p99 (ms), req/s, errors`, `${fmt(busy.p50Ms, 2)} / ${fmt(busy.p99Ms, 2)}, ${fmt(busy.perSecond, 0)}, ${busy.errors}`, ""],
+      ["  … p99 during / p99 idle", fmt(busy.p99Ms / idle.p99Ms, 2), "≤ 2"],
+    ];
+    const load = (await Bun.file("/proc/loadavg").text()).trim();
+    const settings = Object.entries(serverEnv).map(([k, v]) => `${k}=${v}`).join(" ") || "defaults";
+    console.log(`fanout: ${N} mTLS clients in one process → one rp-server (${settings}; loopback; loadavg ${load})`);
+    console.log(["| measure | value | target |", "| --- | ---: | --- |", ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n"));
+  } finally {
+    for (const loop of loops) loop.stop();
+    for (const pipe of pipes) pipe.close();
+    const timer = setTimeout(() => server.proc.signal("SIGKILL"), 15_000);
+    await server.proc.stop();
+    clearTimeout(timer);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) {
+  await main();
+  process.exit(0);
+}
