@@ -8,16 +8,34 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { defineArgs, stampOf } from "./_stamp.ts";
 
 const root = resolve(import.meta.dir, "..");
 
 /** The programs and their entry points. */
 export const PROGRAMS = { "rp-server": "src/cli/rp-server.ts", "rp-client": "src/cli/rp-client.ts" } as const;
 
+/**
+ * The flags of every compiled build, dist/ and dist/release/ alike (build/release.ts uses this list).
+ * The binary must not read ./bunfig.toml (its `preload` runs code), ./.env, tsconfig.json or
+ * package.json from the directory it is started in: only its identity files and handler module.
+ */
+export const COMPILE_FLAGS = [
+  "--compile",
+  "--minify",
+  "--bytecode",
+  "--format=esm",
+  "--no-compile-autoload-bunfig",
+  "--no-compile-autoload-dotenv",
+  "--no-compile-autoload-tsconfig",
+  "--no-compile-autoload-package-json",
+] as const;
+
 /** The `bun build` arguments for one program. */
 export function compileArgs(program: keyof typeof PROGRAMS, target?: string): string[] {
   const outfile = join("dist", target ? `${program}-${target.replace(/^bun-/, "")}` : program);
-  return ["build", "--compile", "--minify", "--bytecode", "--format=esm", ...(target ? [`--target=${target}`] : []), PROGRAMS[program], "--outfile", outfile];
+  const stamp = defineArgs(stampOf(root, target));
+  return ["build", ...COMPILE_FLAGS, ...stamp, ...(target ? [`--target=${target}`] : []), PROGRAMS[program], "--outfile", outfile];
 }
 
 /** Compiles both programs; returns their paths and sizes. */

@@ -20,8 +20,24 @@ const run = runBinary;
 describe("--version and --help", () => {
   test("both binaries print the package version", async () => {
     expect(JSON.parse(readFileSync(join(import.meta.dir, "../../package.json"), "utf8")).version).toBe(VERSION);
-    expect(await run("rp-server", ["--version"])).toEqual({ code: 0, stdout: `rp-server ${VERSION}`, stderr: "" });
-    expect(await run("rp-client", ["--version"])).toEqual({ code: 0, stdout: `rp-client ${VERSION}`, stderr: "" });
+    for (const program of ["rp-server", "rp-client"] as const) {
+      for (const flag of ["--version", "-V", "-v", "version"]) {
+        const result = await run(program, [flag]);
+        expect(result).toMatchObject({ code: 0, stderr: "" });
+        const [first, commit, built, target, runtime] = result.stdout.split("\n");
+        expect(first).toBe(`${program} ${VERSION}`);
+        expect(commit).toMatch(/^commit {2}[0-9a-f]{40}(\+dirty)?$/);
+        expect(built).toMatch(/^built {3}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+        expect(target).toBe(`target  bun-${process.platform}-${process.arch}`);
+        expect(runtime).toBe(`runtime Bun ${Bun.version}`);
+      }
+    }
+  });
+
+  test("the build date is the commit's, not the clock's", async () => {
+    const committed = Bun.spawnSync(["git", "log", "-1", "--format=%ct"], { cwd: join(import.meta.dir, "../..") }).stdout.toString().trim();
+    const built = (await run("rp-server", ["--version"])).stdout.split("\n")[2];
+    expect(built).toBe(`built   ${new Date(Number(committed) * 1000).toISOString().replace(".000Z", "Z")}`);
   });
 
   test("--help lists the commands and the seed's environment names", async () => {
