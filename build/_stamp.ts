@@ -2,8 +2,11 @@
  * The build stamp `--version` shows (src/cli/version.ts), as `bun build
  * --define` arguments. The date is the commit's (or SOURCE_DATE_EPOCH's),
  * never the clock, so that two builds of one commit are byte-identical.
+ * The handler API (restpipe.d.ts, build/_handler-api.ts) goes in the same way.
  */
 import { spawnSync } from "node:child_process";
+import { VERSION } from "../src/cli/version.ts";
+import { handlerApiDts } from "./_handler-api.ts";
 
 /** Commit, date and target of a build. */
 export interface Stamp {
@@ -37,4 +40,9 @@ export function defineArgs(stamp: Stamp): string[] {
     `--define=RESTPIPE_BUILD_DATE=${JSON.stringify(stamp.date)}`,
     `--define=RESTPIPE_BUILD_TARGET=${JSON.stringify(stamp.target)}`,
   ];
+}
+
+/** Every `--define` of a build of `root` for `target`: the stamp, and restpipe.d.ts for `handler init`. */
+export function buildDefines(root: string, target: string | undefined): string[] {
+  return [...defineArgs(stampOf(root, target)), `--define=RESTPIPE_HANDLER_API=${JSON.stringify(handlerApiDts(root, VERSION))}`];
 }

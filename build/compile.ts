@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { defineArgs, stampOf } from "./_stamp.ts";
+import { buildDefines } from "./_stamp.ts";
 
 const root = resolve(import.meta.dir, "..");
 
@@ -34,7 +34,7 @@ export const COMPILE_FLAGS = [
 /** The `bun build` arguments for one program. */
 export function compileArgs(program: keyof typeof PROGRAMS, target?: string): string[] {
   const outfile = join("dist", target ? `${program}-${target.replace(/^bun-/, "")}` : program);
-  const stamp = defineArgs(stampOf(root, target));
+  const stamp = buildDefines(root, target);
   return ["build", ...COMPILE_FLAGS, ...stamp, ...(target ? [`--target=${target}`] : []), PROGRAMS[program], "--outfile", outfile];
 }
 

@@ -14,7 +14,7 @@ import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { VERSION } from "../src/cli/version.ts";
 import { COMPILE_FLAGS } from "./compile.ts";
-import { defineArgs, stampOf } from "./_stamp.ts";
+import { buildDefines } from "./_stamp.ts";
 
 const root = resolve(import.meta.dir, "..");
 
@@ -44,7 +44,7 @@ export function releaseName(target: ReleaseTarget): string {
 /** The `bun build` arguments of one target's binary, written to `outDir`. */
 export function releaseArgs(target: ReleaseTarget, outDir: string): string[] {
   const bunTarget = `bun-${target}`;
-  const stamp = defineArgs(stampOf(root, bunTarget));
+  const stamp = buildDefines(root, bunTarget);
   return ["build", ...COMPILE_FLAGS, ...stamp, `--target=${bunTarget}`, RELEASE_ENTRY, "--outfile", join(outDir, releaseName(target))];
 }
 

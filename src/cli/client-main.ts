@@ -4,6 +4,7 @@ import { startClient } from "../client/index.ts";
 import { selectRuntime } from "../runtime/index.ts";
 import { IDENTITY_COMMAND_FLAGS } from "./identity-commands.ts";
 import { configCommand } from "./config-check.ts";
+import { HANDLER_COMMAND_FLAGS, HANDLER_SHORT_FLAGS, handlerCommand, handlerUsage } from "./handler-command.ts";
 import { nodeCommands } from "./node-main.ts";
 import { clientOpsCommands } from "./ops-commands.ts";
 import { runProgram } from "./program.ts";
@@ -22,6 +23,7 @@ Usage:
   ${PROGRAM} set-identity --bundle FILE    the same from one bundle file (made by: rp-server ca issue --cn NAME)
   ${PROGRAM} identity show                 this client's certificate and CA: CN, SANs, issuer, validity, fingerprint
   ${PROGRAM} status [--http ADDR]          show the pipe's state (from the running client's front)
+  ${PROGRAM} ${handlerUsage(PROGRAM)}
   ${PROGRAM} config check                  print the resolved configuration (flags > env > file > defaults)
                                            and every problem in it
   ${PROGRAM} --version | --help
@@ -43,9 +45,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       role: "client",
       help: clientHelp,
       loadConfig: loadClientConfig,
-      commands: { ...nodeCommands("client", await selectRuntime(), startClient), ...clientOpsCommands() },
+      commands: { ...nodeCommands("client", await selectRuntime(), startClient), ...clientOpsCommands(), handler: (config, line) => handlerCommand("client", PROGRAM, config, line) },
       sourceCommands: { config: configCommand(PROGRAM, "client", loadClientConfig) },
-      commandFlags: IDENTITY_COMMAND_FLAGS,
+      commandFlags: { ...IDENTITY_COMMAND_FLAGS, ...HANDLER_COMMAND_FLAGS },
+      shortFlags: HANDLER_SHORT_FLAGS,
     },
     argv,
   );

@@ -45,13 +45,15 @@ export interface ProgramSpec<C extends ServerConfig | ClientConfig> {
   readonly commandFlags?: Readonly<Record<string, Readonly<Record<string, "string" | "boolean">>>>;
   /** Command flags that may be given more than once (they arrive as arrays). */
   readonly repeatableFlags?: readonly string[];
+  /** One-letter aliases of command flags (`-o` for `--out`). */
+  readonly shortFlags?: Readonly<Record<string, string>>;
 }
 
 /** Runs one command line and resolves with the exit code. */
 export async function runProgram<C extends ServerConfig | ClientConfig>(spec: ProgramSpec<C>, argv: readonly string[]): Promise<number> {
   try {
     const extraFlags: Record<string, "string" | "boolean"> = Object.assign({}, ...Object.values(spec.commandFlags ?? {}));
-    const line = parseCommandLine(argv, { ...flagTypes(spec.role), ...extraFlags, help: "boolean" }, spec.repeatableFlags);
+    const line = parseCommandLine(argv, { ...flagTypes(spec.role), ...extraFlags, help: "boolean" }, spec.repeatableFlags, spec.shortFlags);
     const { help, ...rest } = line.flags;
     if (help || line.command === "help" || line.command === undefined) {
       say(spec.help());

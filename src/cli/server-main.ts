@@ -5,6 +5,7 @@ import { startServer } from "../server/index.ts";
 import { CA_COMMAND_FLAGS, CA_REPEATABLE_FLAGS, CA_USAGE, caCommand } from "./ca-command.ts";
 import { IDENTITY_COMMAND_FLAGS } from "./identity-commands.ts";
 import { configCommand } from "./config-check.ts";
+import { HANDLER_COMMAND_FLAGS, HANDLER_SHORT_FLAGS, handlerCommand, handlerUsage } from "./handler-command.ts";
 import { nodeCommands } from "./node-main.ts";
 import { serverOpsCommands } from "./ops-commands.ts";
 import { runProgram } from "./program.ts";
@@ -23,6 +24,7 @@ Usage:
   ${PROGRAM} identity show                 this server's certificate and CA: CN, SANs, issuer, validity, fingerprint
   ${PROGRAM} ${CA_USAGE}
   ${PROGRAM} clients [--http ADDR]         list the connected clients (from the running server's front)
+  ${PROGRAM} ${handlerUsage(PROGRAM)}
   ${PROGRAM} config check                  print the resolved configuration (flags > env > file > defaults)
                                            and every problem in it
   ${PROGRAM} --version | --help
@@ -44,9 +46,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       role: "server",
       help: serverHelp,
       loadConfig: loadServerConfig,
-      commands: { ...nodeCommands("server", await selectRuntime(), startServer), ...serverOpsCommands(), ca: caCommand },
+      commands: { ...nodeCommands("server", await selectRuntime(), startServer), ...serverOpsCommands(), ca: caCommand, handler: (config, line) => handlerCommand("server", PROGRAM, config, line) },
       sourceCommands: { config: configCommand(PROGRAM, "server", loadServerConfig) },
-      commandFlags: { ...IDENTITY_COMMAND_FLAGS, ...CA_COMMAND_FLAGS },
+      commandFlags: { ...IDENTITY_COMMAND_FLAGS, ...CA_COMMAND_FLAGS, ...HANDLER_COMMAND_FLAGS },
+      shortFlags: HANDLER_SHORT_FLAGS,
       repeatableFlags: CA_REPEATABLE_FLAGS,
     },
     argv,

@@ -98,3 +98,16 @@ describe("release", () => {
     }
   });
 });
+
+describe("restpipe.d.ts", () => {
+  test("is generated from src/dispatch and the hooks: the handler's types, nothing that needs another module", async () => {
+    const { handlerApiDts, handlerApiSources } = await import("../../../build/_handler-api.ts");
+    expect(handlerApiSources(ROOT)).toContain("src/dispatch/types.ts");
+    const text = handlerApiDts(ROOT, "9.9.9");
+    expect(text).toContain("The RestPipe 9.9.9 handler API");
+    for (const name of ["export interface HandlerContext", "export interface RequestBody", "export interface Hooks", "export declare function reply("]) expect(text).toContain(name);
+    expect(text).not.toMatch(/^import /m);
+    expect(text).not.toContain("Dispatcher ="); // needs the wire's Event: left out
+    expect(text).not.toContain("createDispatcher"); // a value, not a type
+  });
+});
