@@ -6,7 +6,7 @@
  */
 import type { ServerConfig } from "../config/index.ts";
 import { crlPath } from "../node/index.ts";
-import { identityPaths, initCa, issueFromCa, listCa, parseCertificatesPem, revokeInCa, type CertificateInfo } from "../pki/index.ts";
+import { identityPaths, initCa, issueFromCa, listCa, parseCertificatesPem, revokeInCa, signCsrInCa, type CertificateInfo } from "../pki/index.ts";
 import { FileError, joinPath, readText, writeFileAtomic } from "../runtime/files.ts";
 import { UsageError, type CommandLine } from "./args.ts";
 import { EXIT, say } from "./program.ts";
@@ -14,7 +14,7 @@ import { certificateLines, recordTable } from "./show.ts";
 
 /** Flags of `ca`. */
 export const CA_COMMAND_FLAGS = {
-  ca: { dir: "string", cn: "string", server: "boolean", san: "string", rsa: "boolean", days: "string" },
+  ca: { dir: "string", cn: "string", server: "boolean", san: "string", rsa: "boolean", days: "string", out: "string" },
 } as const;
 
 /** `ca` flags that may repeat. */
@@ -29,6 +29,9 @@ export const CA_USAGE = `ca init [--dir DIR] [--cn NAME] [--rsa] [--days N]
                                            and NAME.bundle.pem for: rp-client set-identity --bundle FILE
   rp-server ca issue [--dir DIR] --server --san HOST [--san HOST ...] [--cn NAME]
                                            issue a server identity with DNS and IP SANs (CN: the first SAN)
+  rp-server ca sign [--dir DIR] [--days N] [--out CERT] FILE.csr.pem
+                                           sign a client's request (rp-client identity request): writes
+                                           CERT (default ./NAME.crt.pem); its key never left the client
   rp-server ca revoke [--dir DIR] NAME|SERIAL
                                            revoke, sign a new CRL; a running rp-server cuts the client off
   rp-server ca list [--dir DIR]            what the CA issued: CN, kind, serial, not after, status`;
@@ -49,6 +52,9 @@ export async function caCommand(config: ServerConfig, line: CommandLine): Promis
     case "issue":
       noPositionals("issue", rest);
       return issue(line, dir, algorithm);
+    case "sign":
+      if (rest.length !== 1) throw new UsageError("ca sign needs one FILE (the .csr.pem that rp-client identity request wrote)");
+      return sign(config, line, dir, rest[0]!);
     case "revoke":
       if (rest.length !== 1) throw new UsageError("ca revoke needs one NAME or SERIAL");
       return revoke(config, dir, rest[0]!);
@@ -60,7 +66,7 @@ export async function caCommand(config: ServerConfig, line: CommandLine): Promis
       return EXIT.ok;
     }
     default:
-      throw new UsageError(`ca needs a subcommand: init, issue, revoke or list${subcommand ? ` (not "${subcommand}")` : ""}`);
+      throw new UsageError(`ca needs a subcommand: init, issue, sign, revoke or list${subcommand ? ` (not "${subcommand}")` : ""}`);
   }
 }
 
@@ -84,6 +90,41 @@ async function issue(line: CommandLine, dir: string, algorithm: "ec" | "rsa"): P
     say(`note: the earlier certificate for CN=${cn} (serial ${earlier.serial}) stays valid until revoked: rp-server ca revoke ${earlier.serial}`);
   }
   return EXIT.ok;
+}
+
+async function sign(config: ServerConfig, line: CommandLine, dir: string, csrPath: string): Promise<number> {
+  const csrPem = await readText(csrPath);
+  const signed = await signCsrInCa(dir, csrPem, { validityDays: days(line, 825), reservedCns: await serverCns(config.identityDir) });
+  const { record } = signed;
+  const out = stringFlag(line, "out") ?? joinPath(".", `${record.cn}.crt.pem`);
+  await writeFileAtomic(out, signed.certPem, 0o644);
+  const caOut = joinPath(dirOf(out), "ca.crt.pem");
+  await writeFileAtomic(caOut, signed.caPem, 0o644);
+  say(`signed a client certificate for CN=${record.cn}: serial ${record.serial}, valid until ${record.notAfter}`);
+  say(`  cert     ${out}  (also ${signed.certPath})`);
+  say(`  CA       ${caOut}`);
+  say(`carry both back: rp-client set-identity --cert ${record.cn}.crt.pem --ca ca.crt.pem`);
+  if (signed.cappedByCa) say(`note: it ends when the CA does (${record.notAfter}), before the ${days(line, 825)} days asked for`);
+  for (const earlier of signed.earlier) {
+    say(`note: the earlier certificate for CN=${record.cn} (serial ${earlier.serial}) stays valid until revoked: rp-server ca revoke ${earlier.serial}`);
+  }
+  return EXIT.ok;
+}
+
+/** The CN of the server identity stored in `identityDir`, if any: no client may have it. */
+async function serverCns(identityDir: string): Promise<string[]> {
+  try {
+    const [certificate] = await parseCertificatesPem(await readText(identityPaths(identityDir, "server").cert));
+    return certificate?.subjectCn === undefined ? [] : [certificate.subjectCn];
+  } catch (error) {
+    if (error instanceof FileError) return [];
+    throw error;
+  }
+}
+
+function dirOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash === -1 ? "." : slash === 0 ? "/" : path.slice(0, slash);
 }
 
 async function revoke(config: ServerConfig, dir: string, which: string): Promise<number> {

@@ -21,6 +21,10 @@ Usage:
   ${PROGRAM} set-identity KEY CERT CA      check and store this client's key, certificate and the CA (which
                                            also verifies the server)
   ${PROGRAM} set-identity --bundle FILE    the same from one bundle file (made by: rp-server ca issue --cn NAME)
+  ${PROGRAM} identity request --cn NAME [--out DIR] [--rsa]
+                                           make a key (kept here, 0600) and DIR/NAME.csr.pem for the CA
+  ${PROGRAM} set-identity --cert CERT --ca CA
+                                           store the CA's certificate for that request with its key
   ${PROGRAM} identity show                 this client's certificate and CA: CN, SANs, issuer, validity, fingerprint
   ${PROGRAM} status [--http ADDR]          show the pipe's state (from the running client's front)
   ${PROGRAM} ${handlerUsage(PROGRAM)}
