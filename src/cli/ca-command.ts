@@ -9,12 +9,13 @@ import { crlPath } from "../node/index.ts";
 import { identityPaths, initCa, issueFromCa, listCa, parseCertificatesPem, revokeInCa, signCsrInCa, type CertificateInfo } from "../pki/index.ts";
 import { FileError, joinPath, readText, writeFileAtomic } from "../runtime/files.ts";
 import { UsageError, type CommandLine } from "./args.ts";
+import { serveCommand, tokenCommand } from "./enroll-commands.ts";
 import { EXIT, say } from "./program.ts";
 import { certificateLines, recordTable } from "./show.ts";
 
 /** Flags of `ca`. */
 export const CA_COMMAND_FLAGS = {
-  ca: { dir: "string", cn: "string", server: "boolean", san: "string", rsa: "boolean", days: "string", out: "string" },
+  ca: { dir: "string", cn: "string", server: "boolean", san: "string", rsa: "boolean", days: "string", out: "string", ttl: "string", listen: "string" },
 } as const;
 
 /** `ca` flags that may repeat. */
@@ -32,6 +33,11 @@ export const CA_USAGE = `ca init [--dir DIR] [--cn NAME] [--rsa] [--days N]
   rp-server ca sign [--dir DIR] [--days N] [--out CERT] FILE.csr.pem
                                            sign a client's request (rp-client identity request): writes
                                            CERT (default ./NAME.crt.pem); its key never left the client
+  rp-server ca token [--dir DIR] --cn NAME [--ttl 1h]
+                                           print a one-time enrollment token for NAME (s, m, h or d; up to 30d)
+  rp-server ca serve [--dir DIR] [--listen HOST:PORT] [--days N]
+                                           the enrollment listener (HTTPS, default 0.0.0.0:1235; not the pipe
+                                           port): rp-client enroll redeems tokens there, until stopped
   rp-server ca revoke [--dir DIR] NAME|SERIAL
                                            revoke, sign a new CRL; a running rp-server cuts the client off
   rp-server ca list [--dir DIR]            what the CA issued: CN, kind, serial, not after, status`;
@@ -55,6 +61,12 @@ export async function caCommand(config: ServerConfig, line: CommandLine): Promis
     case "sign":
       if (rest.length !== 1) throw new UsageError("ca sign needs one FILE (the .csr.pem that rp-client identity request wrote)");
       return sign(config, line, dir, rest[0]!);
+    case "token":
+      noPositionals("token", rest);
+      return tokenCommand(dir, line);
+    case "serve":
+      noPositionals("serve", rest);
+      return serveCommand(config, dir, line, days(line, 825));
     case "revoke":
       if (rest.length !== 1) throw new UsageError("ca revoke needs one NAME or SERIAL");
       return revoke(config, dir, rest[0]!);
@@ -66,7 +78,7 @@ export async function caCommand(config: ServerConfig, line: CommandLine): Promis
       return EXIT.ok;
     }
     default:
-      throw new UsageError(`ca needs a subcommand: init, issue, sign, revoke or list${subcommand ? ` (not "${subcommand}")` : ""}`);
+      throw new UsageError(`ca needs a subcommand: init, issue, sign, token, serve, revoke or list${subcommand ? ` (not "${subcommand}")` : ""}`);
   }
 }
 

@@ -3,14 +3,17 @@
  * identity request` (key 0600 stays in the client's identity directory),
  * `rp-server ca sign` (refusing a server's CN, a damaged request),
  * `rp-client set-identity --cert --ca` pairs it; then a round trip with the
- * identity whose key never left the client host.
+ * identity whose key never left the client host. Online: `ca token`, `ca
+ * serve` (the separate enrollment listener), `rp-client enroll`: a token
+ * works once, expires, and is never sent to a server whose CA is not the
+ * token's.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openssl } from "../unit/pki/_openssl.ts";
-import { runBinary, startConnectedPair } from "../support/index.ts";
+import { binary, NodeProcess, runBinary, startConnectedPair } from "../support/index.ts";
 
 let work: string;
 let serverDir: string;
@@ -99,6 +102,104 @@ describe("offline enrollment: a CSR out, a certificate back", () => {
     try {
       expect(await (await fetch(`${started.http}/client/edge-7/cat//a/b`)).json()).toEqual({ result_from_client: "ab" });
       expect(await (await fetch(`${connected.http}/server/time`)).status).toBe(200);
+    } finally {
+      await Promise.all([connected.proc.stop(), started.proc.stop()]);
+    }
+  }, 30_000);
+});
+
+describe("online enrollment: one-time tokens", () => {
+  let listener: NodeProcess;
+  let address: string;
+
+  beforeAll(async () => {
+    listener = new NodeProcess([binary("rp-server"), "ca", "serve", "--listen", "127.0.0.1:0"], { RP_SERVER_CERT_PATH: serverDir, RP_LOG_FORMAT: "json" });
+    address = String((await listener.waitForMessage("enrollment listening"))["address"]);
+  });
+
+  afterAll(async () => {
+    await listener?.stop();
+  });
+
+  const token = async (cn: string, ttl = "1h") => {
+    const result = await server("ca", "token", "--cn", cn, "--ttl", ttl);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`one-time token for CN=${cn}, valid until `); // the token alone on stdout: T=$(rp-server ca token ...)
+    return result.stdout.trim();
+  };
+  const enrollAs = (dir: string, tokenText: string) =>
+    runBinary("rp-client", ["enroll", "--server", address, "--token", tokenText, "--server-name", "localhost"], { RP_CLIENT_CERT_PATH: join(work, dir) });
+
+  test("ca token prints one token; enroll makes the key here and stores the certificate; the client connects", async () => {
+    const text = await token("edge-online");
+    expect(text).toMatch(/^rp1\.[A-Za-z0-9_-]+$/);
+    const result = await enrollAs("online-host", text);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toStartWith("enrolled as CN=edge-online (issued by CN=RestPipe CA");
+    expect((await stat(join(work, "online-host", "client.key.pem"))).mode & 0o777).toBe(0o600);
+    expect(await ok(server("ca", "list"))).toMatch(/edge-online +client/);
+    await listener.waitForMessage("enrolled a client", { client: "edge-online" });
+    const { server: started, client: connected } = await startConnectedPair(serverDir, { dir: join(work, "online-host"), cn: "edge-online" });
+    try {
+      expect(await (await fetch(`${started.http}/client/edge-online/cat//x/y`)).json()).toEqual({ result_from_client: "xy" });
+    } finally {
+      await Promise.all([connected.proc.stop(), started.proc.stop()]);
+    }
+  }, 30_000);
+
+  test("a token works once", async () => {
+    const text = await token("edge-once");
+    expect((await enrollAs("once-a", text)).code).toBe(0);
+    const again = await enrollAs("once-b", text);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("Cannot enroll: the token was used already (at ");
+    expect(again.stderr).toContain("a token works once: ask for a new one (HTTP 410)");
+    expect(await Bun.file(join(work, "once-b", "client.key.pem")).exists()).toBe(false);
+  });
+
+  test("a token expires", async () => {
+    const text = await token("edge-late", "1s");
+    const expires = Date.now() + 1_000;
+    await Bun.sleep(Math.max(0, expires - Date.now()) + 200); // the token's own lifetime, not a guess
+    const late = await enrollAs("late", text);
+    expect(late.code).toBe(1);
+    expect(late.stderr).toMatch(/Cannot enroll: the token expired at \S+; ask for a new one \(--ttl sets how long it lasts\) \(HTTP 410\)/);
+  });
+
+  test("a token for another CA is never sent: the fingerprint does not match", async () => {
+    const elsewhere = join(work, "other-ca");
+    await ok(runBinary("rp-server", ["ca", "init", "--dir", elsewhere]));
+    const foreign = (await runBinary("rp-server", ["ca", "token", "--dir", elsewhere, "--cn", "edge-x"])).stdout.trim();
+    const before = listener.logs.length;
+    const result = await enrollAs("foreign", foreign);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Cannot enroll: the CA at https:\/\/127\.0\.0\.1:\d+ has the fingerprint [0-9a-f]{64}, the token expects [0-9a-f]{64}; the secret was not sent/);
+    expect(listener.logs.slice(before).filter((entry) => entry.msg === "refused an enrollment")).toEqual([]); // no POST reached it
+  });
+
+  test("a forged token (right id, wrong secret) is refused", async () => {
+    const text = await token("edge-forged");
+    const fields = JSON.parse(atob(text.slice(4).replaceAll("-", "+").replaceAll("_", "/"))) as Record<string, string>;
+    const forged = "rp1." + btoa(JSON.stringify({ ...fields, s: "0".repeat(64) })).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+    const result = await enrollAs("forged", forged);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("Cannot enroll: the CA knows no such token (mistyped, or made by another CA); ask for a new one: rp-server ca token --cn NAME (HTTP 403)");
+    expect((await enrollAs("forged-then-real", text)).code).toBe(0); // the real one still works
+  });
+
+  test("the pipe port is untouched: it still refuses a peer without a client certificate", async () => {
+    const { server: started, client: connected } = await startConnectedPair(serverDir, { dir: join(work, "online-host"), cn: "edge-online" });
+    try {
+      const port = started.pipePort;
+      const plain = await new Promise<string>((resolvePromise) => {
+        const socket = require("node:tls").connect({ host: "127.0.0.1", port, rejectUnauthorized: false, servername: "localhost" });
+        socket.on("error", (error: Error) => resolvePromise(`error: ${error.message}`));
+        socket.on("close", () => resolvePromise("closed"));
+        socket.on("secureConnect", () => socket.write("GET /restpipe/enroll/v1/ca HTTP/1.1\r\nHost: x\r\n\r\n"));
+        socket.on("data", (data: Buffer) => resolvePromise(`data: ${data.toString()}`));
+      });
+      expect(plain).not.toContain("BEGIN CERTIFICATE");
+      expect(plain.startsWith("data:")).toBe(false);
     } finally {
       await Promise.all([connected.proc.stop(), started.proc.stop()]);
     }
