@@ -5,7 +5,7 @@
 import type { ClientConfig, ServerConfig } from "../config/index.ts";
 import { createToken, enroll, parseToken, parseTtl, startEnrollServer } from "../enroll/index.ts";
 import { identityPaths, parseCertificatesPem, readIdentityFiles, storeIdentity, checkIdentity } from "../pki/index.ts";
-import { FileError, readText } from "../runtime/files.ts";
+import { FileError, readText } from "../platform/index.ts";
 import { UsageError, type CommandLine } from "./args.ts";
 import { makeLogger, onShutdownSignal } from "./node-main.ts";
 import { EXIT, say } from "./program.ts";

@@ -6,7 +6,7 @@
  */
 import type { CommonConfig, Role } from "../config/index.ts";
 import { checkIdentity, createKeyRequest, IdentityError, storeIdentity } from "../pki/index.ts";
-import { ensureDir, FileError, joinPath, readText, writeFileAtomic } from "../runtime/files.ts";
+import { ensureDir, FileError, joinPath, readText, writeFileAtomic } from "../platform/index.ts";
 import { unlink } from "node:fs/promises";
 import { UsageError, type CommandLine } from "./args.ts";
 import { EXIT, say } from "./program.ts";

@@ -4,7 +4,7 @@
  * and when it was used. Read and rewritten under `tokens.lock`.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { FileError, joinPath, readText, withFileLock, writeFileAtomic } from "../runtime/files.ts";
+import { FileError, joinPath, readText, withFileLock, writeFileAtomic } from "../platform/index.ts";
 
 /** One token as the CA keeps it. */
 export interface TokenRecord {

@@ -1,7 +1,7 @@
 /** The CA side of online enrollment: making tokens, and redeeming one (once, before it expires) for a signed CSR. */
 import { randomBytes } from "node:crypto";
 import { caPaths, CaError, parseCertificatesPem, readCa, readCsr, signCsrInCa, type IssuedRecord } from "../pki/index.ts";
-import { readText } from "../runtime/files.ts";
+import { readText } from "../platform/index.ts";
 import { secretHash, secretMatches, updateTokens, type TokenRecord } from "./_store.ts";
 import { formatToken, normalizeFingerprint } from "./token.ts";
 

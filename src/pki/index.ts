@@ -11,3 +11,5 @@ export { readCrl, signCrl, type CrlInfo, type CrlOptions, type RevokedSerial } f
 export { normalizeSerial, type CaIndex, type IssuedKind, type IssuedRecord } from "./ca-index.ts";
 export * from "./ca-directory.ts";
 export { createKeyRequest, readCsr, type CheckedCsr, type KeyRequest } from "./csr.ts";
+export { readPrivateKey, type PrivateKeyInfo } from "./keys.ts";
+export { revocationCheck, type RevocationCheck } from "./revocation-check.ts";
