@@ -57,7 +57,7 @@ export async function caCommand(config: ServerConfig, line: CommandLine): Promis
     }
     case "issue":
       noPositionals("issue", rest);
-      return issue(line, dir, algorithm);
+      return issue(config, line, dir, algorithm);
     case "sign":
       if (rest.length !== 1) throw new UsageError("ca sign needs one FILE (the .csr.pem that rp-client identity request wrote)");
       return sign(config, line, dir, rest[0]!);
@@ -82,7 +82,7 @@ export async function caCommand(config: ServerConfig, line: CommandLine): Promis
   }
 }
 
-async function issue(line: CommandLine, dir: string, algorithm: "ec" | "rsa"): Promise<number> {
+async function issue(config: ServerConfig, line: CommandLine, dir: string, algorithm: "ec" | "rsa"): Promise<number> {
   const server = line.flags["server"] === true;
   const given = line.flags["san"];
   const sans = typeof given === "string" ? [given] : Array.isArray(given) ? (given as string[]) : [];
@@ -90,7 +90,7 @@ async function issue(line: CommandLine, dir: string, algorithm: "ec" | "rsa"): P
   const cn = stringFlag(line, "cn") ?? (server ? sans[0] : undefined);
   if (cn === undefined) throw new UsageError(server ? "ca issue --server needs --san HOST (or --cn NAME)" : "ca issue needs --cn NAME");
   const kind = server ? "server" : "client";
-  const issued = await issueFromCa(dir, { cn, kind, sans, algorithm, validityDays: days(line, 825) });
+  const issued = await issueFromCa(dir, { cn, kind, sans, algorithm, validityDays: days(line, 825), reservedCns: await serverCns(config.identityDir) });
   const { record, paths } = issued;
   say(`issued a ${kind} certificate for CN=${cn}: serial ${record.serial}, valid until ${record.notAfter}`);
   if (record.sans.length > 0) say(`  SANs     ${record.sans.join(", ")}`);

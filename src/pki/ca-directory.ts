@@ -93,6 +93,8 @@ export interface IssueFromCaOptions {
   readonly sans: readonly string[];
   readonly algorithm: KeyAlgorithm;
   readonly validityDays: number;
+  /** CNs a client may not have besides the index's server certificates (the server identity's): see refuseServerCn. */
+  readonly reservedCns?: readonly string[];
 }
 
 /** What issueFromCa wrote. */
@@ -116,6 +118,8 @@ async function issueLocked(dir: string, options: IssueFromCaOptions): Promise<Is
   const { ca, certificate: caCertificate } = await readCa(dir);
   const paths = caPaths(dir);
   const index = await readCaIndex(paths.index);
+  // A client named like the server could pass for it, and its files would overwrite the server's in this directory.
+  if (options.kind === "client") refuseServerCn(options.cn, index.certificates, options.reservedCns ?? []);
   const ipAddresses = options.sans.filter((san) => parseIp(san) !== undefined);
   const dnsNames = options.sans.filter((san) => parseIp(san) === undefined);
   for (const name of dnsNames) {

@@ -71,6 +71,14 @@ describe("offline enrollment: a CSR out, a certificate back", () => {
     expect(impostor.stderr).toContain("request it with another --cn");
   });
 
+  test("ca issue refuses a client named like the server too (it would overwrite the server's files in ca/)", async () => {
+    const before = await readFile(join(serverDir, "ca", "localhost.key.pem"), "utf8");
+    const result = await server("ca", "issue", "--cn", "localhost");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Cannot issue a client certificate for CN "localhost": it is the CN of a server certificate of this CA');
+    expect(await readFile(join(serverDir, "ca", "localhost.key.pem"), "utf8")).toBe(before);
+  });
+
   test("ca sign writes the certificate and the CA certificate to carry back; openssl agrees", async () => {
     const out = await ok(server("ca", "sign", join(carried, "edge-7.csr.pem"), "--out", join(carried, "edge-7.crt.pem")));
     expect(out).toMatch(/^signed a client certificate for CN=edge-7: serial [0-9a-f]+, valid until /);
