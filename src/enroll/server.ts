@@ -7,7 +7,8 @@
  *   GET  /restpipe/enroll/v1/ca    the CA certificate (public: the client compares its fingerprint with the token's)
  *   POST /restpipe/enroll/v1/sign  {"id", "secret", "csr"} → {"cert", "ca"}: a token redeemed once for a certificate
  *
- * Bodies are capped (16 KiB), each request has a deadline, and nothing else is served.
+ * Bodies are capped (16 KiB), handshakes and requests have deadlines (10 s),
+ * at most 64 connections are held, and nothing else is served.
  */
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -19,6 +20,9 @@ export const ENROLL_PATHS = { ca: "/restpipe/enroll/v1/ca", sign: "/restpipe/enr
 
 /** The largest request body accepted (a CSR is under 2 KiB). */
 export const MAX_ENROLL_BODY_BYTES = 16_384;
+
+/** Connections the listener holds at once. */
+export const MAX_ENROLL_CONNECTIONS = 64;
 
 /** What the listener needs. */
 export interface EnrollServerOptions {
@@ -96,11 +100,19 @@ export function startEnrollServer(options: EnrollServerOptions): Promise<EnrollS
     }
   };
   const server: Server = createServer(
-    { key: options.keyPem, cert: options.certPem, ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }), requestCert: false },
+    {
+      key: options.keyPem,
+      cert: options.certPem,
+      ...(options.passphrase === undefined ? {} : { passphrase: options.passphrase }),
+      requestCert: false,
+      handshakeTimeout: 10_000,
+    },
     (request, response) => void handle(request, response),
   );
   server.requestTimeout = options.requestTimeoutMs ?? 10_000;
   server.headersTimeout = Math.min(server.requestTimeout, 10_000);
+  // Enrollment is a handful of clients at a time: more connections than this are turned away by the kernel queue.
+  server.maxConnections = MAX_ENROLL_CONNECTIONS;
   return new Promise((resolvePromise, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {

@@ -195,6 +195,18 @@ describe("online enrollment: one-time tokens", () => {
     expect((await enrollAs("forged-then-real", text)).code).toBe(0); // the real one still works
   });
 
+  test("the listener answers only its two paths, and caps bodies", async () => {
+    const insecure = { tls: { rejectUnauthorized: false } } as const; // this test checks answers, not the server's identity
+    const big = await fetch(`https://${address}/restpipe/enroll/v1/sign`, { method: "POST", body: "x".repeat(17_000), ...insecure });
+    expect(big.status).toBe(413);
+    expect(await big.json()).toEqual({ error: "Cannot enroll: the request body is over 16384 bytes" });
+    const other = await fetch(`https://${address}/client/edge-online/time`, insecure);
+    expect(other.status).toBe(404);
+    expect(((await other.json()) as { error: string }).error).toStartWith("Cannot enroll: no such path GET /client/edge-online/time; this listener answers only");
+    const ca = await fetch(`https://${address}/restpipe/enroll/v1/ca`, insecure);
+    expect(((await ca.json()) as { ca: string }).ca).toStartWith("-----BEGIN CERTIFICATE-----");
+  });
+
   test("the pipe port is untouched: it still refuses a peer without a client certificate", async () => {
     const { server: started, client: connected } = await startConnectedPair(serverDir, { dir: join(work, "online-host"), cn: "edge-online" });
     try {
