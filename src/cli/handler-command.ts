@@ -22,13 +22,17 @@ export const HANDLER_SHORT_FLAGS = { o: "out" } as const;
 /** The verbs a handler name can start with (the front's five methods). */
 export const VERBS = ["get", "post", "put", "patch", "delete"] as const;
 
-/** The subcommands, for --help. */
+/** The subcommands, for --help (after "  <program> "). */
 export function handlerUsage(program: string): string {
-  return `handler init DIR [--force]         write handlers.ts (a typed template), restpipe.d.ts (the handler
-                                           API of this version) and tsconfig.json into DIR
-  ${program} handler check FILE               load a handler module: its handlers and hooks, exports that
-                                           match no verb, syntax errors at file:line:column
-  ${program} handler bundle FILE -o OUT       bundle a handler and its npm dependencies into one file OUT`;
+  const pad = " ".repeat(43);
+  return `handler init DIR [--force]
+${pad}write handlers.ts (a typed template), restpipe.d.ts (the handler
+${pad}API of this version) and tsconfig.json into DIR
+  ${program} handler check FILE
+${pad}load a handler module: its handlers and hooks, exports that
+${pad}match no verb, syntax errors at file:line:column
+  ${program} handler bundle FILE -o OUT
+${pad}bundle a handler and its npm dependencies into one file OUT`;
 }
 
 /** Runs one `handler` subcommand. */
