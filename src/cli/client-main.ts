@@ -22,7 +22,7 @@ Usage:
   ${PROGRAM} set-identity KEY CERT CA      check and store this client's key, certificate and the CA (which
                                            also verifies the server)
   ${PROGRAM} set-identity --bundle FILE    the same from one bundle file (made by: rp-server ca issue --cn NAME)
-  ${PROGRAM} identity request --cn NAME [--out DIR] [--rsa]
+  ${PROGRAM} identity request --cn NAME [--out DIR] [--rsa] [--force]
                                            make a key (kept here, 0600) and DIR/NAME.csr.pem for the CA
   ${PROGRAM} enroll --server HOST[:PORT] --token TOKEN
                                            enroll online (rp-server ca token, ca serve): key made here, TLS pinned

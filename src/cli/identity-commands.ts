@@ -20,7 +20,7 @@ import { certificateLines } from "./show.ts";
 /** Flags of these commands. */
 export const IDENTITY_COMMAND_FLAGS = {
   "set-identity": { bundle: "string", cert: "string", ca: "string" },
-  identity: { cn: "string", out: "string", rsa: "boolean" },
+  identity: { cn: "string", out: "string", rsa: "boolean", force: "boolean" },
 } as const;
 
 /** `set-identity KEY CERT CA` or `set-identity --bundle FILE`: checks the identity and stores it in the identity directory. */
@@ -61,7 +61,7 @@ async function setIdentity(role: Role, dir: string, identity: Identity): Promise
 export async function identityShowCommand(role: Role, config: CommonConfig, line: CommandLine): Promise<number> {
   if (line.positionals[0] === "request" && line.positionals.length === 1) return identityRequestCommand(role, config, line);
   if (line.positionals[0] !== "show" || line.positionals.length !== 1) throw new UsageError("identity takes one subcommand: show or request");
-  for (const flag of ["cn", "out", "rsa"]) if (line.flags[flag] !== undefined) throw new UsageError(`--${flag} is a flag of identity request, not of identity show`);
+  for (const flag of ["cn", "out", "rsa", "force"]) if (line.flags[flag] !== undefined) throw new UsageError(`--${flag} is a flag of identity request, not of identity show`);
   const dir = config.identityDir;
   const files = await readIdentityFiles(identityPaths(dir, role), config.keyPassphrase);
   const [certificate] = await parseCertificatesPem(files.certPem);

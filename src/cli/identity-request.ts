@@ -6,7 +6,7 @@
  */
 import type { CommonConfig, Role } from "../config/index.ts";
 import { checkIdentity, createKeyRequest, IdentityError, storeIdentity } from "../pki/index.ts";
-import { ensureDir, FileError, joinPath, readText, writeFileAtomic } from "../platform/index.ts";
+import { ensureDir, FileError, fileMode, joinPath, readText, writeFileAtomic } from "../platform/index.ts";
 import { unlink } from "node:fs/promises";
 import { UsageError, type CommandLine } from "./args.ts";
 import { EXIT, say } from "./program.ts";
@@ -16,7 +16,7 @@ export function requestKeyPath(identityDir: string, role: Role): string {
   return joinPath(identityDir, `${role}.request.key.pem`);
 }
 
-/** `identity request --cn NAME [--out DIR] [--rsa]`. */
+/** `identity request --cn NAME [--out DIR] [--rsa] [--force]`. */
 export async function identityRequestCommand(role: Role, config: CommonConfig, line: CommandLine): Promise<number> {
   const cn = line.flags["cn"];
   if (typeof cn !== "string" || cn === "") throw new UsageError("identity request needs --cn NAME (the name this node will have)");
@@ -27,6 +27,9 @@ export async function identityRequestCommand(role: Role, config: CommonConfig, l
   const request = await createKeyRequest(cn, line.flags["rsa"] === true ? "rsa" : "ec");
   const keyPath = requestKeyPath(config.identityDir, role);
   const csrPath = joinPath(out, `${cn}.csr.pem`);
+  if (line.flags["force"] !== true && (await fileMode(keyPath)) !== undefined) {
+    throw new UsageError(`Cannot make a new request: ${keyPath} holds the key of a pending one (its certificate would no longer fit); add --force to replace it`);
+  }
   await ensureDir(config.identityDir, 0o700);
   await writeFileAtomic(keyPath, request.keyPem, 0o600);
   await writeFileAtomic(csrPath, request.csrPem, 0o644);

@@ -51,6 +51,9 @@ describe("offline enrollment: a CSR out, a certificate back", () => {
     const csr = await readFile(join(carried, "edge-7.csr.pem"), "utf8");
     expect(csr).toStartWith("-----BEGIN CERTIFICATE REQUEST-----");
     expect(csr).not.toContain("PRIVATE KEY");
+    const again = await client("identity", "request", "--cn", "edge-7", "--out", carried);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("holds the key of a pending one (its certificate would no longer fit); add --force to replace it");
     const checked = openssl(["req", "-in", join(carried, "edge-7.csr.pem"), "-noout", "-verify", "-subject"], work);
     expect(checked.stdout + checked.stderr).toContain("subject=CN = edge-7");
   });
