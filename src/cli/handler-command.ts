@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { CommonConfig, Role } from "../config/index.ts";
 import { HOOK_NAMES } from "../dispatch/index.ts";
-import { bundleModule, type BundleMessage } from "../runtime/bundler.ts";
+import { bundleModule, type BundleMessage } from "../runtime/index.ts";
 import { UsageError, type CommandLine } from "./args.ts";
 import { handlerApiText, handlersTemplate, TSCONFIG_TEMPLATE } from "./_handler-template.ts";
 import { loadHandlerModule } from "./handlers.ts";

@@ -4,3 +4,4 @@ export type * from "./tls-types.ts";
 export type * from "./http-types.ts";
 export type * from "./runtime.ts";
 export { selectRuntime } from "./select.ts";
+export { bundleModule, type BundleMessage, type BundleResult } from "./bundler.ts";
