@@ -48,7 +48,13 @@ describe("run-time lock-down", () => {
   }
 
   test("BUN_BE_BUN=1 makes the binary the bun CLI (why the units and the README keep it out of the environment)", async () => {
-    const result = await new NodeProcess([binary("rp-server"), "--version"], { BUN_BE_BUN: "1" }).result();
-    expect(result.stdout).toBe(Bun.version);
+    for (const value of ["1", "true"]) {
+      const result = await new NodeProcess([binary("rp-server"), "--version"], { BUN_BE_BUN: value }).result();
+      expect(result.stdout).toBe(Bun.version);
+    }
+    for (const value of ["0", ""]) {
+      const result = await new NodeProcess([binary("rp-server"), "--version"], { BUN_BE_BUN: value }).result();
+      expect(result.stdout).toStartWith("rp-server ");
+    }
   });
 });
