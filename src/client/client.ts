@@ -31,7 +31,7 @@ export interface RunningClient {
 /** Starts the dial loop and the front. */
 export function startClient(config: ClientConfig, deps: ClientDeps): RunningClient {
   const { runtime, log } = deps;
-  const { hooks, registry, observer } = nodeParts("client", deps);
+  const { hooks, registry, observer, clock } = nodeParts("client", deps);
   const loop: DialLoop = startDialLoop({
     dial: () =>
       runtime.connectTls({
@@ -45,13 +45,14 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
       // Handlers see the server by its certificate CN.
       const name = (await peerCn(transport.peer)) ?? `${config.targetHostname}:${config.targetPort}`;
       const peer = { name, remoteAddress: transport.peer.remoteAddress };
-      const pipe = new Pipe(transport, pipeOptions(config, peer, deps.dispatcher, log, { onGoAway: (ms) => loop.goAway(ms), onHeartbeat: observer.heartbeat }));
+      const pipe = new Pipe(transport, pipeOptions(config, peer, deps.dispatcher, log, { onGoAway: (ms) => loop.goAway(ms), onHeartbeat: observer.heartbeat, clock }));
       registry.add(pipe, SERVER_KEY);
       return pipe;
     },
     baseMs: config.reconnectBaseMs,
     capMs: config.reconnectCapMs,
     log,
+    clock,
     connected: (info) => hooks.connect_success(info),
     failed: (info) => hooks.connect_fail(info),
     onStatus: (status) => {
@@ -72,7 +73,7 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
     observer,
     async stop() {
       loop.stop();
-      await drainNode(config, front, [...registry.pipes()], 0, log);
+      await drainNode(config, front, [...registry.pipes()], 0, log, clock);
       observer.close();
     },
   };

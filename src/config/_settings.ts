@@ -2,6 +2,7 @@
  * The settings tables: one row per setting, per role. Everything else in
  * config/ (loading, help, `config check`) is driven by these rows.
  */
+import { DEFAULT_MAX_IN_FLIGHT } from "../pipe/index.ts";
 import * as p from "./_parsers.ts";
 import type { Parser } from "./_parsers.ts";
 import type { Listen } from "./listen.ts";
@@ -162,7 +163,7 @@ function limits(prefix: Prefix): Table<Pick<CommonConfig, "maxBodyBytes" | "maxF
       ),
       description: "largest frame accepted from the peer; must exceed the body limit",
     },
-    maxInFlight: { env: [`${prefix}_MAX_IN_FLIGHT`], parser: p.integer(1, 1_000_000), default: 1024, description: "requests in flight per pipe" },
+    maxInFlight: { env: [`${prefix}_MAX_IN_FLIGHT`], parser: p.integer(1, 1_000_000), default: DEFAULT_MAX_IN_FLIGHT, description: "requests in flight per pipe" },
   };
 }
 

@@ -1,10 +1,11 @@
 /**
  * Runs the handler an event names and turns what it returns (or throws) into
  * an EventReply. Codes: 0 or the handler's own; 255 no handler; 251 the
- * handler threw; 252 the event itself was malformed.
+ * handler threw; 252 the event itself was malformed (those replies are
+ * built in replies/, which pipe/ shares).
  */
+import { badRequestReply, handlerErrorReply, noHandlerReply } from "../replies/index.ts";
 import { ReplyCode, type Event, type EventReply } from "../wire/index.ts";
-import { redactPaths } from "./_redact.ts";
 import { BadBodyError, decodeBody, encodeData, encodeJson } from "./body.ts";
 import { BadArgumentError, findHandler, routeFor } from "./names.ts";
 import { isReply, reply, type HandlerContext, type PeerInfo } from "./types.ts";
@@ -51,8 +52,8 @@ export function createDispatcher(handlers: object, options: DispatchOptions = {}
     } catch (error) {
       result =
         error instanceof BadArgumentError || error instanceof BadBodyError
-          ? { mimetype: JSON_MIMETYPE, code: ReplyCode.BadRequest, data: encodeJson({ error: error.message }) }
-          : exceptionReply(error, options.debug ?? false);
+          ? badRequestReply(error.message)
+          : handlerErrorReply(error, options.debug ?? false);
     }
     options.onHandled?.(handlerName, result.code ?? 0, performance.now() - started);
     return result;
@@ -89,23 +90,4 @@ export function toEventReply(value: unknown): EventReply {
     return { mimetype: "application/octet-stream", code: ReplyCode.Ok, data: encodeData(value) };
   }
   return { mimetype: JSON_MIMETYPE, code: ReplyCode.Ok, data: encodeJson(value) };
-}
-
-/** The reply for a verb+noun no handler answers (as the original: text/plain, empty). */
-export function noHandlerReply(): EventReply {
-  return { mimetype: "text/plain", code: ReplyCode.NoHandler, data: new Uint8Array(0) };
-}
-
-/**
- * The reply for a handler that threw: `{"exception": {"message", "class"}}`.
- * In debug the stack is added; otherwise paths in the message are redacted.
- */
-export function exceptionReply(error: unknown, debug: boolean): EventReply {
-  const message = error instanceof Error ? error.message : String(error);
-  const exception: Record<string, string> = {
-    message: debug ? message : redactPaths(message),
-    class: error instanceof Error ? error.name : typeof error,
-  };
-  if (debug && error instanceof Error && error.stack) exception["stack"] = error.stack;
-  return { mimetype: JSON_MIMETYPE, code: ReplyCode.HandlerError, data: encodeJson({ exception }) };
 }

@@ -1,5 +1,5 @@
 /** Graceful end of pipes: both roles drain the same way on shutdown. */
-import type { Pipe } from "../pipe/index.ts";
+import { systemClock, type Clock, type Pipe } from "../pipe/index.ts";
 
 /**
  * Tells every peer to go away (and to retry after `retryAfterMs`), waits for
@@ -7,14 +7,14 @@ import type { Pipe } from "../pipe/index.ts";
  * the pipes. Resolves with the number of pipes that were still busy at the
  * timeout.
  */
-export async function drainAll(pipes: readonly Pipe[], timeoutMs: number, retryAfterMs: number): Promise<number> {
+export async function drainAll(pipes: readonly Pipe[], timeoutMs: number, retryAfterMs: number, clock: Clock = systemClock): Promise<number> {
   for (const pipe of pipes) pipe.drain(retryAfterMs);
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: unknown;
   await Promise.race([
     Promise.all(pipes.map((pipe) => pipe.idle())),
-    new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    new Promise((resolve) => (timer = clock.setTimeout(() => resolve(undefined), timeoutMs))),
   ]);
-  clearTimeout(timer);
+  clock.clearTimeout(timer);
   const busy = pipes.filter((pipe) => pipe.inFlight + pipe.inboundInFlight > 0).length;
   for (const pipe of pipes) pipe.close();
   return busy;

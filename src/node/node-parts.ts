@@ -6,7 +6,7 @@
 import type { CommonConfig, Role } from "../config/index.ts";
 import type { Dispatcher } from "../dispatch/index.ts";
 import type { Logger, LogFields } from "../log/index.ts";
-import { PipeRegistry, type Pipe } from "../pipe/index.ts";
+import { PipeRegistry, systemClock, type Clock, type Pipe } from "../pipe/index.ts";
 import { opsRoutes, type ClientStatusJson, type Readiness, type ServerStatusJson } from "../ops/index.ts";
 import type { Runtime, TlsIdentity } from "../runtime/index.ts";
 import { drainAll } from "./drain.ts";
@@ -23,6 +23,8 @@ export interface NodeDeps {
   readonly hooks?: Hooks;
   /** Metrics, statsd and the status page's tracker (default: Prometheus only). */
   readonly observer?: NodeObserver;
+  /** Time for the pipes, waits, drain, dial loop and idle hook (default: the system clock; tests pass a fake one). */
+  readonly clock?: Clock;
 }
 
 /** The parts both roles build the same way. */
@@ -30,14 +32,16 @@ export interface NodeParts {
   readonly hooks: Hooks;
   readonly registry: PipeRegistry;
   readonly observer: NodeObserver;
+  readonly clock: Clock;
 }
 
-/** The registry, the observer watching it (a Prometheus-only one by default) and the hooks (none by default). */
+/** The registry, the observer watching it (a Prometheus-only one by default), the hooks (none by default) and the clock. */
 export function nodeParts(role: Role, deps: NodeDeps): NodeParts {
-  const registry = new PipeRegistry();
+  const clock = deps.clock ?? systemClock;
+  const registry = new PipeRegistry(clock);
   const observer = deps.observer ?? new NodeObserver({ role, version: "dev" });
   observer.watch(registry);
-  return { hooks: deps.hooks ?? noHooks, registry, observer };
+  return { hooks: deps.hooks ?? noHooks, registry, observer, clock };
 }
 
 /** How the front's ops routes answer /readyz and /_rp/status.json. */
@@ -70,10 +74,11 @@ export async function drainNode(
   pipes: readonly Pipe[],
   retryAfterMs: number,
   log: Logger,
+  clock: Clock,
   busyFields: (busy: number) => LogFields = () => ({}),
 ): Promise<void> {
   front.refuseNew();
-  const busy = await drainAll(pipes, config.drainTimeoutMs, retryAfterMs);
+  const busy = await drainAll(pipes, config.drainTimeoutMs, retryAfterMs, clock);
   if (busy > 0) log.warn("drain timeout: cut requests still in flight", { drainTimeoutMs: config.drainTimeoutMs, ...busyFields(busy) });
   await stopFront(front);
 }

@@ -14,7 +14,6 @@ import {
   FrameTooLargeError,
   FrameType,
   HEADER_LENGTH,
-  ReplyCode,
   WIRE_VERSION,
   type Event,
   type EventReply,
@@ -22,6 +21,7 @@ import {
   type Message,
 } from "../wire/index.ts";
 import { silentLogger, type Logger } from "../log/index.ts";
+import { handlerErrorReply, unavailableReply } from "../replies/index.ts";
 import { systemClock, type Clock, type TimerHandle } from "./clock.ts";
 import {
   HeartbeatTimeoutError,
@@ -36,8 +36,8 @@ import { PendingRequests } from "./_pending.ts";
 import type { InboundContext, OutboundEvent, PipeOptions, PipePeer, PipeStats, PipeStatus, RequestOptions } from "./pipe-types.ts";
 import type { Transport } from "./transport.ts";
 
-/** Default outbound and inbound in-flight limits. */
-export const DEFAULT_MAX_IN_FLIGHT = 4096;
+/** Default outbound and inbound in-flight limits per pipe; also the default of RP_X_MAX_IN_FLIGHT (config/ takes it from here). */
+export const DEFAULT_MAX_IN_FLIGHT = 1024;
 
 const OUR_CAPABILITIES = [Capability.GoAway, Capability.EventExtensions];
 const EMPTY = new Uint8Array(0);
@@ -299,7 +299,7 @@ export class Pipe {
     };
     // A handler that throws synchronously or rejects is still answered, exactly once.
     new Promise<EventReply>((resolve) => resolve(this.#options.onEvent(event, context))).then(finish, (error: unknown) =>
-      finish(internalErrorReply(error)),
+      finish(handlerErrorReply(error, false)),
     );
   }
 
@@ -324,7 +324,7 @@ export class Pipe {
     if (body.length <= this.#decoder.maxFrameBytes) return this.#sendBody(FrameType.EventReply, id, body);
     const error = new FrameTooLargeError(body.length, this.#decoder.maxFrameBytes, "send reply");
     this.#log.warn("reply too large for a frame", { id, bytes: body.length });
-    this.#sendMessage(id, { type: FrameType.EventReply, message: { ...internalErrorReply(error), version: WIRE_VERSION } });
+    this.#sendMessage(id, { type: FrameType.EventReply, message: { ...handlerErrorReply(error, false), version: WIRE_VERSION } });
   }
 
   #learnCapabilities(capabilities: readonly string[]): void {
@@ -377,17 +377,4 @@ export class Pipe {
 
 function heartbeat(): { version: number; capabilities: string[] } {
   return { version: WIRE_VERSION, capabilities: OUR_CAPABILITIES };
-}
-
-function unavailableReply(why: string): EventReply {
-  return { mimetype: "application/json", code: ReplyCode.Unavailable, data: jsonBytes({ error: `unavailable: ${why}` }) };
-}
-
-function internalErrorReply(error: unknown): EventReply {
-  const exception = { message: error instanceof Error ? error.message : String(error), class: error instanceof Error ? error.name : typeof error };
-  return { mimetype: "application/json", code: ReplyCode.HandlerError, data: jsonBytes({ exception }) };
-}
-
-function jsonBytes(value: unknown): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(value));
 }

@@ -35,7 +35,7 @@ export function reconnectWindowMs(clients: number): number {
 /** Starts the pipe listener and the front. */
 export function startServer(config: ServerConfig, deps: ServerDeps): RunningServer {
   const { runtime, log } = deps;
-  const { hooks, registry, observer } = nodeParts("server", deps);
+  const { hooks, registry, observer, clock } = nodeParts("server", deps);
   let draining = false;
   const listener = runtime.listenTls({
     hostname: config.bindInterface,
@@ -57,7 +57,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
       return;
     }
     const peerLog = log.with({ client: cn, remote });
-    const pipe = new Pipe(transport, pipeOptions(config, { name: cn, remoteAddress: remote }, deps.dispatcher, peerLog, { onHeartbeat: observer.heartbeat }));
+    const pipe = new Pipe(transport, pipeOptions(config, { name: cn, remoteAddress: remote }, deps.dispatcher, peerLog, { onHeartbeat: observer.heartbeat, clock }));
     const replacing = registry.get(cn) !== undefined;
     registry.add(pipe);
     peerLog.info(replacing ? "client reconnected; replaced its stale session" : "client connected", { clients: registry.size });
@@ -68,11 +68,13 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     });
   }
 
-  const idleTimer = setInterval(() => {
+  const idleTick = () => {
+    idleTimer = clock.setTimeout(idleTick, config.idleHookIntervalMs);
     if (registry.size > 0) return;
     log.info("idle: no client connected");
     hooks.idle();
-  }, config.idleHookIntervalMs);
+  };
+  let idleTimer = clock.setTimeout(idleTick, config.idleHookIntervalMs);
 
   const listening = `${listener.hostname}:${listener.port}`;
   const readiness = serverReadiness(listening, () => draining);
@@ -88,10 +90,10 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     observer,
     async stop() {
       draining = true;
-      clearInterval(idleTimer);
+      clock.clearTimeout(idleTimer);
       listener.stop(false);
       const pipes = [...registry.pipes()];
-      await drainNode(config, front, pipes, reconnectWindowMs(pipes.length), log, (busy) => ({ pipes: busy }));
+      await drainNode(config, front, pipes, reconnectWindowMs(pipes.length), log, clock, (busy) => ({ pipes: busy }));
       listener.stop(true);
       observer.close();
     },

@@ -6,16 +6,15 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
-  connectWithoutCertificate,
   FAST_RETRY,
   makeTestPki,
-  refusal,
   startClientProcess,
   startConnectedPair,
   type ClientProcess,
   type ServerProcess,
   type TestPki,
 } from "../support/index.ts";
+import { describeRefusals } from "../support/refusal-scenarios.ts";
 
 let pki: TestPki;
 let server: ServerProcess;
@@ -44,50 +43,12 @@ async function goodStillWorks(): Promise<void> {
   expect(await response.json()).toEqual({ result_from_client: "still here" });
 }
 
-describe("refused clients", () => {
-  test("a certificate from another CA", async () => {
-    const mark = server.proc.logs.length;
-    const bad = await startBad((await pki.foreignClient("intruder")).dir);
-    const serverLine = await server.proc.waitForLog(refusal(/^certificate not issued by our CA/, "CN=intruder"), 10_000, mark);
-    expect(serverLine["remote"]).toMatch(/^127\.0\.0\.1:\d+$/);
-    const clientLine = await bad.proc.waitForMessage("cannot connect to the server");
-    expect(String(clientLine["reason"])).toStartWith("closed by the server before the first reply: certificate rejected?");
-    expect(server.proc.logs.some((r) => r["msg"] === "client connected" && r["client"] === "intruder")).toBe(false);
-    expect(bad.proc.logs.some((r) => r.msg === "connected to the server")).toBe(false); // refused is never "connected"
-    await goodStillWorks();
-  });
-
-  test("an expired certificate", async () => {
-    const mark = server.proc.logs.length;
-    const bad = await startBad((await pki.expiredClient("stale")).dir);
-    await server.proc.waitForLog(refusal(/^certificate has expired/, "CN=stale"), 10_000, mark);
-    const startup = await bad.proc.waitForMessage("identity problem: peers will refuse this certificate");
-    expect(String(startup["reason"])).toMatch(/expired on/);
-    await bad.proc.waitForMessage("cannot connect to the server");
-    await goodStillWorks();
-  });
-
-  test("a certificate that is not yet valid", async () => {
-    const mark = server.proc.logs.length;
-    await startBad((await pki.notYetValidClient("early")).dir);
-    await server.proc.waitForLog(refusal(/^certificate is not yet valid/, "CN=early"), 10_000, mark);
-    await goodStillWorks();
-  });
-
-  test("no certificate at all", async () => {
-    const mark = server.proc.logs.length;
-    const outcome = await connectWithoutCertificate(server.pipePort, pki.ca.certPem);
-    expect(outcome).toMatch(/CERTIFICATE_REQUIRED|closed/);
-    await server.proc.waitForLog(refusal(/^no client certificate presented$/), 10_000, mark);
-    await goodStillWorks();
-  });
-
-  test("a certificate without a CN", async () => {
-    const mark = server.proc.logs.length;
-    await startBad((await pki.clientWithoutCn()).dir);
-    await server.proc.waitForLog(refusal(/certificate has no CN/), 10_000, mark);
-    await goodStillWorks();
-  });
+describeRefusals("refused clients", {
+  server: () => server,
+  pki: () => pki,
+  startRefused: startBad,
+  goodStillWorks,
+  reasons: { foreignCa: /^certificate not issued by our CA/, expired: /^certificate has expired/, notYetValid: /^certificate is not yet valid/, withSubject: true },
 });
 
 describe("several clients", () => {

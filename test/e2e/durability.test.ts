@@ -143,28 +143,7 @@ describe("waiting instead of failing", () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ name: null, tag: "waited for" });
   });
-
-  test("the same with the client starting after the wait is a 503", async () => {
-    const rpServer = await server({ RP_SERVER_CLIENT_WAIT_S: "0.5" });
-    const pending = fetch(`${rpServer.http}/client/durable/time`);
-    await Bun.sleep(1_000);
-    await client(rpServer.pipePort);
-    const response = await pending;
-    expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({ error: 'Cannot reach "durable": not connected (waited 0.5 s)' });
-  });
-
-  test("the client front holds a request while its pipe is down", async () => {
-    const first = await server();
-    const rp = await client(first.pipePort, { RP_CLIENT_SERVER_WAIT_S: "10" });
-    await rp.proc.waitForMessage("connected to the server");
-    await first.proc.stop("SIGKILL");
-    await rp.proc.waitForMessage("lost the pipe to the server");
-    const pending = fetch(`${rp.http}/server/whoami//held`);
-    await Bun.sleep(300);
-    await server({}, ["--port", String(first.pipePort)]);
-    expect(await (await pending).json()).toEqual({ name: null, tag: "held" });
-  });
+  // The 503 after the wait and the client front's own wait run in virtual time in test/component/node-faults.test.ts.
 });
 
 describe("graceful shutdown", () => {

@@ -30,6 +30,8 @@ import {
   settle,
   type LogEntry,
 } from "../support/index.ts";
+import { fromHex, STREAM_HEX } from "../support/vectors.ts";
+import { validV1Prefix } from "../support/wire-model.ts";
 
 const tally = new FuzzTally("pipe (in-memory)");
 const text = new TextEncoder();
@@ -90,6 +92,21 @@ function replyFrame(id: number, data: string): Uint8Array {
   return encodeFrame(FrameType.EventReply, id, encodeMessage({ type: FrameType.EventReply, message: reply }));
 }
 
+describe("the independent wire model", () => {
+  test("takes the reference stream, refuses each kind of bad frame, waits on an unfinished one", () => {
+    const stream = fromHex(STREAM_HEX);
+    const max = 16 * 1024 * 1024;
+    const changed = (at: number, value: number) => Uint8Array.from(stream, (b, i) => (i === at ? value : b));
+    expect(validV1Prefix(stream, max)).toBe(true);
+    expect(validV1Prefix(stream.subarray(0, stream.length - 1), max)).toBe(true); // the last frame is not complete yet
+    expect(validV1Prefix(changed(0, 0x7f), max)).toBe(false); // unknown type
+    expect(validV1Prefix(changed(1, stream[1]! ^ 1), max)).toBe(false); // reply flag on a request
+    expect(validV1Prefix(stream, 4)).toBe(false); // over the frame limit
+    expect(validV1Prefix(Uint8Array.of(0x02, 0, 0, 0, 0, 2, 0, 0, 0, 1, 8, 1), max)).toBe(false); // an Event without verb and noun
+    expect(validV1Prefix(Uint8Array.of(0x01, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0xff), max)).toBe(false); // a body that is not protobuf
+  });
+});
+
 describe("a live pipe under hostile input", () => {
   test("garbage or mutated frames close the pipe exactly when they are not valid, with the reason logged", async () => {
     let tag = 0;
@@ -100,6 +117,7 @@ describe("a live pipe under hostile input", () => {
         peer.write(bytes);
         await settle();
         const expected = firstProtocolError(bytes, max);
+        expect({ valid: expected === undefined, bytes: bytes.length }).toEqual({ valid: validV1Prefix(bytes, max), bytes: bytes.length });
         if (expected) {
           expect(pipe.status).toEqual({ state: "closed", error: expected });
           expect(protocolErrorLogs(records)).toEqual([{ peer: "raw", reason: expected.message }]);

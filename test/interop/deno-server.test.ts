@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { realpathSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import {
-  connectWithoutCertificate,
   DENO,
   denoLauncher,
   FAST_RETRY,
@@ -21,6 +20,7 @@ import {
   type TestPki,
 } from "../support/index.ts";
 import { bigBodyEachWay, jsonPostEachWay, SEED_AND_ECHO, seedExamples } from "../support/interop.ts";
+import { describeRefusals } from "../support/refusal-scenarios.ts";
 
 const HANDSHAKE_TIMEOUT_MS = 1_000;
 
@@ -79,45 +79,24 @@ describe("Deno rp-server ↔ Bun dist/rp-client", () => {
   });
 });
 
-describe("clients the Deno server refuses", () => {
-  // Deno reports a refused certificate only as a close mid-handshake, without the reason (see src/runtime/deno/tls-server.ts).
-  const CERTIFICATE_REFUSED = /^closed during the TLS handshake .*another CA, expired or not yet valid/;
+// Deno reports a refused certificate only as a close mid-handshake, without the reason (see src/runtime/deno/tls-server.ts).
+const CERTIFICATE_REFUSED = /^closed during the TLS handshake .*another CA, expired or not yet valid/;
 
-  async function startRefused(dir: string): Promise<ClientProcess> {
-    const client = await startClientProcess(dir, server.pipePort, FAST_RETRY);
-    started.push(client);
-    return client;
-  }
+async function startRefused(dir: string): Promise<ClientProcess> {
+  const client = await startClientProcess(dir, server.pipePort, FAST_RETRY);
+  started.push(client);
+  return client;
+}
 
-  test("a client certificate from another CA", async () => {
-    const mark = server.proc.logs.length;
-    const bad = await startRefused((await pki.foreignClient("intruder")).dir);
-    const line = await server.proc.waitForLog(refusal(CERTIFICATE_REFUSED), 10_000, mark);
-    expect(line["remote"]).toMatch(/^127\.0\.0\.1:\d+$/);
-    const failed = await bad.proc.waitForMessage("cannot connect to the server");
-    expect(String(failed["reason"])).toStartWith("closed by the server before the first reply: certificate rejected?");
-    expect(server.proc.logs.some((r) => r.msg === "client connected" && r["client"] === "intruder")).toBe(false);
-    expect(bad.proc.logs.some((r) => r.msg === "connected to the server")).toBe(false);
-    await goodStillWorks();
-  });
+describeRefusals("clients the Deno server refuses", {
+  server: () => server,
+  pki: () => pki,
+  startRefused,
+  goodStillWorks,
+  reasons: { foreignCa: CERTIFICATE_REFUSED, expired: CERTIFICATE_REFUSED, notYetValid: CERTIFICATE_REFUSED, withSubject: false },
+});
 
-  test("an expired client certificate from our CA", async () => {
-    const mark = server.proc.logs.length;
-    const bad = await startRefused((await pki.expiredClient("stale")).dir);
-    await server.proc.waitForLog(refusal(CERTIFICATE_REFUSED), 10_000, mark);
-    await bad.proc.waitForMessage("cannot connect to the server");
-    expect(server.proc.logs.some((r) => r.msg === "client connected" && r["client"] === "stale")).toBe(false);
-    await goodStillWorks();
-  });
-
-  test("no client certificate at all", async () => {
-    const mark = server.proc.logs.length;
-    const outcome = await connectWithoutCertificate(server.pipePort, pki.ca.certPem);
-    expect(outcome).toMatch(/CERTIFICATE_REQUIRED|closed/);
-    await server.proc.waitForLog(refusal(/^no client certificate presented$/), 10_000, mark);
-    await goodStillWorks();
-  });
-
+describe("connections the Deno server cuts", () => {
   test("connections that never start the handshake: cut after the timeout, and past the pending limit at once", async () => {
     // The refused clients of the tests above keep redialling; one mid-handshake would hold a pending slot.
     await Promise.all(started.splice(0).map((client) => client.proc.stop()));

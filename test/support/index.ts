@@ -5,6 +5,7 @@
 export * from "./random.ts";
 export * from "./vectors.ts";
 export * from "./memory-transport.ts";
+export * from "./memory-runtime.ts";
 export * from "./fake-clock.ts";
 export * from "./pki.ts";
 export * from "./processes.ts";

@@ -30,8 +30,9 @@ export class MemoryTransport implements Transport {
   constructor(
     name: string,
     readonly options: MemoryPairOptions,
+    peer?: TransportPeer,
   ) {
-    this.peer = { remoteAddress: `memory:${name}` };
+    this.peer = peer ?? { remoteAddress: `memory:${name}` };
   }
 
   /** Coalesced writes flush at the end of the current microtask queue. */
@@ -57,10 +58,11 @@ export class MemoryTransport implements Transport {
 
   close(): void {
     if (this.#closed) return;
-    // Deliver what is queued before the close, like a FIN after the data.
+    // Deliver what is queued before the close, like a FIN after the data; on a silent connection the FIN is lost too.
+    const silent = this.#silent;
     queueMicrotask(() => {
       this.#end(undefined);
-      this.other.#end(undefined);
+      if (!silent) this.other.#end(undefined);
     });
   }
 
@@ -105,10 +107,10 @@ export class MemoryTransport implements Transport {
   }
 }
 
-/** Two connected in-memory transports. */
-export function memoryPair(options: MemoryPairOptions = {}): [MemoryTransport, MemoryTransport] {
-  const a = new MemoryTransport("a", options);
-  const b = new MemoryTransport("b", options);
+/** Two connected in-memory transports; `peers` says what each end sees of the other (default "memory:a"/"memory:b"). */
+export function memoryPair(options: MemoryPairOptions = {}, peers?: readonly [TransportPeer, TransportPeer]): [MemoryTransport, MemoryTransport] {
+  const a = new MemoryTransport("a", options, peers?.[0]);
+  const b = new MemoryTransport("b", options, peers?.[1]);
   a.other = b;
   b.other = a;
   return [a, b];

@@ -111,30 +111,66 @@ describe("the statsd recorder", () => {
 });
 
 describe("the UDP sender", () => {
-  let listener: Socket | undefined;
+  const listeners: Socket[] = [];
   afterEach(() => {
-    listener?.close();
-    listener = undefined;
+    for (const listener of listeners.splice(0)) listener.close();
   });
 
-  test("delivers datagrams to a real listener on 127.0.0.1", async () => {
+  /** A real UDP listener on 127.0.0.1 that keeps what it receives as text. */
+  async function listen(): Promise<{ port: number; received: string[]; waitFor(count: number): Promise<string[]> }> {
     const received: string[] = [];
-    listener = createSocket("udp4");
+    const listener = createSocket("udp4");
+    listeners.push(listener);
     listener.on("message", (message) => received.push(message.toString("utf8")));
-    await new Promise<void>((resolve) => listener!.bind(0, "127.0.0.1", resolve));
-    const sender = openUdpSender("127.0.0.1", listener.address().port);
+    await new Promise<void>((resolve) => listener.bind(0, "127.0.0.1", resolve));
+    return {
+      port: listener.address().port,
+      received,
+      async waitFor(count) {
+        const deadline = performance.now() + 2_000;
+        while (received.length < count && performance.now() < deadline) await Bun.sleep(5);
+        return received;
+      },
+    };
+  }
+
+  test("delivers datagrams to a real listener on 127.0.0.1", async () => {
+    const { port, waitFor } = await listen();
+    const sender = openUdpSender("127.0.0.1", port);
     const statsd = new StatsdRecorder({ role: "client", sink: sender });
     statsd.connectAttempt();
     statsd.close();
-    const deadline = performance.now() + 2_000;
-    while (received.length === 0 && performance.now() < deadline) await Bun.sleep(5);
-    expect(received).toEqual(["client.connect.new.tick:1|c"]);
+    expect(await waitFor(1)).toEqual(["client.connect.new.tick:1|c"]);
   });
 
-  test("sending to a port nobody listens on is silently lossy", () => {
-    const sender = openUdpSender("127.0.0.1", 9);
-    expect(() => sender.send(new Uint8Array([1]))).not.toThrow();
+  test("close() right after sending still delivers every datagram, and drops later sends", async () => {
+    const { port, received, waitFor } = await listen();
+    const sender = openUdpSender("127.0.0.1", port);
+    for (let i = 0; i < 50; i++) sender.send(new TextEncoder().encode(`n:${i}|c`));
     sender.close();
-    expect(() => sender.send(new Uint8Array([1]))).not.toThrow();
+    sender.send(new TextEncoder().encode("late:1|c"));
+    expect((await waitFor(50)).toSorted()).toEqual(Array.from({ length: 50 }, (_, i) => `n:${i}|c`).toSorted());
+    const marker = openUdpSender("127.0.0.1", port); // sent after the late one: once it is here, so would the late one be
+    marker.send(new TextEncoder().encode("marker:1|c"));
+    marker.close();
+    await waitFor(51);
+    expect(received.slice(50)).toEqual(["marker:1|c"]);
+  });
+
+  test("a port nobody listens on loses the datagram silently; the process and other senders carry on", async () => {
+    const gone = await listen();
+    const deadPort = gone.port;
+    listeners.pop()!.close(); // nobody listens there now
+    const lossy = openUdpSender("127.0.0.1", deadPort);
+    lossy.send(new TextEncoder().encode("lost:1|c"));
+    lossy.send(new TextEncoder().encode("lost:2|c"));
+    const { port, waitFor } = await listen();
+    const sender = openUdpSender("127.0.0.1", port);
+    sender.send(new TextEncoder().encode("kept:1|c"));
+    expect(await waitFor(1)).toEqual(["kept:1|c"]);
+    lossy.send(new TextEncoder().encode("lost:3|c")); // after the ICMP "port unreachable", still no throw
+    lossy.close();
+    sender.close();
+    expect(gone.received).toEqual([]);
   });
 });

@@ -65,8 +65,15 @@ const reference = {
 };
 
 describe("hand-written Event/EventReply codec", () => {
-  for (const c of VECTOR_CASES.filter((v) => v.message === "Event" || v.message === "EventReply")) {
+  const bodies = VECTOR_CASES.filter((v) => v.message === "Event" || v.message === "EventReply");
+  const checked = new Set<string>();
+  test("the reference vectors hold 4 events and 3 event replies", () => {
+    expect(bodies.map((c) => c.message)).toEqual(["Event", "Event", "Event", "Event", "EventReply", "EventReply", "EventReply"]);
+  });
+
+  for (const c of bodies) {
     test(`${c.name}: the same body as the reference vector, and back`, () => {
+      checked.add(c.name);
       const fields = messageFields(c);
       const body = fromHex(c.hex).subarray(10);
       const encoded = c.message === "Event" ? encodeEvent(fields as Event) : encodeEventReply(fields as EventReply);
@@ -75,6 +82,10 @@ describe("hand-written Event/EventReply codec", () => {
       expect({ ...decoded }).toEqual(fields);
     });
   }
+
+  test("all 7 reference bodies were checked", () => {
+    expect(checked.size).toBe(7);
+  });
 
   test("2,000 random Events and EventReplies encode to the generated code's bytes and decode alike", () => {
     const random = seededRandom(7);

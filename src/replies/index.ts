@@ -1,0 +1,3 @@
+/** The replies RestPipe itself sends (reserved codes 250, 251, 252, 255) and the path redaction of handler errors. */
+export * from "./reserved.ts";
+export { redactPaths, REDACTED_PATH } from "./_redact.ts";

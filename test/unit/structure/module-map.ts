@@ -1,0 +1,97 @@
+/**
+ * The module map: every folder of src/, what it is for, the src modules it
+ * imports and the packages it uses, listed bottom-up (each entry imports
+ * only entries above it, so the map has no cycle). The layering test holds
+ * the code to it exactly, and ARCHITECTURE.md draws it.
+ *
+ * Adding a module: add one entry, at the place its imports allow; the
+ * layering test's message names the entry to add. Adding an import: add the
+ * module (or package) to the importing entry.
+ */
+
+/** One module of src/. */
+export interface ModuleEntry {
+  /** What it is for, one line (drawn in ARCHITECTURE.md). */
+  readonly role: string;
+  /** The src modules it imports, each through that module's index.ts. */
+  readonly imports: readonly string[];
+  /** The packages and built-ins it imports ("node:fs" stands for node:fs/promises too). */
+  readonly packages: readonly string[];
+  /** It may call Bun.* or Deno.* (only the runtime adapters may). */
+  readonly runtimeApis?: true;
+  /** How others reach it: its index.ts, or nothing (entry points that no module imports). */
+  readonly door?: "none";
+}
+
+/** Every module of src/, bottom-up. */
+export const MODULES: Readonly<Record<string, ModuleEntry>> = {
+  wire: { role: "frame codec and protobuf messages (gen/ is generated: bun run gen)", imports: [], packages: ["@protobuf-ts/runtime"] },
+  log: { role: "structured logging", imports: [], packages: [] },
+  replies: { role: "the replies RestPipe itself sends (reserved codes 250, 251, 252, 255), with the path redaction", imports: ["wire"], packages: [] },
+  dispatch: { role: "event to handler name and arguments, reply; the seed's example handlers", imports: ["replies", "wire"], packages: [] },
+  pipe: { role: "one connection: correlation, heartbeats, write coalescing; the registry of pipes", imports: ["log", "replies", "wire"], packages: [] },
+  config: { role: "defaults, environment, flags and files into one validated config", imports: ["pipe"], packages: ["smol-toml"] },
+  metrics: { role: "the metrics recorder: Prometheus (prom-client) and statsd", imports: ["dispatch", "pipe", "wire"], packages: ["prom-client"] },
+  http: { role: "the Elysia front: request to event, reply to response, the one error table", imports: ["log", "pipe", "wire"], packages: ["elysia"] },
+  runtime: {
+    role: "the runtime adapters (bun/, deno/) and their contract: TLS listen and dial, HTTP serving",
+    imports: ["pipe"],
+    packages: ["bun", "node:fs", "node:net", "node:timers", "node:tls"],
+    runtimeApis: true,
+  },
+  platform: {
+    role: "process helpers over node: modules both runtimes provide: files, UDP, process figures, GET to the own front",
+    imports: ["runtime"],
+    packages: ["node:dgram", "node:fs", "node:net", "node:path", "node:process"],
+  },
+  pki: {
+    role: "X.509 with pkijs: certificates, keys, identities, bundles, CRLs and the CRL check, CSRs, the built-in CA",
+    imports: ["platform"],
+    packages: ["asn1js", "node:crypto", "pkijs"],
+  },
+  ops: { role: "connection tracking, status JSON and page, health and metrics routes, terminal views", imports: ["http", "pipe"], packages: ["elysia"] },
+  identity: {
+    role: "a node's live identity: loading, reload, listener switch, revocation, expiry warnings",
+    imports: ["log", "pipe", "pki", "platform", "runtime"],
+    packages: [],
+  },
+  enroll: {
+    role: "online enrollment: one-time tokens, the separate HTTPS enrollment listener, the enrolling client",
+    imports: ["log", "pki", "platform"],
+    packages: ["node:crypto", "node:http", "node:https"],
+  },
+  node: {
+    role: "what both roles assemble alike: registry and observer, pipe options, front, hooks, drain",
+    imports: ["config", "dispatch", "http", "log", "metrics", "ops", "pipe", "runtime"],
+    packages: [],
+  },
+  server: { role: "rp-server: accept, name clients by CN, registry, front; its status and readiness", imports: ["config", "identity", "node", "ops", "pipe", "runtime"], packages: [] },
+  client: { role: "rp-client: dial loop with backoff, front; its status and readiness", imports: ["config", "identity", "log", "node", "ops", "pipe"], packages: [] },
+  cli: {
+    role: "rp-server and rp-client entry points: commands, flags, the composition root",
+    imports: ["client", "config", "dispatch", "enroll", "identity", "log", "node", "ops", "pki", "platform", "runtime", "server"],
+    packages: ["node:fs", "node:path", "node:url", "node:util"],
+    door: "none",
+  },
+};
+
+/** The map as ARCHITECTURE.md draws it: a Markdown table, one row per module, bottom-up. */
+export function mapTable(): string[] {
+  const rows = Object.entries(MODULES).map(([name, entry]) => {
+    const imports = entry.imports.length === 0 ? "nothing" : entry.imports.map((m) => `${m}/`).join(", ");
+    const packages = entry.packages.length === 0 ? "none" : entry.packages.join(", ");
+    return `| \`src/${name}/\` | ${entry.role} | ${imports} | ${packages} |`;
+  });
+  return ["| module | what it is for | imports | packages |", "| --- | --- | --- | --- |", ...rows];
+}
+
+/** Redraws the table in ARCHITECTURE.md from the map: `bun test/unit/structure/module-map.ts`. */
+async function redraw(): Promise<void> {
+  const { readFileSync, writeFileSync } = await import("node:fs");
+  const path = new URL("../../../ARCHITECTURE.md", import.meta.url);
+  const doc = readFileSync(path, "utf8");
+  const next = doc.replace(/(<!-- module-map:start -->\n)[\s\S]*?(\n<!-- module-map:end -->)/, `$1${mapTable().join("\n")}$2`);
+  writeFileSync(path, next);
+}
+
+if (import.meta.main) await redraw();
