@@ -8,6 +8,7 @@
  * sent; the caller stores it with the certificate that comes back.
  */
 import { request as httpsRequest } from "node:https";
+import { isIP } from "node:net";
 import { createKeyRequest, parseCertificatesPem } from "../pki/index.ts";
 import { ENROLL_PATHS } from "./server.ts";
 import { normalizeFingerprint, type EnrollToken } from "./token.ts";
@@ -41,7 +42,8 @@ function call(target: Target, method: "GET" | "POST", path: string, body: string
         port: target.port,
         method,
         path,
-        servername: target.serverName ?? target.host,
+        // SNI must not be an IP address; without it the certificate is matched against the host (an IP SAN).
+        ...(isIP(target.serverName ?? target.host) === 0 ? { servername: target.serverName ?? target.host } : {}),
         // First request: nothing to verify against yet (the answer is checked against the token's fingerprint).
         ...(ca === undefined ? { rejectUnauthorized: false } : { ca, rejectUnauthorized: true }),
         headers: body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) },

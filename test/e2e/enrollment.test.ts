@@ -158,6 +158,20 @@ describe("online enrollment: one-time tokens", () => {
     }
   }, 30_000);
 
+  test("by IP address: the server certificate's IP SAN is checked (no SNI for an IP)", async () => {
+    const result = await runBinary("rp-client", ["enroll", "--server", address, "--token", await token("edge-by-ip")], { RP_CLIENT_CERT_PATH: join(work, "by-ip") });
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toStartWith("enrolled as CN=edge-by-ip");
+  });
+
+  test("a server certificate without the name asked for is refused before the secret is sent", async () => {
+    const text = await token("edge-wrong-name");
+    const wrong = await runBinary("rp-client", ["enroll", "--server", address, "--token", text, "--server-name", "elsewhere.example"], { RP_CLIENT_CERT_PATH: join(work, "wrong-name") });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain("(TLS verified against the token's CA)");
+    expect((await enrollAs("right-name", text)).code).toBe(0); // the secret never arrived: the token is still unused
+  });
+
   test("a token works once", async () => {
     const text = await token("edge-once");
     expect((await enrollAs("once-a", text)).code).toBe(0);

@@ -58,7 +58,7 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
   enroll: {
     role: "online enrollment: one-time tokens, the separate HTTPS enrollment listener, the enrolling client",
     imports: ["log", "pki", "platform"],
-    packages: ["node:crypto", "node:http", "node:https"],
+    packages: ["node:crypto", "node:http", "node:https", "node:net"],
   },
   node: {
     role: "what both roles assemble alike: registry and observer, pipe options, front, hooks, drain",
