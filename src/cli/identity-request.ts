@@ -18,6 +18,10 @@ export function requestKeyPath(identityDir: string, role: Role): string {
 
 /** `identity request --cn NAME [--out DIR] [--rsa] [--force]`. */
 export async function identityRequestCommand(role: Role, config: CommonConfig, line: CommandLine): Promise<number> {
+  if (role === "server") {
+    // ca sign issues client certificates only: a server identity made this way would fail every client's check.
+    throw new UsageError("Cannot make a request for a server identity: ca sign issues client certificates; use: rp-server ca issue --server --san HOST");
+  }
   const cn = line.flags["cn"];
   if (typeof cn !== "string" || cn === "") throw new UsageError("identity request needs --cn NAME (the name this node will have)");
   if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/.test(cn)) {
@@ -35,8 +39,7 @@ export async function identityRequestCommand(role: Role, config: CommonConfig, l
   await writeFileAtomic(csrPath, request.csrPem, 0o644);
   say(`wrote the private key ${keyPath} (0600: it stays on this host)`);
   say(`wrote the request ${csrPath}`);
-  const program = role === "server" ? "rp-server" : "rp-client";
-  say(`next: on the CA host: rp-server ca sign ${cn}.csr.pem; then here: ${program} set-identity --cert ${cn}.crt.pem --ca ca.crt.pem`);
+  say(`next: on the CA host: rp-server ca sign ${cn}.csr.pem; then here: rp-client set-identity --cert ${cn}.crt.pem --ca ca.crt.pem`);
   return EXIT.ok;
 }
 

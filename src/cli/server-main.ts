@@ -21,10 +21,6 @@ Usage:
   ${PROGRAM} start [flags]                 accept clients; serve GET|POST|PUT|PATCH|DELETE /client/<cn>/<noun>
   ${PROGRAM} set-identity KEY CERT CA      check and store this server's key, certificate and CA
   ${PROGRAM} set-identity --bundle FILE    the same from one bundle file (made by: ${PROGRAM} ca issue --server)
-  ${PROGRAM} identity request --cn NAME [--out DIR] [--rsa] [--force]
-                                           make a key (kept here, 0600) and DIR/NAME.csr.pem for the CA
-  ${PROGRAM} set-identity --cert CERT --ca CA
-                                           store the CA's certificate for that request with its key
   ${PROGRAM} identity show                 this server's certificate and CA: CN, SANs, issuer, validity, fingerprint
   ${PROGRAM} ${CA_USAGE}
   ${PROGRAM} clients [--http ADDR]         list the connected clients (from the running server's front)

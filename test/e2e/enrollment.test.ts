@@ -58,6 +58,12 @@ describe("offline enrollment: a CSR out, a certificate back", () => {
     expect(checked.stdout + checked.stderr).toContain("subject=CN = edge-7");
   });
 
+  test("rp-server makes no requests: ca sign issues client certificates only", async () => {
+    const result = await server("identity", "request", "--cn", "hub");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("Cannot make a request for a server identity: ca sign issues client certificates; use: rp-server ca issue --server --san HOST");
+  });
+
   test("ca sign refuses a damaged request and a server's CN", async () => {
     const csr = await readFile(join(carried, "edge-7.csr.pem"), "utf8");
     const lines = csr.split("\n");
