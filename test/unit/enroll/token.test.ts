@@ -73,3 +73,14 @@ describe("redeeming", () => {
     expect(await status(redeemToken(dir, { id: hub.id, secret: hub.secret, csrPem: (await createKeyRequest("hub")).csrPem }, options))).toStartWith("400");
   });
 });
+
+describe("--server / --listen", () => {
+  test("HOST, HOST:PORT, [v6]:PORT; the enrollment port by default", async () => {
+    const { hostPort, DEFAULT_ENROLL_PORT } = await import("../../../src/cli/enroll-commands.ts");
+    expect(hostPort("rp.example.com", DEFAULT_ENROLL_PORT)).toEqual({ host: "rp.example.com", port: 1235 });
+    expect(hostPort("10.0.0.5:9443", DEFAULT_ENROLL_PORT)).toEqual({ host: "10.0.0.5", port: 9443 });
+    expect(hostPort("[::1]:0", DEFAULT_ENROLL_PORT)).toEqual({ host: "::1", port: 0 });
+    expect(() => hostPort("a:b:c", DEFAULT_ENROLL_PORT)).toThrow('"a:b:c": must be HOST or HOST:PORT (port 0-65535)');
+    expect(() => hostPort("h:70000", DEFAULT_ENROLL_PORT)).toThrow("must be HOST or HOST:PORT");
+  });
+});
