@@ -16,20 +16,18 @@ const root = resolve(import.meta.dir, "..");
 export const PROGRAMS = { "rp-server": "src/cli/rp-server.ts", "rp-client": "src/cli/rp-client.ts" } as const;
 
 /**
- * The flags of every compiled build, dist/ and dist/release/ alike (build/release.ts uses this list).
- * The binary must not read ./bunfig.toml (its `preload` runs code), ./.env, tsconfig.json or
- * package.json from the directory it is started in: only its identity files and handler module.
+ * Keeps a binary from reading ./bunfig.toml (whose `preload` would run code next to the CA key),
+ * ./.env (silently changing settings), tsconfig.json or package.json from its working directory.
  */
-export const COMPILE_FLAGS = [
-  "--compile",
-  "--minify",
-  "--bytecode",
-  "--format=esm",
+export const NO_AUTOLOAD_FLAGS = [
   "--no-compile-autoload-bunfig",
   "--no-compile-autoload-dotenv",
   "--no-compile-autoload-tsconfig",
   "--no-compile-autoload-package-json",
 ] as const;
+
+/** The flags of every compiled build, dist/ and dist/release/ alike (build/release.ts uses this list). */
+export const COMPILE_FLAGS = ["--compile", "--minify", "--bytecode", "--format=esm", ...NO_AUTOLOAD_FLAGS] as const;
 
 /** The `bun build` arguments for one program. */
 export function compileArgs(program: keyof typeof PROGRAMS, target?: string): string[] {

@@ -15,7 +15,7 @@ import { certificateLines, recordTable } from "./show.ts";
 
 /** Flags of `ca`. */
 export const CA_COMMAND_FLAGS = {
-  ca: { dir: "string", cn: "string", server: "boolean", san: "string", rsa: "boolean", days: "string", out: "string", ttl: "string", listen: "string" },
+  ca: { dir: "string", cn: "string", server: "boolean", san: "string", rsa: "boolean", days: "string", force: "boolean", out: "string", ttl: "string", listen: "string" },
 } as const;
 
 /** `ca` flags that may repeat. */
@@ -25,21 +25,28 @@ export const CA_REPEATABLE_FLAGS = ["san"] as const;
 export const CA_USAGE = `ca init [--dir DIR] [--cn NAME] [--rsa] [--days N]
                                            create a CA (EC P-256, or RSA-2048 with --rsa; 3650 days)
                                            in DIR (default: <identity dir>/ca)
-  rp-server ca issue [--dir DIR] --cn NAME [--rsa] [--days N]
-                                           issue a client identity (825 days): NAME.key.pem, NAME.crt.pem
-                                           and NAME.bundle.pem for: rp-client set-identity --bundle FILE
-  rp-server ca issue [--dir DIR] --server --san HOST [--san HOST ...] [--cn NAME]
-                                           issue a server identity with DNS and IP SANs (CN: the first SAN)
+  rp-server ca issue [--dir DIR] --cn NAME [--rsa] [--days N] [--force]
+                                           issue a client identity (825 days): NAME.key.pem,
+                                           NAME.crt.pem and NAME.bundle.pem for:
+                                           rp-client set-identity --bundle FILE; never under the
+                                           server's CN; --force replaces an identity's files
+  rp-server ca issue [--dir DIR] --server --san HOST [--san HOST ...] [--cn NAME] [--force]
+                                           issue a server identity with DNS and IP SANs
+                                           (CN: the first SAN)
   rp-server ca sign [--dir DIR] [--days N] [--out CERT] FILE.csr.pem
-                                           sign a client's request (rp-client identity request): writes
-                                           CERT (default ./NAME.crt.pem); its key never left the client
+                                           sign a client's request (rp-client identity request):
+                                           writes CERT (default ./NAME.crt.pem) and ca.crt.pem
+                                           beside it; the key never left the client
   rp-server ca token [--dir DIR] --cn NAME [--ttl 1h]
-                                           print a one-time enrollment token for NAME (s, m, h or d; up to 30d)
+                                           print a one-time enrollment token for NAME
+                                           (--ttl in s, m, h or d; up to 30d)
   rp-server ca serve [--dir DIR] [--listen HOST:PORT] [--days N]
-                                           the enrollment listener (HTTPS, default 0.0.0.0:1235; not the pipe
-                                           port): rp-client enroll redeems tokens there, until stopped
+                                           the enrollment listener (HTTPS, default 0.0.0.0:1235;
+                                           not the pipe port): rp-client enroll redeems tokens
+                                           there, until stopped
   rp-server ca revoke [--dir DIR] NAME|SERIAL
-                                           revoke, sign a new CRL; a running rp-server cuts the client off
+                                           revoke, sign a new CRL; a running rp-server cuts the
+                                           client off
   rp-server ca list [--dir DIR]            what the CA issued: CN, kind, serial, not after, status`;
 
 /** Runs one `ca` subcommand. */
@@ -57,7 +64,7 @@ export async function caCommand(config: ServerConfig, line: CommandLine): Promis
     }
     case "issue":
       noPositionals("issue", rest);
-      return issue(config, line, dir, algorithm);
+      return issue(line, dir, algorithm, await installedServerCns(config.identityDir));
     case "sign":
       if (rest.length !== 1) throw new UsageError("ca sign needs one FILE (the .csr.pem that rp-client identity request wrote)");
       return sign(config, line, dir, rest[0]!);
@@ -82,7 +89,7 @@ export async function caCommand(config: ServerConfig, line: CommandLine): Promis
   }
 }
 
-async function issue(config: ServerConfig, line: CommandLine, dir: string, algorithm: "ec" | "rsa"): Promise<number> {
+async function issue(line: CommandLine, dir: string, algorithm: "ec" | "rsa", serverCns: readonly string[]): Promise<number> {
   const server = line.flags["server"] === true;
   const given = line.flags["san"];
   const sans = typeof given === "string" ? [given] : Array.isArray(given) ? (given as string[]) : [];
@@ -90,7 +97,8 @@ async function issue(config: ServerConfig, line: CommandLine, dir: string, algor
   const cn = stringFlag(line, "cn") ?? (server ? sans[0] : undefined);
   if (cn === undefined) throw new UsageError(server ? "ca issue --server needs --san HOST (or --cn NAME)" : "ca issue needs --cn NAME");
   const kind = server ? "server" : "client";
-  const issued = await issueFromCa(dir, { cn, kind, sans, algorithm, validityDays: days(line, 825), reservedCns: await serverCns(config.identityDir) });
+  const force = line.flags["force"] === true;
+  const issued = await issueFromCa(dir, { cn, kind, sans, algorithm, validityDays: days(line, 825), force, serverCns });
   const { record, paths } = issued;
   say(`issued a ${kind} certificate for CN=${cn}: serial ${record.serial}, valid until ${record.notAfter}`);
   if (record.sans.length > 0) say(`  SANs     ${record.sans.join(", ")}`);
@@ -106,7 +114,7 @@ async function issue(config: ServerConfig, line: CommandLine, dir: string, algor
 
 async function sign(config: ServerConfig, line: CommandLine, dir: string, csrPath: string): Promise<number> {
   const csrPem = await readText(csrPath);
-  const signed = await signCsrInCa(dir, csrPem, { validityDays: days(line, 825), reservedCns: await serverCns(config.identityDir) });
+  const signed = await signCsrInCa(dir, csrPem, { validityDays: days(line, 825), reservedCns: await installedServerCns(config.identityDir) });
   const { record } = signed;
   const out = stringFlag(line, "out") ?? joinPath(".", `${record.cn}.crt.pem`);
   await writeFileAtomic(out, signed.certPem, 0o644);
@@ -121,17 +129,6 @@ async function sign(config: ServerConfig, line: CommandLine, dir: string, csrPat
     say(`note: the earlier certificate for CN=${record.cn} (serial ${earlier.serial}) stays valid until revoked: rp-server ca revoke ${earlier.serial}`);
   }
   return EXIT.ok;
-}
-
-/** The CN of the server identity stored in `identityDir`, if any: no client may have it. */
-async function serverCns(identityDir: string): Promise<string[]> {
-  try {
-    const [certificate] = await parseCertificatesPem(await readText(identityPaths(identityDir, "server").cert));
-    return certificate?.subjectCn === undefined ? [] : [certificate.subjectCn];
-  } catch (error) {
-    if (error instanceof FileError) return [];
-    throw error;
-  }
 }
 
 function dirOf(path: string): string {
@@ -152,6 +149,16 @@ async function revoke(config: ServerConfig, dir: string, which: string): Promise
     say(`copy it to the server's identity directory as server.crl.pem (no server identity from this CA in ${config.identityDir})`);
   }
   return EXIT.ok;
+}
+
+/** The CN of the server identity installed in `identityDir`, if there is one that can be read. */
+async function installedServerCns(identityDir: string): Promise<string[]> {
+  try {
+    const [certificate] = await parseCertificatesPem(await readText(identityPaths(identityDir, "server").cert));
+    return certificate?.subjectCn ? [certificate.subjectCn] : [];
+  } catch {
+    return []; // none installed (or unreadable): the CA's index still knows the servers it issued
+  }
 }
 
 /** Whether the server identity in `identityDir` trusts `ca` (its CA file holds that very certificate). */

@@ -1,5 +1,5 @@
 /** rp-client's commands. */
-import { loadClientConfig, settingsHelp } from "../config/index.ts";
+import { loadClientConfig, settingsRows } from "../config/index.ts";
 import { startClient } from "../client/index.ts";
 import { selectRuntime } from "../runtime/index.ts";
 import { IDENTITY_COMMAND_FLAGS } from "./identity-commands.ts";
@@ -8,6 +8,7 @@ import { ENROLL_COMMAND_FLAGS, enrollCommand } from "./enroll-commands.ts";
 import { HANDLER_COMMAND_FLAGS, HANDLER_SHORT_FLAGS, handlerCommand, handlerUsage } from "./handler-command.ts";
 import { nodeCommands } from "./node-main.ts";
 import { clientOpsCommands } from "./ops-commands.ts";
+import { settingsText } from "./help-text.ts";
 import { runProgram } from "./program.ts";
 import { VERSION } from "./version.ts";
 
@@ -18,30 +19,34 @@ export function clientHelp(): string {
   return `${PROGRAM} ${VERSION}: one end of RestPipe; keeps an mTLS pipe to the server, reconnecting forever.
 
 Usage:
-  ${PROGRAM} start [flags]                 dial the server; serve GET|POST|PUT|PATCH|DELETE /server/<noun>
-  ${PROGRAM} set-identity KEY CERT CA      check and store this client's key, certificate and the CA (which
-                                           also verifies the server)
-  ${PROGRAM} set-identity --bundle FILE    the same from one bundle file (made by: rp-server ca issue --cn NAME)
+  ${PROGRAM} start [flags]                 dial the server; serve GET|POST|PUT|PATCH|DELETE
+                                           /server/<noun>
+  ${PROGRAM} set-identity KEY CERT CA      check and store this client's key, certificate and
+                                           the CA (which also verifies the server)
+  ${PROGRAM} set-identity --bundle FILE    the same from one bundle file
+                                           (made by: rp-server ca issue --cn NAME)
   ${PROGRAM} identity request --cn NAME [--out DIR] [--rsa] [--force]
-                                           make a key (kept here, 0600) and DIR/NAME.csr.pem for the CA
-  ${PROGRAM} enroll --server HOST[:PORT] --token TOKEN
-                                           enroll online (rp-server ca token, ca serve): key made here, TLS pinned
-                                           to the token's CA, certificate received and stored (--token -: stdin)
+                                           make a key (kept here, 0600) and DIR/NAME.csr.pem
+                                           for the CA
   ${PROGRAM} set-identity --cert CERT --ca CA
                                            store the CA's certificate for that request with its key
-  ${PROGRAM} identity show                 this client's certificate and CA: CN, SANs, issuer, validity, fingerprint
+  ${PROGRAM} enroll --server HOST[:PORT] --token TOKEN
+                                           enroll online (rp-server ca token, ca serve): key made
+                                           here, TLS pinned to the token's CA (--token -: stdin)
+  ${PROGRAM} identity show                 this client's certificate and CA: CN, SANs, issuer,
+                                           validity, fingerprint
   ${PROGRAM} status [--http ADDR]          show the pipe's state (from the running client's front)
   ${PROGRAM} ${handlerUsage(PROGRAM)}
-  ${PROGRAM} config check                  print the resolved configuration (flags > env > file > defaults)
-                                           and every problem in it
-  ${PROGRAM} --version | --help
+  ${PROGRAM} config check                  print the resolved configuration
+                                           (flags > env > file > defaults) and every problem in it
+  ${PROGRAM} version | help                also -v, --version, -h, --help (with any command)
 
-A running client reloads its key, certificate and CA on SIGHUP and when those files change: the next
-connection uses them; the established pipe stays up.
+A running client reloads its key, certificate and CA on SIGHUP and when those files change:
+the next connection uses them; the established pipe stays up.
 
 Flags and environment (flags win over the environment, which wins over the config file named by
 RP_CLIENT_CONFIG: JSON, or TOML when it ends in .toml, keyed by the environment names):
-${settingsHelp("client")}
+${settingsText(settingsRows("client"))}
 `;
 }
 

@@ -1,7 +1,9 @@
 /** `config check`: the resolved configuration with each value's source, warnings for stray RP_* variables, and every problem (exit 2). */
-import { ConfigError, describeConfig, unknownEnv, type ClientConfig, type ConfigRow, type ConfigSources, type Role, type ServerConfig } from "../config/index.ts";
+import { ConfigError, describeConfig, envSuggestion, unknownEnv, type ClientConfig, type ConfigRow, type ConfigSources, type Role, type ServerConfig } from "../config/index.ts";
 import { alignColumns } from "../ops/index.ts";
 import { UsageError } from "./args.ts";
+import { identityPaths } from "../pki/index.ts";
+import { fileMode } from "../platform/index.ts";
 import { complain, EXIT, say, type SourceCommand } from "./program.ts";
 
 /** "env BIND_PORT", "flag --port", "file" or "default". */
@@ -34,7 +36,8 @@ export function configCommand<C extends ServerConfig | ClientConfig>(program: st
       if (!(error instanceof ConfigError)) throw error;
       problems.push(...error.problems);
     }
-    for (const name of unknownEnv(sources.env ?? {}, role)) complain(program, `warning: ${name} is set but is no RestPipe setting (a typo?)`);
+    for (const warning of envWarnings(sources.env ?? {}, role)) complain(program, `warning: ${warning}`);
+    if (config !== undefined) problems.push(...(await missingIdentityFiles(program, role, config)));
     if (config === undefined || problems.length > 0) {
       complain(program, `invalid configuration, ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${problems.map((p) => `- ${p}`).join("\n")}`);
       return EXIT.usage;
@@ -43,4 +46,25 @@ export function configCommand<C extends ServerConfig | ClientConfig>(program: st
     say("configuration OK");
     return EXIT.ok;
   };
+}
+
+/** One line per set RP_* variable that is no setting: `RP_SERVER_BIND_PROT is set but is no RestPipe setting (a typo of RP_SERVER_BIND_PORT?)`. */
+export function envWarnings(env: Readonly<Record<string, string | undefined>>, role: Role): string[] {
+  return unknownEnv(env, role).map((name) => {
+    const meant = envSuggestion(name);
+    return `${name} is set but is no RestPipe setting (${meant === undefined ? "a typo?" : `a typo of ${meant}?`})`;
+  });
+}
+
+/** The identity files `start` would need and that are missing, each with the command that installs them. */
+async function missingIdentityFiles(program: string, role: Role, config: ServerConfig | ClientConfig): Promise<string[]> {
+  const paths = identityPaths(config.identityDir, role);
+  const missing: string[] = [];
+  for (const path of [paths.key, paths.cert, paths.ca]) if ((await fileMode(path)) === undefined) missing.push(path);
+  if (missing.length === 0) return [];
+  const variable = `RP_${role.toUpperCase()}_CERT_PATH`;
+  return [
+    `Cannot start: no identity in ${config.identityDir} (missing ${missing.join(", ")}); ` +
+      `install one with: ${program} set-identity --bundle FILE (or KEY CERT CA), or point ${variable} (--identity-dir) at the directory holding it`,
+  ];
 }

@@ -44,3 +44,24 @@ export function handlerNames(handlers: object): string[] {
   }
   return [...names].sort();
 }
+
+/** The verbs the fronts send (the HTTP methods, lower-cased): a handler name starts with one of them and "_". */
+const VERB_PREFIX = /^(get|post|put|patch|delete)_./;
+
+/** The module's own function names (hooks and the constructor aside), reachable or not: for the warning below. */
+export function functionNames(handlers: object): string[] {
+  const names = new Set<string>();
+  for (let target: object | null = handlers; target && target !== Object.prototype; target = Object.getPrototypeOf(target)) {
+    for (const name of Object.getOwnPropertyNames(target)) {
+      const descriptor = Object.getOwnPropertyDescriptor(target, name);
+      if (name !== "constructor" && !(HOOK_NAMES as readonly string[]).includes(name) && typeof descriptor?.value === "function") names.add(name);
+    }
+  }
+  return [...names].sort();
+}
+
+/** Why a handler module can answer no event (none of its functions is named verb_noun), or undefined when one can. */
+export function noHandlerWarning(handlers: object): { functions: string } | undefined {
+  if (handlerNames(handlers).some((name) => VERB_PREFIX.test(name))) return undefined;
+  return { functions: functionNames(handlers).join(" ") || "(none)" };
+}

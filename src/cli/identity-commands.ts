@@ -51,7 +51,7 @@ export async function setIdentityCommand(role: Role, config: CommonConfig, line:
 
 /** Checks `identity` and stores it in `dir`; returns the line to print. */
 async function setIdentity(role: Role, dir: string, identity: Identity): Promise<string> {
-  const checked = await checkIdentity(identity);
+  const checked = await checkIdentity(identity, new Date(), role);
   const paths = await storeIdentity(dir, role, identity);
   const { certificate } = checked;
   return `stored the ${role} identity CN=${certificate.subjectCn} (issued by ${certificate.issuer}, valid until ${certificate.notAfter.toISOString()}) in ${paths.key}, ${paths.cert}, ${paths.ca}`;

@@ -2,18 +2,18 @@
  * What rp-server and rp-client do alike: read the configuration, make the
  * logger, load the identity and the handlers, run until a signal, drain.
  */
-import type { CommonConfig, Role } from "../config/index.ts";
+import { envSuggestion, unknownEnv, type CommonConfig, type Role } from "../config/index.ts";
 import { createDispatcher, exampleHandlers, type Dispatcher } from "../dispatch/index.ts";
 import { createConsoleLogger, type Logger } from "../log/index.ts";
 import { followIdentity, identityFiles, loadNodeIdentity, openIdentitySource, type IdentitySource } from "../identity/index.ts";
 import { hooksOf, type Hooks, type NodeObserver } from "../node/index.ts";
 import { identityPaths } from "../pki/index.ts";
-import type { Runtime, TlsIdentity } from "../runtime/index.ts";
-import { handlerNames, loadHandlerModule } from "./handlers.ts";
+import { clearStaleSocket, type Runtime, type TlsIdentity } from "../runtime/index.ts";
+import { handlerNames, loadHandlerModule, noHandlerWarning } from "./handlers.ts";
 import { identityShowCommand, setIdentityCommand } from "./identity-commands.ts";
 import { assertPrivateKeyMode } from "./key-permissions.ts";
 import { makeObserver } from "./observer.ts";
-import { EXIT, type Command } from "./program.ts";
+import { EXIT, withoutEmpty, type Command } from "./program.ts";
 
 /** The process logger for a configuration: text on a terminal, JSON otherwise (unless RP_LOG_FORMAT says), debug with DEBUG=1. */
 export function makeLogger(config: CommonConfig, role: Role, isTty = Boolean(process.stderr.isTTY), write?: (line: string) => void): Logger {
@@ -52,8 +52,20 @@ export async function loadHandlers(
   onHandled?: (handlerName: string, code: number, ms: number) => void,
 ): Promise<{ dispatcher: Dispatcher; hooks: Hooks }> {
   const handlers = config.eventHandler === undefined ? exampleHandlers(role) : await loadHandlerModule(config.eventHandler, process.cwd());
-  log.info("handlers loaded", { module: config.eventHandler ?? "(built-in examples)", handlers: handlerNames(handlers).join(" ") });
-  return { dispatcher: createDispatcher(handlers, { debug: config.debug, ...(onHandled ? { onHandled } : {}) }), hooks: hooksOf(handlers, log) };
+  const module = config.eventHandler ?? "(built-in examples)";
+  log.info("handlers loaded", { module, handlers: handlerNames(handlers).join(" ") });
+  const unreachable = noHandlerWarning(handlers);
+  if (unreachable) {
+    log.warn("the handler module defines no handler: every event will get 404", {
+      module,
+      ...unreachable,
+      hint: "a handler is named verb_noun: get_time answers GET .../time, post_orders answers POST .../orders",
+    });
+  }
+  // The node that ran a handler sees its whole message; the caller's copy stays redacted (dispatch/_redact.ts).
+  const onFailed = (handler: string, error: unknown) =>
+    log.warn("handler failed", { handler, error: error instanceof Error ? error.message : String(error), class: error instanceof Error ? error.name : typeof error });
+  return { dispatcher: createDispatcher(handlers, { debug: config.debug, onFailed, ...(onHandled ? { onHandled } : {}) }), hooks: hooksOf(handlers, log) };
 }
 
 /** Runs `stop` on the first SIGTERM/SIGINT and exits 0 when it is done; a second signal exits at once. */
@@ -100,6 +112,10 @@ export function nodeCommands<C extends CommonConfig>(
   return {
     async start(config) {
       const log = makeLogger(config, role);
+      // A typo'd variable is otherwise silently ignored: the default holds and nobody knows why.
+      for (const variable of unknownEnv(withoutEmpty(process.env), role)) {
+        log.warn("environment variable is no RestPipe setting: ignored (a typo?)", { variable, suggestion: envSuggestion(variable) });
+      }
       const identity = await openIdentity(config, role, log);
       // Signal handlers go in before the node says it listens: a SIGHUP that came earlier would kill the process.
       let node: { stop(): Promise<void> } | undefined;
@@ -112,6 +128,8 @@ export function nodeCommands<C extends CommonConfig>(
         const observer = makeObserver(config, role, log);
         const { dispatcher, hooks } = await loadHandlers(config, role, log, observer.handled);
         const followed = followIdentity(runtime, identity, log);
+        // A socket file nothing answers on is left from an earlier run; a live one is another process's (refused).
+        if (config.http.kind === "unix") await clearStaleSocket(config.http.path, `stop it, or set RP_${role.toUpperCase()}_HTTP_BIND (--http) to another address`);
         node = startNode(config, { runtime: followed, identity: identity.current.identity, dispatcher, hooks, log, observer });
       } catch (error) {
         identity.close(); // its timers would keep the failed process alive

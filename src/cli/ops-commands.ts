@@ -12,7 +12,7 @@ export async function readStatus(config: CommonConfig, role: Role): Promise<Stat
   try {
     response = await fetchFront(config.http, OPS_PATHS.status, { token: config.httpToken });
   } catch (error) {
-    throw new Error(`${(error as Error).message} (${hint})`, { cause: error });
+    throw new Error(`${(error as Error).message}; ${hint}`, { cause: error });
   }
   const url = frontUrl(config.http, OPS_PATHS.status);
   if (!response.ok) throw new Error(`Cannot read the status at ${url}: the front answered HTTP ${response.status} (${hint})`);

@@ -4,20 +4,23 @@
  * codes. Each program supplies its help text and its commands.
  */
 import { ConfigError, flagTypes, type ClientConfig, type ConfigSources, type Role, type ServerConfig } from "../config/index.ts";
-import { parseCommandLine, UsageError, type CommandLine } from "./args.ts";
+import { commandWord, parseCommandLine, UnknownOptionError, UsageError, type CommandLine } from "./args.ts";
+import { wrapHelp } from "./help-text.ts";
+import { versionText } from "./version.ts";
 import { readConfigFile, type ConfigFileRead } from "./config-file.ts";
+import { printableLines } from "../log/index.ts";
 
 /** Exit codes of both programs. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
-/** Writes a line to standard output (the CLI's one place for it). */
+/** Writes a line to standard output (the CLI's one place for it); names from certificates in it cannot act on the terminal. */
 export function say(line: string): void {
-  console.log(line);
+  console.log(printableLines(line));
 }
 
 /** Writes an error line to standard error, prefixed with the program name. */
 export function complain(program: string, message: string): void {
-  console.error(`${program}: ${message.replaceAll("\n", `\n${" ".repeat(program.length + 2)}`)}`);
+  console.error(`${program}: ${printableLines(message).replaceAll("\n", `\n${" ".repeat(program.length + 2)}`)}`);
 }
 
 /** Turns any start-up error into a message and an exit code. */
@@ -53,10 +56,15 @@ export interface ProgramSpec<C extends ServerConfig | ClientConfig> {
 export async function runProgram<C extends ServerConfig | ClientConfig>(spec: ProgramSpec<C>, argv: readonly string[]): Promise<number> {
   try {
     const extraFlags: Record<string, "string" | "boolean"> = Object.assign({}, ...Object.values(spec.commandFlags ?? {}));
-    const line = parseCommandLine(argv, { ...flagTypes(spec.role), ...extraFlags, help: "boolean" }, spec.repeatableFlags, spec.shortFlags);
-    const { help, ...rest } = line.flags;
+    const line = parseCommandLine(argv, { ...flagTypes(spec.role), ...extraFlags, help: "boolean", version: "boolean" }, spec.repeatableFlags, spec.shortFlags);
+    const { help, version, ...rest } = line.flags;
+    // -h, --help, help; -v, -V, --version, version: with any command, as users try them.
+    if (version || line.command === "version") {
+      say(versionText(spec.program));
+      return EXIT.ok;
+    }
     if (help || line.command === "help" || line.command === undefined) {
-      say(spec.help());
+      say(wrapHelp(spec.help()));
       return line.command === undefined && !help ? EXIT.usage : EXIT.ok;
     }
     const command = spec.commands[line.command];
@@ -66,12 +74,19 @@ export async function runProgram<C extends ServerConfig | ClientConfig>(spec: Pr
     const misplaced = Object.keys(rest).find((name) => name in extraFlags && !(name in own));
     if (misplaced !== undefined) throw new UsageError(`--${misplaced} is not a flag of ${line.command} (try --help)`);
     const settings = Object.fromEntries(Object.entries(rest).filter(([name]) => !(name in extraFlags)));
-    const fileRead = await readConfigFile(spec.role, process.env);
-    const sources: ConfigSources = { env: process.env, flags: settings, file: fileRead.file };
+    const env = withoutEmpty(process.env);
+    const fileRead = await readConfigFile(spec.role, env);
+    const sources: ConfigSources = { env, flags: settings, file: fileRead.file };
     if (sourceCommand) return await sourceCommand(sources, fileRead, { ...line, flags: rest });
     if (fileRead.problems.length > 0) throw new ConfigError(fileRead.problems);
     return await command!(spec.loadConfig(sources), { ...line, flags: rest });
   } catch (error) {
+    if (error instanceof UnknownOptionError) {
+      const command = commandWord(argv);
+      const known = command !== undefined && (command in spec.commands || command in (spec.sourceCommands ?? {}));
+      complain(spec.program, `${error.message}; see ${spec.program} ${known ? `${command} ` : ""}--help`);
+      return EXIT.usage;
+    }
     if (error instanceof UsageError) {
       complain(spec.program, error.message);
       return EXIT.usage;
@@ -80,4 +95,11 @@ export async function runProgram<C extends ServerConfig | ClientConfig>(spec: Pr
     complain(spec.program, message);
     return exitCode;
   }
+}
+
+/** The environment with empty variables left out: `RP_SERVER_BIND_PORT=` means unset, as in most programs. */
+export function withoutEmpty(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && value !== "") kept[name] = value;
+  return kept;
 }

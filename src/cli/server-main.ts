@@ -1,5 +1,5 @@
 /** rp-server's commands. */
-import { loadServerConfig, settingsHelp } from "../config/index.ts";
+import { loadServerConfig, settingsRows } from "../config/index.ts";
 import { selectRuntime } from "../runtime/index.ts";
 import { startServer } from "../server/index.ts";
 import { CA_COMMAND_FLAGS, CA_REPEATABLE_FLAGS, CA_USAGE, caCommand } from "./ca-command.ts";
@@ -8,6 +8,7 @@ import { configCommand } from "./config-check.ts";
 import { HANDLER_COMMAND_FLAGS, HANDLER_SHORT_FLAGS, handlerCommand, handlerUsage } from "./handler-command.ts";
 import { nodeCommands } from "./node-main.ts";
 import { serverOpsCommands } from "./ops-commands.ts";
+import { settingsText } from "./help-text.ts";
 import { runProgram } from "./program.ts";
 import { VERSION } from "./version.ts";
 
@@ -18,23 +19,26 @@ export function serverHelp(): string {
   return `${PROGRAM} ${VERSION}: the central end of RestPipe, an mTLS pipe to many clients.
 
 Usage:
-  ${PROGRAM} start [flags]                 accept clients; serve GET|POST|PUT|PATCH|DELETE /client/<cn>/<noun>
+  ${PROGRAM} start [flags]                 accept clients; serve GET|POST|PUT|PATCH|DELETE
+                                           /client/<cn>/<noun>
   ${PROGRAM} set-identity KEY CERT CA      check and store this server's key, certificate and CA
-  ${PROGRAM} set-identity --bundle FILE    the same from one bundle file (made by: ${PROGRAM} ca issue --server)
-  ${PROGRAM} identity show                 this server's certificate and CA: CN, SANs, issuer, validity, fingerprint
+  ${PROGRAM} set-identity --bundle FILE    the same from one bundle file
+                                           (made by: ${PROGRAM} ca issue --server)
+  ${PROGRAM} identity show                 this server's certificate and CA: CN, SANs, issuer,
+                                           validity, fingerprint
   ${PROGRAM} ${CA_USAGE}
-  ${PROGRAM} clients [--http ADDR]         list the connected clients (from the running server's front)
+  ${PROGRAM} clients [--http ADDR]         list the connected clients (from the server's front)
   ${PROGRAM} ${handlerUsage(PROGRAM)}
-  ${PROGRAM} config check                  print the resolved configuration (flags > env > file > defaults)
-                                           and every problem in it
-  ${PROGRAM} --version | --help
+  ${PROGRAM} config check                  print the resolved configuration
+                                           (flags > env > file > defaults) and every problem in it
+  ${PROGRAM} version | help                also -v, --version, -h, --help (with any command)
 
-A running server reloads its key, certificate, CA and revocation list (server.crl.pem in the identity
-directory) on SIGHUP and when those files change, without dropping established pipes.
+A running server reloads its key, certificate, CA and revocation list (server.crl.pem in the
+identity directory) on SIGHUP and when those files change, without dropping established pipes.
 
 Flags and environment (flags win over the environment, which wins over the config file named by
 RP_SERVER_CONFIG: JSON, or TOML when it ends in .toml, keyed by the environment names):
-${settingsHelp("server")}
+${settingsText(settingsRows("server"))}
 `;
 }
 

@@ -5,7 +5,7 @@
  * that accepts and drops at once cannot cause a reconnect storm; a server
  * that said "go away, retry after N ms" (GoAway) is not dialled before that.
  */
-import type { Logger } from "../log/index.ts";
+import { RepeatedFailures, type Logger } from "../log/index.ts";
 import { systemClock, type Clock, type Pipe, type Transport } from "../pipe/index.ts";
 import { backoff, goAwayDelay } from "./backoff.ts";
 import type { ClientStatus } from "../ops/index.ts";
@@ -25,14 +25,23 @@ export interface DialEvents {
 export interface DialLoopOptions extends DialEvents {
   /** Connects and completes the TLS handshake (rejects on failure). */
   readonly dial: () => Promise<Transport>;
-  /** Wraps a fresh transport in a pipe (and registers it). */
+  /** Wraps a fresh transport in a pipe (not registered yet: it may still be refused). */
   readonly open: (transport: Transport) => Promise<Pipe>;
+  /**
+   * The pipe is ready: the server sent its first frame, so it accepted us
+   * (under TLS 1.3 a refused client sees a good handshake, then a close).
+   * Register it here, and only here: requests waiting at the front must not
+   * go out on a connection the server has not accepted.
+   */
+  readonly ready: (pipe: Pipe) => void;
   readonly baseMs: number;
   readonly capMs: number;
   readonly log: Logger;
   readonly clock?: Clock;
   readonly random?: () => number;
   readonly onStatus?: (status: ClientStatus) => void;
+  /** How the dial reaches the server when not directly (e.g. "proxy http://10.0.0.1:3128"), named in each attempt's log line. */
+  readonly via?: string;
 }
 
 /** A running dial loop. */
@@ -51,6 +60,9 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const { log } = options;
+  const via = options.via === undefined ? {} : { via: options.via };
+  // The first failure in full, then summaries at growing intervals: a server down for a day is not 86,000 lines.
+  const failureLog = new RepeatedFailures(log, { first: "cannot connect to the server", summary: "still cannot connect to the server" }, () => clock.now());
   let status: ClientStatus = { state: "connecting", attempt: 0 };
   let attempt = 0; // drives the backoff; reset only by a stable pipe
   let failures = 0; // failed attempts since the last success
@@ -71,14 +83,15 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
     notBeforeMs = 0;
     attempt++;
     setStatus({ state: "reconnecting", attempt, delayMs, reason });
-    timer = clock.setTimeout(() => void connect(), delayMs);
+    timer = clock.setTimeout(() => void connect(reason), delayMs);
   };
 
-  const connect = async () => {
+  // `lastReason`: a retry still shows why the pipe is down (/readyz, `rp-client status`) while it dials.
+  const connect = async (lastReason?: string) => {
     if (stopped) return;
-    setStatus({ state: "connecting", attempt });
+    setStatus({ state: "connecting", attempt, ...(lastReason === undefined ? {} : { reason: lastReason }) });
     const fail = (reason: string) => {
-      log.warn("cannot connect to the server", { attempt, reason });
+      failureLog.failed("server", reason, { attempt, ...via });
       options.failed?.({ retries: failures++, disconnectedSince, reason });
       schedule(reason);
     };
@@ -92,14 +105,17 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
     const pipe = await options.open(transport);
     // Connected means the server answered: a TLS 1.3 refusal looks like a good handshake, then a close.
     if (!(await pipe.ready)) return fail(closeReason(pipe, await pipe.closed));
+    if (pipe.status.state !== "closed") options.ready(pipe);
     const openedAt = clock.now();
     setStatus({ state: "connected", server: pipe.peer.name, since: Date.now() });
     log.info("connected to the server", {
       server: pipe.peer.name,
       remote: transport.peer.remoteAddress,
+      ...via,
       retries: failures,
       downMs: disconnectedSince === undefined ? undefined : Date.now() - disconnectedSince,
     });
+    failureLog.ended("server");
     options.connected?.({ retries: failures, disconnectedSince });
     failures = 0;
     const error = await pipe.closed;
@@ -109,7 +125,7 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
     const reason = closeReason(pipe, error);
     if (clock.now() - openedAt >= STABLE_AFTER_MS) attempt = 0;
     setStatus({ state: "disconnected", reason, since: disconnectedSince });
-    log.warn("lost the pipe to the server", { reason });
+    log.warn("lost the pipe to the server", { reason, ...via });
     schedule(reason);
   };
 

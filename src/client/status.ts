@@ -14,7 +14,16 @@ export function clientReadiness(registry: PipeRegistry, key: string, loop: () =>
 }
 
 /** rp-client's status: the dial loop's state and the pipe, if up. */
-export function clientStatus(observer: NodeObserver, registry: PipeRegistry, key: string, target: string, loop: () => DialLoop, readiness: () => Readiness) {
+export function clientStatus(
+  observer: NodeObserver,
+  registry: PipeRegistry,
+  key: string,
+  target: string,
+  loop: () => DialLoop,
+  readiness: () => Readiness,
+  /** The proxy as shown (no password), when the client dials through one. */
+  proxy?: string,
+) {
   return (): ClientStatusJson => {
     const pipe = registry.get(key);
     const { ready, reason } = readiness();
@@ -27,6 +36,7 @@ export function clientStatus(observer: NodeObserver, registry: PipeRegistry, key
       readyReason: reason,
       status: loop().status,
       target,
+      ...(proxy === undefined ? {} : { proxy }),
       reconnects: loop().reconnects,
       pipe: pipe ? pipeRow(pipe, observer.tracker) : null,
       events: observer.tracker.events(),

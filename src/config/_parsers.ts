@@ -6,6 +6,8 @@
 import { isHost, parseIpv6 } from "./_host.ts";
 import { InvalidValue } from "./_invalid.ts";
 import { formatListen, listenFromText, type Listen } from "./listen.ts";
+import { parseNoProxy, type NoProxy } from "./no-proxy.ts";
+import { formatProxy, type ProxyEndpoint } from "../proxy/index.ts";
 
 /** How one setting's value is read and shown. */
 export interface Parser<T> {
@@ -213,4 +215,34 @@ export function optional<T>(inner: Parser<T>): Parser<T | undefined> {
     fromJson: (value) => (value === null || value === "" ? undefined : inner.fromJson(value)),
     format: (value) => (value === undefined ? "(unset)" : inner.format(value)),
   };
+}
+
+/**
+ * An HTTP proxy URL, `http://[user:pass@]host[:port]` (no scheme means http; port 80 when left out, as in URLs).
+ * A secret: errors show "(hidden)" and `config check` shows the password as "(set)".
+ */
+export function proxyUrl(): Parser<ProxyEndpoint> {
+  const fromText = (value: string): ProxyEndpoint => {
+    const withScheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(value) ? value : `http://${value}`;
+    let url: URL;
+    try {
+      url = new URL(withScheme);
+    } catch {
+      throw new InvalidValue("must be a proxy URL http://[USER:PASSWORD@]HOST:PORT");
+    }
+    if (url.protocol !== "http:") {
+      throw new InvalidValue(`must be an http:// proxy URL (${url.protocol.slice(0, 10)} proxies are not supported; set RP_CLIENT_PROXY to an http:// proxy, or to an empty value to dial directly)`);
+    }
+    if ((url.pathname !== "/" && url.pathname !== "") || url.search !== "" || url.hash !== "") throw new InvalidValue("must be http://[USER:PASSWORD@]HOST:PORT with no path");
+    const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+    if (!isHost(host)) throw new InvalidValue("must name the proxy by an IP address or host name");
+    const credentials = url.username === "" && url.password === "" ? {} : { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+    return Object.freeze({ host, port: url.port === "" ? 80 : Number(url.port), ...credentials });
+  };
+  return parser({ placeholder: "URL", secret: true, fromText, format: formatProxy });
+}
+
+/** A NO_PROXY list (see no-proxy.ts); empty means none. */
+export function noProxyList(): Parser<NoProxy> {
+  return parser({ placeholder: "LIST", fromText: parseNoProxy, format: (value) => (value.text === "" ? "(none)" : value.text) });
 }

@@ -1,5 +1,6 @@
 /** Showing the settings: `--help` lines, `config check` rows, flag types for the CLI's argv parser, stray RP_* variables. */
 import { CONFIG_FILE_ENV } from "./config-file.ts";
+import { closestName } from "./suggest.ts";
 import { originsOf } from "./_origins.ts";
 import { CLIENT_SETTINGS, Derived, SERVER_SETTINGS, settingsOf, type Setting } from "./_settings.ts";
 import type { ClientConfig, ConfigSource, Role, ServerConfig } from "./types.ts";
@@ -39,10 +40,22 @@ export function describeConfig(config: ServerConfig | ClientConfig, role: Role):
 
 /** The settings as --help lines: `  --flag VALUE   ENV_NAME   description (default: x)`, columns aligned. */
 export function settingsHelp(role: Role): string {
-  const rows = settingsOf(role).map(([, setting]) => [flagColumn(setting), setting.env[0], describeDefault(setting)] as const);
+  const rows = settingsRows(role).map(({ flag, env, text }) => [flag, env, text] as const);
   const flagWidth = Math.max(...rows.map(([flag]) => flag.length));
   const envWidth = Math.max(...rows.map(([, env]) => env.length));
   return rows.map(([flag, env, text]) => `  ${flag.padEnd(flagWidth)}   ${env.padEnd(envWidth)}   ${text}`).join("\n");
+}
+
+/** One setting for --help: its flag with placeholder ("" when it has none), its canonical variable, and what it does. */
+export interface SettingHelpRow {
+  readonly flag: string;
+  readonly env: string;
+  readonly text: string;
+}
+
+/** The settings of a role as --help describes them, in table order. */
+export function settingsRows(role: Role): SettingHelpRow[] {
+  return settingsOf(role).map(([, setting]) => ({ flag: flagColumn(setting), env: setting.env[0]!, text: describeDefault(setting) }));
 }
 
 function flagColumn(setting: Setting<unknown>): string {
@@ -69,6 +82,11 @@ const ALL_ENV_NAMES: ReadonlySet<string> = new Set([
   ...[SERVER_SETTINGS, CLIENT_SETTINGS].flatMap((table) => Object.values<Setting<unknown>>(table).flatMap((setting) => setting.env)),
   ...Object.values(CONFIG_FILE_ENV).flat(),
 ]);
+
+/** The setting a mistyped RP_* variable most likely meant (`RP_SERVER_BIND_PROT` → `RP_SERVER_BIND_PORT`), or undefined. */
+export function envSuggestion(name: string): string | undefined {
+  return closestName(name, ALL_ENV_NAMES);
+}
 
 /**
  * Set RP_* variables that are settings of neither role, sorted, for `config check` to warn about

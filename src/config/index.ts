@@ -6,3 +6,5 @@ export { isLoopbackHost } from "./_host.ts";
 export * from "./load.ts";
 export * from "./describe.ts";
 export * from "./config-file.ts";
+export { bypassesProxy, parseNoProxy, type NoProxy, type NoProxyRule } from "./no-proxy.ts";
+export { closestName, editDistance } from "./suggest.ts";

@@ -1,5 +1,7 @@
 /** The shapes of a loaded configuration and of what it is loaded from. */
+import type { ProxyEndpoint } from "../proxy/index.ts";
 import type { Listen } from "./listen.ts";
+import type { NoProxy } from "./no-proxy.ts";
 
 /** Which program a configuration is for. */
 export type Role = "server" | "client";
@@ -88,6 +90,10 @@ export interface ClientConfig extends CommonConfig {
   readonly reconnectCapMs: number;
   /** One connection attempt (TCP connect + TLS handshake) gives up after this long. */
   readonly connectTimeoutMs: number;
+  /** HTTP proxy the client dials through (CONNECT); undefined: dial directly. */
+  readonly proxy: ProxyEndpoint | undefined;
+  /** Servers dialled directly despite the proxy. */
+  readonly noProxy: NoProxy;
 }
 
 /** Raw inputs of a load, each optional. */

@@ -4,7 +4,7 @@
  * handler threw; 252 the event itself was malformed (those replies are
  * built in replies/, which pipe/ shares).
  */
-import { badRequestReply, handlerErrorReply, noHandlerReply } from "../replies/index.ts";
+import { badRequestReply, checkReply, handlerErrorReply, noHandlerReply } from "../replies/index.ts";
 import { ReplyCode, type Event, type EventReply } from "../wire/index.ts";
 import { BadBodyError, decodeBody, encodeData, encodeJson } from "./body.ts";
 import { BadArgumentError, findHandler, routeFor } from "./names.ts";
@@ -22,6 +22,8 @@ export interface DispatchOptions {
   readonly debug?: boolean;
   /** Called after each event with the handler name and the reply code (metrics, logs). */
   readonly onHandled?: (handlerName: string, code: number, ms: number) => void;
+  /** Called when a handler threw, with its name and what it threw (unredacted: for this node's log only). */
+  readonly onFailed?: (handlerName: string, error: unknown) => void;
 }
 
 /** Answers one event; never rejects. */
@@ -50,10 +52,9 @@ export function createDispatcher(handlers: object, options: DispatchOptions = {}
         result = toEventReply(await handler.call(handlers, context, body, ...route.args));
       }
     } catch (error) {
-      result =
-        error instanceof BadArgumentError || error instanceof BadBodyError
-          ? badRequestReply(error.message)
-          : handlerErrorReply(error, options.debug ?? false);
+      const malformed = error instanceof BadArgumentError || error instanceof BadBodyError;
+      if (!malformed) options.onFailed?.(handlerName, error);
+      result = malformed ? badRequestReply(error.message) : handlerErrorReply(error, options.debug ?? false);
     }
     options.onHandled?.(handlerName, result.code ?? 0, performance.now() - started);
     return result;
@@ -85,7 +86,10 @@ function handlerContext(dispatchContext: DispatchContext, verb: string, noun: st
 
 /** Turns a handler's return value into a reply: a Reply as given, bytes as octet-stream, anything else JSON. */
 export function toEventReply(value: unknown): EventReply {
-  if (isReply(value)) return { mimetype: value.mimetype, code: value.code, data: encodeData(value.data) };
+  if (isReply(value)) {
+    checkReply(value.mimetype, value.code); // a Reply forged with the brand rather than made by reply()
+    return { mimetype: value.mimetype, code: value.code, data: encodeData(value.data) };
+  }
   if (value instanceof Uint8Array || value instanceof ArrayBuffer) {
     return { mimetype: "application/octet-stream", code: ReplyCode.Ok, data: encodeData(value) };
   }

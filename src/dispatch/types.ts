@@ -1,5 +1,7 @@
 /** What a handler author works with: the context, the request body, the reply. */
 
+import { checkReply } from "../replies/index.ts";
+
 /** Marks reply objects, so that plain data can never be mistaken for one. */
 export const REPLY_BRAND: unique symbol = Symbol.for("restpipe.reply") as never;
 
@@ -12,8 +14,14 @@ export interface Reply {
   readonly data: string | Uint8Array | unknown;
 }
 
-/** Builds a Reply. Also available to handlers as `ctx.reply`. */
+/**
+ * Builds a Reply. Also available to handlers as `ctx.reply`. Throws
+ * InvalidReplyError (answered as a 251 naming the value) for a code that is
+ * not a whole number from 0 to 2^32-1 or is one of RestPipe's 250-255, and
+ * for a mimetype that cannot be a header.
+ */
 export function reply(mimetype: string, code: number, data: string | Uint8Array | unknown): Reply {
+  checkReply(mimetype, code);
   return { [REPLY_BRAND]: true, mimetype, code, data };
 }
 

@@ -4,8 +4,10 @@
  * how the pipe is found differ.
  */
 import { Elysia, type AnyElysia } from "elysia";
-import type { Pipe } from "../pipe/index.ts";
-import type { EventReply } from "../wire/index.ts";
+import { mimetypeProblem } from "../replies/index.ts";
+import { PeerReplyError, type Pipe } from "../pipe/index.ts";
+import { ReplyCode, type EventReply } from "../wire/index.ts";
+import { handlerNameFor } from "../dispatch/index.ts";
 import { silentLogger, type Logger } from "../log/index.ts";
 import { bearerTokenCheck } from "./auth.ts";
 import { readBody } from "./body.ts";
@@ -30,6 +32,12 @@ export interface FrontOptions {
   readonly log?: Logger;
   /** Routes of the front's own (health, metrics, status page), matched before the event route. */
   readonly routes?: AnyElysia;
+  /**
+   * Lifts the front's idle timeout from the request's connection while its
+   * event is in flight (after the body is read, until the response): only
+   * the request deadline may end a request. Returns the release.
+   */
+  readonly holdOpen?: (request: Request) => () => void;
   /** Called once per event request with its verb (method), raw noun ("" when unparsable), reply code and duration. */
   readonly onSent?: (verb: string, noun: string, code: number, ms: number) => void;
 }
@@ -49,15 +57,18 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
   // No token: no check at all (not even an awaited no-op) on the hot path.
   const checkToken = options.token === undefined ? undefined : bearerTokenCheck(options.token);
   const onSent = options.onSent;
+  const holdOpen = options.holdOpen;
   return async (request) => {
     const started = onSent ? performance.now() : 0;
     let noun = "";
+    let release: (() => void) | undefined;
     try {
       if (checkToken) await checkToken(request);
       if (!EVENT_METHODS.has(request.method)) throw new MethodNotAllowedError(request.method);
       const target = parseEventPath(options.role, request.url);
       noun = target.noun;
       const data = await readBody(request, options.maxBodyBytes);
+      release = holdOpen?.(request);
       const pipe = await options.acquire(target.peer, request.signal);
       const reply = await pipe.request(
         {
@@ -69,21 +80,40 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
         },
         { deadlineMs: options.requestTimeoutMs, signal: request.signal },
       );
+      const response = replyResponse(reply, pipe.peer.name, request.method, target.noun);
       onSent?.(request.method, noun, reply.code ?? 0, performance.now() - started);
-      return replyResponse(reply);
+      return response;
     } catch (error) {
       const outcome = outcomeForError(error);
       if (outcome.status === 500) log.error("front request failed", { url: request.url, error: String(error) });
+      else if (error instanceof PeerReplyError) log.warn("peer sent an unusable reply", { url: request.url, reason: outcome.message });
       else log.debug("front request refused", { url: request.url, status: outcome.status, reason: outcome.message });
       onSent?.(request.method, noun, outcome.code, performance.now() - started);
       return errorResponse(outcome);
+    } finally {
+      release?.();
     }
   };
 }
 
-/** An EventReply as the HTTP response. */
-export function replyResponse(reply: EventReply): Response {
+/**
+ * An EventReply from `peer` as the HTTP response. Throws PeerReplyError (502)
+ * for what no RestPipe peer sends: a code only the front uses (253, 254) or a
+ * mimetype that cannot be a header (CR, LF, NUL, over 1 KiB). The peer answers
+ * "no handler" with an empty body (as the original does, so that v1 peers see
+ * no change); the front says which handler it looked for.
+ */
+export function replyResponse(reply: EventReply, peer: string, method?: string, noun?: string): Response {
   const code = reply.code ?? 0;
+  if (code === ReplyCode.Timeout || code === ReplyCode.PipeLost) {
+    throw new PeerReplyError(peer, `reply code ${code}, which RestPipe keeps for its front and never sends over the pipe`);
+  }
+  const problem = mimetypeProblem(reply.mimetype ?? "");
+  if (problem) throw new PeerReplyError(peer, `an invalid mimetype (${problem})`);
+  if (code === ReplyCode.NoHandler && (reply.data?.length ?? 0) === 0 && method !== undefined && noun !== undefined) {
+    const error = `no handler ${handlerNameFor(method.toLowerCase(), noun)} for ${method} ${noun}`;
+    return errorResponse({ status: statusForCode(code), code, message: error, headers: headersForCode(code) });
+  }
   return new Response((reply.data ?? null) as Uint8Array<ArrayBuffer> | null, {
     status: statusForCode(code),
     headers: { "content-type": reply.mimetype || "application/octet-stream", [RETURN_CODE_HEADER]: String(code), ...headersForCode(code) },

@@ -5,3 +5,4 @@ export * from "./path.ts";
 export * from "./body.ts";
 export * from "./auth.ts";
 export * from "./front.ts";
+export * from "./host.ts";

@@ -5,6 +5,7 @@
 import { FrameTooLargeError, ReplyCode } from "../wire/index.ts";
 import {
   NotConnectedError,
+  PeerReplyError,
   PipeClosedError,
   PipeDrainingError,
   RequestAbortedError,
@@ -75,7 +76,7 @@ export function outcomeForError(error: unknown): ErrorOutcome {
     return { status: 503, code: ReplyCode.Unavailable, message, headers: RETRY_LATER };
   }
   if (error instanceof RequestTimeoutError) return { status: 504, code: ReplyCode.Timeout, message };
-  if (error instanceof PipeClosedError) return { status: 502, code: ReplyCode.PipeLost, message };
+  if (error instanceof PipeClosedError || error instanceof PeerReplyError) return { status: 502, code: ReplyCode.PipeLost, message };
   // The HTTP client went away: nobody reads this answer.
   if (error instanceof RequestAbortedError) return { status: 499, code: ReplyCode.PipeLost, message };
   return { status: 500, code: ReplyCode.HandlerError, message: "internal error in the front" };

@@ -34,6 +34,8 @@ interface Accepted {
   readonly transport: Transport;
   readonly cn: string;
   readonly serial: string;
+  /** Ends the connection for a reason its pipe tells the peer. */
+  end?: (reason: Error) => void;
 }
 
 function rotatingListener(runtime: Runtime, options: TlsListenOptions, source: IdentitySource, log: Logger): TlsListener {
@@ -51,7 +53,7 @@ function rotatingListener(runtime: Runtime, options: TlsListenOptions, source: I
     }
     const entry: Accepted = { transport, cn: certificate?.subjectCn ?? "", serial };
     accepted.add(entry);
-    options.onConnection(onClosed(transport, () => accepted.delete(entry)));
+    options.onConnection(onClosed(transport, entry, () => accepted.delete(entry)));
   };
 
   const listen = (identity: TlsIdentity, port: number) => {
@@ -79,7 +81,9 @@ function rotatingListener(runtime: Runtime, options: TlsListenOptions, source: I
     for (const entry of accepted) {
       if (!next.revoked.has(entry.serial)) continue;
       log.warn("client revoked: disconnecting", { client: entry.cn, serial: entry.serial, remote: entry.transport.peer.remoteAddress });
-      entry.transport.close();
+      const reason = new Error(`the client certificate has been revoked (serial ${entry.serial})`);
+      if (entry.end) entry.end(reason);
+      else entry.transport.close();
     }
   });
 
@@ -104,12 +108,17 @@ function tlsChanged(a: TlsIdentity, b: TlsIdentity): boolean {
   return a.keyPem !== b.keyPem || a.certPem !== b.certPem || a.caPem !== b.caPem || a.passphrase !== b.passphrase || a.crlPem !== b.crlPem;
 }
 
-/** `transport`, reporting its end (or its user closing it) to `closed` first; everything else passes through. */
-function onClosed(transport: Transport, closed: () => void): Transport {
+/**
+ * `transport`, reporting its end (or its user closing it) to `closed` first; everything else passes through.
+ * `entry.end(reason)` then asks its user to close for that reason (the pipe tells the peer why), or closes it.
+ */
+function onClosed(transport: Transport, entry: { end?: (reason: Error) => void }, closed: () => void): Transport {
+  entry.end = () => transport.close();
   return {
     peer: transport.peer,
     scheduleFlush: transport.scheduleFlush,
-    start: (sink: TransportSink) =>
+    start: (sink: TransportSink) => {
+      entry.end = (reason) => (sink.closeRequested ? sink.closeRequested(reason) : transport.close());
       transport.start({
         data: (chunk) => sink.data(chunk),
         drain: () => sink.drain(),
@@ -117,8 +126,10 @@ function onClosed(transport: Transport, closed: () => void): Transport {
           closed();
           sink.closed(error);
         },
-      }),
+      });
+    },
     write: (bytes) => transport.write(bytes),
+    preferSmallRecords: () => transport.preferSmallRecords?.(),
     close: () => {
       closed();
       transport.close();

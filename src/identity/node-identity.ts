@@ -36,7 +36,7 @@ export interface LoadedIdentity {
 }
 
 /** Problems the peer will judge (it may accept a renewed CA, or refuse): not fatal to loading. */
-const PEER_JUDGED: ReadonlySet<IdentityPart> = new Set(["chain", "ca-validity", "cn"]);
+const PEER_JUDGED: ReadonlySet<IdentityPart> = new Set(["chain", "ca-validity", "cn", "policy"]);
 
 /** Where the server reads its revocation list: `<dir>/server.crl.pem`. */
 export function crlPath(dir: string): string {
@@ -59,7 +59,7 @@ export async function loadNodeIdentity(dir: string, role: Role, passphrase: stri
   const files = await readIdentityFiles(identityPaths(dir, role), passphrase);
   let problem: IdentityError | undefined;
   try {
-    await checkIdentity(files, at);
+    await checkIdentity(files, at, role);
   } catch (error) {
     if (!(error instanceof IdentityError && PEER_JUDGED.has(error.part))) throw error;
     problem = error;

@@ -3,7 +3,8 @@
  * path reads its serial (revocation) and its CN (the client's name) from the
  * same parse.
  */
-import { parseCertificate, type CertificateInfo } from "../pki/index.ts";
+import { certificatePolicyRefusal, parseCertificate, type CertificateInfo, type CertificateRole } from "../pki/index.ts";
+import type { RefusedConnection } from "../runtime/index.ts";
 import type { TransportPeer } from "../pipe/index.ts";
 
 const parsed = new WeakMap<TransportPeer, Promise<CertificateInfo | undefined>>();
@@ -22,4 +23,16 @@ export function peerCertificate(peer: TransportPeer): Promise<CertificateInfo | 
 /** The CN of the peer's certificate (a client's name), or undefined. */
 export async function peerCn(peer: TransportPeer): Promise<string | undefined> {
   return (await peerCertificate(peer))?.subjectCn || undefined;
+}
+
+
+/**
+ * A refused handshake in RestPipe's words: when the certificate the peer presented breaks the certificate policy
+ * (the TLS stack says only "unsupported certificate purpose" for an EKU without clientAuth), the policy's reason.
+ */
+export async function explainRefusal(refused: RefusedConnection, role: CertificateRole): Promise<RefusedConnection> {
+  if (refused.peerCertificateDer === undefined) return refused;
+  const certificate = await parseCertificate(refused.peerCertificateDer).catch(() => undefined);
+  const reason = certificate === undefined ? undefined : certificatePolicyRefusal(certificate, role);
+  return reason === undefined ? refused : { ...refused, reason };
 }

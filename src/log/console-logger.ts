@@ -4,6 +4,7 @@
  * level to debug.
  */
 import type { LogFields, Logger, LogLevel } from "./logger.ts";
+import { printable, printableJson } from "./printable.ts";
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -40,12 +41,13 @@ export function createConsoleLogger(options: ConsoleLoggerOptions, fields: LogFi
 function jsonLine(time: string, level: LogLevel, msg: string, fields: LogFields): string {
   const record: Record<string, unknown> = { time, level, msg };
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) record[key] = value;
-  return JSON.stringify(record);
+  return printableJson(JSON.stringify(record));
 }
 
 function textLine(time: string, level: LogLevel, msg: string, fields: LogFields): string {
   const parts = Object.entries(fields)
     .filter(([, value]) => value !== undefined)
-    .map(([key, value]) => `${key}=${typeof value === "string" && /[\s"=]/.test(value) ? JSON.stringify(value) : String(value)}`);
-  return `${time.slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${msg}${parts.length ? `  ${parts.join(" ")}` : ""}`;
+    .map(([key, value]) => `${printable(key)}=${typeof value === "string" && /[\s"=]/.test(value) ? printableJson(JSON.stringify(value)) : printable(String(value))}`);
+  // Values come from peers (a CN, a reason): nothing in them may act on the terminal.
+  return `${time.slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${printable(msg)}${parts.length ? `  ${parts.join(" ")}` : ""}`;
 }

@@ -33,6 +33,8 @@ export interface PrometheusOptions {
   readonly pipes: () => Iterable<Pipe>;
   /** Server: requests waiting for a client to connect. */
   readonly waiting?: () => number;
+  /** Server: CNs whose sessions keep replacing each other from different hosts now. */
+  readonly sharedIdentities?: () => number;
   /** Resident memory of the process in bytes (from the runtime adapter). */
   readonly residentMemoryBytes?: () => number;
   /** Wall clock in epoch ms (default Date.now). */
@@ -123,6 +125,15 @@ export class PrometheusMetrics implements MetricsRecorder {
       this.#closed = new Counter({ name: name("client_disconnects_total"), help: "Client pipes that ended (closed, lost or replaced by a newer session)", registers });
       const waiting = options.waiting;
       if (waiting) new Gauge({ name: name("waiting_requests"), help: "Front requests waiting for their client to connect", registers, collect() { this.set(waiting()); } });
+      const shared = options.sharedIdentities;
+      if (shared) {
+        new Gauge({
+          name: name("shared_identities"),
+          help: "CNs whose sessions replaced each other from different hosts within the last minute (two hosts with one identity)",
+          registers,
+          collect() { this.set(shared()); },
+        });
+      }
       const connected = new Gauge({ name: name("client_connected"), help: "Per client CN: 1 while connected, 0 after (recently disconnected CNs only)", labelNames: ["cn"], registers });
       const lastSeen = new Gauge({
         name: name("client_last_seen_timestamp_seconds"),

@@ -1,9 +1,9 @@
 /** Starts a node's HTTP front on its configured address (TCP or unix socket). */
 import type { CommonConfig, Role } from "../config/index.ts";
-import { createFront, ShuttingDownError, type FrontOptions } from "../http/index.ts";
+import { anyHost, createFront, ShuttingDownError, type FrontOptions } from "../http/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Pipe } from "../pipe/index.ts";
-import type { HttpServer, Runtime } from "../runtime/index.ts";
+import { ListenError, type HttpServer, type Runtime } from "../runtime/index.ts";
 
 /** A running front that can be told to refuse new requests while the node drains. */
 export interface Front {
@@ -24,21 +24,21 @@ export function startFront(
   let refusing = false;
   const guarded = (peer: string | undefined, signal: AbortSignal) =>
     refusing ? Promise.reject(new ShuttingDownError(`rp-${role}`)) : acquire(peer, signal);
+  let server: HttpServer | undefined;
   const app = createFront({
     role,
     acquire: guarded,
+    holdOpen: (request) => server?.holdOpen(request) ?? noRelease,
     maxBodyBytes: config.maxBodyBytes,
     requestTimeoutMs: config.requestTimeoutMs,
     token: config.httpToken,
     log,
     ...extras,
   });
-  const server = runtime.serveHttp({
-    listen: config.http,
-    fetch: app.fetch,
-    idleTimeoutS: config.httpIdleTimeoutMs / 1000,
-    socketMode: config.httpSocketMode,
-  });
+  server = withListenFix(
+    () => runtime.serveHttp({ listen: config.http, fetch: anyHost(app.fetch), idleTimeoutS: config.httpIdleTimeoutMs / 1000, socketMode: config.httpSocketMode }),
+    `stop it, or set RP_${role.toUpperCase()}_HTTP_BIND (--http) to another address`,
+  );
   return {
     server,
     refuseNew() {
@@ -46,6 +46,8 @@ export function startFront(
     },
   };
 }
+
+function noRelease(): void {}
 
 /** How long stopping the front waits for responses still being written before cutting connections. */
 const FRONT_STOP_GRACE_MS = 2_000;
@@ -56,4 +58,14 @@ export async function stopFront(front: Front): Promise<void> {
   await Promise.race([front.server.stop(false), new Promise((resolve) => (timer = setTimeout(resolve, FRONT_STOP_GRACE_MS)))]);
   clearTimeout(timer);
   await front.server.stop(true);
+}
+
+/** Runs `listen`; a refusal because another process has the address gets `fix` appended (which setting moves it). */
+export function withListenFix<T>(listen: () => T, fix: string): T {
+  try {
+    return listen();
+  } catch (error) {
+    if (error instanceof ListenError && error.refusal === "in-use") throw new ListenError(`${error.message}; ${fix}`, error.refusal, { cause: error.cause });
+    throw error;
+  }
 }

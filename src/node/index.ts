@@ -5,3 +5,4 @@ export * from "./front-server.ts";
 export * from "./drain.ts";
 export * from "./hooks.ts";
 export * from "./observer.ts";
+export * from "./say-why.ts";

@@ -30,6 +30,7 @@ export class NodeObserver {
   /** Every recorder (Prometheus, statsd) behind one interface. */
   readonly recorder: MetricsRecorder;
   #registry: PipeRegistry | undefined;
+  #sharedIdentities: () => number = () => 0;
   #attemptStartedAt: number | undefined;
 
   constructor(options: ObserverOptions) {
@@ -40,6 +41,7 @@ export class NodeObserver {
       version: options.version,
       pipes: () => this.#registry?.pipes() ?? [],
       waiting: () => this.#registry?.waiting ?? 0,
+      sharedIdentities: () => this.#sharedIdentities(),
       ...(options.residentMemoryBytes ? { residentMemoryBytes: options.residentMemoryBytes } : {}),
     });
     const statsd = options.statsd && new StatsdRecorder({ role: options.role, sink: options.statsd.sink, prefix: options.statsd.prefix });
@@ -63,6 +65,11 @@ export class NodeObserver {
       if (change.replaced && change.replaced !== change.pipe) closed(change.replaced);
       opened(change.pipe);
     });
+  }
+
+  /** Server: where /metrics reads how many CNs two hosts share now (restpipe_shared_identities). */
+  followSharedIdentities(count: () => number): void {
+    this.#sharedIdentities = count;
   }
 
   /** The pipes of the watched registry. */

@@ -41,6 +41,12 @@ export const STATUS_PAGE_HTML = `<!doctype html>
     <tbody></tbody>
   </table>
   <div id="more" class="muted"></div>
+  <div id="shared" class="bad"></div>
+  <h2>Refused clients (refused again and again since their last connection)</h2>
+  <table id="refused">
+    <thead><tr><th>Certificate subject</th><th>Refused</th><th>Since</th><th>Last reason</th></tr></thead>
+    <tbody></tbody>
+  </table>
 </section>
 <section id="client-view" hidden>
   <h2>Pipe to the server</h2>
@@ -97,11 +103,14 @@ function render(s) {
       [c.inFlight + c.inboundInFlight, "n"], [c.requestsSent + c.eventsReceived, "n"],
     ], { "data-cn": c.name })));
     $("more").textContent = s.clientCount > s.clients.length ? "… and " + (s.clientCount - s.clients.length) + " more (rp-server clients lists all)" : "";
+    $("shared").textContent = (s.sharedIdentities || []).map((f) =>
+      "Two hosts share the identity " + f.cn + ": " + f.replacements + " replacements in the last minute from " + f.hosts.join(", ") + "; give each host its own certificate").join(" · ");
+    fill($("refused").tBodies[0], (s.refused || []).map((r) => row([r.subject, [r.count, "n"], time(r.since), r.lastReason], { "data-subject": r.subject })));
   } else {
     const p = s.pipe;
     const since = s.status.since === undefined ? "" : time(s.status.since) + " (" + age(s.status.since, s.now) + ")";
     fill($("pipe").tBodies[0], [
-      row(["State", s.status.state]), row(["Server", p ? p.name : ""]), row(["Server address", p ? p.remote : s.target]),
+      row(["State", s.status.state]), row(["Server", p ? p.name : ""]), row(["Server address", p ? p.remote : s.target]), row(["Proxy", s.proxy || "none (direct)"]),
       row(["Since", p ? time(p.connectedSince) + " (" + age(p.connectedSince, s.now) + ")" : since]),
       row(["Last reason", s.status.reason || ""]), row(["Heartbeat RTT", p ? rtt(p.rttMs) : "–"]),
       row(["Reconnects", s.reconnects]), row(["In flight", p ? p.inFlight + p.inboundInFlight : 0]),

@@ -51,6 +51,26 @@ export interface ServerStatusJson extends Common {
   readonly clientCount: number;
   /** Sorted by CN. */
   readonly clients: readonly PipeRow[];
+  /** Clients refused again and again (a revoked client redialling), one counted line per certificate subject. */
+  readonly refused?: readonly RefusedLine[];
+  /** CNs whose sessions keep replacing each other from different hosts (two hosts with one identity). */
+  readonly sharedIdentities?: readonly SharedIdentity[];
+}
+
+/** Refused handshakes of one certificate subject since its last success. */
+export interface RefusedLine {
+  readonly subject: string;
+  readonly count: number;
+  readonly lastReason: string;
+  /** Epoch ms of the first refusal of the streak. */
+  readonly since: number;
+}
+
+/** A CN two hosts share: replacements within the last minute, and the hosts. */
+export interface SharedIdentity {
+  readonly cn: string;
+  readonly replacements: number;
+  readonly hosts: readonly string[];
 }
 
 /** rp-client's status. */
@@ -60,6 +80,8 @@ export interface ClientStatusJson extends Common {
   readonly status: ClientStatus;
   /** The server address dialled. */
   readonly target: string;
+  /** The HTTP proxy dialled through, password shown as "(set)"; absent when the client dials directly. */
+  readonly proxy?: string;
   /** Pipes to the server lost since start. */
   readonly reconnects: number;
   /** The pipe to the server, while it is up. */

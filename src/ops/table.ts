@@ -1,4 +1,5 @@
 /** Text views of the status for the terminal: `rp-server clients` and `rp-client status`. */
+import { printable } from "../log/index.ts";
 import type { ClientStatusJson, PipeRow, ServerStatusJson } from "./snapshot.ts";
 
 /** "2026-11-25 09:00:01 UTC". */
@@ -38,7 +39,8 @@ export function alignColumns(rows: readonly (readonly string[])[], numeric: Read
 /** The connected clients as a table (the status page's table), with a count line. */
 export function clientsTable(status: ServerStatusJson): string {
   const header = ["CN", "REMOTE", "CONNECTED SINCE", "RTT", "IN FLIGHT", "REQUESTS"];
-  const rows = status.clients.map((c) => [c.name, c.remote, since(c, status.now), rtt(c.rttMs), String(c.inFlight + c.inboundInFlight), String(c.requestsSent + c.eventsReceived)]);
+  // A CN is the peer's choice: escaped before the widths are measured, so the columns stay aligned too.
+  const rows = status.clients.map((c) => [printable(c.name), c.remote, since(c, status.now), rtt(c.rttMs), String(c.inFlight + c.inboundInFlight), String(c.requestsSent + c.eventsReceived)]);
   const count = `${status.clientCount} client${status.clientCount === 1 ? "" : "s"} connected to ${status.listening}`;
   return rows.length === 0 ? count : `${alignColumns([header, ...rows], new Set([3, 4, 5]))}\n${count}`;
 }
@@ -47,10 +49,11 @@ export function clientsTable(status: ServerStatusJson): string {
 export function clientStatusText(status: ClientStatusJson): string {
   const pipe = status.pipe;
   const state = status.status;
-  const lines: Array<[string, string]> = [["state", state.state], ["server", pipe?.name ?? "-"], ["address", pipe?.remote ?? status.target]];
+  const lines: Array<[string, string]> = [["state", state.state], ["server", printable(pipe?.name ?? "-")], ["address", pipe?.remote ?? status.target]];
+  if (status.proxy !== undefined) lines.push(["proxy", printable(status.proxy)]);
   if (pipe) lines.push(["since", since(pipe, status.now)]);
   else if ("since" in state) lines.push(["since", `${formatTime(state.since)} (${formatAge(status.now - state.since)})`]);
-  if ("reason" in state) lines.push(["reason", state.reason]);
+  if ("reason" in state) lines.push(["reason", printable(state.reason)]);
   lines.push(["heartbeat rtt", rtt(pipe?.rttMs ?? null)], ["reconnects", String(status.reconnects)]);
   if (pipe) lines.push(["in flight", String(pipe.inFlight + pipe.inboundInFlight)], ["requests", String(pipe.requestsSent + pipe.eventsReceived)]);
   return alignColumns(lines);

@@ -62,3 +62,19 @@ export class HeartbeatTimeoutError extends PipeError {
     super(`Closing pipe: ${peer} sent nothing for ${Math.round(silentMs)} ms and did not answer a heartbeat`);
   }
 }
+
+/** The peer closed the connection; `reason` is what it said first (GoAway), when it said anything. */
+export class PeerClosedError extends PipeError {
+  override name = "PeerClosedError";
+  constructor(readonly reason: string | undefined) {
+    super(reason === undefined ? "connection closed by the peer" : `closed by the peer: ${reason}`);
+  }
+}
+
+/** The peer's reply to this request is not one RestPipe can use (malformed, reserved code, invalid mimetype): the peer's error. */
+export class PeerReplyError extends PipeError {
+  override name = "PeerReplyError";
+  constructor(peer: string, problem: string, options?: { cause?: unknown }) {
+    super(`Cannot use the reply from ${peer}: the peer sent ${problem}; fix the peer (its handler or its RestPipe)`, options);
+  }
+}

@@ -63,6 +63,8 @@ export interface PipeOptions {
   readonly onClose?: (error: Error | undefined) => void;
   /** Called with the round-trip time of each answered heartbeat (metrics). */
   readonly onHeartbeat?: (rttMs: number) => void;
+  /** Capabilities announced besides this implementation's own, e.g. "small-records" from a client behind a proxy. */
+  readonly capabilities?: readonly string[];
 }
 
 /** Counters a pipe keeps; read them, never write them. */

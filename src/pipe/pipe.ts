@@ -14,6 +14,7 @@ import {
   FrameTooLargeError,
   FrameType,
   HEADER_LENGTH,
+  MalformedMessageError,
   WIRE_VERSION,
   type Event,
   type EventReply,
@@ -25,7 +26,9 @@ import { handlerErrorReply, unavailableReply } from "../replies/index.ts";
 import { systemClock, type Clock, type TimerHandle } from "./clock.ts";
 import {
   HeartbeatTimeoutError,
+  PeerClosedError,
   PipeClosedError,
+  PeerReplyError,
   PipeDrainingError,
   RequestAbortedError,
   TooManyInFlightError,
@@ -72,9 +75,10 @@ export class Pipe {
   /** Resolves when the pipe has closed, with the error that closed it, if any. */
   readonly closed: Promise<Error | undefined>;
   /**
-   * Resolves true at the first frame from the peer, false when the pipe
-   * closes before one: under TLS 1.3 a server that refuses our certificate
-   * closes after a seemingly good handshake, and only this tells.
+   * Resolves true at the first frame from the peer (a GoAway aside), false
+   * when the pipe closes before one: under TLS 1.3 a server that refuses our
+   * certificate closes after a seemingly good handshake, and only this tells
+   * (with the server's reason when it sent one in a GoAway).
    */
   readonly ready: Promise<boolean>;
   #resolveReady!: (ready: boolean) => void;
@@ -92,6 +96,8 @@ export class Pipe {
   readonly #inbound = new Set<Inbound>();
   #status: PipeStatus = { state: "open" };
   #peerDraining = false;
+  /** Why the peer said it is going away (its last GoAway's reason), if it said. */
+  #peerReason: string | undefined;
   #resolveClosed!: (error: Error | undefined) => void;
   #idleWaiters: Array<() => void> = [];
 
@@ -112,7 +118,7 @@ export class Pipe {
       { intervalMs: options.heartbeatIntervalMs ?? 5_000, timeoutMs: options.heartbeatTimeoutMs ?? 10_000 },
       this.#clock,
       {
-        send: (id) => this.#sendMessage(id, { type: FrameType.Heartbeat, message: heartbeat() }),
+        send: (id) => this.#sendMessage(id, { type: FrameType.Heartbeat, message: heartbeat(options.capabilities) }),
         dead: (silentMs) => this.#shutdown(new HeartbeatTimeoutError(silentMs, this.peer.name), true),
       },
     );
@@ -120,6 +126,7 @@ export class Pipe {
       data: (chunk) => this.#receive(chunk),
       drain: () => this.#outbox.drained(),
       closed: (error) => this.#transportClosed(error),
+      closeRequested: (reason) => this.#shutdown(reason, true),
     });
     this.#heartbeat.start();
   }
@@ -183,7 +190,7 @@ export class Pipe {
    * nothing new and to reconnect after `retryAfterMs`; new inbound events are
    * answered "unavailable". Requests already in flight finish. See `idle()`.
    */
-  drain(retryAfterMs: number, reason = "draining"): void {
+  drain(retryAfterMs: number, reason = "shutting down"): void {
     if (this.#status.state !== "open") return;
     this.#setStatus({ state: "draining" });
     if (this.peerCapabilities.has(Capability.GoAway)) {
@@ -238,12 +245,24 @@ export class Pipe {
         return this.#shutdown(truncated as Error, false);
       }
     }
-    this.#shutdown(error ?? new Error("connection closed by the peer"), false);
+    // A peer of this implementation said why before it closed (GoAway with a reason): that is the truth to report.
+    this.#shutdown(error ?? new PeerClosedError(this.#peerReason), false);
   }
 
   #handleFrame(frame: Frame): void {
-    const decoded = decodeMessage(frame);
-    this.#resolveReady(true);
+    let decoded: Message;
+    try {
+      decoded = decodeMessage(frame);
+    } catch (error) {
+      // A well-framed reply to a pending request with a bad body (no code, ...) fails that request, not the pipe.
+      if (!(frame.type === FrameType.EventReply && error instanceof MalformedMessageError && this.#pending.has(frame.id))) throw error;
+      this.#resolveReady(true);
+      this.#log.warn("peer sent an invalid reply", { id: frame.id, reason: error.message });
+      this.#pending.settle(frame.id, new PeerReplyError(this.peer.name, `an invalid reply (${error.message})`, { cause: error }));
+      return;
+    }
+    // A GoAway alone does not make the pipe ready: a server that refuses us after the handshake says why in one.
+    if (decoded.type !== FrameType.GoAway) this.#resolveReady(true);
     switch (decoded.type) {
       case FrameType.Event:
         return this.#handleEvent(frame.id, decoded.message);
@@ -251,7 +270,7 @@ export class Pipe {
         return this.#handleReply(frame.id, decoded.message);
       case FrameType.Heartbeat:
         this.#learnCapabilities(decoded.message.capabilities);
-        return this.#sendMessage(frame.id, { type: FrameType.HeartbeatReply, message: heartbeat() });
+        return this.#sendMessage(frame.id, { type: FrameType.HeartbeatReply, message: heartbeat(this.#options.capabilities) });
       case FrameType.HeartbeatReply:
         this.#learnCapabilities(decoded.message.capabilities);
         if (!this.#heartbeat.answered(frame.id)) this.stats.unknownReplies++;
@@ -259,7 +278,9 @@ export class Pipe {
         return;
       case FrameType.GoAway:
         this.#peerDraining = true;
-        this.#log.info("peer is draining", { retryAfterMs: decoded.message.retryAfterMs ?? 0 });
+        if (decoded.message.reason) this.#peerReason = decoded.message.reason;
+        if (decoded.message.retryAfterMs) this.#log.info("peer is draining", { retryAfterMs: decoded.message.retryAfterMs });
+        else this.#log.info("peer is closing the pipe", { reason: decoded.message.reason ?? "" });
         this.#options.onGoAway?.(decoded.message.retryAfterMs ?? 0, decoded.message.reason ?? "");
         return;
     }
@@ -320,7 +341,15 @@ export class Pipe {
 
   /** Sends a reply; one too large for a frame is replaced by an error reply saying so. */
   #sendReply(id: number, reply: EventReply): void {
-    const body = encodeMessage({ type: FrameType.EventReply, message: { ...reply, version: WIRE_VERSION } });
+    let body: Uint8Array;
+    try {
+      if (!isWireCode(reply.code)) throw new RangeError(`code ${String(reply.code)} is not a whole number from 0 to 4294967295`);
+      body = encodeMessage({ type: FrameType.EventReply, message: { ...reply, version: WIRE_VERSION } });
+    } catch (error) {
+      // A code or field the wire cannot hold (-1, 1.5, NaN, 2^32, missing): the request still gets its one answer.
+      this.#log.warn("reply cannot be encoded", { id, reason: (error as Error).message });
+      body = encodeMessage({ type: FrameType.EventReply, message: { ...handlerErrorReply(unencodable(error), false), version: WIRE_VERSION } });
+    }
     if (body.length <= this.#decoder.maxFrameBytes) return this.#sendBody(FrameType.EventReply, id, body);
     const error = new FrameTooLargeError(body.length, this.#decoder.maxFrameBytes, "send reply");
     this.#log.warn("reply too large for a frame", { id, bytes: body.length });
@@ -329,6 +358,7 @@ export class Pipe {
 
   #learnCapabilities(capabilities: readonly string[]): void {
     if (capabilities.length > 0) this.peerCapabilities = new Set(capabilities);
+    if (capabilities.includes(Capability.SmallRecords)) this.#transport.preferSmallRecords?.();
   }
 
   #isClosed(): boolean {
@@ -353,6 +383,10 @@ export class Pipe {
   /** Ends the pipe once: rejects pending requests, aborts inbound handlers, stops timers. */
   #shutdown(error: Error | undefined, closeTransport: boolean): void {
     if (this.#status.state === "closed") return;
+    // Closing for a reason (replaced, revoked, a protocol error, a heartbeat timeout): the peer hears it first, as in yamux.
+    if (closeTransport && error !== undefined && this.peerCapabilities.has(Capability.GoAway)) {
+      this.#sendMessage(0, { type: FrameType.GoAway, message: { version: WIRE_VERSION, retryAfterMs: 0, reason: error.message } });
+    }
     this.#setStatus(error ? { state: "closed", error } : { state: "closed" });
     this.#heartbeat.stop();
     const closedError = new PipeClosedError(this.peer.name, { cause: error });
@@ -375,6 +409,14 @@ export class Pipe {
   }
 }
 
-function heartbeat(): { version: number; capabilities: string[] } {
-  return { version: WIRE_VERSION, capabilities: OUR_CAPABILITIES };
+function heartbeat(extra: readonly string[] = []): { version: number; capabilities: string[] } {
+  return { version: WIRE_VERSION, capabilities: extra.length === 0 ? OUR_CAPABILITIES : [...OUR_CAPABILITIES, ...extra] };
+}
+
+function isWireCode(code: unknown): boolean {
+  return typeof code === "number" && Number.isInteger(code) && code >= 0 && code <= 0xffff_ffff;
+}
+
+function unencodable(error: unknown): Error {
+  return new Error(`Cannot send the reply: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }

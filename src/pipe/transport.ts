@@ -11,6 +11,11 @@ export interface TransportSink {
   drain(): void;
   /** The connection is gone; `error` when it ended abnormally. Called exactly once, after which nothing else is called. */
   closed(error?: Error): void;
+  /**
+   * Optional: something beside the transport's user (the server revoking a client's certificate) wants the
+   * connection ended for `reason`; the user tells its peer why, then closes. Without it the transport just closes.
+   */
+  closeRequested?(reason: Error): void;
 }
 
 /** Who is at the other end, as far as the transport knows. */
@@ -47,4 +52,12 @@ export interface Transport {
    * wrapper cannot drop it by accident (that once meant a write per request).
    */
   readonly scheduleFlush: (flush: () => void) => void;
+  /**
+   * Optional: from now on write TLS records under 1 KiB, because the peer is
+   * behind a relay that reads in small pieces with Nagle on (tinyproxy) and
+   * would hold the tail of a larger record until a delayed ACK. Asked by a
+   * peer that announces the "small-records" capability. A wrapper must pass
+   * it on (it is optional only for transports without TLS records).
+   */
+  preferSmallRecords?(): void;
 }

@@ -93,8 +93,10 @@ export interface IssueFromCaOptions {
   readonly sans: readonly string[];
   readonly algorithm: KeyAlgorithm;
   readonly validityDays: number;
-  /** CNs a client may not have besides the index's server certificates (the server identity's): see refuseServerCn. */
-  readonly reservedCns?: readonly string[];
+  /** Replace the files of an identity of the same CN that exist already (its certificate stays valid until revoked). */
+  readonly force?: boolean;
+  /** CNs of server identities beyond the index (the one installed in the identity directory): no client may take them. */
+  readonly serverCns?: readonly string[];
 }
 
 /** What issueFromCa wrote. */
@@ -118,8 +120,7 @@ async function issueLocked(dir: string, options: IssueFromCaOptions): Promise<Is
   const { ca, certificate: caCertificate } = await readCa(dir);
   const paths = caPaths(dir);
   const index = await readCaIndex(paths.index);
-  // A client named like the server could pass for it, and its files would overwrite the server's in this directory.
-  if (options.kind === "client") refuseServerCn(options.cn, index.certificates, options.reservedCns ?? []);
+  if (options.kind === "client") refuseServerCn(options.cn, index.certificates, options.serverCns);
   const ipAddresses = options.sans.filter((san) => parseIp(san) !== undefined);
   const dnsNames = options.sans.filter((san) => parseIp(san) === undefined);
   for (const name of dnsNames) {
@@ -146,6 +147,7 @@ async function issueLocked(dir: string, options: IssueFromCaOptions): Promise<Is
     { cn: options.cn, kind: options.kind, issuer: caCertificate.subject, notAfter: certificate!.notAfter },
   );
   const files = issuedPaths(dir, options.cn);
+  if (!options.force) await refuseOverwrite(files, options.cn, index.certificates);
   await writeFilesAtomic([
     { path: files.key, data: issued.keyPem, mode: 0o600 },
     { path: files.cert, data: issued.certPem, mode: 0o644 },
@@ -189,7 +191,7 @@ export async function signCsrInCa(dir: string, csrPem: string, options: SignCsrO
     const { ca, certificate: caCertificate } = await readCa(dir);
     const paths = caPaths(dir);
     const index = await readCaIndex(paths.index);
-    refuseServerCn(csr.cn, index.certificates, options.reservedCns ?? []);
+    refuseServerCn(csr.cn, index.certificates, options.reservedCns);
     const wanted = new Date(Date.now() + options.validityDays * DAY_MS);
     const cappedByCa = wanted.getTime() > caCertificate.notAfter.getTime();
     const certPem = await certifyPublicKey(
@@ -206,12 +208,25 @@ export async function signCsrInCa(dir: string, csrPem: string, options: SignCsrO
   });
 }
 
-/** CaError when a client certificate for `cn` would take a server's name. */
-export function refuseServerCn(cn: string, records: readonly IssuedRecord[], reservedCns: readonly string[]): void {
-  const server = records.find((entry) => entry.kind === "server" && entry.cn === cn && entry.revokedAt === undefined);
-  if (reservedCns.includes(cn) || server !== undefined) {
-    const whose = server !== undefined ? `a server certificate of this CA (serial ${server.serial})` : "the server identity";
-    throw new CaError(`Cannot issue a client certificate for CN "${cn}": it is the CN of ${whose}; request it with another --cn`);
+/**
+ * Refuses to issue a client certificate under a server's CN (one the CA issued as a server, or `serverCns`): a client
+ * named like the server would take over its files in the CA directory and be mistaken for it. For every command that
+ * issues a client certificate (`ca issue`, `ca sign`).
+ */
+export function refuseServerCn(cn: string, records: readonly IssuedRecord[], serverCns: readonly string[] = []): void {
+  const server = records.find((entry) => entry.kind === "server" && entry.cn === cn);
+  if (server === undefined && !serverCns.includes(cn)) return;
+  const which = server === undefined ? "the installed server identity" : `the server identity (serial ${server.serial})`;
+  throw new CaError(`Cannot issue a client certificate for CN "${cn}": it is the CN of ${which}; choose another --cn for the client`);
+}
+
+/** Refuses to replace an identity's files that exist; the message says how (--force) and what stays valid. */
+async function refuseOverwrite(files: IssuedPaths, cn: string, records: readonly IssuedRecord[]): Promise<void> {
+  for (const path of [files.key, files.cert, files.bundle]) {
+    if ((await fileMode(path)) === undefined) continue;
+    const earlier = records.filter((entry) => entry.cn === cn && entry.revokedAt === undefined).map((entry) => entry.serial);
+    const valid = earlier.length === 0 ? "" : ` (the certificate there stays valid until revoked: rp-server ca revoke ${earlier.at(-1)})`;
+    throw new CaError(`Cannot issue a certificate for CN "${cn}": ${path} exists; pass --force to replace its files${valid}`);
   }
 }
 

@@ -11,9 +11,9 @@ export class PemError extends PkiError {
 }
 
 /** Why a certificate was refused. */
-export type CertificateErrorCode = "malformed" | "expired" | "not-yet-valid" | "untrusted" | "no-cn";
+export type CertificateErrorCode = "malformed" | "expired" | "not-yet-valid" | "untrusted" | "no-cn" | "policy";
 
-/** A certificate cannot be parsed, is outside its validity window, is not issued by a trusted CA, or lacks a CN. */
+/** A certificate cannot be parsed, is outside its validity window, is not issued by a trusted CA, lacks a CN, or breaks the policy (policy.ts). */
 export class CertificateError extends PkiError {
   override name = "CertificateError";
   constructor(
@@ -26,7 +26,7 @@ export class CertificateError extends PkiError {
 }
 
 /** Which part of an identity failed its check. */
-export type IdentityPart = "key" | "certificate" | "ca" | "match" | "chain" | "ca-validity" | "cn" | "files";
+export type IdentityPart = "key" | "certificate" | "ca" | "match" | "chain" | "ca-validity" | "cn" | "policy" | "files";
 
 /** An identity (key + certificate + CA) cannot be read or used; `part` says which check failed. */
 export class IdentityError extends PkiError {

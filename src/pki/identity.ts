@@ -9,6 +9,7 @@ import {
   type CertificateInfo,
 } from "./certificate.ts";
 import { IdentityError, type IdentityPart } from "./errors.ts";
+import { checkCertificatePolicy, type CertificateRole } from "./policy.ts";
 import { checkValidity, trustedIssuer } from "./verify.ts";
 
 /** The PEM texts of an identity, and the passphrase of its key if the key is encrypted. */
@@ -29,9 +30,10 @@ export interface CheckedIdentity {
 /**
  * Checks, in this order: the key is a readable PEM key; the certificate parses; the CA parses; the key matches the
  * certificate; the certificate was issued by the CA and is valid at `at`; that CA is valid at `at`; the certificate
- * has a CN. The first failure throws an IdentityError whose `part` and message name the part.
+ * has a CN; given the `role`, the certificate passes the policy (policy.ts). The first failure throws an
+ * IdentityError whose `part` and message name the part.
  */
-export async function checkIdentity(identity: Identity, at: Date = new Date()): Promise<CheckedIdentity> {
+export async function checkIdentity(identity: Identity, at: Date = new Date(), role?: CertificateRole): Promise<CheckedIdentity> {
   const key = attempt("key", "", () => readPrivateKey(identity.keyPem, identity.passphrase));
   const certificates = await attemptAsync("certificate", "Cannot read the certificate", () =>
     parseCertificatesPem(identity.certPem),
@@ -47,6 +49,7 @@ export async function checkIdentity(identity: Identity, at: Date = new Date()): 
   const issuer = await attemptAsync("chain", "Cannot use the certificate", () => trustedIssuer(certificate, ca, at));
   attempt("ca-validity", "Cannot use the CA certificate", () => checkValidity(issuer, at));
   attempt("cn", "Cannot use the certificate", () => requireCn(certificate));
+  if (role !== undefined) attempt("policy", "", () => checkCertificatePolicy(certificate, role));
   return { certificate, ca };
 }
 

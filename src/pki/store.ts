@@ -40,7 +40,7 @@ export async function readIdentityFiles(paths: IdentityPaths, passphrase?: strin
  * error the stored identity is left as it was.
  */
 export async function storeIdentity(dir: string, role: Role, identity: Identity): Promise<IdentityPaths> {
-  await checkIdentity(identity);
+  await checkIdentity(identity, new Date(), role);
   const paths = identityPaths(dir, role);
   try {
     await ensureDir(dir, 0o700);

@@ -22,6 +22,16 @@ export async function fetchFront(listen: HttpListen, path: string, options: { to
     if (listen.kind === "unix") return await fetch(`http://localhost${path}`, { headers, signal, unix: listen.path } as RequestInit);
     return await fetch(where, { headers, signal });
   } catch (error) {
-    throw new TransportError(`Cannot reach the front at ${where}: ${describe(error)}`, { cause: error });
+    throw new TransportError(`Cannot reach the front at ${where}: ${whyUnreachable(error, options.timeoutMs ?? 5_000)}`, { cause: error });
   }
+}
+
+/** One plain reason (Bun's ECONNREFUSED text says the code twice and asks about "the computer"). */
+function whyUnreachable(error: unknown, timeoutMs: number): string {
+  const code = typeof error === "object" && error !== null && "code" in error ? String((error as { code: unknown }).code) : "";
+  if (code === "ECONNREFUSED") return "nothing listens there (connection refused)";
+  if (code === "ENOENT") return "no such socket file";
+  if (code === "EACCES") return "permission denied on the socket file";
+  if ((error as Error)?.name === "TimeoutError") return `no answer within ${timeoutMs} ms`;
+  return describe(error);
 }

@@ -1,4 +1,5 @@
-/** One outgoing connection attempt as every adapter runs it: settled once, bounded in time, failures named after the target. */
+/** One outgoing connection attempt as every adapter runs it: settled once, bounded in time, failures named after the target (and the proxy). */
+import { proxyAddress, type ProxyEndpoint } from "../proxy/index.ts";
 import { formatAddress } from "./_address.ts";
 import { TransportError } from "./errors.ts";
 
@@ -6,20 +7,24 @@ import { TransportError } from "./errors.ts";
 export class DialAttempt<T> {
   readonly target: string;
   readonly promise: Promise<T>;
+  /** What the attempt waits for now, named in the timeout message (e.g. "the proxy's answer to CONNECT"). */
+  waitingFor: string | undefined;
   #settled = false;
   #timer: ReturnType<typeof setTimeout>;
   #resolve!: (value: T) => void;
   #reject!: (error: TransportError) => void;
+  readonly #via: string;
 
   /** Starts the clock: after `timeoutMs` the attempt fails and `cut` drops the half-made connection. */
-  constructor(hostname: string, port: number, timeoutMs: number, cut: () => void) {
+  constructor(hostname: string, port: number, timeoutMs: number, cut: () => void, proxy?: ProxyEndpoint) {
     this.target = formatAddress(hostname, port);
+    this.#via = proxy === undefined ? "" : ` through the proxy ${proxyAddress(proxy)}`;
     this.promise = new Promise<T>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
     this.#timer = setTimeout(() => {
-      this.fail(`no TLS connection within ${timeoutMs} ms`);
+      this.fail(`no TLS connection within ${timeoutMs} ms${this.waitingFor === undefined ? "" : ` (waiting for ${this.waitingFor})`}`);
       cut();
     }, timeoutMs);
   }
@@ -36,7 +41,7 @@ export class DialAttempt<T> {
 
   /** The attempt failed; later calls are ignored. */
   fail(message: string, cause?: unknown): void {
-    if (this.#settle()) this.#reject(new TransportError(`Cannot connect to ${this.target}: ${message}`, { cause }));
+    if (this.#settle()) this.#reject(new TransportError(`Cannot connect to ${this.target}${this.#via}: ${message}`, { cause }));
   }
 
   #settle(): boolean {

@@ -10,6 +10,27 @@ export class TlsConfigError extends Error {
   override name = "TlsConfigError";
 }
 
+/** Why an address could not be listened on: another process has it, or something else is in the way. */
+export type ListenRefusal = "in-use" | "in-the-way" | "other";
+
+/** A listening address was refused (in use by another process, a file in the way); the message names the address. */
+export class ListenError extends Error {
+  override name = "ListenError";
+  constructor(message: string, readonly refusal: ListenRefusal, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The refusal when another process listens on `where` ("127.0.0.1:8080", "unix:/path"). */
+export function inUseMessage(where: string): string {
+  return `Cannot listen on ${where}: in use by another process`;
+}
+
+/** Whether a thrown runtime error says the address is in use. */
+export function isAddressInUse(error: unknown): boolean {
+  return typeof error === "object" && error !== null && "code" in error && (error as { code: unknown }).code === "EADDRINUSE";
+}
+
 /** Describes an unknown thrown value in one line. */
 export function describe(error: unknown): string {
   if (error instanceof Error) return "code" in error && error.code ? `${error.message} (${String(error.code)})` : error.message;

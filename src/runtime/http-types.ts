@@ -30,4 +30,11 @@ export interface HttpServer {
   readonly port: number;
   /** Stops listening; `force` also cuts open connections. */
   stop(force?: boolean): Promise<void>;
+  /**
+   * Exempts the connection of `request` (a request in flight: its body read,
+   * its reply pending) from the idle timeout until the returned function is
+   * called: only the request's own deadline may end it. Call the function
+   * before returning the response, so that keep-alive idling counts again.
+   */
+  holdOpen(request: Request): () => void;
 }

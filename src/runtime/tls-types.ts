@@ -1,5 +1,6 @@
 /** Runtime-neutral shapes of the TLS listener and dialer that each runtime adapter implements. */
 import type { Transport } from "../pipe/index.ts";
+import type { ProxyEndpoint } from "../proxy/index.ts";
 
 /** PEM material of a node's identity. */
 export interface TlsIdentity {
@@ -18,6 +19,8 @@ export interface RefusedConnection {
   readonly reason: string;
   /** Subject of the certificate the peer presented, if any (e.g. "CN=client-1"). */
   readonly peerSubject?: string;
+  /** The DER of that certificate, when the TLS stack gives it: the refusal can then be explained in RestPipe's words. */
+  readonly peerCertificateDer?: Uint8Array;
 }
 
 /** Options of an mTLS listener. */
@@ -57,6 +60,8 @@ export interface TlsConnectOptions {
   readonly identity: TlsIdentity;
   /** The name the server certificate must carry (default: hostname). */
   readonly serverName?: string;
-  /** Give up when the TCP connection and handshake take longer. */
+  /** Give up when the TCP connection and handshake take longer (the proxy's CONNECT included). */
   readonly timeoutMs: number;
+  /** Dial through this HTTP proxy (CONNECT), with mTLS end to end inside the tunnel. */
+  readonly proxy?: ProxyEndpoint;
 }

@@ -4,10 +4,13 @@
  * to them by name.
  */
 import type { ServerConfig } from "../config/index.ts";
-import { peerCn } from "../identity/index.ts";
+import { explainRefusal, peerCertificate } from "../identity/index.ts";
+import { RepeatedFailures } from "../log/index.ts";
+import { certificatePolicyRefusal } from "../pki/index.ts";
 import { Pipe, type PipeRegistry, type Transport } from "../pipe/index.ts";
 import type { TlsListener } from "../runtime/index.ts";
-import { drainNode, nodeParts, pipeOptions, serveNodeFront, type Front, type NodeDeps, type NodeObserver } from "../node/index.ts";
+import { drainNode, nodeParts, pipeOptions, sayWhyAndClose, serveNodeFront, withListenFix, type Front, type NodeDeps, type NodeObserver } from "../node/index.ts";
+import { FLAP_WINDOW_MS, FlapDetector } from "./_flaps.ts";
 import { serverReadiness, serverStatus } from "./status.ts";
 
 /** What a running server needs from outside. */
@@ -37,28 +40,53 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
   const { runtime, log } = deps;
   const { hooks, registry, observer, clock } = nodeParts("server", deps);
   let draining = false;
-  const listener = runtime.listenTls({
+  // A revoked or refused client redials for ever: its first refusal in full, then summaries per certificate subject.
+  const refusedLog = new RepeatedFailures(log, { first: "refused client connection", summary: "still refusing client connections" }, () => clock.now());
+  const refuse = (remote: string, reason: string, subject: string | undefined) =>
+    subject ? refusedLog.failed(subject, reason, { remote, subject }) : log.warn("refused client connection", { remote, reason });
+  const flaps = new FlapDetector(() => clock.now());
+  observer.followSharedIdentities(() => flaps.flapping().length);
+  const listener = withListenFix(() => runtime.listenTls({
     hostname: config.bindInterface,
     port: config.bindPort,
     identity: deps.identity,
     handshakeTimeoutMs: config.handshakeTimeoutMs,
     maxPendingHandshakes: config.maxPendingHandshakes,
     onConnection: (transport) => void accept(transport),
-    onRefused: ({ remoteAddress, reason, peerSubject }) =>
-      log.warn("refused client connection", { remote: remoteAddress, reason, subject: peerSubject }),
-  });
+    onRefused: (refused) =>
+      void explainRefusal(refused, "client").then(({ remoteAddress, reason, peerSubject }) => refuse(remoteAddress, reason, peerSubject)),
+  }), "stop it, or set RP_SERVER_BIND_PORT (--port) to another port");
 
   async function accept(transport: Transport): Promise<void> {
     const remote = transport.peer.remoteAddress;
-    const cn = await peerCn(transport.peer);
+    const certificate = await peerCertificate(transport.peer);
+    const refusal = certificate === undefined ? undefined : certificatePolicyRefusal(certificate, "client");
+    if (refusal !== undefined) {
+      refuse(remote, refusal, certificate?.subject);
+      sayWhyAndClose(transport, refusal);
+      return;
+    }
+    const cn = certificate?.subjectCn || undefined;
     if (cn === undefined) {
-      log.warn("refused client connection", { remote, reason: "its certificate has no CN (subject common name), which names the client" });
-      transport.close();
+      const reason = "its certificate has no CN (subject common name), which names the client";
+      log.warn("refused client connection", { remote, reason });
+      sayWhyAndClose(transport, reason);
       return;
     }
     const peerLog = log.with({ client: cn, remote });
     const pipe = new Pipe(transport, pipeOptions(config, { name: cn, remoteAddress: remote }, deps.dispatcher, peerLog, { onHeartbeat: observer.heartbeat, clock }));
-    const replacing = registry.get(cn) !== undefined;
+    const previous = registry.get(cn);
+    const replacing = previous !== undefined;
+    refusedLog.ended(certificate?.subject ?? "");
+    const flap = previous && flaps.replaced(cn, remote, previous.peer.remoteAddress);
+    if (flap) {
+      peerLog.warn("two hosts share one identity: their sessions keep replacing each other", {
+        replacements: flap.replacements,
+        hosts: flap.hosts.join(" "),
+        windowS: FLAP_WINDOW_MS / 1000,
+        fix: "give each host its own certificate: rp-server ca issue --cn <another name>",
+      });
+    }
     registry.add(pipe);
     peerLog.info(replacing ? "client reconnected; replaced its stale session" : "client connected", { clients: registry.size });
     hooks.connection_added({ cn, remoteAddress: remote, count: registry.size });
@@ -78,9 +106,21 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
 
   const listening = `${listener.hostname}:${listener.port}`;
   const readiness = serverReadiness(listening, () => draining);
-  const reports = { readiness, status: serverStatus(observer, registry, listening, readiness) };
+  const status = serverStatus(observer, registry, listening, readiness, {
+    refused: () => refusedLog.streaks().map(({ key, total, lastReason, since }) => ({ subject: key, count: total, lastReason, since })),
+    sharedIdentities: () => flaps.flapping(),
+  });
   const acquire = (peer: string | undefined, signal: AbortSignal) => registry.acquire(peer ?? "", config.clientWaitMs, signal);
-  const front = serveNodeFront(config, "server", deps, observer, reports, acquire);
+  let front: Front;
+  try {
+    front = serveNodeFront(config, "server", deps, observer, { readiness, status }, acquire);
+  } catch (error) {
+    // The pipe port and the idle timer would keep a process that cannot serve alive.
+    clock.clearTimeout(idleTimer);
+    listener.stop(true);
+    observer.close();
+    throw error;
+  }
   log.info("server listening", { pipe: `${listener.hostname}:${listener.port}`, http: front.server.url });
 
   return {

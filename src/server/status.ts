@@ -1,6 +1,6 @@
 /** rp-server's readiness and status, as its front reports them (/readyz, /_rp/status.json). */
 import type { NodeObserver } from "../node/index.ts";
-import { pipeRows, type Readiness, type ServerStatusJson } from "../ops/index.ts";
+import { pipeRows, type Readiness, type RefusedLine, type ServerStatusJson, type SharedIdentity } from "../ops/index.ts";
 import type { PipeRegistry } from "../pipe/index.ts";
 
 /** rp-server: ready while listening and not draining. */
@@ -8,8 +8,14 @@ export function serverReadiness(listening: string, draining: () => boolean): () 
   return () => (draining() ? { ready: false, reason: "draining: shutting down" } : { ready: true, reason: `listening on ${listening}` });
 }
 
-/** rp-server's status: every connected client, the recent events. */
-export function serverStatus(observer: NodeObserver, registry: PipeRegistry, listening: string, readiness: () => Readiness) {
+/** What only the server knows beyond its pipes: refused handshakes per certificate subject, CNs two hosts share. */
+export interface ServerStatusExtras {
+  readonly refused?: () => RefusedLine[];
+  readonly sharedIdentities?: () => SharedIdentity[];
+}
+
+/** rp-server's status: every connected client, the recent events, refused handshakes, shared identities. */
+export function serverStatus(observer: NodeObserver, registry: PipeRegistry, listening: string, readiness: () => Readiness, extras: ServerStatusExtras = {}) {
   return (limit: number): ServerStatusJson => {
     const { rows, count } = pipeRows(registry.pipes(), observer.tracker, limit);
     const { ready, reason } = readiness();
@@ -24,6 +30,8 @@ export function serverStatus(observer: NodeObserver, registry: PipeRegistry, lis
       clientCount: count,
       clients: rows,
       events: observer.tracker.events(),
+      refused: extras.refused?.() ?? [],
+      sharedIdentities: extras.sharedIdentities?.() ?? [],
     };
   };
 }

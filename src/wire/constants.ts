@@ -74,4 +74,6 @@ export const Capability = {
   GoAway: "goaway",
   /** The peer reads Event.query and Event.deadline_ms. */
   EventExtensions: "event-ext",
+  /** The sender's connection runs through a relay (an HTTP proxy) that may hold back part of a large TLS record: send it small ones. */
+  SmallRecords: "small-records",
 } as const;

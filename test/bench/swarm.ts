@@ -99,6 +99,7 @@ function dial(i: number, pki: SwarmPki, port: number, loops: DialLoop[], pipes: 
         pipes.push(pipe);
         return pipe;
       },
+      ready: () => {},
       baseMs: config.reconnectBaseMs,
       capMs: config.reconnectCapMs,
       log: silentLogger,

@@ -14,6 +14,8 @@ interface Harness {
   statuses: ClientStatus[];
   dials: number[];
   pipes: Pipe[];
+  /** Pipes the loop declared ready (the client registers them). */
+  ready: Pipe[];
   servers: Pipe[];
   events: string[];
 }
@@ -26,7 +28,7 @@ afterEach(() => {
 /** A loop whose dial fails `failures` times, then succeeds with an in-memory pipe to a fake server. */
 function harness(failures: number, dropAtOnce = false): Harness {
   const clock = new FakeClock();
-  const h: Harness = { loop: undefined as never, clock, statuses: [], dials: [], pipes: [], servers: [], events: [] };
+  const h: Harness = { loop: undefined as never, clock, statuses: [], dials: [], pipes: [], ready: [], servers: [], events: [] };
   let remaining = failures;
   h.loop = startDialLoop({
     dial: async (): Promise<Transport> => {
@@ -48,6 +50,7 @@ function harness(failures: number, dropAtOnce = false): Harness {
       h.pipes.push(pipe);
       return pipe;
     },
+    ready: (pipe) => h.ready.push(pipe),
     baseMs: 100,
     capMs: 2_000,
     log: silentLogger,
@@ -62,11 +65,25 @@ function harness(failures: number, dropAtOnce = false): Harness {
 }
 
 describe("dial loop", () => {
-  test("failed attempts back off exponentially (half the ceiling with random 0.5)", async () => {
+  test("a retry in progress still carries why the previous attempt failed (for /readyz and `rp-client status`)", async () => {
+    const h = harness(2);
+    await h.clock.advance(10_000);
+    const states = h.statuses.map((s) => `${s.state}${"reason" in s && s.reason !== undefined ? `: ${s.reason}` : ""}`);
+    expect(states).toEqual([
+      "connecting",
+      "reconnecting: connection refused",
+      "connecting: connection refused",
+      "reconnecting: connection refused",
+      "connecting: connection refused",
+      "connected",
+    ]);
+  });
+
+  test("failed attempts: a quick first retry, then quick retries (3/4 of 300 ms with random 0.5)", async () => {
     const h = harness(5);
     await h.clock.advance(10_000);
     const gaps = h.dials.slice(1).map((t, i) => t - h.dials[i]!);
-    expect(gaps).toEqual([50, 100, 200, 400, 800]);
+    expect(gaps).toEqual([50, 225, 225, 225, 225]);
     expect(h.loop.status.state).toBe("connected");
     expect(h.events).toEqual(["failed retries=0", "failed retries=1", "failed retries=2", "failed retries=3", "failed retries=4", "connected retries=5 since=-"]);
   });
@@ -88,10 +105,19 @@ describe("dial loop", () => {
     const h = harness(0, true);
     await h.clock.advance(20_000);
     const delays = h.statuses.filter((s) => s.state === "reconnecting").map((s) => (s as { delayMs: number }).delayMs);
-    expect(delays.slice(0, 7)).toEqual([50, 100, 200, 400, 800, 1_000, 1_000]);
+    expect(delays.slice(0, 15)).toEqual([50, ...Array(10).fill(225), 450, 900, 1_500, 1_500]);
     // Closed before the server said anything: a refusal, never reported as connected.
     expect(h.events.slice(0, 3)).toEqual(["failed retries=0", "failed retries=1", "failed retries=2"]);
     expect(h.statuses.some((status) => status.state === "connected")).toBe(false);
+    // ... and never registered: requests waiting at the front stay there for a pipe the server accepts.
+    expect(h.ready).toEqual([]);
+  });
+
+  test("a pipe is declared ready (and registered) only once the server sent its first frame", async () => {
+    const h = harness(0);
+    await h.clock.advance(10);
+    expect(h.ready).toEqual([h.pipes[0]!]);
+    expect(h.pipes[0]!.stats.bytesIn).toBeGreaterThan(0);
   });
 
   test("GoAway: the next dial waits at least retryAfter", async () => {

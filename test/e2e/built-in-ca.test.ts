@@ -92,6 +92,20 @@ describe("the air-gapped walkthrough, on the binaries only", () => {
     ]);
   });
 
+  test("ca issue never takes the server's CN, and replaces an identity's files only with --force", async () => {
+    const serverFiles = async () => Promise.all(["key", "crt", "bundle"].map((kind) => readFile(join(caDir, `localhost.${kind}.pem`), "utf8")));
+    const before = await serverFiles();
+    const taken = await server("ca", "issue", "--cn", "localhost", "--force");
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toMatch(/^rp-server: Cannot issue a client certificate for CN "localhost": it is the CN of the server identity \(serial [0-9a-f]+\); choose another --cn for the client$/);
+    expect(await serverFiles()).toEqual(before);
+    const again = await server("ca", "issue", "--cn", "file-server");
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`Cannot issue a certificate for CN "file-server": ${join(caDir, "file-server.key.pem")} exists; pass --force to replace its files`);
+    const forced = await ok(server("ca", "issue", "--cn", "file-server", "--force"));
+    expect(forced).toContain("note: the earlier certificate for CN=file-server");
+  });
+
   test("identity show prints CN, SANs, issuer, validity and the SHA-256 fingerprint openssl computes", async () => {
     const shown = await ok(server("identity", "show"));
     const fingerprint = openssl(["x509", "-in", join(serverDir, "server.crt.pem"), "-noout", "-fingerprint", "-sha256"], work).stdout.trim().split("=")[1];

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { loadClientConfig, loadServerConfig, parseConfigFile } from "../../src/config/index.ts";
-import { binary } from "../support/index.ts";
+import { binary, makeTestPki } from "../support/index.ts";
 
 const DEPLOY = resolve(import.meta.dir, "../../build/deploy");
 const read = (name: string) => readFileSync(join(DEPLOY, name), "utf8");
@@ -66,11 +66,19 @@ for (const role of ["server", "client"] as const) {
     });
   });
 
-  test(`${program}.toml passes ${program} config check`, () => {
+  test(`${program}.toml passes ${program} config check`, async () => {
+    // config check also wants the identity the file's directory would hold: one made for this run stands in for it.
+    const pki = await makeTestPki();
+    const identityDir = role === "server" ? pki.server.dir : (await pki.client("deploy-check")).dir;
     const result = spawnSync(binary(program), ["config", "check"], {
       encoding: "utf8",
-      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", [`RP_${role.toUpperCase()}_CONFIG`]: join(DEPLOY, `${program}.toml`) },
+      env: {
+        PATH: process.env["PATH"] ?? "/usr/bin:/bin",
+        [`RP_${role.toUpperCase()}_CONFIG`]: join(DEPLOY, `${program}.toml`),
+        [`RP_${role.toUpperCase()}_CERT_PATH`]: identityDir,
+      },
     });
+    await pki.cleanup();
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("configuration OK");

@@ -32,7 +32,7 @@ describe("config check", () => {
   test("a TOML file: flags > env > file > defaults, each value with its source", async () => {
     const file = join(pki.dir, "server.toml");
     writeFileSync(file, 'RP_SERVER_BIND_PORT = 4001\nRP_SERVER_CLIENT_WAIT_S = 2.5\nRP_SERVER_BIND_INTERFACE = "127.0.0.2"\nRP_STATSD_HOST = "127.0.0.1"\n');
-    const result = await runBinary("rp-server", ["config", "check", "--port", "4003"], { RP_SERVER_CONFIG: file, RP_SERVER_BIND_INTERFACE: "127.0.0.3" });
+    const result = await runBinary("rp-server", ["config", "check", "--port", "4003", "--identity-dir", pki.server.dir], { RP_SERVER_CONFIG: file, RP_SERVER_BIND_INTERFACE: "127.0.0.3" });
     expect(result.code).toBe(0);
     expect(result.stdout).toStartWith(`rp-server configuration; config file: RP_SERVER_CONFIG=${file}`);
     const rows = tableOf(result.stdout);
@@ -47,13 +47,14 @@ describe("config check", () => {
   test("a JSON file through the seed's alias; secrets stay hidden; stray RP_* variables are warned about", async () => {
     const file = join(pki.dir, "client.json");
     writeFileSync(file, JSON.stringify({ RP_CLIENT_TARGET_HOSTNAME: "rp.example.com", RP_CLIENT_KEY_PASSPHRASE: "hunter2" }));
-    const result = await runBinary("rp-client", ["config", "check"], { RP_CLIENT_USER_CONFIG_MODULE: file, RP_CLIENT_TARGT_PORT: "1" });
+    const client = await pki.client("config-checked");
+    const result = await runBinary("rp-client", ["config", "check", "--identity-dir", client.dir], { RP_CLIENT_USER_CONFIG_MODULE: file, RP_CLIENT_TARGT_PORT: "1" });
     expect(result.code).toBe(0);
     const rows = tableOf(result.stdout);
     expect(rows["RP_CLIENT_TARGET_HOSTNAME"]).toEqual(["rp.example.com", "file"]);
     expect(rows["RP_CLIENT_KEY_PASSPHRASE"]).toEqual(["(set)", "file"]);
     expect(result.stdout).not.toContain("hunter2");
-    expect(result.stderr).toContain("rp-client: warning: RP_CLIENT_TARGT_PORT is set but is no RestPipe setting (a typo?)");
+    expect(result.stderr).toContain("rp-client: warning: RP_CLIENT_TARGT_PORT is set but is no RestPipe setting (a typo of RP_CLIENT_TARGET_PORT?)");
   });
 
   test("every problem at once, exit 2", async () => {

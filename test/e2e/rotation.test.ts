@@ -32,8 +32,9 @@ async function ok(program: "rp-server" | "rp-client", ...args: string[]): Promis
   return result.stdout;
 }
 
-const issueServer = () => ok("rp-server", "ca", "issue", "--server", "--san", "localhost", "--san", "127.0.0.1");
-const issueClient = () => ok("rp-server", "ca", "issue", "--cn", "mover");
+// --force: a rotation issues the same CN again, replacing its files in the CA directory.
+const issueServer = () => ok("rp-server", "ca", "issue", "--server", "--san", "localhost", "--san", "127.0.0.1", "--force");
+const issueClient = () => ok("rp-server", "ca", "issue", "--cn", "mover", "--force");
 const serialIn = (out: string) => /serial ([0-9a-f]+)/.exec(out)![1]!;
 
 beforeAll(async () => {

@@ -18,3 +18,4 @@ export * from "./wait.ts";
 export * from "./metrics-text.ts";
 export * from "./deno.ts";
 export * from "./refusals.ts";
+export * from "./proxies.ts";

@@ -120,6 +120,8 @@ export class MemoryNetwork {
       url,
       port,
       stop: async () => void this.#fronts.delete(url),
+      // No idle timeout in memory: nothing to lift.
+      holdOpen: () => () => {},
     };
   }
 }

@@ -7,7 +7,10 @@
  *   bytes): the header timeout against slowloris on the front;
  * - `idleTimeout` (whole seconds, at most 255, checked every 4 s or so)
  *   applies once the headers are in: keep-alive and stalled bodies; it works
- *   on unix sockets too, although Bun's types leave it out there;
+ *   on unix sockets too, although Bun's types leave it out there; it also
+ *   counts while a response is pending, so `holdOpen` lifts it per request
+ *   (`server.timeout(request, 0)`, which then stays off for the connection
+ *   until it is set again: the release puts the idle timeout back);
  * - a Content-Length above `maxRequestBodySize` is answered with a bare 413
  *   before the app sees the request, so it is set beyond any real length and
  *   the front answers with its own message instead; a body the app does not
@@ -16,22 +19,44 @@
  */
 import { chmodSync } from "node:fs";
 import { formatAddress } from "../_address.ts";
-import { removeStaleSocket } from "../_unix-socket.ts";
-import { TlsConfigError, describe } from "../errors.ts";
+import { ListenError, TlsConfigError, describe, inUseMessage, isAddressInUse } from "../errors.ts";
 import { UNIX_SOCKET_MODE, type HttpServeOptions, type HttpServer } from "../http-types.ts";
 
-/** Serves `fetch`; throws TlsConfigError-like errors with the address when it cannot listen. */
+/** What a request the gate stopped gets: nothing is written, the connection is already closed. */
+const ABANDONED_STATUS = 499;
+
+/**
+ * Bun 1.4.4 and 1.4.5 close a connection when a second request arrives on it
+ * (HTTP/1.1 pipelining) while the first one's response is pending, without
+ * writing a byte of either; the first request was handed to `fetch` already.
+ * Its signal is aborted by then, one task later: waiting for that task before
+ * running anything turns the failure into a clean close before any handler
+ * runs, so that the caller may safely retry both requests on new connections.
+ */
+function pipeliningGate(fetch: HttpServeOptions["fetch"]): (request: Request) => Promise<Response> {
+  return async (request) => {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (request.signal.aborted) return new Response(null, { status: ABANDONED_STATUS });
+    return fetch(request);
+  };
+}
+
+/**
+ * Serves `fetch`; throws ListenError when another process has the address (a stale unix socket must have been
+ * cleared first: clearStaleSocket), TlsConfigError with the address for anything else.
+ */
 export function serveHttp(options: HttpServeOptions): HttpServer {
   const { listen } = options;
   const where = listen.kind === "unix" ? `unix:${listen.path}` : formatAddress(listen.host, listen.port);
-  if (listen.kind === "unix") removeStaleSocket(listen.path);
   let server;
   try {
     const common = {
-      fetch: options.fetch,
+      fetch: pipeliningGate(options.fetch),
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       idleTimeout: options.idleTimeoutS,
       development: false,
+      // Bun sets SO_REUSEPORT otherwise: a second process on the same address would start and take half the requests.
+      reusePort: false,
     };
     server =
       listen.kind === "unix"
@@ -41,6 +66,7 @@ export function serveHttp(options: HttpServeOptions): HttpServer {
     if (listen.kind === "unix") chmodSync(listen.path, options.socketMode ?? UNIX_SOCKET_MODE);
   } catch (error) {
     server?.stop(true);
+    if (isAddressInUse(error)) throw new ListenError(inUseMessage(where), "in-use", { cause: error });
     throw new TlsConfigError(`Cannot serve HTTP on ${where}: ${describe(error)}`, { cause: error });
   }
   const port = listen.kind === "unix" ? 0 : (server.port ?? 0);
@@ -48,5 +74,9 @@ export function serveHttp(options: HttpServeOptions): HttpServer {
     url: listen.kind === "unix" ? where : `http://${formatAddress(listen.host, port)}`,
     port,
     stop: (force = false) => server.stop(force),
+    holdOpen(request) {
+      server.timeout(request, 0);
+      return () => server.timeout(request, options.idleTimeoutS);
+    },
   };
 }

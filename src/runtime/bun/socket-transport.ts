@@ -5,6 +5,7 @@
  */
 import type { Socket } from "bun";
 import type { TransportPeer } from "../../pipe/index.ts";
+import { PROXY_RECORD_BYTES } from "../_proxy-reasons.ts";
 import { CLOSE_FLUSH_TIMEOUT_MS, HIGH_WATER_MARK, TransportBase } from "../_transport-base.ts";
 
 /** The per-socket handler state: Bun calls one set of handlers per listener; `socket.data` points here. */
@@ -15,13 +16,25 @@ export class SocketTransport extends TransportBase {
   #wantDrain = false;
   #closing = false;
 
-  constructor(socket: Socket<SocketTransport>, peer: TransportPeer) {
+  #recordBytes: number | undefined;
+
+  /** `recordBytes`: write in slices of at most this many bytes (one TLS record each), see PROXY_RECORD_BYTES. */
+  constructor(socket: Socket<SocketTransport>, peer: TransportPeer, recordBytes?: number) {
     super(peer);
     this.#socket = socket;
+    this.#recordBytes = recordBytes;
     socket.setNoDelay(true); // Nagle + delayed ACK would add 40 ms to small replies.
   }
 
   write(bytes: Uint8Array): boolean {
+    const slice = this.#recordBytes;
+    if (slice === undefined || bytes.length <= slice) return this.#write(bytes);
+    let ok = true;
+    for (let at = 0; at < bytes.length; at += slice) ok = this.#write(bytes.subarray(at, at + slice));
+    return ok;
+  }
+
+  #write(bytes: Uint8Array): boolean {
     if (this.ended || this.#closing) return true;
     if (this.#queue.length === 0) {
       const written = this.#socket.write(bytes);
@@ -32,6 +45,10 @@ export class SocketTransport extends TransportBase {
     }
     if (this.#queuedBytes > HIGH_WATER_MARK) this.#wantDrain = true;
     return !this.#wantDrain;
+  }
+
+  preferSmallRecords(): void {
+    this.#recordBytes ??= PROXY_RECORD_BYTES;
   }
 
   close(): void {

@@ -8,7 +8,7 @@ import type { Socket } from "bun";
 import { formatAddress } from "../_address.ts";
 import { HandshakeGate, type PendingHandshake } from "../_handshakes.ts";
 import { refusalReason } from "../_tls-reasons.ts";
-import { TlsConfigError, describe } from "../errors.ts";
+import { ListenError, TlsConfigError, describe, inUseMessage, isAddressInUse } from "../errors.ts";
 import type { TlsListener, TlsListenOptions } from "../tls-types.ts";
 import { SocketTransport } from "./socket-transport.ts";
 
@@ -48,11 +48,13 @@ export function listenTls(options: TlsListenOptions): TlsListener {
           // `success` can be true for a certificate from another CA: `authorized` is the verdict.
           if (!success || !socket.authorized) {
             const error = authorizationError ?? socket.getAuthorizationError();
-            const subject = socket.getPeerX509Certificate()?.subject?.replaceAll("\n", ", ");
+            const peer = socket.getPeerX509Certificate();
+            const subject = peer?.subject?.replaceAll("\n", ", ");
             options.onRefused({
               remoteAddress: address(socket),
               reason: refusalReason(error?.message ?? "handshake failed"),
               ...(subject ? { peerSubject: subject } : {}),
+              ...(peer?.raw ? { peerCertificateDer: new Uint8Array(peer.raw) } : {}),
             });
             socket.terminate();
             return;
@@ -81,7 +83,9 @@ export function listenTls(options: TlsListenOptions): TlsListener {
       },
     });
   } catch (error) {
-    throw new TlsConfigError(`Cannot listen on ${formatAddress(options.hostname, options.port)}: ${describe(error)}`, { cause: error });
+    const where = formatAddress(options.hostname, options.port);
+    if (isAddressInUse(error)) throw new ListenError(inUseMessage(where), "in-use", { cause: error });
+    throw new TlsConfigError(`Cannot listen on ${where}: ${describe(error)}`, { cause: error });
   }
   return {
     hostname: listener.hostname,

@@ -7,16 +7,14 @@
  */
 import { chmodSync } from "node:fs";
 import { formatAddress } from "../_address.ts";
-import { removeStaleSocket } from "../_unix-socket.ts";
-import { TlsConfigError, describe } from "../errors.ts";
+import { ListenError, TlsConfigError, describe, inUseMessage, isAddressInUse } from "../errors.ts";
 import { UNIX_SOCKET_MODE, type HttpServeOptions, type HttpServer } from "../http-types.ts";
 import { denoApi, type DenoHttpServer } from "./deno-api.ts";
 
-/** Serves `fetch`; throws TlsConfigError with the address when it cannot listen. */
+/** Serves `fetch`; throws ListenError when another process has the address (Deno sets no SO_REUSEPORT), TlsConfigError otherwise. */
 export function serveHttp(options: HttpServeOptions): HttpServer {
   const { listen } = options;
   const where = listen.kind === "unix" ? `unix:${listen.path}` : formatAddress(listen.host, listen.port);
-  if (listen.kind === "unix") removeStaleSocket(listen.path);
   const onListen = () => {}; // the default prints "Listening on ..." to standard output
   const handler = (request: Request) => options.fetch(parsedUrl(request)); // (Deno's second argument is not for Elysia)
   let server: DenoHttpServer | undefined;
@@ -25,6 +23,7 @@ export function serveHttp(options: HttpServeOptions): HttpServer {
     if (listen.kind === "unix") chmodSync(listen.path, options.socketMode ?? UNIX_SOCKET_MODE);
   } catch (error) {
     void server?.shutdown();
+    if (isAddressInUse(error)) throw new ListenError(inUseMessage(where), "in-use", { cause: error });
     throw new TlsConfigError(`Cannot serve HTTP on ${where}: ${describe(error)}`, { cause: error });
   }
   const port = server.addr.port ?? 0;
@@ -37,8 +36,12 @@ export function serveHttp(options: HttpServeOptions): HttpServer {
       // Deno cannot cut open connections; a forced stop just does not wait for them.
       return force ? Promise.resolve() : shutdown;
     },
+    // No idle timeout to lift: Deno.serve does not close a connection whose response is pending.
+    holdOpen: () => release,
   };
 }
+
+function release(): void {}
 
 /**
  * Deno hands over the request target as sent; Bun parses it as a WHATWG URL

@@ -6,6 +6,7 @@
  */
 import type { TLSSocket } from "node:tls";
 import type { TransportPeer } from "../../pipe/index.ts";
+import { PROXY_RECORD_BYTES } from "../_proxy-reasons.ts";
 import { CLOSE_FLUSH_TIMEOUT_MS, HIGH_WATER_MARK, TransportBase } from "../_transport-base.ts";
 
 /** A connected, authenticated node:tls socket. */
@@ -16,9 +17,11 @@ export class NodeSocketTransport extends TransportBase {
   #error: Error | undefined;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(socket: TLSSocket, peer: TransportPeer) {
+  /** `recordBytes`: TLS records of at most this many bytes, see PROXY_RECORD_BYTES and preferSmallRecords. */
+  constructor(socket: TLSSocket, peer: TransportPeer, recordBytes?: number) {
     super(peer);
     this.#socket = socket;
+    if (recordBytes !== undefined) this.#limitRecords(recordBytes);
     socket.setNoDelay(true); // Nagle + delayed ACK would add 40 ms to small replies.
     socket.on("data", (chunk: Uint8Array) => this.deliver(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     socket.on("drain", () => {
@@ -39,6 +42,20 @@ export class NodeSocketTransport extends TransportBase {
     // Past node's own small mark (16 KiB) its write returns false, so "drain" is sure to follow.
     if (this.#socket.writableLength > HIGH_WATER_MARK) this.#wantDrain = true;
     return !this.#wantDrain;
+  }
+
+  preferSmallRecords(): void {
+    this.#limitRecords(PROXY_RECORD_BYTES);
+  }
+
+  /**
+   * node's TLS (and Bun's node:tls) joins the writes of a tick into one record and honours
+   * setMaxSendFragment. Deno 2.9.6 accepts it and ignores it (records stay up to 16 KiB, slicing the
+   * writes does not help either: they are joined too), so a Deno peer still gets the peer's small
+   * records but does not send them.
+   */
+  #limitRecords(bytes: number): void {
+    this.#socket.setMaxSendFragment(bytes);
   }
 
   close(): void {

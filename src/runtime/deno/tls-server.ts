@@ -17,7 +17,7 @@ import { createServer, type Server, type TLSSocket } from "node:tls";
 import { formatAddress } from "../_address.ts";
 import { HandshakeGate, type PendingHandshake } from "../_handshakes.ts";
 import { refusalReason } from "../_tls-reasons.ts";
-import { TlsConfigError, describe } from "../errors.ts";
+import { ListenError, TlsConfigError, describe, inUseMessage, isAddressInUse } from "../errors.ts";
 import type { TlsListener, TlsListenOptions } from "../tls-types.ts";
 import { denoApi } from "./deno-api.ts";
 import { NodeSocketTransport, peerCertificateDer } from "./socket-transport.ts";
@@ -138,6 +138,7 @@ function claimPort(hostname: string, port: number, where: string): number {
     claim.close();
     return bound;
   } catch (error) {
+    if (isAddressInUse(error)) throw new ListenError(inUseMessage(where), "in-use", { cause: error });
     throw new TlsConfigError(`Cannot listen on ${where}: ${describe(error)}`, { cause: error });
   }
 }

@@ -31,7 +31,7 @@ describe("loading with a file", () => {
   test("flags > env > file > defaults, with each value's source", () => {
     const file = parseConfigFile('RP_CLIENT_TARGET_PORT = 1\nRP_CLIENT_TARGET_HOSTNAME = "file.example"\nRP_CLIENT_SERVER_WAIT_S = 2.5\nRP_STATSD_HOST = "10.0.0.9"', "c.toml");
     const config = loadClientConfig({ file, env: { RP_CLIENT_TARGET_HOSTNAME: "env.example", RP_CLIENT_TARGET_PORT: "2" }, flags: { "server-port": "3" } });
-    expect([config.targetPort, config.targetHostname, config.serverWaitMs, config.statsdHost, config.reconnectCapMs]).toEqual([3, "env.example", 2_500, "10.0.0.9", 2_000]);
+    expect([config.targetPort, config.targetHostname, config.serverWaitMs, config.statsdHost, config.reconnectCapMs]).toEqual([3, "env.example", 2_500, "10.0.0.9", 2_500]);
     const sources = Object.fromEntries(describeConfig(config, "client").map((row) => [row.key, row.source]));
     expect([sources["targetPort"], sources["targetHostname"], sources["serverWaitMs"], sources["reconnectCapMs"]]).toEqual(["flag", "env", "file", "default"]);
   });

@@ -119,7 +119,7 @@ describe("flagTypes", () => {
 
   test("client", () => {
     expect(Object.keys(flagTypes("client")).sort()).toEqual(
-      ["debug", "handler", "heartbeat-interval", "heartbeat-timeout", "http", "identity-dir", "log-format", "request-timeout", "server-host", "server-name", "server-port"],
+      ["debug", "handler", "heartbeat-interval", "heartbeat-timeout", "http", "identity-dir", "log-format", "no-proxy", "proxy", "request-timeout", "server-host", "server-name", "server-port"],
     );
     expect(flagTypes("client")["debug"]).toBe("boolean");
   });

@@ -58,8 +58,10 @@ describe("defaults", () => {
       heartbeatTimeoutMs: 10_000,
       drainTimeoutMs: 30_000,
       reconnectBaseMs: 100,
-      reconnectCapMs: 2_000,
+      reconnectCapMs: 2_500,
       connectTimeoutMs: 10_000,
+      proxy: undefined,
+      noProxy: { text: "", rules: [] },
       maxBodyBytes: 16_777_216,
       maxFrameBytes: 16_777_216 + 65_536,
       maxInFlight: 1024,
@@ -534,7 +536,7 @@ describe("rules between settings", () => {
       'RP_CLIENT_RECONNECT_CAP_S="0.05": must be at least RP_CLIENT_RECONNECT_BASE_S (0.1 s)',
     ]);
     expect(problemsOf(() => loadClientConfig({ env: { RP_CLIENT_RECONNECT_BASE_S: "5" } }))).toEqual([
-      'RP_CLIENT_RECONNECT_BASE_S="5": must be at most RP_CLIENT_RECONNECT_CAP_S (2 s)',
+      'RP_CLIENT_RECONNECT_BASE_S="5": must be at most RP_CLIENT_RECONNECT_CAP_S (2.5 s)',
     ]);
     expect(loadClientConfig({ env: { RP_CLIENT_RECONNECT_BASE_S: "2" } }).reconnectBaseMs).toBe(2_000);
   });

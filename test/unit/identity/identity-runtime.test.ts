@@ -29,7 +29,7 @@ function fakeRuntime(failWith?: (identity: TlsIdentity) => Error | undefined) {
   const dials: TlsConnectOptions[] = [];
   const runtime: Runtime = {
     name: "fake",
-    serveHttp: () => ({ url: "http://fake", port: 1, stop: async () => {} }),
+    serveHttp: () => ({ url: "http://fake", port: 1, stop: async () => {}, holdOpen: () => () => {} }),
     connectTls: async (options) => {
       dials.push(options);
       return fakeTransport(new Uint8Array());

@@ -86,12 +86,32 @@ describe("issueFromCa", () => {
     expect(short.cappedByCa).toBe(false);
   });
 
-  test("issuing a CN again replaces its files and names the earlier certificate, which stays valid", async () => {
+  test("issuing a CN again is refused without force; with force it replaces its files and names the earlier certificate", async () => {
     const first = await issueFromCa(dir, { cn: "beta", kind: "client", sans: [], algorithm: "ec", validityDays: 30 });
-    const second = await issueFromCa(dir, { cn: "beta", kind: "client", sans: [], algorithm: "ec", validityDays: 30 });
+    const before = await readFile(first.paths.key, "utf8");
+    await expect(issueFromCa(dir, { cn: "beta", kind: "client", sans: [], algorithm: "ec", validityDays: 30 })).rejects.toThrow(
+      new CaError(
+        `Cannot issue a certificate for CN "beta": ${first.paths.key} exists; pass --force to replace its files ` +
+          `(the certificate there stays valid until revoked: rp-server ca revoke ${first.record.serial})`,
+      ),
+    );
+    expect(await readFile(first.paths.key, "utf8")).toBe(before);
+    const second = await issueFromCa(dir, { cn: "beta", kind: "client", sans: [], algorithm: "ec", validityDays: 30, force: true });
     expect(second.earlier.map((record) => record.serial)).toEqual([first.record.serial]);
     const [written] = await parseCertificatesPem(await readFile(second.paths.cert, "utf8"));
     expect(written!.serialHex).toBe(second.record.serial);
+  });
+
+  test("a client certificate under a server's CN is refused, even with force", async () => {
+    const server = await issueFromCa(dir, { cn: "srv.example", kind: "server", sans: ["srv.example"], algorithm: "ec", validityDays: 30 });
+    const serverKey = await readFile(server.paths.key, "utf8");
+    await expect(issueFromCa(dir, { cn: "srv.example", kind: "client", sans: [], algorithm: "ec", validityDays: 30, force: true })).rejects.toThrow(
+      new CaError(`Cannot issue a client certificate for CN "srv.example": it is the CN of the server identity (serial ${server.record.serial}); choose another --cn for the client`),
+    );
+    await expect(issueFromCa(dir, { cn: "installed", kind: "client", sans: [], algorithm: "ec", validityDays: 30, serverCns: ["installed"] })).rejects.toThrow(
+      new CaError('Cannot issue a client certificate for CN "installed": it is the CN of the installed server identity; choose another --cn for the client'),
+    );
+    expect(await readFile(server.paths.key, "utf8")).toBe(serverKey);
   });
 
   test("a CN that cannot name files, or a SAN that is neither a name nor an address", async () => {

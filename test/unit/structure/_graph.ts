@@ -6,6 +6,9 @@
 import { posix } from "node:path";
 import type { ModuleEntry } from "./module-map.ts";
 
+/** Packages a runtime-neutral module may not use: runtimes, node: built-ins, the HTTP and X.509 libraries. */
+const NOT_NEUTRAL = /^(bun$|node:|elysia$|pkijs$|asn1js$)/;
+
 /** Where the map lives, for the messages. */
 const MAP_FILE = "test/unit/structure/module-map.ts";
 
@@ -161,6 +164,11 @@ export function problems(
     }
     for (const name of entry.packages) {
       if (!use.packages.has(name)) found.push(`MODULES.${module}.packages lists "${name}", which no file of src/${module}/ imports: remove it from ${MAP_FILE}`);
+    }
+    if (entry.neutral) {
+      for (const name of entry.packages.filter((p) => NOT_NEUTRAL.test(p))) {
+        found.push(`MODULES.${module} is runtime-neutral and lists "${name}": move the code that needs it to runtime/, platform/ or pki/`);
+      }
     }
     if (!entry.runtimeApis) for (const file of use.runtimeApis) found.push(`src/${file} calls Bun.* or Deno.*: only the runtime adapters (src/runtime/) may; add what it needs to the Runtime contract`);
   }

@@ -97,6 +97,12 @@ describe("layering: the scanner and the rules (self-checks)", () => {
     ]);
   });
 
+  test("a runtime-neutral module may not list a runtime, HTTP or X.509 package", () => {
+    const neutralMap = { ...map, low: { role: "x", imports: [], packages: ["node:fs"], neutral: true as const } };
+    const tree = good.map((f) => (f.path === "low/_a.ts" ? { ...f, text: 'import "node:fs";\nexport const a = 1;' } : f));
+    expect(problems(neutralMap, ["low", "high"], tree)).toEqual(['MODULES.low is runtime-neutral and lists "node:fs": move the code that needs it to runtime/, platform/ or pki/']);
+  });
+
   test("Bun or Deno APIs outside the runtime adapters fail; a module without index.ts fails", () => {
     const tree = [good[1]!, { path: "high/x.ts", text: 'import "../low/index.ts";\nimport "node:fs";\nBun.serve({});' }];
     expect(problems(map, ["low", "high"], tree)).toEqual([

@@ -19,23 +19,26 @@ export interface ModuleEntry {
   readonly packages: readonly string[];
   /** It may call Bun.* or Deno.* (only the runtime adapters may). */
   readonly runtimeApis?: true;
+  /** Runtime-neutral: no Bun, node:, Elysia, pkijs or asn1js, whatever its packages list says. */
+  readonly neutral?: true;
   /** How others reach it: its index.ts, or nothing (entry points that no module imports). */
   readonly door?: "none";
 }
 
 /** Every module of src/, bottom-up. */
 export const MODULES: Readonly<Record<string, ModuleEntry>> = {
-  wire: { role: "frame codec and protobuf messages (gen/ is generated: bun run gen)", imports: [], packages: ["@protobuf-ts/runtime"] },
-  log: { role: "structured logging", imports: [], packages: [] },
-  replies: { role: "the replies RestPipe itself sends (reserved codes 250, 251, 252, 255), with the path redaction", imports: ["wire"], packages: [] },
-  dispatch: { role: "event to handler name and arguments, reply; the seed's example handlers", imports: ["replies", "wire"], packages: [] },
-  pipe: { role: "one connection: correlation, heartbeats, write coalescing; the registry of pipes", imports: ["log", "replies", "wire"], packages: [] },
-  config: { role: "defaults, environment, flags and files into one validated config", imports: ["pipe"], packages: ["smol-toml"] },
-  metrics: { role: "the metrics recorder: Prometheus (prom-client) and statsd", imports: ["dispatch", "pipe", "wire"], packages: ["prom-client"] },
-  http: { role: "the Elysia front: request to event, reply to response, the one error table", imports: ["log", "pipe", "wire"], packages: ["elysia"] },
+  wire: { role: "frame codec and protobuf messages (gen/ is generated: bun run gen)", imports: [], packages: ["@protobuf-ts/runtime"], neutral: true },
+  log: { role: "structured logging", imports: [], packages: [], neutral: true },
+  replies: { role: "the replies RestPipe itself sends (reserved codes 250, 251, 252, 255), with the path redaction", imports: ["wire"], packages: [], neutral: true },
+  dispatch: { role: "event to handler name and arguments, reply; the seed's example handlers", imports: ["replies", "wire"], packages: [], neutral: true },
+  pipe: { role: "one connection: correlation, heartbeats, write coalescing; the registry of pipes", imports: ["log", "replies", "wire"], packages: [], neutral: true },
+  proxy: { role: "the HTTP CONNECT handshake, pure: request, bounded answer reader, refusal messages", imports: [], packages: [], neutral: true },
+  config: { role: "defaults, environment, flags and files into one validated config (NO_PROXY matching included)", imports: ["pipe", "proxy"], packages: ["smol-toml"], neutral: true },
+  metrics: { role: "the metrics recorder: Prometheus (prom-client) and statsd", imports: ["dispatch", "pipe", "wire"], packages: ["prom-client"], neutral: true },
+  http: { role: "the Elysia front: request to event, reply to response, the one error table", imports: ["dispatch", "log", "pipe", "replies", "wire"], packages: ["elysia"] },
   runtime: {
     role: "the runtime adapters (bun/, deno/) and their contract: TLS listen and dial, HTTP serving",
-    imports: ["pipe"],
+    imports: ["pipe", "proxy"],
     packages: ["bun", "node:fs", "node:net", "node:timers", "node:tls"],
     runtimeApis: true,
   },
@@ -49,7 +52,7 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
     imports: ["platform"],
     packages: ["asn1js", "node:crypto", "pkijs"],
   },
-  ops: { role: "connection tracking, status JSON and page, health and metrics routes, terminal views", imports: ["http", "pipe"], packages: ["elysia"] },
+  ops: { role: "connection tracking, status JSON and page, health and metrics routes, terminal views", imports: ["http", "log", "pipe"], packages: ["elysia"] },
   identity: {
     role: "a node's live identity: loading, reload, listener switch, revocation, expiry warnings",
     imports: ["log", "pipe", "pki", "platform", "runtime"],
@@ -62,11 +65,11 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
   },
   node: {
     role: "what both roles assemble alike: registry and observer, pipe options, front, hooks, drain",
-    imports: ["config", "dispatch", "http", "log", "metrics", "ops", "pipe", "runtime"],
+    imports: ["config", "dispatch", "http", "log", "metrics", "ops", "pipe", "runtime", "wire"],
     packages: [],
   },
-  server: { role: "rp-server: accept, name clients by CN, registry, front; its status and readiness", imports: ["config", "identity", "node", "ops", "pipe", "runtime"], packages: [] },
-  client: { role: "rp-client: dial loop with backoff, front; its status and readiness", imports: ["config", "identity", "log", "node", "ops", "pipe"], packages: [] },
+  server: { role: "rp-server: accept, name clients by CN, registry, front; its status and readiness", imports: ["config", "identity", "log", "node", "ops", "pipe", "pki", "runtime"], packages: [] },
+  client: { role: "rp-client: dial loop with backoff, front; its status and readiness", imports: ["config", "identity", "log", "node", "ops", "pipe", "pki", "proxy", "wire"], packages: [] },
   cli: {
     role: "rp-server and rp-client entry points: commands, flags, the composition root",
     imports: ["client", "config", "dispatch", "enroll", "identity", "log", "node", "ops", "pki", "platform", "runtime", "server"],
@@ -79,7 +82,7 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
 export function mapTable(): string[] {
   const rows = Object.entries(MODULES).map(([name, entry]) => {
     const imports = entry.imports.length === 0 ? "nothing" : entry.imports.map((m) => `${m}/`).join(", ");
-    const packages = entry.packages.length === 0 ? "none" : entry.packages.join(", ");
+    const packages = `${entry.packages.length === 0 ? "none" : entry.packages.join(", ")}${entry.neutral ? " (runtime-neutral)" : ""}`;
     return `| \`src/${name}/\` | ${entry.role} | ${imports} | ${packages} |`;
   });
   return ["| module | what it is for | imports | packages |", "| --- | --- | --- | --- |", ...rows];
