@@ -9,11 +9,15 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { binary, NodeProcess } from "../support/index.ts";
+import { binary, makeTestPki, NodeProcess, type FileIdentity, type TestPki } from "../support/index.ts";
 
 let dir: string;
+let pki: TestPki;
+let client: FileIdentity;
 
-beforeAll(() => {
+beforeAll(async () => {
+  pki = await makeTestPki();
+  client = await pki.client("locked");
   dir = mkdtempSync(join(tmpdir(), "rp-lockdown-"));
   writeFileSync(join(dir, "evil.ts"), 'console.log("PRELOADED"); require("node:fs").writeFileSync("ran", "x");\n');
   writeFileSync(join(dir, "bunfig.toml"), 'preload = ["./evil.ts"]\n');
@@ -22,7 +26,10 @@ beforeAll(() => {
   writeFileSync(join(dir, "tsconfig.json"), '{"compilerOptions":{"paths":{"*":["./evil.ts"]}}}\n');
 });
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await pki?.cleanup();
+});
 
 function inDir(name: "rp-server" | "rp-client", args: string[], env: Record<string, string> = {}) {
   return new NodeProcess([binary(name), ...args], env, dir).result();
@@ -31,7 +38,8 @@ function inDir(name: "rp-server" | "rp-client", args: string[], env: Record<stri
 describe("run-time lock-down", () => {
   for (const name of ["rp-server", "rp-client"] as const) {
     test(`${name} ignores bunfig.toml, .env, package.json and tsconfig.json in its working directory`, async () => {
-      const result = await inDir(name, ["config", "check"]);
+      // config check also checks the identity: give it one, so that its exit code speaks only of the settings.
+      const result = await inDir(name, ["config", "check", "--identity-dir", name === "rp-server" ? pki.server.dir : client.dir]);
       expect(result.stdout).not.toContain("PRELOADED");
       const port = name === "rp-server" ? "RP_SERVER_BIND_PORT" : "RP_CLIENT_TARGET_PORT";
       expect(result.stdout).toMatch(new RegExp(`${port} +1234 +default`));

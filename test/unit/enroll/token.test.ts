@@ -67,7 +67,7 @@ describe("redeeming", () => {
     expect(await status(redeemToken(dir, { id: made.id, secret: "0".repeat(64), csrPem }, options))).toStartWith("403 Cannot enroll: the CA knows no such token");
     const hub = parseToken((await createToken(dir, "hub", 60_000)).token);
     expect(await status(redeemToken(dir, { id: hub.id, secret: hub.secret, csrPem: (await createKeyRequest("hub")).csrPem }, options))).toBe(
-      '400 Cannot issue a client certificate for CN "hub": it is the CN of the server identity; request it with another --cn',
+      '400 Cannot issue a client certificate for CN "hub": it is the CN of the installed server identity; choose another --cn for the client',
     );
     // A refused signing leaves the token unused: it works once the cause is fixed (here: never, the CN stays reserved).
     expect(await status(redeemToken(dir, { id: hub.id, secret: hub.secret, csrPem: (await createKeyRequest("hub")).csrPem }, options))).toStartWith("400");
