@@ -8,6 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { buildDefines } from "./_stamp.ts";
 
 const root = resolve(import.meta.dir, "..");
 
@@ -25,10 +26,14 @@ export const NO_AUTOLOAD_FLAGS = [
   "--no-compile-autoload-package-json",
 ] as const;
 
+/** The flags of every compiled build, dist/ and dist/release/ alike (build/release.ts uses this list). */
+export const COMPILE_FLAGS = ["--compile", "--minify", "--bytecode", "--format=esm", ...NO_AUTOLOAD_FLAGS] as const;
+
 /** The `bun build` arguments for one program. */
 export function compileArgs(program: keyof typeof PROGRAMS, target?: string): string[] {
   const outfile = join("dist", target ? `${program}-${target.replace(/^bun-/, "")}` : program);
-  return ["build", "--compile", "--minify", "--bytecode", "--format=esm", ...NO_AUTOLOAD_FLAGS, ...(target ? [`--target=${target}`] : []), PROGRAMS[program], "--outfile", outfile];
+  const stamp = buildDefines(root, target);
+  return ["build", ...COMPILE_FLAGS, ...stamp, ...(target ? [`--target=${target}`] : []), PROGRAMS[program], "--outfile", outfile];
 }
 
 /** Compiles both programs; returns their paths and sizes. */

@@ -28,14 +28,16 @@ export class UnknownOptionError extends UsageError {
 /** Short spellings every command takes, as their long flags. */
 const SHORT: Readonly<Record<string, string>> = { "-h": "--help", "-v": "--version", "-V": "--version" };
 
-/** Parses `argv` (without the program) given the flags the command knows. Multiple-use flags come as arrays. */
+/** Parses `argv` (without the program) given the flags the command knows. Multiple-use flags come as arrays; `short` maps letters (`o`) to flags (`out`). */
 export function parseCommandLine(
   argv: readonly string[],
   flagTypes: Readonly<Record<string, "string" | "boolean">>,
   multiple: readonly string[] = [],
+  short: Readonly<Record<string, string>> = {},
 ): CommandLine {
-  const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {};
+  const options: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }> = {};
   for (const [name, type] of Object.entries(flagTypes)) options[name] = multiple.includes(name) ? { type, multiple: true } : { type };
+  for (const [letter, name] of Object.entries(short)) if (options[name]) options[name] = { ...options[name], short: letter };
   const end = argv.indexOf("--");
   const args = argv.map((arg, i) => (end !== -1 && i > end ? arg : (SHORT[arg] ?? arg)));
   try {

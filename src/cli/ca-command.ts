@@ -6,16 +6,17 @@
  */
 import type { ServerConfig } from "../config/index.ts";
 import { crlPath } from "../identity/index.ts";
-import { identityPaths, initCa, issueFromCa, listCa, parseCertificatesPem, revokeInCa, type CertificateInfo } from "../pki/index.ts";
+import { identityPaths, initCa, issueFromCa, listCa, parseCertificatesPem, revokeInCa, signCsrInCa, type CertificateInfo } from "../pki/index.ts";
 import { formatLabels, parseLabels, type Labels } from "../labels/index.ts";
 import { FileError, joinPath, readText, writeFileAtomic } from "../platform/index.ts";
 import { UsageError, type CommandLine } from "./args.ts";
+import { serveCommand, tokenCommand } from "./enroll-commands.ts";
 import { EXIT, say } from "./program.ts";
 import { certificateLines, recordTable } from "./show.ts";
 
 /** Flags of `ca`. */
 export const CA_COMMAND_FLAGS = {
-  ca: { dir: "string", cn: "string", server: "boolean", san: "string", rsa: "boolean", days: "string", force: "boolean", label: "string" },
+  ca: { dir: "string", cn: "string", server: "boolean", san: "string", rsa: "boolean", days: "string", force: "boolean", label: "string", out: "string", ttl: "string", listen: "string" },
 } as const;
 
 /** `ca` flags that may repeat. */
@@ -34,6 +35,17 @@ export const CA_USAGE = `ca init [--dir DIR] [--cn NAME] [--rsa] [--days N]
   rp-server ca issue [--dir DIR] --server --san HOST [--san HOST ...] [--cn NAME] [--force]
                                            issue a server identity with DNS and IP SANs
                                            (CN: the first SAN)
+  rp-server ca sign [--dir DIR] [--days N] [--out CERT] FILE.csr.pem
+                                           sign a client's request (rp-client identity request):
+                                           writes CERT (default ./NAME.crt.pem) and ca.crt.pem
+                                           beside it; the key never left the client
+  rp-server ca token [--dir DIR] --cn NAME [--ttl 1h]
+                                           print a one-time enrollment token for NAME
+                                           (--ttl in s, m, h or d; up to 30d)
+  rp-server ca serve [--dir DIR] [--listen HOST:PORT] [--days N]
+                                           the enrollment listener (HTTPS, default 0.0.0.0:1235;
+                                           not the pipe port): rp-client enroll redeems tokens
+                                           there, until stopped
   rp-server ca revoke [--dir DIR] NAME|SERIAL
                                            revoke, sign a new CRL; a running rp-server cuts the
                                            client off
@@ -55,6 +67,15 @@ export async function caCommand(config: ServerConfig, line: CommandLine): Promis
     case "issue":
       noPositionals("issue", rest);
       return issue(line, dir, algorithm, await installedServerCns(config.identityDir));
+    case "sign":
+      if (rest.length !== 1) throw new UsageError("ca sign needs one FILE (the .csr.pem that rp-client identity request wrote)");
+      return sign(config, line, dir, rest[0]!);
+    case "token":
+      noPositionals("token", rest);
+      return tokenCommand(dir, line);
+    case "serve":
+      noPositionals("serve", rest);
+      return serveCommand(config, dir, line, days(line, 825));
     case "revoke":
       if (rest.length !== 1) throw new UsageError("ca revoke needs one NAME or SERIAL");
       return revoke(config, dir, rest[0]!);
@@ -66,7 +87,7 @@ export async function caCommand(config: ServerConfig, line: CommandLine): Promis
       return EXIT.ok;
     }
     default:
-      throw new UsageError(`ca needs a subcommand: init, issue, revoke or list${subcommand ? ` (not "${subcommand}")` : ""}`);
+      throw new UsageError(`ca needs a subcommand: init, issue, sign, token, serve, revoke or list${subcommand ? ` (not "${subcommand}")` : ""}`);
   }
 }
 
@@ -100,6 +121,30 @@ async function issue(line: CommandLine, dir: string, algorithm: "ec" | "rsa", se
     say(`note: the earlier certificate for CN=${cn} (serial ${earlier.serial}) stays valid until revoked: rp-server ca revoke ${earlier.serial}`);
   }
   return EXIT.ok;
+}
+
+async function sign(config: ServerConfig, line: CommandLine, dir: string, csrPath: string): Promise<number> {
+  const csrPem = await readText(csrPath);
+  const signed = await signCsrInCa(dir, csrPem, { validityDays: days(line, 825), reservedCns: await installedServerCns(config.identityDir) });
+  const { record } = signed;
+  const out = stringFlag(line, "out") ?? joinPath(".", `${record.cn}.crt.pem`);
+  await writeFileAtomic(out, signed.certPem, 0o644);
+  const caOut = joinPath(dirOf(out), "ca.crt.pem");
+  await writeFileAtomic(caOut, signed.caPem, 0o644);
+  say(`signed a client certificate for CN=${record.cn}: serial ${record.serial}, valid until ${record.notAfter}`);
+  say(`  cert     ${out}  (also ${signed.certPath})`);
+  say(`  CA       ${caOut}`);
+  say(`carry both back: rp-client set-identity --cert ${record.cn}.crt.pem --ca ca.crt.pem`);
+  if (signed.cappedByCa) say(`note: it ends when the CA does (${record.notAfter}), before the ${days(line, 825)} days asked for`);
+  for (const earlier of signed.earlier) {
+    say(`note: the earlier certificate for CN=${record.cn} (serial ${earlier.serial}) stays valid until revoked: rp-server ca revoke ${earlier.serial}`);
+  }
+  return EXIT.ok;
+}
+
+function dirOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash === -1 ? "." : slash === 0 ? "/" : path.slice(0, slash);
 }
 
 async function revoke(config: ServerConfig, dir: string, which: string): Promise<number> {

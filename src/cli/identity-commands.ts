@@ -1,4 +1,4 @@
-/** `set-identity` (three files or one bundle) and `identity show`, for both programs. */
+/** `set-identity` (three files, one bundle, or a certificate for a pending request), `identity show` and `identity request`, for both programs. */
 import type { CommonConfig, Role } from "../config/index.ts";
 import { crlPath, loadNodeIdentity } from "../identity/index.ts";
 import {
@@ -13,15 +13,27 @@ import {
 } from "../pki/index.ts";
 import { readText } from "../platform/index.ts";
 import { UsageError, type CommandLine } from "./args.ts";
+import { identityRequestCommand, setIdentityFromRequest } from "./identity-request.ts";
 import { EXIT, say } from "./program.ts";
 import { certificateLines } from "./show.ts";
 
 /** Flags of these commands. */
-export const IDENTITY_COMMAND_FLAGS = { "set-identity": { bundle: "string" } } as const;
+export const IDENTITY_COMMAND_FLAGS = {
+  "set-identity": { bundle: "string", cert: "string", ca: "string" },
+  identity: { cn: "string", out: "string", rsa: "boolean", force: "boolean" },
+} as const;
 
 /** `set-identity KEY CERT CA` or `set-identity --bundle FILE`: checks the identity and stores it in the identity directory. */
 export async function setIdentityCommand(role: Role, config: CommonConfig, line: CommandLine): Promise<number> {
   const bundle = line.flags["bundle"];
+  const cert = line.flags["cert"];
+  const ca = line.flags["ca"];
+  if (cert !== undefined || ca !== undefined) {
+    if (typeof cert !== "string" || typeof ca !== "string" || bundle !== undefined || line.positionals.length > 0) {
+      throw new UsageError("set-identity --cert CERT --ca CA (for the key of identity request) takes both flags and nothing else");
+    }
+    return setIdentityFromRequest(role, config, cert, ca);
+  }
   if (typeof bundle === "string") {
     if (line.positionals.length > 0) throw new UsageError("set-identity takes either --bundle FILE or KEY CERT CA, not both");
     const identity = parseBundle(await readPart("bundle", bundle));
@@ -47,7 +59,9 @@ async function setIdentity(role: Role, dir: string, identity: Identity): Promise
 
 /** `identity show`: this node's certificate and CA, whether they pass the checks, and the server's revocation list. */
 export async function identityShowCommand(role: Role, config: CommonConfig, line: CommandLine): Promise<number> {
-  if (line.positionals[0] !== "show" || line.positionals.length !== 1) throw new UsageError("identity takes one subcommand: show");
+  if (line.positionals[0] === "request" && line.positionals.length === 1) return identityRequestCommand(role, config, line);
+  if (line.positionals[0] !== "show" || line.positionals.length !== 1) throw new UsageError("identity takes one subcommand: show or request");
+  for (const flag of ["cn", "out", "rsa", "force"]) if (line.flags[flag] !== undefined) throw new UsageError(`--${flag} is a flag of identity request, not of identity show`);
   const dir = config.identityDir;
   const files = await readIdentityFiles(identityPaths(dir, role), config.keyPassphrase);
   const [certificate] = await parseCertificatesPem(files.certPem);

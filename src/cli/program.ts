@@ -6,7 +6,7 @@
 import { ConfigError, flagTypes, type ClientConfig, type ConfigSources, type Role, type ServerConfig } from "../config/index.ts";
 import { commandWord, parseCommandLine, UnknownOptionError, UsageError, type CommandLine } from "./args.ts";
 import { wrapHelp } from "./help-text.ts";
-import { VERSION } from "./version.ts";
+import { versionText } from "./version.ts";
 import { readConfigFile, type ConfigFileRead } from "./config-file.ts";
 import { printableLines } from "../log/index.ts";
 
@@ -48,17 +48,19 @@ export interface ProgramSpec<C extends ServerConfig | ClientConfig> {
   readonly commandFlags?: Readonly<Record<string, Readonly<Record<string, "string" | "boolean">>>>;
   /** Command flags that may be given more than once (they arrive as arrays). */
   readonly repeatableFlags?: readonly string[];
+  /** One-letter aliases of command flags (`-o` for `--out`). */
+  readonly shortFlags?: Readonly<Record<string, string>>;
 }
 
 /** Runs one command line and resolves with the exit code. */
 export async function runProgram<C extends ServerConfig | ClientConfig>(spec: ProgramSpec<C>, argv: readonly string[]): Promise<number> {
   try {
     const extraFlags: Record<string, "string" | "boolean"> = Object.assign({}, ...Object.values(spec.commandFlags ?? {}));
-    const line = parseCommandLine(argv, { ...flagTypes(spec.role), ...extraFlags, help: "boolean", version: "boolean" }, spec.repeatableFlags);
+    const line = parseCommandLine(argv, { ...flagTypes(spec.role), ...extraFlags, help: "boolean", version: "boolean" }, spec.repeatableFlags, spec.shortFlags);
     const { help, version, ...rest } = line.flags;
     // -h, --help, help; -v, -V, --version, version: with any command, as users try them.
     if (version || line.command === "version") {
-      say(`${spec.program} ${VERSION}`);
+      say(versionText(spec.program));
       return EXIT.ok;
     }
     if (help || line.command === "help" || line.command === undefined) {

@@ -1,9 +1,9 @@
 /** rp-server entry point. `--version` is answered before anything heavy is imported. */
-import { VERSION } from "./version.ts";
+import { asksVersion, versionText } from "./version.ts";
 
 const argv = process.argv.slice(2);
-if (argv.length === 1 && ["--version", "-V", "-v", "version"].includes(argv[0]!)) {
-  console.log(`rp-server ${VERSION}`);
+if (asksVersion(argv)) {
+  console.log(versionText("rp-server"));
 } else {
   const { main } = await import("./server-main.ts");
   process.exitCode = await main(argv);

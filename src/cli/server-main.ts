@@ -5,6 +5,7 @@ import { startServer } from "../server/index.ts";
 import { CA_COMMAND_FLAGS, CA_REPEATABLE_FLAGS, CA_USAGE, caCommand } from "./ca-command.ts";
 import { IDENTITY_COMMAND_FLAGS } from "./identity-commands.ts";
 import { configCommand } from "./config-check.ts";
+import { HANDLER_COMMAND_FLAGS, HANDLER_SHORT_FLAGS, handlerCommand, handlerUsage } from "./handler-command.ts";
 import { nodeCommands } from "./node-main.ts";
 import { CLIENTS_COMMAND_FLAGS, serverOpsCommands } from "./ops-commands.ts";
 import { settingsText } from "./help-text.ts";
@@ -32,6 +33,7 @@ Usage:
                                            list the connected clients (from the server's front),
                                            or only those with all the labels given
   ${PROGRAM} ${POLICY_USAGE}  the policy's verdict on a client's call, and the deciding rule
+  ${PROGRAM} ${handlerUsage(PROGRAM)}
   ${PROGRAM} config check                  print the resolved configuration
                                            (flags > env > file > defaults) and every problem in it
   ${PROGRAM} version | help                also -v, --version, -h, --help (with any command)
@@ -53,9 +55,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       role: "server",
       help: serverHelp,
       loadConfig: loadServerConfig,
-      commands: { ...nodeCommands("server", await selectRuntime(), startServer), ...serverOpsCommands(), ca: caCommand, policy: policyCommand },
+      commands: {
+        ...nodeCommands("server", await selectRuntime(), startServer),
+        ...serverOpsCommands(),
+        ca: caCommand,
+        policy: policyCommand,
+        handler: (config, line) => handlerCommand("server", PROGRAM, config, line),
+      },
       sourceCommands: { config: configCommand(PROGRAM, "server", loadServerConfig) },
-      commandFlags: { ...IDENTITY_COMMAND_FLAGS, ...CA_COMMAND_FLAGS, ...POLICY_COMMAND_FLAGS, ...CLIENTS_COMMAND_FLAGS },
+      commandFlags: { ...IDENTITY_COMMAND_FLAGS, ...CA_COMMAND_FLAGS, ...POLICY_COMMAND_FLAGS, ...CLIENTS_COMMAND_FLAGS, ...HANDLER_COMMAND_FLAGS },
+      shortFlags: HANDLER_SHORT_FLAGS,
       repeatableFlags: CA_REPEATABLE_FLAGS,
     },
     argv,

@@ -6,6 +6,7 @@
 import { ConfigError } from "./errors.ts";
 import { isLoopbackHost } from "./_host.ts";
 import { InvalidValue } from "./_invalid.ts";
+import { runtimeEnvProblems } from "./_runtime-env.ts";
 import { freezeWithOrigins, type Origin } from "./_origins.ts";
 import { Derived, settingsOf, type Setting } from "./_settings.ts";
 import type { ClientConfig, ConfigSources, Role, ServerConfig } from "./types.ts";
@@ -27,7 +28,7 @@ type Raw = { readonly origin: Origin } | { readonly problem: string };
 
 function load(role: Role, sources: ConfigSources): Record<string, unknown> {
   const rows = settingsOf(role);
-  const problems: string[] = [...unknownFlags(role, sources.flags ?? {}), ...unknownFileKeys(role, sources.file ?? {})];
+  const problems: string[] = [...runtimeEnvProblems(sources.env ?? {}), ...unknownFlags(role, sources.flags ?? {}), ...unknownFileKeys(role, sources.file ?? {})];
   const values: Record<string, unknown> = {};
   const byKey: Record<string, Origin> = {};
   for (const [key, setting] of rows) {

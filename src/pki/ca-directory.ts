@@ -12,7 +12,8 @@ import { EMPTY_INDEX, normalizeSerial, readCaIndex, writeCaIndex, type IssuedKin
 import { parseCertificatesPem, type CertificateInfo } from "./certificate.ts";
 import { signCrl } from "./crl.ts";
 import { CaError } from "./errors.ts";
-import { createCa, issueCertificate, type KeyAlgorithm, type PemIdentity } from "./issue.ts";
+import { readCsr } from "./csr.ts";
+import { certifyPublicKey, createCa, issueCertificate, type KeyAlgorithm, type PemIdentity } from "./issue.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -159,6 +160,56 @@ async function issueLocked(dir: string, options: IssueFromCaOptions): Promise<Is
   await writeCaIndex(paths.index, { ...index, certificates: [...index.certificates, record] });
   const earlier = index.certificates.filter((entry) => entry.cn === options.cn && entry.revokedAt === undefined);
   return { record, paths: files, earlier, cappedByCa };
+}
+
+/** Options of signCsrInCa. */
+export interface SignCsrOptions {
+  readonly validityDays: number;
+  /** CNs a client may not have, besides the server certificates in the index: the server identity's. */
+  readonly reservedCns?: readonly string[];
+}
+
+/** What signCsrInCa wrote. */
+export interface Signed {
+  readonly record: IssuedRecord;
+  /** The certificate (also written to the CA directory as `<cn>.crt.pem`) and the CA certificate, to carry back. */
+  readonly certPem: string;
+  readonly caPem: string;
+  readonly certPath: string;
+  readonly earlier: readonly IssuedRecord[];
+  readonly cappedByCa: boolean;
+}
+
+/**
+ * Signs a client CSR: checks its signature, refuses a CN that belongs to a
+ * server (the server identity's, or a server certificate of this CA: a
+ * client with it could pass for the server, and its files would overwrite
+ * the server's in the CA directory), writes `<cn>.crt.pem` (no key: the key
+ * stays where the request was made) and records it in the index.
+ */
+export async function signCsrInCa(dir: string, csrPem: string, options: SignCsrOptions): Promise<Signed> {
+  const csr = await readCsr(csrPem);
+  checkFileName(csr.cn);
+  await readCa(dir);
+  return withFileLock(caPaths(dir).lock, async () => {
+    const { ca, certificate: caCertificate } = await readCa(dir);
+    const paths = caPaths(dir);
+    const index = await readCaIndex(paths.index);
+    refuseServerCn(csr.cn, index.certificates, options.reservedCns);
+    const wanted = new Date(Date.now() + options.validityDays * DAY_MS);
+    const cappedByCa = wanted.getTime() > caCertificate.notAfter.getTime();
+    const certPem = await certifyPublicKey(
+      { ca, cn: csr.cn, role: "client", algorithm: csr.algorithm, notAfter: cappedByCa ? caCertificate.notAfter : wanted },
+      csr.publicKey,
+    );
+    const [certificate] = await parseCertificatesPem(certPem);
+    const record = recordOf(certificate!, "client");
+    const certPath = issuedPaths(dir, csr.cn).cert;
+    await writeFilesAtomic([{ path: certPath, data: certPem, mode: 0o644 }]);
+    await writeCaIndex(paths.index, { ...index, certificates: [...index.certificates, record] });
+    const earlier = index.certificates.filter((entry) => entry.cn === csr.cn && entry.revokedAt === undefined);
+    return { record, certPem, caPem: ca.certPem, certPath, earlier, cappedByCa };
+  });
 }
 
 /**

@@ -89,15 +89,22 @@ export async function createCa(options: CaOptions): Promise<PemIdentity> {
 
 /** Issues a client or server certificate signed by `ca`, with a new key pair. */
 export async function issueCertificate(options: IssueOptions): Promise<PemIdentity> {
-  const ca = await loadCa(options.ca);
   const algorithm = options.algorithm ?? "ec";
   const keys = await generateKeyPair(algorithm);
+  const certPem = await certifyPublicKey({ ...options, algorithm }, keys.publicKey);
+  return { keyPem: await keyPemOf(keys.privateKey), certPem };
+}
+
+/** Issues a certificate for a public key held elsewhere (a CSR's; `options.algorithm` is that key's): its PEM. */
+export async function certifyPublicKey(options: IssueOptions, publicKey: CryptoKey): Promise<string> {
+  const ca = await loadCa(options.ca);
+  const algorithm = options.algorithm ?? "ec";
   const notBefore = options.notBefore ?? new Date(Date.now() - BACKDATE_MS);
   const { dnsNames, ipAddresses } = altNamesFor(options);
   const der = await buildCertificate({
     subject: buildName(options.cn, options.organization),
     issuer: ca.certificate.subject,
-    publicKey: keys.publicKey,
+    publicKey,
     signingKey: ca.signingKey,
     authorityKeyId: ca.keyId,
     serial: options.serialHex === undefined ? randomSerial() : serialFromHex(options.serialHex),
@@ -111,7 +118,7 @@ export async function issueCertificate(options: IssueOptions): Promise<PemIdenti
     ipAddresses,
     uris: labelUris(options.labels),
   });
-  return { keyPem: await keyPemOf(keys.privateKey), certPem: toPem("CERTIFICATE", der) };
+  return toPem("CERTIFICATE", der);
 }
 
 /** The SAN URIs of `labels`, after checking them against the label syntax (RangeError). */

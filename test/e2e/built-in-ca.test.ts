@@ -179,7 +179,7 @@ describe("openssl agrees", () => {
 
 describe("usage errors", () => {
   test("a missing subcommand, a missing --cn, --san without --server, a ca flag on another command", async () => {
-    expect(await server("ca")).toMatchObject({ code: 2, stderr: "rp-server: ca needs a subcommand: init, issue, revoke or list" });
+    expect(await server("ca")).toMatchObject({ code: 2, stderr: "rp-server: ca needs a subcommand: init, issue, sign, token, serve, revoke or list" });
     expect(await server("ca", "issue")).toMatchObject({ code: 2, stderr: "rp-server: ca issue needs --cn NAME" });
     expect(await server("ca", "issue", "--cn", "x", "--san", "x.example")).toMatchObject({ code: 2, stderr: "rp-server: --san is for server identities: add --server" });
     expect(await server("start", "--cn", "x")).toMatchObject({ code: 2, stderr: "rp-server: --cn is not a flag of start (try --help)" });

@@ -20,19 +20,35 @@ const run = runBinary;
 describe("--version and --help", () => {
   test("both binaries print the package version", async () => {
     expect(JSON.parse(readFileSync(join(import.meta.dir, "../../package.json"), "utf8")).version).toBe(VERSION);
-    expect(await run("rp-server", ["--version"])).toEqual({ code: 0, stdout: `rp-server ${VERSION}`, stderr: "" });
-    expect(await run("rp-client", ["--version"])).toEqual({ code: 0, stdout: `rp-client ${VERSION}`, stderr: "" });
+    for (const program of ["rp-server", "rp-client"] as const) {
+      for (const flag of ["--version", "-V", "-v", "version"]) {
+        const result = await run(program, [flag]);
+        expect(result).toMatchObject({ code: 0, stderr: "" });
+        const [first, commit, built, target, runtime] = result.stdout.split("\n");
+        expect(first).toBe(`${program} ${VERSION}`);
+        expect(commit).toMatch(/^commit {2}[0-9a-f]{40}(\+dirty)?$/);
+        expect(built).toMatch(/^built {3}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+        expect(target).toBe(`target  bun-${process.platform}-${process.arch}`);
+        expect(runtime).toBe(`runtime Bun ${Bun.version}`);
+      }
+    }
+  });
+
+  test("the build date is the commit's, not the clock's", async () => {
+    const committed = Bun.spawnSync(["git", "log", "-1", "--format=%ct"], { cwd: join(import.meta.dir, "../..") }).stdout.toString().trim();
+    const built = (await run("rp-server", ["--version"])).stdout.split("\n")[2];
+    expect(built).toBe(`built   ${new Date(Number(committed) * 1000).toISOString().replace(".000Z", "Z")}`);
   });
 
   test("--help lists the commands and the seed's environment names", async () => {
     const server = await run("rp-server", ["--help"]);
     expect(server.code).toBe(0);
     for (const text of ["start", "set-identity", "RP_SERVER_BIND_PORT", "RP_EVENT_HANDLER", "RP_SERVER_CLIENT_WAIT_S"]) expect(server.stdout).toContain(text);
-    for (const text of ["ca init", "ca issue", "ca revoke", "ca list", "identity show", "set-identity --bundle FILE", "RP_SERVER_CERT_WARN_DAYS"]) {
+    for (const text of ["ca init", "ca issue", "ca sign", "ca token", "ca serve", "ca revoke", "ca list", "identity show", "handler init DIR", "handler check FILE", "handler bundle FILE -o OUT", "set-identity --bundle FILE", "RP_SERVER_CERT_WARN_DAYS"]) {
       expect(server.stdout).toContain(text);
     }
     const client = await run("rp-client", ["--help"]);
-    for (const text of ["RP_CLIENT_TARGET_HOSTNAME", "RP_CLIENT_TARGET_PORT", "set-identity --bundle FILE", "identity show", "RP_CLIENT_IDENTITY_POLL_S"]) {
+    for (const text of ["RP_CLIENT_TARGET_HOSTNAME", "RP_CLIENT_TARGET_PORT", "set-identity --bundle FILE", "set-identity --cert CERT --ca CA", "enroll --server HOST[:PORT] --token TOKEN", "identity show", "identity request --cn NAME", "handler init DIR", "RP_CLIENT_IDENTITY_POLL_S"]) {
       expect(client.stdout).toContain(text);
     }
     expect(client.stdout).not.toContain("ca init");

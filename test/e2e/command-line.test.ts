@@ -31,7 +31,10 @@ describe("-h, -v, version and help work everywhere", () => {
   for (const program of ["rp-server", "rp-client"] as const) {
     test(program, async () => {
       for (const args of [["-v"], ["-V"], ["--version"], ["version"], ["start", "--version"], ["config", "-v"]]) {
-        expect({ args, ...(await runBinary(program, args)) }).toEqual({ args, code: 0, stdout: `${program} ${VERSION}`, stderr: "" });
+        const result = await runBinary(program, args);
+        // The first line names program and version; the stamp follows (commit, build date, target, runtime).
+        expect({ args, code: result.code, first: result.stdout.split("\n")[0], stderr: result.stderr }).toEqual({ args, code: 0, first: `${program} ${VERSION}`, stderr: "" });
+        expect(result.stdout).toContain("\ntarget  bun-");
       }
       for (const args of [["-h"], ["--help"], ["help"], ["start", "-h"], ["status", "--help"], ["config", "check", "-h"]]) {
         const result = await runBinary(program, args);

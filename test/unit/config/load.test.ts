@@ -657,3 +657,14 @@ describe("the result", () => {
     expect(config.bindPort).toBe(5);
   });
 });
+
+describe("runtime variables", () => {
+  test("BUN_OPTIONS is refused: Bun would apply it (--preload runs code) before RestPipe starts", () => {
+    for (const load of [loadServerConfig, loadClientConfig]) {
+      expect(problemsOf(() => load({ env: { BUN_OPTIONS: "--preload ./x.ts" } }))).toEqual([
+        'BUN_OPTIONS="--preload ./x.ts": Cannot run with BUN_OPTIONS set: Bun applies it before RestPipe starts (--preload runs code from a file); unset BUN_OPTIONS',
+      ]);
+    }
+    expect(loadServerConfig({ env: { BUN_OPTIONS: " " } }).bindPort).toBe(1234);
+  });
+});

@@ -58,7 +58,7 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
     packages: ["node:buffer", "node:dgram", "node:fs", "node:net", "node:path", "node:process"],
   },
   pki: {
-    role: "X.509 with pkijs: certificates, keys, identities, bundles, CRLs and the CRL check, the built-in CA",
+    role: "X.509 with pkijs: certificates, keys, identities, bundles, CRLs and the CRL check, CSRs, the built-in CA",
     imports: ["labels", "platform"],
     packages: ["asn1js", "node:crypto", "pkijs"],
   },
@@ -67,6 +67,11 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
     role: "a node's live identity: loading, reload, listener switch, revocation, expiry warnings",
     imports: ["log", "pipe", "pki", "platform", "runtime"],
     packages: [],
+  },
+  enroll: {
+    role: "online enrollment: one-time tokens, the separate HTTPS enrollment listener, the enrolling client",
+    imports: ["log", "pki", "platform"],
+    packages: ["node:crypto", "node:http", "node:https", "node:net"],
   },
   node: {
     role: "what both roles assemble alike: registry and observer, pipe options, front, hooks, drain",
@@ -77,7 +82,7 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
   client: { role: "rp-client: dial loop with backoff, front; its status and readiness", imports: ["config", "identity", "log", "node", "ops", "pipe", "pki", "proxy", "wire"], packages: [] },
   cli: {
     role: "rp-server and rp-client entry points: commands, flags, the composition root",
-    imports: ["audit", "client", "config", "dispatch", "identity", "labels", "log", "node", "ops", "pki", "platform", "policy", "runtime", "server"],
+    imports: ["audit", "client", "config", "dispatch", "enroll", "identity", "labels", "log", "node", "ops", "pki", "platform", "policy", "runtime", "server"],
     packages: ["node:fs", "node:path", "node:url", "node:util"],
     door: "none",
   },
