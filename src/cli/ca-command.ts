@@ -5,9 +5,9 @@
  * there trusts this CA, so that a running server applies it within seconds.
  */
 import type { ServerConfig } from "../config/index.ts";
-import { crlPath } from "../node/index.ts";
+import { crlPath } from "../identity/index.ts";
 import { identityPaths, initCa, issueFromCa, listCa, parseCertificatesPem, revokeInCa, type CertificateInfo } from "../pki/index.ts";
-import { FileError, joinPath, readText, writeFileAtomic } from "../runtime/files.ts";
+import { FileError, joinPath, readText, writeFileAtomic } from "../platform/index.ts";
 import { UsageError, type CommandLine } from "./args.ts";
 import { EXIT, say } from "./program.ts";
 import { certificateLines, recordTable } from "./show.ts";

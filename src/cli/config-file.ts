@@ -1,6 +1,6 @@
 /** Reading the config file named by RP_SERVER_CONFIG / RP_CLIENT_CONFIG (or the seed's aliases) into the loader's `file` source. */
 import { configFileLocation, parseConfigFile, type Role } from "../config/index.ts";
-import { readText } from "../runtime/files.ts";
+import { readText } from "../platform/index.ts";
 
 /** The file's settings (empty when no file is configured) and the problems reading it, as config problems. */
 export interface ConfigFileRead {

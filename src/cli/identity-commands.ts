@@ -1,6 +1,6 @@
 /** `set-identity` (three files or one bundle) and `identity show`, for both programs. */
 import type { CommonConfig, Role } from "../config/index.ts";
-import { crlPath, loadNodeIdentity } from "../node/index.ts";
+import { crlPath, loadNodeIdentity } from "../identity/index.ts";
 import {
   checkIdentity,
   IdentityError,
@@ -11,7 +11,7 @@ import {
   storeIdentity,
   type Identity,
 } from "../pki/index.ts";
-import { readText } from "../runtime/files.ts";
+import { readText } from "../platform/index.ts";
 import { UsageError, type CommandLine } from "./args.ts";
 import { EXIT, say } from "./program.ts";
 import { certificateLines } from "./show.ts";

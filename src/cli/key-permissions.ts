@@ -1,6 +1,6 @@
 /** The start-up check ssh makes: a private key that others may read is refused. */
 import { IdentityError } from "../pki/index.ts";
-import { fileMode } from "../runtime/files.ts";
+import { fileMode } from "../platform/index.ts";
 
 /**
  * Throws IdentityError "Cannot <action>: the private key ... (mode 0644); run:

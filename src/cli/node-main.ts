@@ -5,16 +5,8 @@
 import type { CommonConfig, Role } from "../config/index.ts";
 import { createDispatcher, exampleHandlers, type Dispatcher } from "../dispatch/index.ts";
 import { createConsoleLogger, type Logger } from "../log/index.ts";
-import {
-  followIdentity,
-  hooksOf,
-  identityFiles,
-  loadNodeIdentity,
-  openIdentitySource,
-  type Hooks,
-  type IdentitySource,
-  type NodeObserver,
-} from "../node/index.ts";
+import { followIdentity, identityFiles, loadNodeIdentity, openIdentitySource, type IdentitySource } from "../identity/index.ts";
+import { hooksOf, type Hooks, type NodeObserver } from "../node/index.ts";
 import { identityPaths } from "../pki/index.ts";
 import type { Runtime, TlsIdentity } from "../runtime/index.ts";
 import { handlerNames, loadHandlerModule } from "./handlers.ts";

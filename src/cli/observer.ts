@@ -2,8 +2,7 @@
 import type { CommonConfig, Role } from "../config/index.ts";
 import type { Logger } from "../log/index.ts";
 import { NodeObserver } from "../node/index.ts";
-import { residentMemoryBytes } from "../runtime/process-stats.ts";
-import { openUdpSender } from "../runtime/udp.ts";
+import { openUdpSender, residentMemoryBytes } from "../platform/index.ts";
 import { VERSION } from "./version.ts";
 
 /** statsd's well-known port, used when only RP_STATSD_HOST is set. */

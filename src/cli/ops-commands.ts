@@ -1,7 +1,7 @@
 /** `rp-server clients` and `rp-client status`: the running node's status, read from its front's /_rp/status.json. */
 import type { ClientConfig, CommonConfig, Role, ServerConfig } from "../config/index.ts";
 import { clientsTable, clientStatusText, OPS_PATHS, type ClientStatusJson, type ServerStatusJson, type StatusJson } from "../ops/index.ts";
-import { fetchFront, frontUrl } from "../runtime/front-fetch.ts";
+import { fetchFront, frontUrl } from "../platform/index.ts";
 import { EXIT, say, type Command } from "./program.ts";
 
 /** The status of the `role` node whose front `config.http` names; errors say where it looked and how to point elsewhere. */

@@ -3,40 +3,19 @@
  * server's events, and serve the front that sends events to the server.
  */
 import type { ClientConfig } from "../config/index.ts";
-import type { Dispatcher } from "../dispatch/index.ts";
-import type { Logger } from "../log/index.ts";
-import { Pipe, PipeRegistry } from "../pipe/index.ts";
-import type { Runtime, TlsIdentity } from "../runtime/index.ts";
-import {
-  drainAll,
-  noHooks,
-  peerCn,
-  pipeOptions,
-  startFront,
-  stopFront,
-  clientReadiness,
-  clientStatus,
-  NodeObserver,
-  nodeOpsRoutes,
-  type Front,
-  type Hooks,
-} from "../node/index.ts";
+import { peerCn } from "../identity/index.ts";
+import { drainNode, nodeParts, pipeOptions, serveNodeFront, type Front, type NodeDeps, type NodeObserver } from "../node/index.ts";
+import type { ClientStatus } from "../ops/index.ts";
+import { Pipe, type PipeRegistry } from "../pipe/index.ts";
 import { startDialLoop, type DialLoop } from "./dial-loop.ts";
-import type { ClientStatus } from "./status.ts";
+import { clientReadiness, clientStatus } from "./status.ts";
 
 /** Key of the one pipe in the client's registry. */
 const SERVER_KEY = "server";
 
 /** What a running client needs from outside. */
-export interface ClientDeps {
-  readonly runtime: Runtime;
-  readonly identity: TlsIdentity;
-  readonly dispatcher: Dispatcher;
-  readonly log: Logger;
-  readonly hooks?: Hooks;
+export interface ClientDeps extends NodeDeps {
   readonly onStatus?: (status: ClientStatus) => void;
-  /** Metrics, statsd and the status page's tracker (default: Prometheus only). */
-  readonly observer?: NodeObserver;
 }
 
 /** A started client. */
@@ -52,10 +31,7 @@ export interface RunningClient {
 /** Starts the dial loop and the front. */
 export function startClient(config: ClientConfig, deps: ClientDeps): RunningClient {
   const { runtime, log } = deps;
-  const hooks = deps.hooks ?? noHooks;
-  const registry = new PipeRegistry();
-  const observer = deps.observer ?? new NodeObserver({ role: "client", version: "dev" });
-  observer.watch(registry);
+  const { hooks, registry, observer } = nodeParts("client", deps);
   const loop: DialLoop = startDialLoop({
     dial: () =>
       runtime.connectTls({
@@ -85,9 +61,9 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
   });
   const target = `${config.targetHostname}:${config.targetPort}`;
   const readiness = clientReadiness(registry, SERVER_KEY, () => loop);
-  const routes = nodeOpsRoutes(config, observer, readiness, clientStatus(observer, registry, SERVER_KEY, target, () => loop, readiness));
+  const reports = { readiness, status: clientStatus(observer, registry, SERVER_KEY, target, () => loop, readiness) };
   const acquire = (_peer: string | undefined, signal: AbortSignal) => registry.acquire(SERVER_KEY, config.serverWaitMs, signal);
-  const front = startFront(config, "client", acquire, runtime, log, { routes, onSent: observer.sent });
+  const front = serveNodeFront(config, "client", deps, observer, reports, acquire);
   log.info("client started", { server: `${config.targetHostname}:${config.targetPort}`, http: front.server.url });
   return {
     front,
@@ -96,10 +72,7 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
     observer,
     async stop() {
       loop.stop();
-      front.refuseNew();
-      const busy = await drainAll([...registry.pipes()], config.drainTimeoutMs, 0);
-      if (busy > 0) log.warn("drain timeout: cut requests still in flight", { drainTimeoutMs: config.drainTimeoutMs });
-      await stopFront(front);
+      await drainNode(config, front, [...registry.pipes()], 0, log);
       observer.close();
     },
   };

@@ -8,7 +8,7 @@
 import type { Logger } from "../log/index.ts";
 import { systemClock, type Clock, type Pipe, type Transport } from "../pipe/index.ts";
 import { backoff, goAwayDelay } from "./backoff.ts";
-import type { ClientStatus } from "./status.ts";
+import type { ClientStatus } from "../ops/index.ts";
 
 /** A pipe that lived this long resets the backoff. */
 export const STABLE_AFTER_MS = 2_000;

@@ -1,5 +1,6 @@
 /** rp-client: the dial loop with backoff, and the front. */
 export * from "./backoff.ts";
-export * from "./status.ts";
+export type { ClientStatus } from "../ops/index.ts";
 export * from "./dial-loop.ts";
 export * from "./client.ts";
+export * from "./status.ts";

@@ -1,12 +1,7 @@
-/** What both roles assemble the same way: pipe options, the HTTP front, the live identity. */
+/** What both roles assemble the same way: the registry and observer, pipe options, the HTTP front, hooks, the drain. */
+export * from "./node-parts.ts";
 export * from "./pipe-options.ts";
 export * from "./front-server.ts";
 export * from "./drain.ts";
 export * from "./hooks.ts";
-export * from "./node-identity.ts";
-export * from "./identity-source.ts";
-export * from "./identity-runtime.ts";
-export * from "./expiry.ts";
 export * from "./observer.ts";
-export * from "./status.ts";
-export * from "./peer-certificate.ts";

@@ -4,7 +4,7 @@
  * configured), fed from the registry of pipes, the pipes' heartbeats, the
  * dispatcher, the front and the client's dial loop.
  */
-import type { ClientStatus } from "../client/status.ts";
+import type { ClientStatus } from "../ops/index.ts";
 import type { Role } from "../config/index.ts";
 import { fanOut, PrometheusMetrics, StatsdRecorder, type DatagramSink, type MetricsRecorder } from "../metrics/index.ts";
 import type { Pipe, PipeRegistry } from "../pipe/index.ts";

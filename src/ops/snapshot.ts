@@ -2,7 +2,7 @@
  * The JSON behind the status page (`/_rp/status.json`), `rp-server clients`
  * and `rp-client status`: plain data, times in epoch ms.
  */
-import type { ClientStatus } from "../client/status.ts";
+import type { ClientStatus } from "./client-status.ts";
 import type { Pipe } from "../pipe/index.ts";
 import type { ConnectionEvent, ConnectionTracker } from "./tracker.ts";
 

@@ -4,7 +4,7 @@
  * per identity; plus `index.json` (what was issued and revoked) and
  * `ca.crl.pem` (the revocation list, signed by the CA).
  */
-import { ensureDir, fileMode, joinPath, readText, withFileLock, writeFilesAtomic } from "../runtime/files.ts";
+import { ensureDir, fileMode, joinPath, readText, withFileLock, writeFilesAtomic } from "../platform/index.ts";
 import { parseIp } from "./_ip.ts";
 import { formatBundle } from "./bundle.ts";
 import { EMPTY_INDEX, normalizeSerial, readCaIndex, writeCaIndex, type IssuedKind, type IssuedRecord } from "./ca-index.ts";

@@ -3,7 +3,7 @@
  * CA directory. Plain JSON so that an operator can read it; the CRL is built
  * from it.
  */
-import { FileError, readText, writeFileAtomic } from "../runtime/files.ts";
+import { FileError, readText, writeFileAtomic } from "../platform/index.ts";
 import { CaError } from "./errors.ts";
 
 /** What a certificate issued by the built-in CA is for. */

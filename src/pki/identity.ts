@@ -1,5 +1,5 @@
 /** An identity: a private key, its certificate and the CA both sides trust. checkIdentity says what is wrong with one. */
-import { readPrivateKey } from "../runtime/keys.ts";
+import { readPrivateKey } from "./keys.ts";
 import { publicKeyMatches } from "./_x509.ts";
 import {
   describeCertificate,

@@ -10,3 +10,5 @@ export { formatBundle, parseBundle, type BundleLabel } from "./bundle.ts";
 export { readCrl, signCrl, type CrlInfo, type CrlOptions, type RevokedSerial } from "./crl.ts";
 export { normalizeSerial, type CaIndex, type IssuedKind, type IssuedRecord } from "./ca-index.ts";
 export * from "./ca-directory.ts";
+export { readPrivateKey, type PrivateKeyInfo } from "./keys.ts";
+export { revocationCheck, type RevocationCheck } from "./revocation-check.ts";

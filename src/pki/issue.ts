@@ -1,6 +1,6 @@
 /** A small CA: create a self-signed CA, issue client and server certificates from it. Keys are PKCS#8 PEM. */
 import type { Certificate } from "pkijs";
-import { readPrivateKey } from "../runtime/keys.ts";
+import { readPrivateKey } from "./keys.ts";
 import {
   buildCertificate,
   buildName,

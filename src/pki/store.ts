@@ -1,5 +1,5 @@
 /** The identity directory: `<dir>/<role>.key.pem`, `<role>.crt.pem`, `<role>.ca.pem`, for role "server" or "client". */
-import { ensureDir, joinPath, readText, writeFilesAtomic } from "../runtime/files.ts";
+import { ensureDir, joinPath, readText, writeFilesAtomic } from "../platform/index.ts";
 import { IdentityError } from "./errors.ts";
 import { checkIdentity, type Identity } from "./identity.ts";
 

@@ -33,6 +33,11 @@ export interface TlsListenOptions {
   readonly onConnection: (transport: Transport) => void;
   /** A connection refused during or before the handshake. */
   readonly onRefused: (refused: RefusedConnection) => void;
+  /**
+   * The CRL check of `identity.crlPem`, for an adapter whose TLS ignores the CRL (Deno): why the client certificate
+   * must be refused, or undefined. Built by the composition root, so that runtime/ needs no X.509 code.
+   */
+  readonly revocationCheck?: (der: Uint8Array | undefined) => Promise<string | undefined>;
 }
 
 /** A listening mTLS server. */

@@ -4,35 +4,14 @@
  * to them by name.
  */
 import type { ServerConfig } from "../config/index.ts";
-import type { Dispatcher } from "../dispatch/index.ts";
-import type { Logger } from "../log/index.ts";
-import { Pipe, PipeRegistry, type Transport } from "../pipe/index.ts";
-import type { Runtime, TlsIdentity, TlsListener } from "../runtime/index.ts";
-import {
-  drainAll,
-  noHooks,
-  peerCn,
-  pipeOptions,
-  startFront,
-  stopFront,
-  NodeObserver,
-  nodeOpsRoutes,
-  serverReadiness,
-  serverStatus,
-  type Front,
-  type Hooks,
-} from "../node/index.ts";
+import { peerCn } from "../identity/index.ts";
+import { Pipe, type PipeRegistry, type Transport } from "../pipe/index.ts";
+import type { TlsListener } from "../runtime/index.ts";
+import { drainNode, nodeParts, pipeOptions, serveNodeFront, type Front, type NodeDeps, type NodeObserver } from "../node/index.ts";
+import { serverReadiness, serverStatus } from "./status.ts";
 
 /** What a running server needs from outside. */
-export interface ServerDeps {
-  readonly runtime: Runtime;
-  readonly identity: TlsIdentity;
-  readonly dispatcher: Dispatcher;
-  readonly log: Logger;
-  readonly hooks?: Hooks;
-  /** Metrics, statsd and the status page's tracker (default: Prometheus only). */
-  readonly observer?: NodeObserver;
-}
+export type ServerDeps = NodeDeps;
 
 /** A started server. */
 export interface RunningServer {
@@ -56,10 +35,7 @@ export function reconnectWindowMs(clients: number): number {
 /** Starts the pipe listener and the front. */
 export function startServer(config: ServerConfig, deps: ServerDeps): RunningServer {
   const { runtime, log } = deps;
-  const hooks = deps.hooks ?? noHooks;
-  const registry = new PipeRegistry();
-  const observer = deps.observer ?? new NodeObserver({ role: "server", version: "dev" });
-  observer.watch(registry);
+  const { hooks, registry, observer } = nodeParts("server", deps);
   let draining = false;
   const listener = runtime.listenTls({
     hostname: config.bindInterface,
@@ -100,9 +76,9 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
 
   const listening = `${listener.hostname}:${listener.port}`;
   const readiness = serverReadiness(listening, () => draining);
-  const routes = nodeOpsRoutes(config, observer, readiness, serverStatus(observer, registry, listening, readiness));
+  const reports = { readiness, status: serverStatus(observer, registry, listening, readiness) };
   const acquire = (peer: string | undefined, signal: AbortSignal) => registry.acquire(peer ?? "", config.clientWaitMs, signal);
-  const front = startFront(config, "server", acquire, runtime, log, { routes, onSent: observer.sent });
+  const front = serveNodeFront(config, "server", deps, observer, reports, acquire);
   log.info("server listening", { pipe: `${listener.hostname}:${listener.port}`, http: front.server.url });
 
   return {
@@ -114,11 +90,8 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
       draining = true;
       clearInterval(idleTimer);
       listener.stop(false);
-      front.refuseNew();
       const pipes = [...registry.pipes()];
-      const busy = await drainAll(pipes, config.drainTimeoutMs, reconnectWindowMs(pipes.length));
-      if (busy > 0) log.warn("drain timeout: cut requests still in flight", { drainTimeoutMs: config.drainTimeoutMs, pipes: busy });
-      await stopFront(front);
+      await drainNode(config, front, pipes, reconnectWindowMs(pipes.length), log, (busy) => ({ pipes: busy }));
       listener.stop(true);
       observer.close();
     },

@@ -2,8 +2,9 @@
  * mTLS listener on node:tls (Deno.listenTls ignores client-certificate
  * options). Deno's node:tls enforces the CA during the handshake but says
  * little about why it refused a client (see `handshakeFailure`), and ignores
- * `crl` (see revocation.ts). Pending handshakes are counted from the raw TCP
- * connection on.
+ * `crl`: the CRL is checked by `options.revocationCheck` (built by the
+ * composition root from the X.509 module). Pending handshakes are
+ * counted from the raw TCP connection on.
  *
  * node:net binds asynchronously, but the Runtime contract hands back a
  * listener with its port at once (a new identity takes the port over
@@ -19,7 +20,6 @@ import { refusalReason } from "../_tls-reasons.ts";
 import { TlsConfigError, describe } from "../errors.ts";
 import type { TlsListener, TlsListenOptions } from "../tls-types.ts";
 import { denoApi } from "./deno-api.ts";
-import { revocationCheck } from "./revocation.ts";
 import { NodeSocketTransport, peerCertificateDer } from "./socket-transport.ts";
 
 /** One TCP connection on its way through the handshake. */
@@ -48,7 +48,7 @@ export function listenTls(options: TlsListenOptions): TlsListener {
     throw new TlsConfigError(`Cannot listen on ${where}: ${describe(error)}`, { cause: error });
   }
   const gate = new HandshakeGate({ timeoutMs: options.handshakeTimeoutMs, maxPending: options.maxPendingHandshakes, onRefused: options.onRefused });
-  const revoked = revocationCheck(identity.caPem, identity.crlPem);
+  const revoked = options.revocationCheck;
   const connections = new WeakMap<object, Connection>();
   const open = new Set<{ destroy(): void }>();
   const track = (socket: Socket) => {

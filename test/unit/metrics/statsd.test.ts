@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { createSocket, type Socket } from "node:dgram";
 import { STATSD_NAMES, StatsdRecorder, type DatagramSink } from "../../../src/metrics/index.ts";
 import { HeartbeatTimeoutError, type Pipe } from "../../../src/pipe/index.ts";
-import { openUdpSender } from "../../../src/runtime/udp.ts";
+import { openUdpSender } from "../../../src/platform/index.ts";
 
 /** A sink that keeps the packets as text. */
 function memorySink() {

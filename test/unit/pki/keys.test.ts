@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { KeyError, pemBlocks, toPem } from "../../../src/pki/index.ts";
-import { readPrivateKey } from "../../../src/runtime/keys.ts";
+import { readPrivateKey } from "../../../src/pki/index.ts";
 import { openssl, scratchDir } from "./_openssl.ts";
 
 let scratch: Awaited<ReturnType<typeof scratchDir>>;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { checkIdentity, IdentityError, identityPaths, readIdentityFiles, storeIdentity } from "../../../src/pki/index.ts";
-import { fileMode } from "../../../src/runtime/files.ts";
+import { fileMode } from "../../../src/platform/index.ts";
 import { makeTestPki, type TestPki } from "../../support/index.ts";
 
 let pki: TestPki;

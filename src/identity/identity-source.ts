@@ -7,7 +7,7 @@
  */
 import type { LogFields, Logger } from "../log/index.ts";
 import { systemClock, type Clock, type TimerHandle } from "../pipe/index.ts";
-import { fileStamp } from "../runtime/files.ts";
+import { fileStamp } from "../platform/index.ts";
 import { expiryWarnings } from "./expiry.ts";
 import { sameIdentity, type LoadedIdentity } from "./node-identity.ts";
 

@@ -1,13 +1,15 @@
 /**
- * The CRL check the Deno adapter makes itself: Deno's node:tls accepts `crl`
- * and ignores it (seen on 2.9.6), so a client whose serial the CRL lists is
- * refused right after the handshake, before its pipe starts, with the reason
- * a TLS stack gives. As in OpenSSL, a CRL past its nextUpdate refuses
+ * The CRL check for a TLS stack that ignores `crl` (Deno's node:tls accepts it
+ * and ignores it, seen on 2.9.6): built by the composition root and handed to
+ * the runtime adapter as TlsListenOptions.revocationCheck, so a client whose
+ * serial the CRL lists is refused right after the handshake, before its pipe
+ * starts, with the reason a TLS stack gives. As in OpenSSL, a CRL past its nextUpdate refuses
  * everyone, and so does one that cannot be read or is not signed by the CA.
  */
-import { parseCertificate, parseCertificatesPem, readCrl } from "../../pki/index.ts";
+import { parseCertificate, parseCertificatesPem } from "./certificate.ts";
+import { readCrl } from "./crl.ts";
 
-/** Why the client certificate `der` must be refused, or undefined when it may pass. */
+/** Why the client certificate `der` must be refused, or undefined when it may pass (runtime's TlsListenOptions.revocationCheck). */
 export type RevocationCheck = (der: Uint8Array | undefined) => Promise<string | undefined>;
 
 /** The check for a CRL signed by one of `caPem`'s certificates; undefined when there is no CRL. */

@@ -12,6 +12,7 @@
  *   cut when the revocation list changes.
  */
 import type { Logger } from "../log/index.ts";
+import { revocationCheck } from "../pki/index.ts";
 import type { Transport, TransportSink } from "../pipe/index.ts";
 import type { Runtime, TlsIdentity, TlsListener, TlsListenOptions } from "../runtime/index.ts";
 import type { IdentitySource } from "./identity-source.ts";
@@ -53,8 +54,10 @@ function rotatingListener(runtime: Runtime, options: TlsListenOptions, source: I
     options.onConnection(onClosed(transport, () => accepted.delete(entry)));
   };
 
-  const listen = (identity: TlsIdentity, port: number) =>
-    runtime.listenTls({ ...options, port, identity, onConnection: (transport) => void admit(transport) });
+  const listen = (identity: TlsIdentity, port: number) => {
+    const check = revocationCheck(identity.caPem, identity.crlPem); // for an adapter whose TLS ignores the CRL (Deno)
+    return runtime.listenTls({ ...options, port, identity, ...(check ? { revocationCheck: check } : {}), onConnection: (transport) => void admit(transport) });
+  };
   let current = listen(source.current.identity, options.port);
 
   const relisten = (next: LoadedIdentity, previous: LoadedIdentity) => {

@@ -3,8 +3,8 @@
  * TCP (a wildcard address is reached on loopback) or a unix socket (Bun's
  * fetch `unix` option). For `rp-server clients` and `rp-client status`.
  */
-import { TransportError, describe } from "./errors.ts";
-import type { HttpListen } from "./http-types.ts";
+import { TransportError, describe } from "../runtime/index.ts";
+import type { HttpListen } from "../runtime/index.ts";
 
 /** The URL a front listening on `listen` is reached at (for messages, and for TCP requests). */
 export function frontUrl(listen: HttpListen, path: string): string {

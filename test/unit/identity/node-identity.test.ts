@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { crlPath, identityFiles, loadNodeIdentity } from "../../../src/node/index.ts";
+import { crlPath, identityFiles, loadNodeIdentity } from "../../../src/identity/index.ts";
 import { createCa, IdentityError, RevocationListError, signCrl } from "../../../src/pki/index.ts";
 import { makeTestPki, type TestPki } from "../../support/index.ts";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { followIdentity, type IdentityListener, type IdentitySource, type LoadedIdentity } from "../../../src/node/index.ts";
+import { followIdentity, type IdentityListener, type IdentitySource, type LoadedIdentity } from "../../../src/identity/index.ts";
 import type { Transport, TransportSink } from "../../../src/pipe/index.ts";
 import { pemBlocks } from "../../../src/pki/index.ts";
 import type { RefusedConnection, Runtime, TlsConnectOptions, TlsIdentity, TlsListener, TlsListenOptions } from "../../../src/runtime/index.ts";

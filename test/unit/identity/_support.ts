@@ -1,6 +1,6 @@
 /** Helpers for the node/ tests: a logger that keeps records, and loaded identities made from the test PKI. */
 import { createConsoleLogger, type Logger } from "../../../src/log/index.ts";
-import type { LoadedIdentity } from "../../../src/node/index.ts";
+import type { LoadedIdentity } from "../../../src/identity/index.ts";
 import { parseCertificatesPem, type Identity } from "../../../src/pki/index.ts";
 
 /** A log record as the JSON logger writes it. */

@@ -16,7 +16,7 @@ import {
   type IdentityPart,
   type Role,
 } from "../pki/index.ts";
-import { FileError, joinPath, readText } from "../runtime/files.ts";
+import { FileError, joinPath, readText } from "../platform/index.ts";
 import type { TlsIdentity } from "../runtime/index.ts";
 
 /** An identity that was read, checked and is ready for TLS. */

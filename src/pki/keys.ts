@@ -3,7 +3,7 @@
  * (PKCS#8, SEC1, PKCS#1, encrypted PKCS#8 or legacy encrypted PEM with a passphrase) and normalises it.
  */
 import { createPrivateKey, createPublicKey, type KeyObject, type PrivateKeyInput } from "node:crypto";
-import { KeyError } from "../pki/errors.ts";
+import { KeyError } from "./errors.ts";
 
 /** A private key, normalised: unencrypted PKCS#8 PEM, the DER SubjectPublicKeyInfo of its public half, and a label. */
 export interface PrivateKeyInfo {

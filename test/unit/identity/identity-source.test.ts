@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { expiryWarnings, openIdentitySource, type IdentitySource, type LoadedIdentity } from "../../../src/node/index.ts";
+import { expiryWarnings, openIdentitySource, type IdentitySource, type LoadedIdentity } from "../../../src/identity/index.ts";
 import { IdentityError } from "../../../src/pki/index.ts";
 import { FakeClock, makeTestPki, settle, type TestPki } from "../../support/index.ts";
 import { loadedFrom, recordingLogger } from "./_support.ts";

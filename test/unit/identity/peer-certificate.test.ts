@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { peerCertificate, peerCn } from "../../../src/node/index.ts";
+import { peerCertificate, peerCn } from "../../../src/identity/index.ts";
 import { pemBlocks } from "../../../src/pki/index.ts";
 import { makeTestPki, type TestPki } from "../../support/index.ts";
 

@@ -1,0 +1,5 @@
+/** Process-level helpers both runtimes provide through node: modules (files, UDP, process figures, a GET to a node's own front); not part of the runtime adapter. */
+export * from "./files.ts";
+export * from "./udp.ts";
+export * from "./process-stats.ts";
+export * from "./front-fetch.ts";

@@ -1,0 +1,29 @@
+/** rp-server's readiness and status, as its front reports them (/readyz, /_rp/status.json). */
+import type { NodeObserver } from "../node/index.ts";
+import { pipeRows, type Readiness, type ServerStatusJson } from "../ops/index.ts";
+import type { PipeRegistry } from "../pipe/index.ts";
+
+/** rp-server: ready while listening and not draining. */
+export function serverReadiness(listening: string, draining: () => boolean): () => Readiness {
+  return () => (draining() ? { ready: false, reason: "draining: shutting down" } : { ready: true, reason: `listening on ${listening}` });
+}
+
+/** rp-server's status: every connected client, the recent events. */
+export function serverStatus(observer: NodeObserver, registry: PipeRegistry, listening: string, readiness: () => Readiness) {
+  return (limit: number): ServerStatusJson => {
+    const { rows, count } = pipeRows(registry.pipes(), observer.tracker, limit);
+    const { ready, reason } = readiness();
+    return {
+      role: "server",
+      version: observer.version,
+      startedAt: observer.startedAt,
+      now: Date.now(),
+      ready,
+      readyReason: reason,
+      listening,
+      clientCount: count,
+      clients: rows,
+      events: observer.tracker.events(),
+    };
+  };
+}
