@@ -1,0 +1,27 @@
+/** Refusals of the file share, each with the HTTP status it maps to and a message naming the cause and the fix. */
+
+/** Why a share request was refused. */
+export type ShareRefusalKind = "bad-path" | "forbidden" | "not-found" | "unsatisfiable-range" | "not-a-file";
+
+const STATUS: Record<ShareRefusalKind, number> = {
+  "bad-path": 400,
+  forbidden: 403,
+  "not-found": 404,
+  "not-a-file": 403,
+  "unsatisfiable-range": 416,
+};
+
+/** A share request refused before any byte of a file was sent. */
+export class ShareRefusal extends Error {
+  override name = "ShareRefusal";
+  /** The HTTP status the front answers with. */
+  readonly status: number;
+  constructor(
+    readonly kind: ShareRefusalKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.status = STATUS[kind];
+  }
+}
