@@ -27,6 +27,7 @@ export interface ModuleEntry {
 
 /** Every module of src/, bottom-up. */
 export const MODULES: Readonly<Record<string, ModuleEntry>> = {
+  share: { role: "the built-in file share: path safety inside a root, ranges, conditional requests, paged listings (not wired to the fronts yet)", imports: [], packages: ["node:fs", "node:path"] },
   wire: { role: "frame codec and protobuf messages (gen/ is generated: bun run gen)", imports: [], packages: ["@protobuf-ts/runtime"], neutral: true },
   log: { role: "structured logging", imports: [], packages: [], neutral: true },
   policy: { role: "who may call what: rules (CN × verbs × noun/handler glob → allow/deny), checked and judged", imports: [], packages: [], neutral: true },
@@ -35,6 +36,7 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
   replies: { role: "the replies RestPipe itself sends (reserved codes 250, 251, 252, 255), with the path redaction", imports: ["wire"], packages: [], neutral: true },
   dispatch: { role: "event to handler name and arguments, reply; the seed's example handlers", imports: ["replies", "wire"], packages: [], neutral: true },
   pipe: { role: "one connection: correlation, heartbeats, write coalescing; the registry of pipes", imports: ["log", "replies", "wire"], packages: [], neutral: true },
+  fleet: { role: "a fleet of servers: presence of CNs and servers in NATS JetStream KV, epochs, takeover (not wired to the server yet)", imports: ["pipe"], packages: ["@nats-io/kv", "@nats-io/transport-node"] },
   labels: { role: "client labels: their syntax, their SAN URI form (restpipe:label:key=value), matching", imports: [], packages: [], neutral: true },
   fanout: {
     role: "fan-out: selectors, the fan-out's query controls, the runner with its cap and deadline, the answer document, the client directory",

@@ -1,0 +1,113 @@
+/**
+ * The fleet's state in NATS JetStream KV: bucket `rp_<fleet>_presence` (CN →
+ * PresenceRecord; keys are the CN in base64url, since a CN may hold any
+ * character and KV keys may not) and `rp_<fleet>_servers` (server id →
+ * ServerRecord) whose max age makes a server's record vanish when it stops
+ * refreshing. nats-server 2.9 (Debian's) has no per-key TTL: liveness is the
+ * refreshed server record, and claims are swept by the live servers.
+ */
+import { connect, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
+import { Kvm, type KV } from "@nats-io/kv";
+import type { Change, FleetStore, PresenceRecord, ServerRecord, StopWatching } from "./store.ts";
+
+/** How to reach NATS and which fleet this is. */
+export interface NatsStoreOptions {
+  /** NATS URLs (`nats://host:4222`, several for a cluster). */
+  readonly servers: readonly string[];
+  readonly fleet: string;
+  /** How long a server record lives without a refresh. */
+  readonly serverTtlMs: number;
+  /** Passed to the NATS client as is (credentials, TLS, name, reconnect...). */
+  readonly connection?: Partial<ConnectionOptions>;
+}
+
+/** Fleet names become bucket names: letters, digits, "-" and "_". */
+const FLEET_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Connects to NATS and opens (creating when absent) the fleet's two buckets. */
+export async function openNatsStore(options: NatsStoreOptions): Promise<FleetStore> {
+  if (!FLEET_NAME.test(options.fleet)) {
+    throw new RangeError(`Cannot join fleet "${options.fleet}": a fleet name has 1-64 letters, digits, "-" or "_"`);
+  }
+  const nc = await connect({ ...options.connection, servers: [...options.servers] });
+  try {
+    const kvm = new Kvm(nc);
+    const presence = await kvm.create(`rp_${options.fleet}_presence`, { history: 1 });
+    const servers = await kvm.create(`rp_${options.fleet}_servers`, { history: 1, ttl: options.serverTtlMs });
+    return new NatsStore(nc, presence, servers);
+  } catch (error) {
+    await nc.close();
+    throw error;
+  }
+}
+
+class NatsStore implements FleetStore {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly presence: KV,
+    private readonly servers: KV,
+  ) {}
+
+  putPresence(record: PresenceRecord): Promise<number> {
+    return this.presence.put(keyOf(record.cn), JSON.stringify(record));
+  }
+
+  async deletePresence(cn: string, revision: number): Promise<boolean> {
+    try {
+      await this.presence.delete(keyOf(cn), { previousSeq: revision });
+      return true;
+    } catch {
+      return false; // "wrong last sequence": a newer claim is there
+    }
+  }
+
+  watchPresence(change: Change<PresenceRecord>, ready: () => void): Promise<StopWatching> {
+    return watch(this.presence, (key, value, revision) => change(cnOf(key), value as PresenceRecord | undefined, revision), ready);
+  }
+
+  async putServer(record: ServerRecord): Promise<void> {
+    await this.servers.put(keyOf(record.id), JSON.stringify(record));
+  }
+
+  watchServers(change: Change<ServerRecord>, ready: () => void): Promise<StopWatching> {
+    return watch(this.servers, (key, value, revision) => change(cnOf(key), value as ServerRecord | undefined, revision), ready);
+  }
+
+  async close(): Promise<void> {
+    await this.nc.drain().catch(() => this.nc.close());
+  }
+}
+
+/** Delivers current values, then `ready` (at the first entry with nothing pending after it), then each change. */
+async function watch(kv: KV, change: (key: string, value: unknown, revision: number) => void, ready: () => void): Promise<StopWatching> {
+  let waiting = (await kv.status()).values > 0;
+  if (!waiting) ready();
+  const iterator = await kv.watch();
+  void (async () => {
+    for await (const entry of iterator) {
+      change(entry.key, entry.operation === "PUT" ? parsed(entry.string()) : undefined, entry.revision);
+      if (waiting && (entry.delta === 0 || entry.isUpdate)) {
+        waiting = false;
+        ready();
+      }
+    }
+  })();
+  return () => iterator.stop();
+}
+
+/** A value that is not JSON counts as absent (nothing in the bucket is trusted blindly). */
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function keyOf(name: string): string {
+  return Buffer.from(name, "utf8").toString("base64url") || "_";
+}
+
+function cnOf(key: string): string {
+  return key === "_" ? "" : Buffer.from(key, "base64url").toString("utf8");
+}

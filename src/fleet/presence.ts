@@ -1,0 +1,174 @@
+/**
+ * This server's view of the fleet: it claims the CNs whose pipes it holds,
+ * keeps a local copy of every claim and every live server (from watches, so
+ * a lookup costs no round trip), tells its owner when a CN it holds was
+ * claimed by a newer session elsewhere (takeover), and removes the claims of
+ * servers that stopped refreshing (a crashed server's clients vanish from
+ * lookups at once when its record goes stale, and from NATS by the sweep).
+ */
+import type { Clock, TimerHandle } from "../pipe/index.ts";
+import type { FleetStore, PresenceRecord, ServerRecord, StopWatching } from "./store.ts";
+
+/** Presence timing. */
+export interface PresenceTiming {
+  /** How often this server refreshes its record (and sweeps stale claims). */
+  readonly refreshMs: number;
+  /** A server whose record is older than this is taken as dead: its claims are ignored and swept. */
+  readonly deadAfterMs: number;
+}
+
+/** Where a CN is, when some live server holds it. */
+export interface Location {
+  readonly server: string;
+  readonly address: string;
+  /** The claim's revision: a forwarded request names it, and a stale session refuses it. */
+  readonly epoch: number;
+}
+
+/** What the presence tells its owner. */
+export interface PresenceEvents {
+  /** A CN this server holds at `epoch` was claimed by a newer session on another server: close the local one. */
+  readonly takenOver: (cn: string, epoch: number, by: string) => void;
+}
+
+interface Claim extends PresenceRecord {
+  readonly revision: number;
+}
+
+/** Presence of one server in its fleet. */
+export class Presence {
+  readonly #claims = new Map<string, Claim>();
+  readonly #servers = new Map<string, ServerRecord & { readonly seenAt: number }>();
+  /** CNs held here, with the epoch of the local session. */
+  readonly #held = new Map<string, number>();
+  readonly #stops: StopWatching[] = [];
+  #timer: TimerHandle | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly store: FleetStore,
+    private readonly self: Omit<ServerRecord, "refreshedAt">,
+    private readonly clock: Clock,
+    private readonly timing: PresenceTiming,
+    private readonly events: PresenceEvents,
+  ) {}
+
+  /** Announces this server and loads the current claims and servers. */
+  async start(): Promise<void> {
+    await this.#refresh();
+    await Promise.all([
+      new Promise<void>((ready) => void this.store.watchServers((id, record) => this.#serverChanged(id, record), ready).then((stop) => this.#stops.push(stop))),
+      new Promise<void>((ready) => void this.store.watchPresence((cn, record, revision) => this.#claimChanged(cn, record, revision), ready).then((stop) => this.#stops.push(stop))),
+    ]);
+    this.#schedule();
+  }
+
+  /** A client connected here: claims its CN; resolves with the session's epoch. */
+  async claim(cn: string): Promise<number> {
+    const record: PresenceRecord = { cn, server: this.self.id, since: this.clock.now() };
+    const revision = await this.store.putPresence(record);
+    this.#held.set(cn, revision);
+    this.#claimChanged(cn, record, revision);
+    return revision;
+  }
+
+  /** The client's session at `epoch` ended here: removes the claim unless a newer one replaced it. */
+  async release(cn: string, epoch: number): Promise<void> {
+    if (this.#held.get(cn) === epoch) this.#held.delete(cn);
+    if (this.#claims.get(cn)?.revision === epoch) this.#claims.delete(cn);
+    await this.store.deletePresence(cn, epoch);
+  }
+
+  /** Where `cn` is held by a live server, or undefined. */
+  locate(cn: string): Location | undefined {
+    const claim = this.#claims.get(cn);
+    if (!claim) return undefined;
+    const server = this.#live(claim.server);
+    return server ? { server: server.id, address: server.address, epoch: claim.revision } : undefined;
+  }
+
+  /** True when `epoch` is the current session of `cn` held here (a forwarded request's fence). */
+  holdsCurrent(cn: string, epoch: number): boolean {
+    return this.#held.get(cn) === epoch && this.#claims.get(cn)?.revision === epoch;
+  }
+
+  /** Every claim held by a live server: CN → server id (for views). */
+  holders(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const [cn, claim] of this.#claims) if (this.#live(claim.server)) out.set(cn, claim.server);
+    return out;
+  }
+
+  /** The live servers (for views and peering). */
+  liveServers(): ServerRecord[] {
+    return [...this.#servers.values()].filter((server) => this.#live(server.id) !== undefined);
+  }
+
+  /** Stops refreshing and watching; the claims stay until this server's record goes stale or they are released. */
+  stop(): void {
+    this.#closed = true;
+    if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
+    for (const stop of this.#stops.splice(0)) stop();
+  }
+
+  #live(id: string): (ServerRecord & { readonly seenAt: number }) | undefined {
+    const server = this.#servers.get(id);
+    if (!server) return undefined;
+    return this.clock.now() - server.seenAt <= this.timing.deadAfterMs ? server : undefined;
+  }
+
+  #serverChanged(id: string, record: ServerRecord | undefined): void {
+    if (!isServerRecord(record, id) || record.fleet !== this.self.fleet) this.#servers.delete(id);
+    else this.#servers.set(id, { ...record, seenAt: this.clock.now() });
+  }
+
+  #claimChanged(cn: string, record: PresenceRecord | undefined, revision: number): void {
+    const current = this.#claims.get(cn);
+    if (current && current.revision > revision) return; // an older change arriving late
+    if (!isPresenceRecord(record, cn)) {
+      this.#claims.delete(cn);
+      return;
+    }
+    this.#claims.set(cn, { ...record, revision });
+    const heldEpoch = this.#held.get(cn);
+    if (heldEpoch !== undefined && revision > heldEpoch && record.server !== this.self.id) {
+      this.#held.delete(cn);
+      this.events.takenOver(cn, heldEpoch, record.server);
+    }
+  }
+
+  async #refresh(): Promise<void> {
+    const record = { ...this.self, refreshedAt: this.clock.now() };
+    await this.store.putServer(record);
+    this.#serverChanged(record.id, record);
+  }
+
+  /** Deletes claims of servers taken as dead; a CAS on the revision keeps a newer claim safe. */
+  async #sweep(): Promise<void> {
+    for (const [cn, claim] of this.#claims) {
+      if (this.#live(claim.server) || claim.server === this.self.id) continue;
+      this.#claims.delete(cn);
+      await this.store.deletePresence(cn, claim.revision).catch(() => false);
+    }
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    this.#timer = this.clock.setTimeout(() => {
+      void Promise.all([this.#refresh(), this.#sweep()])
+        .catch(() => undefined) // NATS unreachable: the next round tries again
+        .finally(() => this.#schedule());
+    }, this.timing.refreshMs);
+  }
+}
+
+/** What NATS hands back is checked before it is believed: the right shape, and the key it is stored under. */
+function isPresenceRecord(value: PresenceRecord | undefined, cn: string): value is PresenceRecord {
+  return typeof value === "object" && value !== null && value.cn === cn && typeof value.server === "string" && typeof value.since === "number";
+}
+
+function isServerRecord(value: ServerRecord | undefined, id: string): value is ServerRecord {
+  return (
+    typeof value === "object" && value !== null && value.id === id && typeof value.fleet === "string" && typeof value.address === "string" && typeof value.refreshedAt === "number"
+  );
+}
