@@ -22,7 +22,9 @@ beforeAll(async () => {
     serverEnv: { RP_EVENT_HANDLER: HANDLERS },
     clientEnv: { RP_EVENT_HANDLER: HANDLERS },
   }));
-  await (await fetch(`${server.http}/client/files/blob//${16 * MiB}`)).arrayBuffer(); // the handler builds its blob once
+  // The handler builds its blob once. Connection: close, so that the measured fetch below does not pick a pooled
+  // keep-alive connection (Bun's fetch reset one now and then while the 40 stalled callers held the front).
+  await (await fetch(`${server.http}/client/files/blob//${16 * MiB}`, { headers: { connection: "close" } })).arrayBuffer();
 });
 
 afterAll(async () => {

@@ -18,7 +18,8 @@ beforeAll(async () => {
   server = await startServerProcess(pki.server.dir, {}, [], denoLauncher("rp-server"));
   for (const [cn, role] of [["bun-a", "db"], ["bun-b", "web"]] as const) {
     const identity = await pki.client(cn, { labels: { role } });
-    clients.push(await startClientProcess(identity.dir, server.pipePort, { RP_EVENT_HANDLER: HANDLERS, FIXTURE_NAME: cn }));
+    // bun-b is left with a handler that never returns (a stuck client): a short drain lets it stop.
+    clients.push(await startClientProcess(identity.dir, server.pipePort, { RP_EVENT_HANDLER: HANDLERS, FIXTURE_NAME: cn, RP_CLIENT_DRAIN_TIMEOUT_S: "2" }));
     await server.proc.waitForMessage("client connected", { client: cn });
   }
 }, 60_000);
