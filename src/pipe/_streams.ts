@@ -9,7 +9,13 @@
  * MAX_STREAM_WINDOW) when its reader used the last one up within a few round
  * trips, so one stream reaches the socket's speed while a stalled reader
  * holds at most its window. The connection has one window too
- * (CONNECTION_WINDOW), returned as any stream's bytes are read.
+ * (CONNECTION_WINDOW): it bounds the bytes in flight, and is returned as
+ * bytes arrive (HTTP/2 and grpc-go do so), since what waits for a reader is
+ * bounded by its stream's window already. Returned only on reading, the
+ * bytes that stalled readers hold would use it all up, and every other
+ * stream of the pipe would stall with them. What the windows may hold in all
+ * is bounded instead: a window grows only while the pipe's inbound windows
+ * stay within STREAM_WINDOW_BUDGET.
  */
 import { MAX_DATA_CHUNK } from "../wire/index.ts";
 import type { Clock } from "./clock.ts";
@@ -24,6 +30,9 @@ export const MAX_STREAM_WINDOW = 16 * 1024 * 1024;
 /** Credit of the whole connection, in each direction (both peers assume it); returned as bytes are read. */
 export const CONNECTION_WINDOW = 64 * 1024 * 1024;
 
+/** What the inbound windows of one pipe may add up to by growing (each stream has its initial window in any case). */
+export const STREAM_WINDOW_BUDGET = 64 * 1024 * 1024;
+
 /** Most bytes one read of an inbound stream returns (what has arrived, joined). */
 const PULL_BYTES = 1024 * 1024;
 
@@ -31,8 +40,10 @@ const PULL_BYTES = 1024 * 1024;
 export interface InboundActions {
   /** Grant the sender `bytes` more credit for this stream. */
   credit(bytes: number): void;
-  /** `bytes` of this stream were read (connection credit). */
+  /** `bytes` of this stream arrived, accepted or dropped (connection credit, returned on arrival). */
   consumed(bytes: number): void;
+  /** May this stream's window grow by `bytes` (the pipe's STREAM_WINDOW_BUDGET)? Taken when true. Absent: always. */
+  grow?(bytes: number): boolean;
   /** The reader cancelled: tell the sender (reset). */
   cancel(reason: string): void;
   /** The stream ended, was cancelled or reset: forget it. */
@@ -94,11 +105,16 @@ export class InboundStream {
 
   /** A Data frame arrived. Returns why it is refused (past the window or the limit), or undefined. */
   push(chunk: Uint8Array, end: boolean): string | undefined {
-    if (this.#finished && !this.#discard) return undefined;
+    if (this.#finished && !this.#discard) {
+      this.actions.consumed(chunk.length); // dropped, but the sender spent connection credit on it
+      return undefined;
+    }
     if (chunk.length > this.#open) return `Cannot accept body data: ${chunk.length} bytes arrived with ${this.#open} bytes of credit left (the window is ${this.#window})`;
     this.#open -= chunk.length;
     this.received += chunk.length;
     if (this.received > this.maxBytes) return `Cannot accept body: more than the limit of ${this.maxBytes} bytes (RP_X_MAX_STREAM_BYTES)`;
+    // Connection credit goes back on arrival: this stream's window bounds what waits here for its reader.
+    this.actions.consumed(chunk.length);
     if (this.#discard) {
       this.#consumed(chunk.length);
       if (end) this.#finish();
@@ -184,9 +200,8 @@ export class InboundStream {
     return out;
   }
 
-  /** The reader took `n` bytes: return connection credit now, stream credit in batches of half a window. */
+  /** The reader took (or dropped) `n` bytes: stream credit goes back in batches of half a window. */
   #consumed(n: number): void {
-    this.actions.consumed(n);
     if (this.#ended) return;
     this.#unacked += n;
     if (this.#unacked < this.#window / 2) return;
@@ -195,7 +210,8 @@ export class InboundStream {
     let grant = this.#unacked;
     // The reader waited for data and used half a window within a few round trips: the window holds it back, so it
     // grows (yamux, grpc-go do so). A reader slower than the data never waits, and keeps the window it has.
-    if (this.#starved && now - this.#epochAt < 4 * rtt + 2 && this.#window < MAX_STREAM_WINDOW) {
+    // Only within the pipe's budget: stalled readers with grown windows must not hold unbounded memory.
+    if (this.#starved && now - this.#epochAt < 4 * rtt + 2 && this.#window < MAX_STREAM_WINDOW && (this.actions.grow?.(this.#window) ?? true)) {
       grant += this.#window;
       this.#window *= 2;
     }

@@ -40,7 +40,7 @@ import {
 } from "./errors.ts";
 import { HeartbeatMonitor } from "./_heartbeat.ts";
 import { LARGE_BODY, Outbox } from "./_outbox.ts";
-import { CONNECTION_WINDOW, Credit, InboundStream, OutboundBody } from "./_streams.ts";
+import { CONNECTION_WINDOW, Credit, INITIAL_STREAM_WINDOW, InboundStream, OutboundBody, STREAM_WINDOW_BUDGET } from "./_streams.ts";
 import { PendingRequests } from "./_pending.ts";
 import type {
   IncomingReply,
@@ -134,6 +134,8 @@ export class Pipe {
   readonly #replyBodiesIn = new Map<number, InboundStream>();
   readonly #requestBodiesIn = new Map<number, InboundStream>();
   readonly #connectionCredit = new Credit(CONNECTION_WINDOW);
+  /** The windows of the inbound streams, in all (window growth stays within STREAM_WINDOW_BUDGET). */
+  #inboundWindows = 0;
   #connectionUnacked = 0;
   #writableWaiters: Array<() => void> = [];
   readonly #maxWriteQueueBytes: number;
@@ -565,7 +567,7 @@ export class Pipe {
     this.#sendStreamFrame(FrameType.Reset, id, reply ? FrameFlag.Reply : 0, body);
   }
 
-  /** Bytes of some stream were read (or dropped): connection credit goes back in batches. */
+  /** Bytes of some stream arrived (accepted or dropped): connection credit goes back in batches. */
   #consumed(bytes: number): void {
     this.#connectionUnacked += bytes;
     if (this.#connectionUnacked < CONNECTION_WINDOW / 4) return;
@@ -575,13 +577,23 @@ export class Pipe {
   }
 
   #inboundStream(id: number, reply: boolean, map: Map<number, InboundStream>, onCancel: (reason: string) => void): InboundStream {
+    let windowHeld = INITIAL_STREAM_WINDOW;
+    this.#inboundWindows += windowHeld;
     const stream = new InboundStream(
       this.#clock,
       {
         credit: (bytes) => this.#sendCredit(id, !reply, bytes),
         consumed: (bytes) => this.#consumed(bytes),
+        grow: (bytes) => {
+          if (windowHeld === 0 || this.#inboundWindows + bytes > STREAM_WINDOW_BUDGET) return false;
+          this.#inboundWindows += bytes;
+          windowHeld += bytes;
+          return true;
+        },
         cancel: onCancel,
         done: () => {
+          this.#inboundWindows -= windowHeld;
+          windowHeld = 0;
           if (map.get(id) === stream) map.delete(id);
           this.#notifyIfIdle();
         },

@@ -117,6 +117,30 @@ describe("streamed bodies", () => {
     await stalledReader.cancel();
   });
 
+  test("many stalled readers whose windows grew hold no connection credit: a new stream still gets its whole body", async () => {
+    // Each reader keeps up for a while (its window grows, as when a front's socket buffers take a reply), then stops.
+    // Before: the bytes sitting in their windows held the whole 64 MiB connection window, and the next stream stalled.
+    const { pa } = pair({ onEvent: (event) => ({ mimetype: "x", code: 0, stream: counted(event.noun === "stalled" ? 64 * MiB : 16 * MiB, 64 * 1024).stream }) });
+    await settle();
+    const stalled: ReadableStreamDefaultReader<Uint8Array>[] = [];
+    for (let i = 0; i < 40; i++) {
+      const reply = await pa.request({ verb: "get", noun: "stalled" });
+      const reader = reply.stream!.getReader();
+      stalled.push(reader);
+      let read = 0;
+      const first = (async () => {
+        while (read < 4 * MiB) read += (await reader.read()).value!.length;
+        return read;
+      })();
+      expect(await Promise.race([first, Bun.sleep(5_000).then(() => `stalled at ${read} bytes (stream ${i})`)])).toBe(4 * MiB);
+    }
+    await settle(200);
+    const other = await pa.request({ verb: "get", noun: "other" });
+    const got = await Promise.race([readAll(other.stream!), Bun.sleep(5_000).then(() => "stalled")]); // a hang before
+    expect(got).toEqual({ length: 16 * MiB, ok: true });
+    for (const reader of stalled) await reader.cancel();
+  }, 30_000);
+
   test("the caller leaves: the handler's stream is cancelled and its signal aborts", async () => {
     const source = counted(64 * MiB, 64 * 1024);
     let signal: AbortSignal | undefined;
@@ -213,6 +237,17 @@ describe("window growth (virtual time)", () => {
     await flow(clock, s, 64 * MiB, 0);
     expect(s.stream.window).toBe(MAX_STREAM_WINDOW);
     expect(s.credits[0]).toBe(128 * 1024 + INITIAL_STREAM_WINDOW); // the half read, plus the growth
+  });
+
+  test("a window grows only within the pipe's budget: refused, it keeps its size and the credit read is still returned", async () => {
+    const clock = new FakeClock();
+    const credits: number[] = [];
+    const asked: number[] = [];
+    const stream = new InboundStream(clock, { credit: (n) => credits.push(n), consumed: () => {}, grow: (n) => (asked.push(n), false), cancel: () => {}, done: () => {}, rttMs: () => 5 });
+    await flow(clock, { stream, credits, reader: stream.readable.getReader() }, 4 * MiB, 0);
+    expect(asked.length).toBeGreaterThan(0);
+    expect(stream.window).toBe(INITIAL_STREAM_WINDOW);
+    expect(credits.every((n) => n === INITIAL_STREAM_WINDOW / 2)).toBe(true);
   });
 
   test("a slow reader keeps the initial window, and so does a fast one that never waits for data; data past the window is refused", async () => {
