@@ -10,6 +10,13 @@ import { INITIAL_STREAM_WINDOW, InboundStream, MAX_STREAM_WINDOW } from "../../s
 import { Capability } from "../../src/wire/index.ts";
 import { FakeClock, memoryPair, settle, waitUntil } from "../support/index.ts";
 
+/** `promise`, or what `late` says once `ms` passed (the timer is cleared either way; Bun.sleep is not on Deno). */
+function within<T>(promise: Promise<T>, ms: number, late: () => string): Promise<T | string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(late()), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 const MiB = 1024 * 1024;
 const opened: Pipe[] = [];
 afterEach(() => {
@@ -132,11 +139,11 @@ describe("streamed bodies", () => {
         while (read < 4 * MiB) read += (await reader.read()).value!.length;
         return read;
       })();
-      expect(await Promise.race([first, Bun.sleep(5_000).then(() => `stalled at ${read} bytes (stream ${i})`)])).toBe(4 * MiB);
+      expect(await within(first, 5_000, () => `stalled at ${read} bytes (stream ${i})`)).toBe(4 * MiB);
     }
     await settle(200);
     const other = await pa.request({ verb: "get", noun: "other" });
-    const got = await Promise.race([readAll(other.stream!), Bun.sleep(5_000).then(() => "stalled")]); // a hang before
+    const got = await within(readAll(other.stream!), 5_000, () => "stalled"); // a hang before
     expect(got).toEqual({ length: 16 * MiB, ok: true });
     for (const reader of stalled) await reader.cancel();
   }, 30_000);
