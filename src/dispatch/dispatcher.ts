@@ -4,11 +4,11 @@
  * handler threw; 252 the event itself was malformed (those replies are
  * built in replies/, which pipe/ shares).
  */
-import { badRequestReply, checkReply, handlerErrorReply, noHandlerReply } from "../replies/index.ts";
+import { badRequestReply, checkReply, handlerErrorReply, noHandlerReply, replyHeadProblem, replyStatusProblem, requestHeaders, InvalidReplyError } from "../replies/index.ts";
 import { ReplyCode, type Event, type EventReply } from "../wire/index.ts";
 import { BadBodyError, decodeBody, decodeStreamedBody, encodeData, encodeJson } from "./body.ts";
 import { BadArgumentError, findHandler, routeFor } from "./names.ts";
-import { isReply, reply, type HandlerContext, type PeerInfo } from "./types.ts";
+import { isReply, reply, type HandlerContext, type PeerInfo, type Reply } from "./types.ts";
 
 /** Where and how an event arrived. */
 export interface DispatchContext {
@@ -51,9 +51,15 @@ export function createDispatcher(handlers: object, options: DispatchOptions = {}
     let handlerName = `${verb}_?`;
     let result: DispatchReply;
     try {
-      const route = routeFor(verb, noun);
+      let route = routeFor(verb, noun);
+      let handler = found.get(route.handlerName) ?? remember(found, route.handlerName, findHandler(handlers, route.handlerName));
+      // HEAD without a head_* handler: the GET handler runs and its body is dropped (the reply keeps its length).
+      const headAsGet = verb === "head" && !handler;
+      if (headAsGet) {
+        route = routeFor("get", noun);
+        handler = found.get(route.handlerName) ?? remember(found, route.handlerName, findHandler(handlers, route.handlerName));
+      }
       handlerName = route.handlerName;
-      const handler = found.get(route.handlerName) ?? remember(found, route.handlerName, findHandler(handlers, route.handlerName));
       if (!handler) {
         result = noHandlerReply();
       } else {
@@ -62,6 +68,7 @@ export function createDispatcher(handlers: object, options: DispatchOptions = {}
           : decodeBody(event.mimetype ?? "", event.data ?? new Uint8Array(0));
         const context = handlerContext(dispatchContext, verb, noun, event);
         result = toEventReply(await handler.call(handlers, context, body, ...route.args));
+        if (headAsGet) result = withoutBody(result);
       }
     } catch (error) {
       const malformed = error instanceof BadArgumentError || error instanceof BadBodyError;
@@ -82,11 +89,15 @@ function remember<T>(found: Map<string, T>, name: string, handler: T | undefined
 /** The handler's context; `signal` and `query` are made only if the handler reads them (most never do). */
 function handlerContext(dispatchContext: DispatchContext, verb: string, noun: string, event: Event): HandlerContext {
   let query: URLSearchParams | undefined;
+  let headers: Readonly<Record<string, string>> | undefined;
   const rawQuery = event.query ?? "";
   return {
     traceparent: event.traceparent ?? "",
     tracestate: event.tracestate ?? "",
     caller: event.caller ?? "",
+    get headers() {
+      return (headers ??= requestHeaders(event.head));
+    },
     peer: dispatchContext.peer,
     verb,
     noun,
@@ -108,9 +119,10 @@ function handlerContext(dispatchContext: DispatchContext, verb: string, noun: st
 export function toEventReply(value: unknown): DispatchReply {
   if (isReply(value)) {
     checkReply(value.mimetype, value.code); // a Reply forged with the brand rather than made by reply()
+    const http = httpPart(value);
     const streamed = streamedData(value.data);
-    if (streamed) return { mimetype: value.mimetype, code: value.code, ...streamed };
-    return { mimetype: value.mimetype, code: value.code, data: encodeData(value.data) };
+    if (streamed) return { mimetype: value.mimetype, code: value.code, ...streamed, ...http };
+    return { mimetype: value.mimetype, code: value.code, data: encodeData(value.data), ...http };
   }
   if (value instanceof Uint8Array || value instanceof ArrayBuffer) {
     return { mimetype: "application/octet-stream", code: ReplyCode.Ok, data: encodeData(value) };
@@ -118,6 +130,35 @@ export function toEventReply(value: unknown): DispatchReply {
   const streamed = streamedData(value);
   if (streamed) return { mimetype: value instanceof Blob && value.type ? value.type : "application/octet-stream", code: ReplyCode.Ok, ...streamed };
   return { mimetype: JSON_MIMETYPE, code: ReplyCode.Ok, data: encodeJson(value) };
+}
+
+/** A Reply's status and head, checked again (a Reply forged with the brand skips reply()'s checks). */
+function httpPart(value: Reply): Pick<EventReply, "httpStatus" | "head"> {
+  const part: Pick<EventReply, "httpStatus" | "head"> = {};
+  if (value.status !== undefined) {
+    const problem = replyStatusProblem(value.status);
+    if (problem) throw new InvalidReplyError(`Cannot reply: ${problem}`);
+    part.httpStatus = value.status;
+  }
+  if (value.head !== undefined) {
+    const problem = replyHeadProblem(value.head);
+    if (problem) throw new InvalidReplyError(`Cannot reply: ${problem}`);
+    part.head = value.head;
+  }
+  return part;
+}
+
+/**
+ * A GET handler's reply for a HEAD: no body (a stream is cancelled unread),
+ * its length as Content-Length unless the handler set one.
+ */
+export function withoutBody(result: DispatchReply): DispatchReply {
+  const { stream, data, bodyLength, ...rest } = result;
+  const length = stream ? bodyLength : (data?.length ?? 0);
+  if (stream) void stream.cancel("HEAD: the body is not sent").catch(() => {});
+  const headers = rest.head?.headers ?? [];
+  if (length === undefined || headers.some((header) => header.name === "content-length")) return { ...rest, data: new Uint8Array(0) };
+  return { ...rest, data: new Uint8Array(0), head: { headers: [...headers, { name: "content-length", value: String(length) }] } };
 }
 
 /** A Blob or ReadableStream as a streamed body (empty `data`), else undefined. */

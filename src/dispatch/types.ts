@@ -1,6 +1,6 @@
 /** What a handler author works with: the context, the request body, the reply. */
 
-import { checkReply } from "../replies/index.ts";
+import { checkReply, InvalidReplyError, replyHeadOf, replyStatusProblem } from "../replies/index.ts";
 
 /** Marks reply objects, so that plain data can never be mistaken for one. */
 export const REPLY_BRAND: unique symbol = Symbol.for("restpipe.reply") as never;
@@ -16,6 +16,23 @@ export interface Reply {
    * Content-Length); anything else is JSON-encoded.
    */
   readonly data: string | Uint8Array | Blob | ReadableStream<Uint8Array> | unknown;
+  /** The HTTP status the caller's front answers with (200-599), when the peer reads it (reply-head); else the code's usual one. */
+  readonly status?: number;
+  /** Allow-listed response headers (ETag, Last-Modified, Content-Range, ...), checked; sent to peers that read them. */
+  readonly head?: ReplyHead;
+}
+
+/** Response headers as they cross the pipe (the wire's HttpHead; declared here so that restpipe.d.ts stays self-contained). */
+export interface ReplyHead {
+  headers: Array<{ name?: string; value?: string }>;
+}
+
+/** The HTTP part of a reply: `ctx.reply(mime, code, data, { status: 404, headers: { etag: '"v1"' } })`. */
+export interface ReplyOptions {
+  /** A whole number from 200 to 599. */
+  readonly status?: number;
+  /** Names from the allow-list (any case): Accept-Ranges, Cache-Control, Content-Disposition, Content-Encoding, Content-Language, Content-Length (HEAD), Content-Range, ETag, Expires, Last-Modified, Vary. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -24,9 +41,23 @@ export interface Reply {
  * not a whole number from 0 to 2^32-1 or is one of RestPipe's 250-255, and
  * for a mimetype that cannot be a header.
  */
-export function reply(mimetype: string, code: number, data: string | Uint8Array | Blob | ReadableStream<Uint8Array> | unknown): Reply {
+export function reply(mimetype: string, code: number, data: string | Uint8Array | Blob | ReadableStream<Uint8Array> | unknown, options?: ReplyOptions): Reply {
   checkReply(mimetype, code);
-  return { [REPLY_BRAND]: true, mimetype, code, data };
+  if (options === undefined) return { [REPLY_BRAND]: true, mimetype, code, data };
+  const made: { -readonly [K in keyof Reply]: Reply[K] } = { [REPLY_BRAND]: true, mimetype, code, data };
+  if (options.status !== undefined) {
+    const problem = replyStatusProblem(options.status);
+    if (problem) throw new InvalidReplyError(`Cannot reply: ${problem}; pass one such as 404 to ctx.reply's status`);
+    made.status = options.status;
+  }
+  if (options.headers !== undefined) {
+    try {
+      made.head = replyHeadOf(options.headers);
+    } catch (error) {
+      throw new InvalidReplyError(`Cannot reply: ${(error as Error).message}; pass only those headers to ctx.reply`);
+    }
+  }
+  return made;
 }
 
 /** True when `value` was made by `reply()` (or carries its brand). */
@@ -74,6 +105,12 @@ export interface HandlerContext {
   readonly tracestate: string;
   /** The caller tag the sender's local app gave (X-RestPipe-Caller), "" when none. */
   readonly caller: string;
+  /**
+   * The front request's Range, If-Range, If-None-Match, If-Modified-Since and
+   * Accept-Encoding headers (lower-case names), when the sender forwards them
+   * (a peer of this implementation with reply-head); {} otherwise.
+   */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /** One handler method: `get_cat(ctx, body, "hello ", "world")`. */

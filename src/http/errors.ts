@@ -26,7 +26,7 @@ export class BodyTooLargeError extends Error {
 export class MethodNotAllowedError extends Error {
   override name = "MethodNotAllowedError";
   constructor(readonly method: string) {
-    super(`Cannot send ${method} as an event: use GET, POST, PUT, PATCH or DELETE`);
+    super(`Cannot send ${method} as an event: use GET, HEAD, POST, PUT, PATCH or DELETE`);
   }
 }
 

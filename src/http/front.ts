@@ -4,14 +4,14 @@
  * how the pipe is found differ.
  */
 import { Elysia, type AnyElysia } from "elysia";
-import { mimetypeProblem } from "../replies/index.ts";
+import { isReservedCode, mimetypeProblem, replyHeadProblem, replyStatusProblem, requestHead } from "../replies/index.ts";
 import { PeerReplyError, type IncomingReply, type Pipe } from "../pipe/index.ts";
 import { ReplyCode } from "../wire/index.ts";
 import { handlerNameFor } from "../dispatch/index.ts";
 import { silentLogger, type Logger } from "../log/index.ts";
 import { bearerTokenCheck } from "./auth.ts";
 import { readBody } from "./body.ts";
-import { BodyTooLargeError, MethodNotAllowedError } from "./errors.ts";
+import { BadRequestError, BodyTooLargeError, MethodNotAllowedError } from "./errors.ts";
 import { parseEventPath } from "./path.ts";
 import { headersForCode, outcomeForError, statusForCode, statusForReply, type ErrorOutcome } from "./status.ts";
 import { callerContextOf, type CallerContext } from "./caller-context.ts";
@@ -20,7 +20,7 @@ import { PEER_HEADER } from "../trace/index.ts";
 /** Header carrying the event's return code on every response. */
 export const RETURN_CODE_HEADER = "x-event-return-code";
 
-const EVENT_METHODS: ReadonlySet<string> = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
+const EVENT_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]);
 
 /** Request bodies of a known length up to this size go inline (no stream, no extra round trip). */
 export const INLINE_BODY_BYTES = 64 * 1024;
@@ -111,6 +111,7 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
       const target = parseEventPath(options.role, request.url);
       noun = target.noun;
       context = callerContextOf(request.headers);
+      const head = forwardedHead(request.headers);
       const declared = contentLength(request);
       // A small body of known length is read now, as before; a large or chunked one waits for the pipe's verdict.
       let data = request.body === null || (declared !== undefined && declared <= INLINE_BODY_BYTES) ? await readBody(request, options.maxBodyBytes) : undefined;
@@ -127,14 +128,17 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
       }
       bytesIn = data?.length ?? declared ?? 0;
       const mimetype = request.headers.get("content-type") ?? (body || (data && data.length > 0) ? "application/octet-stream" : "");
+      // HEAD crosses as "head" to a peer that knows it (a head_* handler, or its GET without the body), as GET to another.
+      const verb = request.method === "HEAD" && !pipe.replyHead ? "get" : request.method.toLowerCase();
       const reply = await pipe.request(
         {
-          verb: request.method.toLowerCase(),
+          verb,
           noun: target.noun,
           mimetype,
           ...(body ? { body, ...(declared === undefined ? {} : { bodyLength: declared }) } : { data: data! }),
           query: target.query,
           ...context,
+          ...(head ? { head } : {}),
         },
         { deadlineMs: options.requestTimeoutMs, signal: request.signal },
       );
@@ -181,12 +185,66 @@ export function replyResponse(reply: IncomingReply, peer: string, method?: strin
     ...headersForCode(code),
     [PEER_HEADER]: peer,
   };
+  const status = httpStatusOf(reply, code, peer);
+  const declared = applyReplyHead(reply, headers, peer);
+  if (method === "HEAD" || NULL_BODY_STATUSES.has(status)) {
+    // No body: a streamed one is cancelled unread; HEAD keeps the length the body would have had.
+    if (reply.stream) void reply.stream.cancel("no body for this response").catch(() => {});
+    if (method === "HEAD" && status !== 304) {
+      const length = declared ?? (reply.stream ? reply.bodyLength : reply.data?.length);
+      if (length !== undefined) headers["content-length"] = String(length);
+    }
+    return new Response(null, { status, headers });
+  }
   if (reply.stream) {
     // A streamed body is written as it arrives, with Content-Length when the handler knew it.
     if (reply.bodyLength !== undefined) headers["content-length"] = String(reply.bodyLength);
-    return new Response(reply.stream, { status: statusForReply(reply), headers });
+    return new Response(reply.stream, { status, headers });
   }
-  return new Response((reply.data ?? null) as Uint8Array<ArrayBuffer> | null, { status: statusForReply(reply), headers });
+  return new Response((reply.data ?? null) as Uint8Array<ArrayBuffer> | null, { status, headers });
+}
+
+/** Statuses whose responses never have a body (RFC 9110 §15). */
+const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([204, 205, 304]);
+
+/**
+ * The HTTP status of a peer's reply: a policy refusal is 403, RestPipe's own
+ * codes map as always, and a handler's status (reply-head) wins over the 200
+ * its code maps to. A status no peer may send is that request's 502.
+ */
+function httpStatusOf(reply: IncomingReply, code: number, peer: string): number {
+  if (reply.httpStatus === undefined || reply.deniedByRule !== undefined || isReservedCode(code)) return statusForReply(reply);
+  const problem = replyStatusProblem(reply.httpStatus);
+  if (problem) throw new PeerReplyError(peer, `an invalid status (${problem})`);
+  return reply.httpStatus;
+}
+
+/** Copies the reply's allow-listed headers onto `headers` (all but Content-Length, returned for HEAD); a hostile head is a PeerReplyError. */
+function applyReplyHead(reply: IncomingReply, headers: Record<string, string>, peer: string): number | undefined {
+  if (!reply.head) return undefined;
+  const problem = replyHeadProblem(reply.head);
+  if (problem) throw new PeerReplyError(peer, `an invalid reply head (${problem})`);
+  let declared: number | undefined;
+  for (const { name, value } of reply.head.headers) {
+    if (name === "content-length") {
+      // The body sets the length of a response that has one; only a HEAD answer takes it from the peer.
+      const length = Number(value);
+      if (!/^\d{1,15}$/.test(value!) || !Number.isSafeInteger(length)) throw new PeerReplyError(peer, `an invalid reply head (content-length ${JSON.stringify(value)})`);
+      declared = length;
+      continue;
+    }
+    headers[name!] = value!;
+  }
+  return declared;
+}
+
+/** The request's allow-listed headers for the peer; a value past the bounds is the caller's 400. */
+function forwardedHead(requestHeaders: Headers): ReturnType<typeof requestHead> {
+  try {
+    return requestHead(requestHeaders);
+  } catch (error) {
+    throw new BadRequestError((error as Error).message);
+  }
 }
 
 /** The declared Content-Length, when there is a valid one. */

@@ -46,10 +46,12 @@ export function guardDispatcher(dispatcher: Dispatcher, options: GuardOptions): 
       reply = badRequestReply(badCaller);
     } else {
       const policy = options.policy();
-      const verdict = policy.allowsAll ? undefined : policy.judge({ cn: context.peer.name, verb, noun });
+      // A HEAD is judged as the GET it is without its body: a rule for GET covers it.
+      const judged = verb === "head" ? "get" : verb;
+      const verdict = policy.allowsAll ? undefined : policy.judge({ cn: context.peer.name, verb: judged, noun });
       rule = verdict?.rule;
       if (verdict?.action === "deny") {
-        const message = denialMessage({ cn: context.peer.name, verb, noun }, policyHandlerName(verb, noun), verdict);
+        const message = denialMessage({ cn: context.peer.name, verb: judged, noun }, policyHandlerName(judged, noun), verdict);
         reply = deniedReply(message, verdict.rule);
         onDenied?.(verdict.rule);
         options.log?.debug("event refused by the policy", { peer: context.peer.name, reason: message, rule: verdict.rule });

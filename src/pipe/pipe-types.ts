@@ -1,5 +1,5 @@
 /** The Pipe's public shapes: its peer, options, status, counters, and what inbound handlers get. */
-import type { Event, EventReply } from "../wire/index.ts";
+import type { Event, EventReply, HttpHead } from "../wire/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Clock } from "./clock.ts";
 
@@ -46,6 +46,8 @@ export interface OutboundEvent {
   /** W3C trace context; sent only to peers listing the caller-ctx capability. */
   readonly traceparent?: string;
   readonly tracestate?: string;
+  /** Allow-listed request headers (Range, If-None-Match, ...); sent only to peers listing the reply-head capability. */
+  readonly head?: HttpHead;
 }
 
 /** How long to wait for one reply. */

@@ -64,7 +64,7 @@ export const DEFAULT_MAX_WRITE_QUEUE_BYTES = 4 * 1024 * 1024;
 /** Default time a pipe may stay over its write-queue bound with the peer taking nothing before it is closed. */
 export const DEFAULT_SLOW_CONSUMER_TIMEOUT_MS = 20_000;
 
-const OUR_CAPABILITIES = [Capability.GoAway, Capability.EventExtensions, Capability.Stream, Capability.CallerContext];
+const OUR_CAPABILITIES = [Capability.GoAway, Capability.EventExtensions, Capability.Stream, Capability.CallerContext, Capability.ReplyHead];
 
 /** Whole replies larger than this are sent as streams to peers that take them. */
 const STREAM_REPLY_BYTES = 256 * 1024;
@@ -219,6 +219,11 @@ export class Pipe {
     return this.peerCapabilities.has(Capability.Stream);
   }
 
+  /** True when the peer reads request heads and sends reply heads (it listed "reply-head"): ranges, conditional requests, HEAD. */
+  get replyHead(): boolean {
+    return this.peerCapabilities.has(Capability.ReplyHead);
+  }
+
   /** True after the peer sent GoAway: new requests must go to a new pipe. */
   get peerDraining(): boolean {
     return this.#peerDraining;
@@ -251,6 +256,7 @@ export class Pipe {
     if (deadlineMs !== undefined && deadlineMs > 0) message.deadlineMs = Math.min(Math.ceil(deadlineMs), 0xffff_ffff);
     // Caller and trace context only to peers of this implementation that read them: a v1 peer sees its old bytes.
     if (this.peerCapabilities.has(Capability.CallerContext)) addCallerContext(message, event);
+    if (event.head && this.replyHead) message.head = event.head;
     const body = encodeMessage({ type: FrameType.Event, message });
     if (body.length > this.#decoder.maxFrameBytes) {
       return Promise.reject(new FrameTooLargeError(body.length, this.#decoder.maxFrameBytes, "send event"));
@@ -494,6 +500,11 @@ export class Pipe {
   #sendReply(id: number, reply: EventReply, deadlineAt?: number): void {
     const message = { ...reply, version: WIRE_VERSION };
     if (!this.peerCapabilities.has(Capability.CallerContext)) delete message.deniedByRule;
+    if (!this.replyHead) {
+      // An original peer (or one before reply-head) gets the bytes it always got.
+      delete message.httpStatus;
+      delete message.head;
+    }
     const data = reply.data ?? EMPTY;
     let size: number;
     let body: Uint8Array | (() => Uint8Array);

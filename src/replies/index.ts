@@ -2,3 +2,4 @@
 export * from "./reserved.ts";
 export * from "./reply-check.ts";
 export { redactPaths, REDACTED_PATH } from "./_redact.ts";
+export * from "./http-head.ts";

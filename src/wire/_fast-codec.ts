@@ -10,7 +10,7 @@
  * fields or wire types, long varints, lengths past the end) so that the
  * caller hands the body to the generated decoder, errors included.
  */
-import type { Event, EventReply } from "./gen/restpipe.ts";
+import type { Event, EventReply, HttpHead } from "./gen/restpipe.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -82,6 +82,26 @@ function putDelimited(out: Uint8Array, at: number, tag: number, value: Text): nu
   return at;
 }
 
+/** An HttpHead's own bytes (its headers, each a nested HttpHeader of name 1 and value 2), to be written as one delimited field. */
+function encodeHead(head: HttpHead): Uint8Array {
+  const entries = head.headers.map((header) => {
+    const name = header.name === undefined ? undefined : text(header.name);
+    const value = header.value === undefined ? undefined : text(header.value);
+    return { name, value, size: (name === undefined ? 0 : delimitedSize(name.length)) + (value === undefined ? 0 : delimitedSize(value.length)) };
+  });
+  let size = 0;
+  for (const entry of entries) size += delimitedSize(entry.size);
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const entry of entries) {
+    out[at++] = 0x0a; // HttpHead field 1, length-delimited
+    at = putVarint(out, at, entry.size);
+    if (entry.name !== undefined) at = putDelimited(out, at, 0x0a, entry.name);
+    if (entry.value !== undefined) at = putDelimited(out, at, 0x12, entry.value);
+  }
+  return out;
+}
+
 /** Event → bytes, exactly as `Event.toBinary(event, { writeUnknownFields: false })`. */
 export function encodeEvent(event: Event): Uint8Array {
   const version = event.version === undefined ? undefined : uint32(event.version);
@@ -95,6 +115,7 @@ export function encodeEvent(event: Event): Uint8Array {
   const length = event.bodyLength === undefined ? undefined : uint64(event.bodyLength);
   // Fields 24-26 (policy and trace context): two-byte tags 0xc2/0xca/0xd2 0x01.
   const extras = [event.caller, event.traceparent, event.tracestate].map((value) => (value === undefined ? undefined : text(value)));
+  const head = event.head ? encodeHead(event.head) : undefined; // the generated code tests the field for truthiness too
   let size = 0;
   if (version !== undefined) size += 1 + varintSize(version);
   if (verb !== undefined) size += delimitedSize(verb.length);
@@ -106,6 +127,7 @@ export function encodeEvent(event: Event): Uint8Array {
   if (stream !== undefined) size += 3;
   if (length !== undefined) size += 2 + varintSize(length);
   for (const extra of extras) if (extra !== undefined) size += 1 + delimitedSize(extra.length);
+  if (head !== undefined) size += 1 + delimitedSize(head.length);
   const out = new Uint8Array(size);
   let at = 0;
   if (version !== undefined) {
@@ -140,6 +162,10 @@ export function encodeEvent(event: Event): Uint8Array {
     out[at++] = 0xc2 + 8 * i;
     at = putDelimited(out, at, 0x01, extras[i]!);
   }
+  if (head !== undefined) {
+    out[at++] = 0x82; // field 32, length-delimited: tag 258 as a varint
+    at = putDelimited(out, at, 0x02, head);
+  }
   return out;
 }
 
@@ -152,6 +178,8 @@ export function encodeEventReply(reply: EventReply): Uint8Array {
   const stream = reply.bodyStream;
   const length = reply.bodyLength === undefined ? undefined : uint64(reply.bodyLength);
   const denied = reply.deniedByRule === undefined ? undefined : uint32(reply.deniedByRule);
+  const status = reply.httpStatus === undefined ? undefined : uint32(reply.httpStatus);
+  const head = reply.head ? encodeHead(reply.head) : undefined;
   let size = 0;
   if (version !== undefined) size += 1 + varintSize(version);
   if (mimetype !== undefined) size += delimitedSize(mimetype.length);
@@ -160,6 +188,8 @@ export function encodeEventReply(reply: EventReply): Uint8Array {
   if (stream !== undefined) size += 3;
   if (length !== undefined) size += 2 + varintSize(length);
   if (denied !== undefined) size += 2 + varintSize(denied);
+  if (status !== undefined) size += 2 + varintSize(status);
+  if (head !== undefined) size += 1 + delimitedSize(head.length);
   const out = new Uint8Array(size);
   let at = 0;
   if (version !== undefined) {
@@ -185,7 +215,16 @@ export function encodeEventReply(reply: EventReply): Uint8Array {
   if (denied !== undefined) {
     out[at++] = 0xc0; // field 24, varint: tag 192 as a varint
     out[at++] = 0x01;
-    putVarint(out, at, denied);
+    at = putVarint(out, at, denied);
+  }
+  if (status !== undefined) {
+    out[at++] = 0x80; // field 32, varint: tag 256 as a varint
+    out[at++] = 0x02;
+    at = putVarint(out, at, status);
+  }
+  if (head !== undefined) {
+    out[at++] = 0x8a; // field 33, length-delimited: tag 266 as a varint
+    at = putDelimited(out, at, 0x02, head);
   }
   return out;
 }
@@ -238,6 +277,38 @@ function readAscii(body: Uint8Array, start: number): string | undefined {
   return out;
 }
 
+/**
+ * The HttpHead in `bytes` (a field's payload) merged into `into`, as the
+ * generated code merges a repeated occurrence; undefined for anything unusual.
+ */
+function decodeHead(bytes: Uint8Array, into: HttpHead | undefined): HttpHead | undefined {
+  const saved = pos;
+  pos = 0;
+  const head: HttpHead = into ?? { headers: [] };
+  while (pos < bytes.length) {
+    if (readVarint(bytes) !== 0x0a) return undefined;
+    const start = readDelimited(bytes);
+    if (start < 0) return undefined;
+    const end = pos;
+    const header: { name?: string; value?: string } = {};
+    pos = start;
+    const entry = bytes.subarray(0, end);
+    while (pos < end) {
+      const tag = readVarint(entry);
+      if (tag !== 0x0a && tag !== 0x12) return undefined;
+      const from = readDelimited(entry);
+      if (from < 0) return undefined;
+      const value = readAscii(entry, from);
+      if (value === undefined) return undefined;
+      if (tag === 0x0a) header.name = value;
+      else header.value = value;
+    }
+    head.headers.push(header);
+  }
+  pos = saved;
+  return head;
+}
+
 /** The Event in `body`, or undefined when the generated decoder must judge it. */
 export function decodeEvent(body: Uint8Array): Event | undefined {
   const event: Event = {};
@@ -263,9 +334,15 @@ export function decodeEvent(body: Uint8Array): Event | undefined {
       event.bodyLength = value;
       continue;
     }
-    if (tag !== 0x12 && tag !== 0x1a && tag !== 0x22 && tag !== 0x2a && tag !== 0x82 && tag !== 0xc2 && tag !== 0xca && tag !== 0xd2) return undefined;
+    if (tag !== 0x12 && tag !== 0x1a && tag !== 0x22 && tag !== 0x2a && tag !== 0x82 && tag !== 0xc2 && tag !== 0xca && tag !== 0xd2 && tag !== 0x102) return undefined;
     const start = readDelimited(body);
     if (start < 0) return undefined;
+    if (tag === 0x102) {
+      const head = decodeHead(body.subarray(start, pos), event.head);
+      if (head === undefined) return undefined;
+      event.head = head;
+      continue;
+    }
     if (tag === 0x2a) {
       event.data = body.subarray(start, pos);
       continue;
@@ -289,12 +366,13 @@ export function decodeEventReply(body: Uint8Array): EventReply | undefined {
   pos = 0;
   while (pos < body.length) {
     const tag = readVarint(body);
-    if (tag === 0x08 || tag === 0x18 || tag === 0xc0) {
+    if (tag === 0x08 || tag === 0x18 || tag === 0xc0 || tag === 0x100) {
       const value = readVarint(body);
       if (value < 0) return undefined;
       if (tag === 0x08) reply.version = value;
       else if (tag === 0x18) reply.code = value;
-      else reply.deniedByRule = value;
+      else if (tag === 0xc0) reply.deniedByRule = value;
+      else reply.httpStatus = value;
       continue;
     }
     if (tag === 0x80) {
@@ -309,9 +387,15 @@ export function decodeEventReply(body: Uint8Array): EventReply | undefined {
       reply.bodyLength = value;
       continue;
     }
-    if (tag !== 0x12 && tag !== 0x22) return undefined;
+    if (tag !== 0x12 && tag !== 0x22 && tag !== 0x10a) return undefined;
     const start = readDelimited(body);
     if (start < 0) return undefined;
+    if (tag === 0x10a) {
+      const head = decodeHead(body.subarray(start, pos), reply.head);
+      if (head === undefined) return undefined;
+      reply.head = head;
+      continue;
+    }
     if (tag === 0x22) {
       reply.data = body.subarray(start, pos);
       continue;

@@ -103,4 +103,6 @@ export const Capability = {
   CallerContext: "caller-ctx",
   /** The sender's connection runs through a relay (an HTTP proxy) that may hold back part of a large TLS record: send it small ones. */
   SmallRecords: "small-records",
+  /** The peer reads Event.head and sends and reads EventReply.http_status/head (HTTP semantics: ranges, conditional requests, HEAD, the file share). */
+  ReplyHead: "reply-head",
 } as const;

@@ -10,7 +10,7 @@ import { decodeEvent, decodeEventReply, encodeEvent, encodeEventReply } from "./
 import { MalformedMessageError } from "./errors.ts";
 import type { Frame } from "./frame.ts";
 
-export type { Event, EventReply, GoAway, Heartbeat, HeartbeatReply, StreamCredit, StreamReset } from "./gen/restpipe.ts";
+export type { Event, EventReply, GoAway, Heartbeat, HeartbeatReply, HttpHead, HttpHeader, StreamCredit, StreamReset } from "./gen/restpipe.ts";
 
 /** The body of a Data frame: raw bytes, not protobuf (a chunk is copied nowhere on its way). */
 export interface StreamData {

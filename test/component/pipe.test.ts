@@ -313,7 +313,7 @@ describe("Pipe heartbeats", () => {
     const { a, b } = pipes({ clock, heartbeatIntervalMs: 5_000, heartbeatTimeoutMs: 10_000 });
     await clock.advance(0);
     expect(a.lastRttMs).toBe(0);
-    expect([...b.peerCapabilities]).toEqual(["goaway", "event-ext", "stream", "caller-ctx"]);
+    expect([...b.peerCapabilities]).toEqual(["goaway", "event-ext", "stream", "caller-ctx", "reply-head"]);
     await clock.advance(60_000);
     expect(a.status.state).toBe("open");
     expect(b.status.state).toBe("open");

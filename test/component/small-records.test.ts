@@ -21,7 +21,7 @@ function pair(capabilities?: readonly string[]) {
 test("a client behind a proxy announces small-records; the server's transport is asked, the client's own is not", async () => {
   const { a, b, asked, clock } = pair([Capability.SmallRecords]);
   await clock.advance(0);
-  expect([...b.peerCapabilities]).toEqual(["goaway", "event-ext", "stream", "caller-ctx", "small-records"]);
+  expect([...b.peerCapabilities]).toEqual(["goaway", "event-ext", "stream", "caller-ctx", "reply-head", "small-records"]);
   expect(asked.b).toBeGreaterThanOrEqual(1);
   expect(asked.a).toBe(0);
   a.close();

@@ -81,6 +81,41 @@ export interface Event {
      * @generated from protobuf field: optional string tracestate = 26
      */
     tracestate?: string;
+    /**
+     * HTTP semantics (fields 32-39), sent only to peers listing the
+     * "reply-head" capability: the front request's Range, If-Range,
+     * If-None-Match, If-Modified-Since and Accept-Encoding headers.
+     *
+     * @generated from protobuf field: optional restpipe.v1.HttpHead head = 32
+     */
+    head?: HttpHead;
+}
+/**
+ * Headers of an HTTP request or response crossing the pipe, from an
+ * allow-list (names lower-case; count and size bounded by the receiver).
+ *
+ * @generated from protobuf message restpipe.v1.HttpHead
+ */
+export interface HttpHead {
+    /**
+     * @generated from protobuf field: repeated restpipe.v1.HttpHeader headers = 1
+     */
+    headers: HttpHeader[];
+}
+/**
+ * One HTTP header.
+ *
+ * @generated from protobuf message restpipe.v1.HttpHeader
+ */
+export interface HttpHeader {
+    /**
+     * @generated from protobuf field: optional string name = 1
+     */
+    name?: string;
+    /**
+     * @generated from protobuf field: optional string value = 2
+     */
+    value?: string;
 }
 /**
  * The answer to one Event, correlated by the frame's message id.
@@ -125,6 +160,19 @@ export interface EventReply {
      * @generated from protobuf field: optional uint32 denied_by_rule = 24
      */
     deniedByRule?: number;
+    /**
+     * HTTP semantics (fields 32-39), only to peers listing "reply-head": the
+     * HTTP status the front answers with (200, 206, 304, 404, 416, ...)
+     * instead of the one the code maps to, and the response headers from an
+     * allow-list (ETag, Last-Modified, Content-Range, Accept-Ranges, ...).
+     *
+     * @generated from protobuf field: optional uint32 http_status = 32
+     */
+    httpStatus?: number;
+    /**
+     * @generated from protobuf field: optional restpipe.v1.HttpHead head = 33
+     */
+    head?: HttpHead;
 }
 /**
  * Liveness probe; also carries this implementation's capabilities.
@@ -241,7 +289,8 @@ class Event$Type extends MessageType<Event> {
             { no: 19, name: "body_length", kind: "scalar", opt: true, T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
             { no: 24, name: "caller", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
             { no: 25, name: "traceparent", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
-            { no: 26, name: "tracestate", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ }
+            { no: 26, name: "tracestate", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
+            { no: 32, name: "head", kind: "message", T: () => HttpHead }
         ]);
     }
     create(value?: PartialMessage<Event>): Event {
@@ -291,6 +340,9 @@ class Event$Type extends MessageType<Event> {
                 case /* optional string tracestate */ 26:
                     message.tracestate = reader.string();
                     break;
+                case /* optional restpipe.v1.HttpHead head */ 32:
+                    message.head = HttpHead.internalBinaryRead(reader, reader.uint32(), options, message.head);
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -339,6 +391,9 @@ class Event$Type extends MessageType<Event> {
         /* optional string tracestate = 26; */
         if (message.tracestate !== undefined)
             writer.tag(26, WireType.LengthDelimited).string(message.tracestate);
+        /* optional restpipe.v1.HttpHead head = 32; */
+        if (message.head)
+            HttpHead.internalBinaryWrite(message.head, writer.tag(32, WireType.LengthDelimited).fork(), options).join();
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
@@ -350,6 +405,106 @@ class Event$Type extends MessageType<Event> {
  */
 export const Event = new Event$Type();
 // @generated message type with reflection information, may provide speed optimized methods
+class HttpHead$Type extends MessageType<HttpHead> {
+    constructor() {
+        super("restpipe.v1.HttpHead", [
+            { no: 1, name: "headers", kind: "message", repeat: 2 /*RepeatType.UNPACKED*/, T: () => HttpHeader }
+        ]);
+    }
+    create(value?: PartialMessage<HttpHead>): HttpHead {
+        const message = globalThis.Object.create((this.messagePrototype!));
+        message.headers = [];
+        if (value !== undefined)
+            reflectionMergePartial<HttpHead>(this, message, value);
+        return message;
+    }
+    internalBinaryRead(reader: IBinaryReader, length: number, options: BinaryReadOptions, target?: HttpHead): HttpHead {
+        let message = target ?? this.create(), end = reader.pos + length;
+        while (reader.pos < end) {
+            let [fieldNo, wireType] = reader.tag();
+            switch (fieldNo) {
+                case /* repeated restpipe.v1.HttpHeader headers */ 1:
+                    message.headers.push(HttpHeader.internalBinaryRead(reader, reader.uint32(), options));
+                    break;
+                default:
+                    let u = options.readUnknownField;
+                    if (u === "throw")
+                        throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
+                    let d = reader.skip(wireType);
+                    if (u !== false)
+                        (u === true ? UnknownFieldHandler.onRead : u)(this.typeName, message, fieldNo, wireType, d);
+            }
+        }
+        return message;
+    }
+    internalBinaryWrite(message: HttpHead, writer: IBinaryWriter, options: BinaryWriteOptions): IBinaryWriter {
+        /* repeated restpipe.v1.HttpHeader headers = 1; */
+        for (let i = 0; i < message.headers.length; i++)
+            HttpHeader.internalBinaryWrite(message.headers[i], writer.tag(1, WireType.LengthDelimited).fork(), options).join();
+        let u = options.writeUnknownFields;
+        if (u !== false)
+            (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
+        return writer;
+    }
+}
+/**
+ * @generated MessageType for protobuf message restpipe.v1.HttpHead
+ */
+export const HttpHead = new HttpHead$Type();
+// @generated message type with reflection information, may provide speed optimized methods
+class HttpHeader$Type extends MessageType<HttpHeader> {
+    constructor() {
+        super("restpipe.v1.HttpHeader", [
+            { no: 1, name: "name", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
+            { no: 2, name: "value", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ }
+        ]);
+    }
+    create(value?: PartialMessage<HttpHeader>): HttpHeader {
+        const message = globalThis.Object.create((this.messagePrototype!));
+        if (value !== undefined)
+            reflectionMergePartial<HttpHeader>(this, message, value);
+        return message;
+    }
+    internalBinaryRead(reader: IBinaryReader, length: number, options: BinaryReadOptions, target?: HttpHeader): HttpHeader {
+        let message = target ?? this.create(), end = reader.pos + length;
+        while (reader.pos < end) {
+            let [fieldNo, wireType] = reader.tag();
+            switch (fieldNo) {
+                case /* optional string name */ 1:
+                    message.name = reader.string();
+                    break;
+                case /* optional string value */ 2:
+                    message.value = reader.string();
+                    break;
+                default:
+                    let u = options.readUnknownField;
+                    if (u === "throw")
+                        throw new globalThis.Error(`Unknown field ${fieldNo} (wire type ${wireType}) for ${this.typeName}`);
+                    let d = reader.skip(wireType);
+                    if (u !== false)
+                        (u === true ? UnknownFieldHandler.onRead : u)(this.typeName, message, fieldNo, wireType, d);
+            }
+        }
+        return message;
+    }
+    internalBinaryWrite(message: HttpHeader, writer: IBinaryWriter, options: BinaryWriteOptions): IBinaryWriter {
+        /* optional string name = 1; */
+        if (message.name !== undefined)
+            writer.tag(1, WireType.LengthDelimited).string(message.name);
+        /* optional string value = 2; */
+        if (message.value !== undefined)
+            writer.tag(2, WireType.LengthDelimited).string(message.value);
+        let u = options.writeUnknownFields;
+        if (u !== false)
+            (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
+        return writer;
+    }
+}
+/**
+ * @generated MessageType for protobuf message restpipe.v1.HttpHeader
+ */
+export const HttpHeader = new HttpHeader$Type();
+// @generated message type with reflection information, may provide speed optimized methods
 class EventReply$Type extends MessageType<EventReply> {
     constructor() {
         super("restpipe.v1.EventReply", [
@@ -359,7 +514,9 @@ class EventReply$Type extends MessageType<EventReply> {
             { no: 4, name: "data", kind: "scalar", opt: true, T: 12 /*ScalarType.BYTES*/ },
             { no: 16, name: "body_stream", kind: "scalar", opt: true, T: 8 /*ScalarType.BOOL*/ },
             { no: 17, name: "body_length", kind: "scalar", opt: true, T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
-            { no: 24, name: "denied_by_rule", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ }
+            { no: 24, name: "denied_by_rule", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ },
+            { no: 32, name: "http_status", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ },
+            { no: 33, name: "head", kind: "message", T: () => HttpHead }
         ]);
     }
     create(value?: PartialMessage<EventReply>): EventReply {
@@ -394,6 +551,12 @@ class EventReply$Type extends MessageType<EventReply> {
                 case /* optional uint32 denied_by_rule */ 24:
                     message.deniedByRule = reader.uint32();
                     break;
+                case /* optional uint32 http_status */ 32:
+                    message.httpStatus = reader.uint32();
+                    break;
+                case /* optional restpipe.v1.HttpHead head */ 33:
+                    message.head = HttpHead.internalBinaryRead(reader, reader.uint32(), options, message.head);
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -427,6 +590,12 @@ class EventReply$Type extends MessageType<EventReply> {
         /* optional uint32 denied_by_rule = 24; */
         if (message.deniedByRule !== undefined)
             writer.tag(24, WireType.Varint).uint32(message.deniedByRule);
+        /* optional uint32 http_status = 32; */
+        if (message.httpStatus !== undefined)
+            writer.tag(32, WireType.Varint).uint32(message.httpStatus);
+        /* optional restpipe.v1.HttpHead head = 33; */
+        if (message.head)
+            HttpHead.internalBinaryWrite(message.head, writer.tag(33, WireType.LengthDelimited).fork(), options).join();
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);

@@ -6,7 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { isDeepStrictEqual } from "node:util"; // not Bun.deepEquals: these tests run under Deno too
 import { decodeEvent, decodeEventReply, encodeEvent, encodeEventReply } from "../../../src/wire/_fast-codec.ts";
-import { Event, EventReply } from "../../../src/wire/gen/restpipe.ts";
+import { Event, EventReply, type HttpHead } from "../../../src/wire/gen/restpipe.ts";
 import { fromHex, messageFields, seededRandom } from "../../support/index.ts";
 import { toHex, VECTOR_CASES } from "../../support/vectors.ts";
 
@@ -25,6 +25,19 @@ function randomBytes(random: () => number, large = true): Uint8Array {
   return Uint8Array.from({ length }, () => Math.floor(random() * 256));
 }
 
+/** An HttpHead of 0-3 headers, each with or without a name and a value. */
+function randomHead(random: () => number): HttpHead {
+  const count = pick(random, [0, 1, 2, 3]);
+  return {
+    headers: Array.from({ length: count }, () => {
+      const header: { name?: string; value?: string } = {};
+      if (random() < 0.9) header.name = pick(random, ["range", "etag", "if-none-match", "", "héllo"]);
+      if (random() < 0.9) header.value = pick(random, TEXTS);
+      return header;
+    }),
+  };
+}
+
 function randomEvent(random: () => number, large = true): Event {
   const event: Event = {};
   if (random() < 0.9) event.version = pick(random, U32);
@@ -39,6 +52,7 @@ function randomEvent(random: () => number, large = true): Event {
   if (random() < 0.3) event.caller = pick(random, TEXTS);
   if (random() < 0.3) event.traceparent = pick(random, TEXTS);
   if (random() < 0.3) event.tracestate = pick(random, TEXTS);
+  if (random() < 0.3) event.head = randomHead(random);
   return event;
 }
 
@@ -51,6 +65,8 @@ function randomReply(random: () => number, large = true): EventReply {
   if (random() < 0.3) reply.bodyStream = random() < 0.5;
   if (random() < 0.3) reply.bodyLength = pick(random, U53);
   if (random() < 0.3) reply.deniedByRule = pick(random, U32);
+  if (random() < 0.3) reply.httpStatus = pick(random, U32);
+  if (random() < 0.3) reply.head = randomHead(random);
   return reply;
 }
 
@@ -103,7 +119,8 @@ describe("hand-written Event/EventReply codec", () => {
       const body = Event.toBinary(event, WRITE);
       const sameBytes = (a: Uint8Array, b: Uint8Array) => isDeepStrictEqual(a, b) || expect({ i, hex: toHex(a) }).toEqual({ i, hex: toHex(b) });
       sameBytes(encodeEvent(event), body);
-      const ascii = [event.verb, event.noun, event.mimetype, event.query, event.caller, event.traceparent, event.tracestate].every((t) => t === undefined || /^[\x00-\x7f]*$/.test(t));
+      const headTexts = (event.head?.headers ?? []).flatMap((h) => [h.name, h.value]);
+      const ascii = [event.verb, event.noun, event.mimetype, event.query, event.caller, event.traceparent, event.tracestate, ...headTexts].every((t) => t === undefined || /^[\x00-\x7f]*$/.test(t));
       if (ascii) expect({ i, fast: decodeEvent(body) !== undefined }).toEqual({ i, fast: true }); // the common shapes never fall back
       expect({ i, ...outcome(() => ours.event(body)) }).toEqual({ i, ...outcome(() => reference.event(body)) });
       const reply = randomReply(random);
@@ -128,6 +145,27 @@ describe("hand-written Event/EventReply codec", () => {
       check(type, corrupted);
       check(type, Uint8Array.from({ length: Math.floor(random() * 24) }, () => Math.floor(random() * 256)));
     }
+  });
+
+  test("the HTTP head fields (Event 32, EventReply 32 and 33) encode as the generated code does and decode without falling back", () => {
+    const head = { headers: [{ name: "range", value: "bytes=0-99" }, { name: "if-none-match", value: '"1-2-3"' }] };
+    const event: Event = { version: 1, verb: "get", noun: "files//docs/a.txt", head };
+    expect(toHex(encodeEvent(event))).toBe(toHex(Event.toBinary(event, WRITE)));
+    expect(toHex(encodeEvent(event))).toContain("8202"); // field 32's two-byte tag
+    expect({ ...decodeEvent(encodeEvent(event)) }).toEqual(event);
+    const reply: EventReply = { version: 1, code: 0, httpStatus: 206, head: { headers: [{ name: "content-range", value: "bytes 0-99/1000" }] } };
+    expect(toHex(encodeEventReply(reply))).toBe(toHex(EventReply.toBinary(reply, WRITE)));
+    expect(toHex(encodeEventReply(reply))).toContain("8002ce01"); // field 32 = 206
+    expect({ ...decodeEventReply(encodeEventReply(reply)) }).toEqual(reply);
+  });
+
+  test("a head field given twice merges its headers, as the generated decoder does", () => {
+    const one = encodeEvent({ head: { headers: [{ name: "range", value: "bytes=1-" }] } });
+    const two = encodeEvent({ head: { headers: [{ name: "if-range", value: "x" }] } });
+    const body = new Uint8Array([...one, ...two]);
+    const fast = decodeEvent(body);
+    expect(fast?.head?.headers).toEqual([{ name: "range", value: "bytes=1-" }, { name: "if-range", value: "x" }]);
+    expect(fast?.head?.headers).toEqual(Event.fromBinary(body, READ).head!.headers);
   });
 
   test("an invalid uint32 fails with the generated code's message", () => {
