@@ -3,7 +3,7 @@
  * load the configuration, run a command, turn errors into messages and exit
  * codes. Each program supplies its help text and its commands.
  */
-import { ConfigError, flagTypes, type ClientConfig, type ConfigSources, type Role, type ServerConfig } from "../config/index.ts";
+import { ConfigError, flagTypes, repeatableFlags, type ClientConfig, type ConfigSources, type Role, type ServerConfig } from "../config/index.ts";
 import { commandWord, parseCommandLine, UnknownOptionError, UsageError, type CommandLine } from "./args.ts";
 import { wrapHelp } from "./help-text.ts";
 import { versionText } from "./version.ts";
@@ -56,7 +56,8 @@ export interface ProgramSpec<C extends ServerConfig | ClientConfig> {
 export async function runProgram<C extends ServerConfig | ClientConfig>(spec: ProgramSpec<C>, argv: readonly string[]): Promise<number> {
   try {
     const extraFlags: Record<string, "string" | "boolean"> = Object.assign({}, ...Object.values(spec.commandFlags ?? {}));
-    const line = parseCommandLine(argv, { ...flagTypes(spec.role), ...extraFlags, help: "boolean", version: "boolean" }, spec.repeatableFlags, spec.shortFlags);
+    const repeatable = [...repeatableFlags(spec.role), ...(spec.repeatableFlags ?? [])];
+    const line = parseCommandLine(argv, { ...flagTypes(spec.role), ...extraFlags, help: "boolean", version: "boolean" }, repeatable, spec.shortFlags);
     const { help, version, ...rest } = line.flags;
     // -h, --help, help; -v, -V, --version, version: with any command, as users try them.
     if (version || line.command === "version") {

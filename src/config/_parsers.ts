@@ -9,6 +9,7 @@ import { formatListen, listenFromText, type Listen } from "./listen.ts";
 import { parsePolicy, PolicyError, type Policy } from "../policy/index.ts";
 import { parseNoProxy, type NoProxy } from "./no-proxy.ts";
 import { formatProxy, type ProxyEndpoint } from "../proxy/index.ts";
+import { parseShares, type ShareConfig } from "./shares.ts";
 
 /** How one setting's value is read and shown. */
 export interface Parser<T> {
@@ -269,4 +270,22 @@ export function proxyUrl(): Parser<ProxyEndpoint> {
 /** A NO_PROXY list (see no-proxy.ts); empty means none. */
 export function noProxyList(): Parser<NoProxy> {
   return parser({ placeholder: "LIST", fromText: parseNoProxy, format: (value) => (value.text === "" ? "(none)" : value.text) });
+}
+
+/** Shared directories: `NAME=DIR` items, comma-separated in the environment, repeated as flags, a list (or that string) in the file. */
+export function shareList(): Parser<readonly ShareConfig[]> {
+  const parse = (specs: readonly string[]): readonly ShareConfig[] => {
+    try {
+      return Object.freeze(parseShares(specs.map((spec) => spec.trim()).filter((spec) => spec !== "")));
+    } catch (error) {
+      throw new InvalidValue((error as Error).message);
+    }
+  };
+  const fromText = (text: string): readonly ShareConfig[] => parse(text.split(","));
+  const fromJson = (value: unknown): readonly ShareConfig[] => {
+    if (typeof value === "string") return fromText(value);
+    if (Array.isArray(value) && value.every((item) => typeof item === "string")) return parse(value.flatMap((item: string) => item.split(",")));
+    throw new InvalidValue("must be a list of NAME=DIR strings (or one string of them, comma-separated)");
+  };
+  return parser({ placeholder: "NAME=DIR", fromText, fromJson, format: (shares) => shares.map((share) => `${share.name}=${share.root}`).join(",") || "none" });
 }

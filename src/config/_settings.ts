@@ -29,6 +29,8 @@ export interface Setting<T> {
   readonly default: T | Derived<T>;
   /** One line, for --help and `config check`. */
   readonly description: string;
+  /** The flag may be given more than once: every value counts (the parser reads them as a JSON list), not the last. */
+  readonly repeatable?: true;
 }
 
 /** One row per key of the config. */
@@ -237,6 +239,27 @@ function access(prefix: Prefix): Table<Pick<CommonConfig, "policy" | "auditLog" 
   };
 }
 
+/** The built-in file share: directories served read-only as GET|HEAD .../files//<name>/<path>. */
+function sharing(prefix: Prefix): Table<Pick<CommonConfig, "shares" | "shareHidden">> {
+  return {
+    shares: {
+      env: [`${prefix}_SHARES`],
+      flag: "share",
+      repeatable: true,
+      parser: p.shareList(),
+      default: Object.freeze([]),
+      description: "directories served read-only as GET|HEAD .../files//NAME/PATH (--share NAME=DIR, repeatable; env: a comma list); none by default",
+    },
+    shareHidden: {
+      env: [`${prefix}_SHARE_HIDDEN`],
+      flag: "share-hidden",
+      parser: p.boolean(),
+      default: false,
+      description: "also serve and list hidden files (names starting with \".\") in the shares",
+    },
+  };
+}
+
 /** The settings of rp-server, in --help order. */
 export const SERVER_SETTINGS: Table<ServerConfig> = {
   bindInterface: {
@@ -301,6 +324,7 @@ export const SERVER_SETTINGS: Table<ServerConfig> = {
   },
   ...statsd(),
   ...access("RP_SERVER"),
+  ...sharing("RP_SERVER"),
 };
 
 /** The settings of rp-client, in --help order. */
@@ -359,6 +383,7 @@ export const CLIENT_SETTINGS: Table<ClientConfig> = {
   ...limits("RP_CLIENT"),
   ...statsd(),
   ...access("RP_CLIENT"),
+  ...sharing("RP_CLIENT"),
 };
 
 /** A role's table as rows, in --help order. */

@@ -78,6 +78,11 @@ export function flagTypes(role: Role): Readonly<Record<string, "string" | "boole
   return Object.freeze(Object.fromEntries(entries));
 }
 
+/** The setting flags of a role that may be given more than once (`--share`): they arrive as lists. */
+export function repeatableFlags(role: Role): readonly string[] {
+  return settingsOf(role).flatMap(([, setting]) => (setting.flag !== undefined && setting.repeatable ? [setting.flag] : []));
+}
+
 const ALL_ENV_NAMES: ReadonlySet<string> = new Set([
   ...[SERVER_SETTINGS, CLIENT_SETTINGS].flatMap((table) => Object.values<Setting<unknown>>(table).flatMap((setting) => setting.env)),
   ...Object.values(CONFIG_FILE_ENV).flat(),

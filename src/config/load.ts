@@ -67,8 +67,10 @@ function load(role: Role, sources: ConfigSources): Record<string, unknown> {
 function pick(setting: Setting<unknown>, { flags = {}, env = {}, file = {} }: ConfigSources): Raw | undefined {
   if (setting.flag !== undefined && Object.hasOwn(flags, setting.flag)) {
     const given = flags[setting.flag]!;
-    const last: string | boolean | undefined = typeof given === "object" ? given[given.length - 1] : given;
     const name = `--${setting.flag}`;
+    // A repeatable flag counts every time it is given: the values go to the parser as a list.
+    if (setting.repeatable && typeof given === "object") return { origin: { source: "flag", name, raw: [...given] } };
+    const last: string | boolean | undefined = typeof given === "object" ? given[given.length - 1] : given;
     if (typeof last === "boolean" && setting.parser.placeholder !== "") return { problem: `${name}: needs a value` };
     if (last !== undefined) return { origin: { source: "flag", name, raw: last } };
   }
@@ -82,6 +84,7 @@ function pick(setting: Setting<unknown>, { flags = {}, env = {}, file = {} }: Co
 }
 
 function parseText(setting: Setting<unknown>, raw: unknown): unknown {
+  if (Array.isArray(raw)) return setting.parser.fromJson(raw);
   return typeof raw === "boolean" ? raw : setting.parser.fromText(raw as string);
 }
 

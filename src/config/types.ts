@@ -3,6 +3,7 @@ import type { ProxyEndpoint } from "../proxy/index.ts";
 import type { Listen } from "./listen.ts";
 import type { Policy } from "../policy/index.ts";
 import type { NoProxy } from "./no-proxy.ts";
+import type { ShareConfig } from "./shares.ts";
 
 /** Which program a configuration is for. */
 export type Role = "server" | "client";
@@ -15,6 +16,10 @@ export type ConfigSource = "flag" | "env" | "file" | "default";
 
 /** Settings both programs have. Durations in ms, sizes in bytes; `undefined` means unset. */
 export interface CommonConfig {
+  /** Directories served read-only by the built-in `files` noun (none: nothing is shared). */
+  readonly shares: readonly ShareConfig[];
+  /** Serve and list hidden files (names starting with ".") in the shares. */
+  readonly shareHidden: boolean;
   /** Where the local HTTP front listens. */
   readonly http: Listen;
   /** Directory holding this node's key, certificate and CA certificate. */

@@ -1,6 +1,5 @@
 /** The built-in file share: path safety, ranges, conditional requests, listings. */
 export { ShareRefusal, type ShareRefusalKind } from "./errors.ts";
-export { parseShares, type ShareConfig } from "./shares.ts";
 export { realRoot } from "./_resolve.ts";
 export { answerRead, type ResolvedShare, type ShareAnswer, type ShareRequestHeaders } from "./serve.ts";
 export { DEFAULT_LISTING_LIMIT, MAX_LISTING_LIMIT, type ListingEntry, type ListingPage } from "./_listing.ts";

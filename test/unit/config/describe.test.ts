@@ -1,6 +1,6 @@
 import { settingsOf } from "../../../src/config/_settings.ts";
 import { describe, expect, test } from "bun:test";
-import { describeConfig, flagTypes, loadClientConfig, loadServerConfig, settingsHelp, unknownEnv, type ConfigRow } from "../../../src/config/index.ts";
+import { describeConfig, flagTypes, repeatableFlags, loadClientConfig, loadServerConfig, settingsHelp, unknownEnv, type ConfigRow } from "../../../src/config/index.ts";
 
 function row(rows: readonly ConfigRow[], key: string): ConfigRow {
   const found = rows.find((r) => r.key === key);
@@ -114,12 +114,15 @@ describe("flagTypes", () => {
       "request-timeout": "string",
       "heartbeat-interval": "string",
       "heartbeat-timeout": "string",
+      share: "string",
+      "share-hidden": "boolean",
     });
+    expect(repeatableFlags("server")).toEqual(["share"]);
   });
 
   test("client", () => {
     expect(Object.keys(flagTypes("client")).sort()).toEqual(
-      ["debug", "handler", "heartbeat-interval", "heartbeat-timeout", "http", "identity-dir", "log-format", "no-proxy", "proxy", "request-timeout", "server-host", "server-name", "server-port"],
+      ["debug", "handler", "heartbeat-interval", "heartbeat-timeout", "http", "identity-dir", "log-format", "no-proxy", "proxy", "request-timeout", "server-host", "server-name", "server-port", "share", "share-hidden"],
     );
     expect(flagTypes("client")["debug"]).toBe("boolean");
   });

@@ -44,6 +44,8 @@ describe("defaults", () => {
       auditLog: undefined,
       auditArgs: false,
       auditQueueBytes: 4_194_304,
+      shares: [],
+      shareHidden: false,
     } satisfies ServerConfig);
   });
 
@@ -87,6 +89,8 @@ describe("defaults", () => {
       auditLog: undefined,
       auditArgs: false,
       auditQueueBytes: 4_194_304,
+      shares: [],
+      shareHidden: false,
     } satisfies ClientConfig);
   });
 
@@ -138,6 +142,8 @@ describe("the environment", () => {
         RP_SERVER_AUDIT_LOG: "-",
         RP_SERVER_AUDIT_ARGS: "1",
         RP_SERVER_AUDIT_QUEUE_BYTES: "64KiB",
+        RP_SERVER_SHARES: "docs=/srv/docs, logs=/var/log/app",
+        RP_SERVER_SHARE_HIDDEN: "1",
       },
     });
     expect({ ...config }).toEqual({
@@ -179,7 +185,20 @@ describe("the environment", () => {
       auditLog: "-",
       auditArgs: true,
       auditQueueBytes: 65_536,
+      shares: [
+        { name: "docs", root: "/srv/docs", writable: false, hidden: false },
+        { name: "logs", root: "/var/log/app", writable: false, hidden: false },
+      ],
+      shareHidden: true,
     });
+  });
+
+  test("shares: --share is repeatable and wins over the env; the file takes a list; a bad one names the fix", () => {
+    const flagged = loadClientConfig({ flags: { share: ["a=/x", "b=/y"] }, env: { RP_CLIENT_SHARES: "c=/z" } });
+    expect(flagged.shares.map((share) => `${share.name}=${share.root}`)).toEqual(["a=/x", "b=/y"]);
+    expect(loadServerConfig({ file: { RP_SERVER_SHARES: ["docs=/srv/docs"] } }).shares.map((share) => share.name)).toEqual(["docs"]);
+    expect(() => loadServerConfig({ env: { RP_SERVER_SHARES: "docs=/a,docs=/b" } })).toThrow('RP_SERVER_SHARES="docs=/a,docs=/b": Cannot share "docs=/b": the name docs is given twice');
+    expect(() => loadServerConfig({ env: { RP_SERVER_SHARES: "/srv/docs" } })).toThrow('Cannot share "/srv/docs": expected NAME=DIR');
   });
 
   test("a policy in the config file is a table; a bad one is a problem naming the rule", () => {

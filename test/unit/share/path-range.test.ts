@@ -4,7 +4,7 @@ import { parseSharePath, refuseHidden } from "../../../src/share/_path.ts";
 import { contentRange, parseRange } from "../../../src/share/_range.ts";
 import { etagOf, lastModifiedOf, notModified, rangeStillValid } from "../../../src/share/_conditional.ts";
 import { mimetypeFor } from "../../../src/share/_mime.ts";
-import { parseShares } from "../../../src/share/shares.ts";
+import { parseShares } from "../../../src/config/index.ts";
 
 function refusal(fn: () => unknown): ShareRefusal {
   try {
