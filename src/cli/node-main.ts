@@ -15,6 +15,7 @@ import { assertPrivateKeyMode } from "./key-permissions.ts";
 import { makeObserver } from "./observer.ts";
 import { openAuditLog } from "./audit.ts";
 import { openPolicySource } from "./policy-source.ts";
+import { openShares, shareDispatcher } from "../share/index.ts";
 import { EXIT, withoutEmpty, type Command } from "./program.ts";
 
 /** The process logger for a configuration: text on a terminal, JSON otherwise (unless RP_LOG_FORMAT says), debug with DEBUG=1. */
@@ -142,7 +143,15 @@ export function nodeCommands<C extends CommonConfig>(
         const observer = makeObserver(config, role, log);
         observer.audit = audit;
         const loaded = await loadHandlers(config, role, log, observer.handled);
-        const dispatcher = guardDispatcher(loaded.dispatcher, {
+        const shares = await openShares(config.shares, config.shareHidden, `RP_${role.toUpperCase()}_SHARES (--share)`);
+        if (shares.size > 0) {
+          log.info("sharing files", { shares: [...shares.values()].map((share) => `${share.name}=${share.realRoot}`).join(" "), hidden: config.shareHidden });
+        }
+        // The built-in files noun answers only when a share is configured; a module's own get_files keeps working otherwise.
+        const withShares = shareDispatcher(loaded.dispatcher, shares, {
+          onRefused: (share, status, reason) => log.debug("share request refused", { share, status, reason }),
+        });
+        const dispatcher = guardDispatcher(withShares, {
           policy: () => policy.current,
           audit,
           log,

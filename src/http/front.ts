@@ -142,7 +142,7 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
         },
         { deadlineMs: options.requestTimeoutMs, signal: request.signal },
       );
-      const response = replyResponse(reply, pipe.peer.name, request.method, target.noun);
+      const response = replyResponse(reply, pipe.peer.name, request.method, target.noun, options.role === "server" ? "RP_CLIENT_SHARES" : "RP_SERVER_SHARES");
       onSent?.(request.method, noun, reply.code ?? 0, performance.now() - started);
       onAnswered?.({ verb: request.method, noun, peer, context, code: reply.code ?? 0, status: response.status, bytesIn, bytesOut: reply.data?.length ?? reply.bodyLength ?? 0, ms: performance.now() - started });
       return response;
@@ -168,7 +168,7 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
  * "no handler" with an empty body (as the original does, so that v1 peers see
  * no change); the front says which handler it looked for.
  */
-export function replyResponse(reply: IncomingReply, peer: string, method?: string, noun?: string): Response {
+export function replyResponse(reply: IncomingReply, peer: string, method?: string, noun?: string, shareSetting?: string): Response {
   const code = reply.code ?? 0;
   if (code === ReplyCode.Timeout || code === ReplyCode.PipeLost) {
     throw new PeerReplyError(peer, `reply code ${code}, which RestPipe keeps for its front and never sends over the pipe`);
@@ -176,7 +176,10 @@ export function replyResponse(reply: IncomingReply, peer: string, method?: strin
   const problem = mimetypeProblem(reply.mimetype ?? "");
   if (problem) throw new PeerReplyError(peer, `an invalid mimetype (${problem})`);
   if (code === ReplyCode.NoHandler && (reply.data?.length ?? 0) === 0 && method !== undefined && noun !== undefined) {
-    const error = `no handler ${handlerNameFor(method.toLowerCase(), noun)} for ${method} ${noun}`;
+    const name = handlerNameFor(method.toLowerCase(), noun);
+    // The built-in files noun answers only where shares are configured: say so rather than only "no handler".
+    const hint = shareSetting !== undefined && (name === "get_files" || name === "head_files") ? `: ${peer} shares no files; start it with --share NAME=DIR (or set ${shareSetting})` : "";
+    const error = `no handler ${name} for ${method} ${noun}${hint}`;
     return errorResponse({ status: statusForCode(code), code, message: error, headers: headersForCode(code) });
   }
   const headers: Record<string, string> = {

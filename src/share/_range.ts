@@ -45,5 +45,5 @@ export function contentRange(range: ByteRange, size: number): string {
 }
 
 function unsatisfiable(size: number): ShareRefusal {
-  return new ShareRefusal("unsatisfiable-range", `Cannot serve the range asked for: the file has ${size} bytes`);
+  return new ShareRefusal("unsatisfiable-range", `Cannot serve the range asked for: the file has ${size} bytes`, { size });
 }

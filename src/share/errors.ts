@@ -16,12 +16,15 @@ export class ShareRefusal extends Error {
   override name = "ShareRefusal";
   /** The HTTP status the front answers with. */
   readonly status: number;
+  /** The file's size, for a 416's `Content-Range: bytes *\/size`. */
+  readonly size: number | undefined;
   constructor(
     readonly kind: ShareRefusalKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; size?: number },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.status = STATUS[kind];
+    this.size = options?.size;
   }
 }

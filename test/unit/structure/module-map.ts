@@ -27,7 +27,6 @@ export interface ModuleEntry {
 
 /** Every module of src/, bottom-up. */
 export const MODULES: Readonly<Record<string, ModuleEntry>> = {
-  share: { role: "the built-in file share: path safety inside a root, ranges, conditional requests, paged listings (not wired to the fronts yet)", imports: [], packages: ["node:fs", "node:path"] },
   wire: { role: "frame codec and protobuf messages (gen/ is generated: bun run gen)", imports: [], packages: ["@protobuf-ts/runtime"], neutral: true },
   log: { role: "structured logging", imports: [], packages: [], neutral: true },
   policy: { role: "who may call what: rules (CN × verbs × noun/handler glob → allow/deny), checked and judged", imports: [], packages: [], neutral: true },
@@ -35,6 +34,11 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
   audit: { role: "the audit trail: JSON lines, written in batches behind a byte bound", imports: ["log"], packages: [], neutral: true },
   replies: { role: "the replies RestPipe itself sends (reserved codes 250, 251, 252, 255), with the path redaction", imports: ["wire"], packages: [], neutral: true },
   dispatch: { role: "event to handler name and arguments, reply; the seed's example handlers", imports: ["replies", "wire"], packages: [], neutral: true },
+  share: {
+    role: "the built-in file share: path safety inside a root, ranges, conditional requests, paged listings, the files noun's dispatcher, the roots' start-up checks",
+    imports: ["dispatch", "replies", "wire"],
+    packages: ["node:fs", "node:path"],
+  },
   pipe: { role: "one connection: correlation, heartbeats, write coalescing; the registry of pipes", imports: ["log", "replies", "wire"], packages: [], neutral: true },
   fleet: { role: "a fleet of servers: presence of CNs and servers in NATS JetStream KV, epochs, takeover (not wired to the server yet)", imports: ["pipe"], packages: ["@nats-io/kv", "@nats-io/transport-node"] },
   labels: { role: "client labels: their syntax, their SAN URI form (restpipe:label:key=value), matching", imports: [], packages: [], neutral: true },
@@ -84,7 +88,7 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
   client: { role: "rp-client: dial loop with backoff, front; its status and readiness", imports: ["config", "identity", "log", "node", "ops", "pipe", "pki", "proxy", "wire"], packages: [] },
   cli: {
     role: "rp-server and rp-client entry points: commands, flags, the composition root",
-    imports: ["audit", "client", "config", "dispatch", "enroll", "identity", "labels", "log", "node", "ops", "pki", "platform", "policy", "runtime", "server"],
+    imports: ["audit", "client", "config", "dispatch", "enroll", "identity", "labels", "log", "node", "ops", "pki", "platform", "policy", "runtime", "server", "share"],
     packages: ["node:fs", "node:path", "node:url", "node:util"],
     door: "none",
   },

@@ -1,0 +1,93 @@
+/**
+ * The built-in `files` noun: GET and HEAD of `files//<share>/<path>` are
+ * answered from the configured shares (streamed, with ranges, validators,
+ * 304 and listings); every other event goes to the handler module. With no
+ * share configured nothing changes: a module's own `get_files` answers.
+ */
+import { BadArgumentError, handlerNameFor, routeFor, type Dispatcher, type DispatchReply } from "../dispatch/index.ts";
+import { requestHeaders } from "../replies/index.ts";
+import type { Event, HttpHead } from "../wire/index.ts";
+import { ShareRefusal } from "./errors.ts";
+import { fileStream } from "./file-stream.ts";
+import { answerRead, type ResolvedShare, type ShareAnswer } from "./serve.ts";
+
+/** What the share dispatcher reports besides the reply. */
+export interface ShareDispatchOptions {
+  /** A refused share request (status and reason), for this node's log. */
+  readonly onRefused?: (share: string, status: number, reason: string) => void;
+  /** An answered share request (status, body bytes sent or to be sent), for metrics. */
+  readonly onServed?: (share: string, status: number, bytes: number) => void;
+}
+
+const JSON_TYPE = "application/json";
+const encoder = new TextEncoder();
+
+/** Wraps `inner` so that GET|HEAD files//... are answered from `shares` (when there is at least one). */
+export function shareDispatcher(inner: Dispatcher, shares: ReadonlyMap<string, ResolvedShare>, options: ShareDispatchOptions = {}): Dispatcher {
+  if (shares.size === 0) return inner;
+  return async (event, context) => {
+    const verb = event.verb ?? "";
+    const noun = event.noun ?? "";
+    if ((verb !== "get" && verb !== "head") || handlerNameFor(verb, noun) !== `${verb}_files`) return inner(event, context);
+    return answer(event, verb === "head", shares, options);
+  };
+}
+
+async function answer(event: Event, head: boolean, shares: ReadonlyMap<string, ResolvedShare>, options: ShareDispatchOptions): Promise<DispatchReply> {
+  let args: readonly string[];
+  try {
+    args = routeFor("get", event.noun ?? "").args;
+  } catch (error) {
+    if (!(error instanceof BadArgumentError)) throw error;
+    return refused(new ShareRefusal("bad-path", `Cannot serve files: ${error.message}`), "", options);
+  }
+  if (args.length === 0 || (args.length === 1 && args[0] === "")) {
+    // `files` or `files//`: which shares there are.
+    return json(200, { shares: [...shares.keys()] }, head);
+  }
+  const name = args[0] ?? "";
+  try {
+    const query = new URLSearchParams(event.query ?? "");
+    const found = await answerRead(shares, args, requestHeaders(event.head), query);
+    const reply = replyOf(found, [name, ...args.slice(1)].join("/"), head);
+    options.onServed?.(name, found.status, found.file ? found.file.end - found.file.start + 1 : (reply.data?.length ?? 0));
+    return reply;
+  } catch (error) {
+    if (error instanceof ShareRefusal) return refused(error, name, options);
+    if (error instanceof RangeError && error.message.startsWith("Cannot list")) return refused(new ShareRefusal("bad-path", error.message), name, options);
+    throw error;
+  }
+}
+
+function replyOf(found: ShareAnswer, shown: string, head: boolean): DispatchReply {
+  const headers: HttpHead = { headers: Object.entries(found.headers).map(([name, value]) => ({ name, value })) };
+  if (found.listing) return json(200, found.listing, head, headers);
+  const code = 0;
+  if (found.status === 304 || !found.file) return { mimetype: found.mimetype, code, data: new Uint8Array(0), httpStatus: found.status, head: withoutLength(headers) };
+  const { handle, start, end } = found.file;
+  if (head) {
+    void handle.close().catch(() => {});
+    return { mimetype: found.mimetype, code, data: new Uint8Array(0), httpStatus: found.status, head: headers };
+  }
+  // The front sets Content-Length from the body's length; the head keeps the validators and the range.
+  return { mimetype: found.mimetype, code, data: new Uint8Array(0), stream: fileStream(handle, start, end, shown), bodyLength: end - start + 1, httpStatus: found.status, head: withoutLength(headers) };
+}
+
+function withoutLength(head: HttpHead): HttpHead {
+  return { headers: head.headers.filter((header) => header.name !== "content-length") };
+}
+
+/** A refusal as a reply: JSON `{"error": ...}`, its HTTP status as both the code and the status (a v1 caller sees the code). */
+function refused(refusal: ShareRefusal, share: string, options: ShareDispatchOptions): DispatchReply {
+  options.onRefused?.(share, refusal.status, refusal.message);
+  const headers: HttpHead | undefined = refusal.size === undefined ? undefined : { headers: [{ name: "content-range", value: `bytes */${refusal.size}` }] };
+  return json(refusal.status, { error: refusal.message }, false, headers);
+}
+
+function json(status: number, value: unknown, head: boolean, headers?: HttpHead): DispatchReply {
+  const data = encoder.encode(JSON.stringify(value));
+  const code = status === 200 ? 0 : status;
+  const base = { mimetype: JSON_TYPE, code, httpStatus: status };
+  if (head) return { ...base, data: new Uint8Array(0), head: { headers: [...(headers?.headers ?? []), { name: "content-length", value: String(data.length) }] } };
+  return headers === undefined ? { ...base, data } : { ...base, data, head: withoutLength(headers) };
+}
