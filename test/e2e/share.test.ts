@@ -90,9 +90,10 @@ async function curl(args: readonly string[]): Promise<{ code: number; stdout: st
 async function fileSha(path: string): Promise<{ bytes: number; sha256: string }> {
   const hash = new Bun.CryptoHasher("sha256");
   let bytes = 0;
-  for await (const chunk of Bun.file(path).stream()) {
-    hash.update(chunk);
-    bytes += chunk.length;
+  const reader = Bun.file(path).stream().getReader();
+  for (let next = await reader.read(); !next.done; next = await reader.read()) {
+    hash.update(next.value);
+    bytes += next.value.length;
   }
   return { bytes, sha256: hash.digest("hex") };
 }
