@@ -1,9 +1,9 @@
 /**
- * A directory listing in pages, sorted by name, with memory bounded by the page
- * size rather than by the directory: entries are streamed from the directory
- * and only the `limit` smallest names after the cursor are kept.
+ * A directory listing in pages, sorted by name: the directory's sorted names
+ * are read once and cached (bounded), each page is a slice after the cursor,
+ * and only its own entries are looked at (lstat).
  */
-import { opendir, lstat } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
 
 /** One entry of a listing. */
@@ -25,28 +25,70 @@ export interface ListingPage {
 export const DEFAULT_LISTING_LIMIT = 1000;
 export const MAX_LISTING_LIMIT = 10_000;
 
+/**
+ * The sorted names of directories listed lately, so that paging through a
+ * large directory reads it once, not once per page (a 100,000-name directory
+ * read per page left ~80 MiB of garbage behind in 30 pages; its sorted names
+ * hold ~14 MiB). Keyed by the directory's identity and modification time: a
+ * directory that changed is read again. Bounded by `maxBytes` (names at about
+ * 2 bytes a character + 64 each); a directory over the bound is read per page.
+ */
+export class ListingCache {
+  readonly #entries = new Map<string, { readonly names: readonly string[]; readonly bytes: number }>();
+  #bytes = 0;
+  constructor(readonly maxBytes = 32 * 1024 * 1024) {}
+
+  /** The sorted names of `dir`, from the cache when `key` (identity and mtime) still matches. */
+  async names(dir: string, key: string): Promise<readonly string[]> {
+    const hit = this.#entries.get(key);
+    if (hit) {
+      this.#entries.delete(key); // most recently used last
+      this.#entries.set(key, hit);
+      return hit.names;
+    }
+    const names = (await readdir(dir)).sort(byCodeUnit);
+    const bytes = names.reduce((sum, name) => sum + 64 + 2 * name.length, 0);
+    if (bytes <= this.maxBytes) {
+      for (const [old, entry] of this.#entries) {
+        if (this.#bytes + bytes <= this.maxBytes) break;
+        this.#entries.delete(old);
+        this.#bytes -= entry.bytes;
+      }
+      this.#entries.set(key, { names, bytes });
+      this.#bytes += bytes;
+    }
+    return names;
+  }
+}
+
 /** Reads one page of `dir` (a path the caller has already checked): names after `cursor`, at most `limit`. */
-export async function listPage(dir: string, options: { readonly limit: number; readonly cursor?: string | undefined; readonly hidden: boolean }): Promise<ListingPage> {
+export async function listPage(
+  dir: string,
+  options: { readonly limit: number; readonly cursor?: string | undefined; readonly hidden: boolean; readonly cache?: ListingCache; readonly key?: string },
+): Promise<ListingPage> {
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+  const names = options.cache && options.key !== undefined ? await options.cache.names(dir, options.key) : (await readdir(dir)).sort(byCodeUnit);
   const kept: string[] = [];
+  let at = after === undefined ? 0 : insertionPoint(names, after);
+  if (after !== undefined && names[at] === after) at++;
   let more = false;
-  for await (const dirent of await opendir(dir, { bufferSize: 256 })) {
-    const name = dirent.name;
+  for (; at < names.length; at++) {
+    const name = names[at]!;
     if (!options.hidden && name.startsWith(".")) continue;
-    if (after !== undefined && name <= after) continue;
-    if (kept.length === options.limit && name > kept[kept.length - 1]!) {
+    if (kept.length === options.limit) {
       more = true;
-      continue;
+      break;
     }
-    kept.splice(insertionPoint(kept, name), 0, name);
-    if (kept.length > options.limit) {
-      kept.pop();
-      more = true;
-    }
+    kept.push(name);
   }
   const entries = await Promise.all(kept.map((name) => entryOf(dir, name)));
   const last = kept[kept.length - 1];
   return more && last !== undefined ? { entries, next: encodeCursor(last) } : { entries };
+}
+
+/** Sorts by UTF-16 code units, the order `<` compares in (and so the cursor's). */
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** `?limit=` → a page size within bounds; throws RangeError with the fix for anything else. */

@@ -9,6 +9,7 @@ import { requestHeaders } from "../replies/index.ts";
 import type { Event, HttpHead } from "../wire/index.ts";
 import { ShareRefusal } from "./errors.ts";
 import { fileStream } from "./file-stream.ts";
+import { ListingCache } from "./_listing.ts";
 import { answerRead, type ResolvedShare, type ShareAnswer } from "./serve.ts";
 
 /** What the share dispatcher reports besides the reply. */
@@ -25,15 +26,16 @@ const encoder = new TextEncoder();
 /** Wraps `inner` so that GET|HEAD files//... are answered from `shares` (when there is at least one). */
 export function shareDispatcher(inner: Dispatcher, shares: ReadonlyMap<string, ResolvedShare>, options: ShareDispatchOptions = {}): Dispatcher {
   if (shares.size === 0) return inner;
+  const cache = new ListingCache();
   return async (event, context) => {
     const verb = event.verb ?? "";
     const noun = event.noun ?? "";
     if ((verb !== "get" && verb !== "head") || handlerNameFor(verb, noun) !== `${verb}_files`) return inner(event, context);
-    return answer(event, verb === "head", shares, options);
+    return answer(event, verb === "head", shares, options, cache);
   };
 }
 
-async function answer(event: Event, head: boolean, shares: ReadonlyMap<string, ResolvedShare>, options: ShareDispatchOptions): Promise<DispatchReply> {
+async function answer(event: Event, head: boolean, shares: ReadonlyMap<string, ResolvedShare>, options: ShareDispatchOptions, cache: ListingCache): Promise<DispatchReply> {
   let args: readonly string[];
   try {
     args = routeFor("get", event.noun ?? "").args;
@@ -48,7 +50,7 @@ async function answer(event: Event, head: boolean, shares: ReadonlyMap<string, R
   const name = args[0] ?? "";
   try {
     const query = new URLSearchParams(event.query ?? "");
-    const found = await answerRead(shares, args, requestHeaders(event.head), query);
+    const found = await answerRead(shares, args, requestHeaders(event.head), query, cache);
     const reply = replyOf(found, [name, ...args.slice(1)].join("/"), head);
     options.onServed?.(name, found.status, found.file ? found.file.end - found.file.start + 1 : (reply.data?.length ?? 0));
     return reply;

@@ -5,7 +5,7 @@
  */
 import type { FileHandle } from "node:fs/promises";
 import { etagOf, lastModifiedOf, notModified, rangeStillValid } from "./_conditional.ts";
-import { listPage, parseLimit, type ListingPage } from "./_listing.ts";
+import { listPage, parseLimit, type ListingCache, type ListingPage } from "./_listing.ts";
 import { mimetypeFor } from "./_mime.ts";
 import { parseSharePath, refuseHidden } from "./_path.ts";
 import { contentRange, parseRange } from "./_range.ts";
@@ -42,6 +42,7 @@ export async function answerRead(
   args: readonly string[],
   headers: ShareRequestHeaders,
   query: URLSearchParams,
+  cache?: ListingCache,
 ): Promise<ShareAnswer> {
   const path = parseSharePath(args);
   const share = shares.get(path.share);
@@ -57,6 +58,7 @@ export async function answerRead(
         limit: parseLimit(query.get("limit")),
         cursor: query.get("cursor") ?? undefined,
         hidden: share.hidden,
+        ...(cache ? { cache, key: `${opened.realPath}\0${opened.stamp.ino}\0${opened.stamp.mtimeMs}` } : {}),
       });
       return { status: 200, mimetype: "application/json", headers: { "cache-control": "no-cache" }, listing };
     } finally {
