@@ -20,7 +20,7 @@ export function clientHelp(): string {
   return `${PROGRAM} ${VERSION}: one end of RestPipe; keeps an mTLS pipe to the server, reconnecting forever.
 
 Usage:
-  ${PROGRAM} start [flags]                 dial the server; serve GET|POST|PUT|PATCH|DELETE
+  ${PROGRAM} start [flags]                 dial the server; serve GET|HEAD|POST|PUT|PATCH|DELETE
                                            /server/<noun>
   ${PROGRAM} set-identity KEY CERT CA      check and store this client's key, certificate and
                                            the CA (which also verifies the server)

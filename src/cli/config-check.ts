@@ -1,8 +1,9 @@
 /** `config check`: the resolved configuration with each value's source, warnings for stray RP_* variables, and every problem (exit 2). */
-import { ConfigError, describeConfig, envSuggestion, unknownEnv, type ClientConfig, type ConfigRow, type ConfigSources, type Role, type ServerConfig } from "../config/index.ts";
+import { ConfigError, describeConfig, envSuggestion, unknownEnv, type ClientConfig, type CommonConfig, type ConfigRow, type ConfigSources, type Role, type ServerConfig } from "../config/index.ts";
 import { alignColumns } from "../ops/index.ts";
 import { UsageError } from "./args.ts";
 import { identityPaths } from "../pki/index.ts";
+import { openShares } from "../share/index.ts";
 import { fileMode } from "../platform/index.ts";
 import { complain, EXIT, say, type SourceCommand } from "./program.ts";
 
@@ -38,6 +39,7 @@ export function configCommand<C extends ServerConfig | ClientConfig>(program: st
     }
     for (const warning of envWarnings(sources.env ?? {}, role)) complain(program, `warning: ${warning}`);
     if (config !== undefined) problems.push(...(await missingIdentityFiles(program, role, config)));
+    if (config !== undefined) problems.push(...(await shareProblems(role, config)));
     if (config === undefined || problems.length > 0) {
       complain(program, `invalid configuration, ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n${problems.map((p) => `- ${p}`).join("\n")}`);
       return EXIT.usage;
@@ -54,6 +56,15 @@ export function envWarnings(env: Readonly<Record<string, string | undefined>>, r
     const meant = envSuggestion(name);
     return `${name} is set but is no RestPipe setting (${meant === undefined ? "a typo?" : `a typo of ${meant}?`})`;
   });
+}
+
+/** What `start` would refuse about the shares (a missing directory, one writable by everyone), one problem each. */
+async function shareProblems(role: Role, config: CommonConfig): Promise<string[]> {
+  const problems: string[] = [];
+  for (const share of config.shares) {
+    await openShares([share], config.shareHidden, `RP_${role.toUpperCase()}_SHARES (--share)`).catch((error: unknown) => problems.push((error as Error).message));
+  }
+  return problems;
 }
 
 /** The identity files `start` would need and that are missing, each with the command that installs them. */

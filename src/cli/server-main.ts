@@ -20,7 +20,7 @@ export function serverHelp(): string {
   return `${PROGRAM} ${VERSION}: the central end of RestPipe, an mTLS pipe to many clients.
 
 Usage:
-  ${PROGRAM} start [flags]                 accept clients; serve GET|POST|PUT|PATCH|DELETE
+  ${PROGRAM} start [flags]                 accept clients; serve GET|HEAD|POST|PUT|PATCH|DELETE
                                            /client/<cn>/<noun>
                                            and /clients/<selector>/<noun> (many at once: *, edge-*, a,b, role=db)
   ${PROGRAM} set-identity KEY CERT CA      check and store this server's key, certificate and CA
