@@ -150,6 +150,7 @@ export function nodeCommands<C extends CommonConfig>(
         // The built-in files noun answers only when a share is configured; a module's own get_files keeps working otherwise.
         const withShares = shareDispatcher(loaded.dispatcher, shares, {
           onRefused: (share, status, reason) => log.debug("share request refused", { share, status, reason }),
+          onServed: (share, status, bytes) => observer.recorder.shareServed(share, status, bytes),
         });
         const dispatcher = guardDispatcher(withShares, {
           policy: () => policy.current,

@@ -60,6 +60,8 @@ export class PrometheusMetrics implements MetricsRecorder {
   readonly #closed: Counter;
   readonly #heartbeatTimeouts: Counter;
   readonly #denied: Counter;
+  readonly #shareRequests: Counter;
+  readonly #shareBytes: Counter;
   readonly #attempts: Counter | undefined;
   readonly #failures: Counter | undefined;
 
@@ -121,6 +123,13 @@ export class PrometheusMetrics implements MetricsRecorder {
       labelNames: ["rule"],
       registers,
     });
+    this.#shareRequests = new Counter({
+      name: name("share_requests_total"),
+      help: "Requests the built-in file share answered, by share (\"\" for a name that is not shared) and HTTP status",
+      labelNames: ["share", "status"],
+      registers,
+    });
+    this.#shareBytes = new Counter({ name: name("share_bytes_total"), help: "Body bytes the built-in file share sent (or began to send), by share", labelNames: ["share"], registers });
     this.#heartbeatTimeouts = new Counter({ name: name("heartbeat_timeouts_total"), help: "Pipes closed because the peer stopped answering heartbeats", registers });
     new Counter({ name: name("pipe_bytes_received_total"), help: "Bytes received on pipes (frames, headers included)", registers, collect() { self.#collectBytes(this, "bytesIn"); } });
     new Counter({ name: name("pipe_bytes_sent_total"), help: "Bytes sent on pipes (frames, headers included)", registers, collect() { self.#collectBytes(this, "bytesOut"); } });
@@ -184,6 +193,11 @@ export class PrometheusMetrics implements MetricsRecorder {
 
   policyDenied(rule: number): void {
     this.#denied.inc({ rule: String(rule) });
+  }
+
+  shareServed(share: string, status: number, bytes: number): void {
+    this.#shareRequests.inc({ share, status: String(status) });
+    if (bytes > 0) this.#shareBytes.inc({ share }, bytes);
   }
 
   heartbeat(rttMs: number): void {

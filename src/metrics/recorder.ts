@@ -16,6 +16,8 @@ export interface MetricsRecorder {
   heartbeat(rttMs: number): void;
   /** The policy refused an inbound event, by rule `rule` (1-based; 0: the default). */
   policyDenied(rule: number): void;
+  /** The built-in file share answered a request for `share` ("" for a name that is not shared) with HTTP `status`, sending `bytes` of body. */
+  shareServed(share: string, status: number, bytes: number): void;
   /** Client: a connection attempt starts. */
   connectAttempt(): void;
   /** Client: the attempt started last ended after `ms`, connected or not. */
@@ -34,6 +36,7 @@ export const noRecorder: MetricsRecorder = {
   eventHandled() {},
   heartbeat() {},
   policyDenied() {},
+  shareServed() {},
   connectAttempt() {},
   connectResult() {},
   pipeOpened() {},
@@ -50,6 +53,7 @@ export function fanOut(recorders: readonly MetricsRecorder[]): MetricsRecorder {
     eventHandled: (handler, code, ms) => recorders.forEach((r) => r.eventHandled(handler, code, ms)),
     heartbeat: (rttMs) => recorders.forEach((r) => r.heartbeat(rttMs)),
     policyDenied: (rule) => recorders.forEach((r) => r.policyDenied(rule)),
+    shareServed: (share, status, bytes) => recorders.forEach((r) => r.shareServed(share, status, bytes)),
     connectAttempt: () => recorders.forEach((r) => r.connectAttempt()),
     connectResult: (ok, ms) => recorders.forEach((r) => r.connectResult(ok, ms)),
     pipeOpened: (pipe) => recorders.forEach((r) => r.pipeOpened(pipe)),

@@ -70,6 +70,9 @@ export class StatsdRecorder implements MetricsRecorder {
     this.#count(N.messageDenied);
   }
 
+  /** Not sent to statsd: the Prometheus series carry it. */
+  shareServed(): void {}
+
   heartbeat(rttMs: number): void {
     this.#time(this.#server ? N.serverHeartbeatTiming : N.clientHeartbeatTiming, rttMs);
     this.#count(this.#server ? N.serverHeartbeatSuccess : N.clientHeartbeatSuccess);

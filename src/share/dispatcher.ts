@@ -14,9 +14,9 @@ import { answerRead, type ResolvedShare, type ShareAnswer } from "./serve.ts";
 
 /** What the share dispatcher reports besides the reply. */
 export interface ShareDispatchOptions {
-  /** A refused share request (status and reason), for this node's log. */
+  /** A refused share request (status and reason), for this node's log. `share` is "" for a name that is not shared (it came from the network). */
   readonly onRefused?: (share: string, status: number, reason: string) => void;
-  /** An answered share request (status, body bytes sent or to be sent), for metrics. */
+  /** Every answered share request, refusals included (status, body bytes to send), for metrics; `share` as above. */
   readonly onServed?: (share: string, status: number, bytes: number) => void;
 }
 
@@ -47,12 +47,13 @@ async function answer(event: Event, head: boolean, shares: ReadonlyMap<string, R
     // `files` or `files//`: which shares there are.
     return json(200, { shares: [...shares.keys()] }, head);
   }
-  const name = args[0] ?? "";
+  const given = args[0] ?? "";
+  const name = shares.has(given) ? given : "";
   try {
     const query = new URLSearchParams(event.query ?? "");
     const found = await answerRead(shares, args, requestHeaders(event.head), query, cache);
-    const reply = replyOf(found, [name, ...args.slice(1)].join("/"), head);
-    options.onServed?.(name, found.status, found.file ? found.file.end - found.file.start + 1 : (reply.data?.length ?? 0));
+    const reply = replyOf(found, [given, ...args.slice(1)].join("/"), head);
+    options.onServed?.(name, found.status, reply.stream ? (reply.bodyLength ?? 0) : (reply.data?.length ?? 0));
     return reply;
   } catch (error) {
     if (error instanceof ShareRefusal) return refused(error, name, options);
@@ -82,6 +83,7 @@ function withoutLength(head: HttpHead): HttpHead {
 /** A refusal as a reply: JSON `{"error": ...}`, its HTTP status as both the code and the status (a v1 caller sees the code). */
 function refused(refusal: ShareRefusal, share: string, options: ShareDispatchOptions): DispatchReply {
   options.onRefused?.(share, refusal.status, refusal.message);
+  options.onServed?.(share, refusal.status, 0);
   const headers: HttpHead | undefined = refusal.size === undefined ? undefined : { headers: [{ name: "content-range", value: `bytes */${refusal.size}` }] };
   return json(refusal.status, { error: refusal.message }, false, headers);
 }
