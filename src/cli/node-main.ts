@@ -143,14 +143,22 @@ export function nodeCommands<C extends CommonConfig>(
         const observer = makeObserver(config, role, log);
         observer.audit = audit;
         const loaded = await loadHandlers(config, role, log, observer.handled);
-        const shares = await openShares(config.shares, config.shareHidden, `RP_${role.toUpperCase()}_SHARES (--share)`);
+        const prefix = `RP_${role.toUpperCase()}`;
+        const roots = config.shares.map((share) => ({ ...share, writable: config.shareWritable.includes(share.name) }));
+        const shares = await openShares(roots, config.shareHidden, `${prefix}_SHARES (--share)`);
         if (shares.size > 0) {
-          log.info("sharing files", { shares: [...shares.values()].map((share) => `${share.name}=${share.realRoot}`).join(" "), hidden: config.shareHidden });
+          log.info("sharing files", {
+            shares: [...shares.values()].map((share) => `${share.name}=${share.realRoot}${share.writable ? " (writable)" : ""}`).join(" "),
+            hidden: config.shareHidden,
+          });
         }
         // The built-in files noun answers only when a share is configured; a module's own get_files keeps working otherwise.
         const withShares = shareDispatcher(loaded.dispatcher, shares, {
           onRefused: (share, status, reason) => log.debug("share request refused", { share, status, reason }),
           onServed: (share, status, bytes) => observer.recorder.shareServed(share, status, bytes),
+          onWritten: (change) => log.info(change.verb === "PUT" ? "share file stored" : "share file deleted", { ...change }),
+          maxPutBytes: config.shareMaxPutBytes,
+          maxPutSetting: `${prefix}_SHARE_MAX_PUT_BYTES`,
         });
         const dispatcher = guardDispatcher(withShares, {
           policy: () => policy.current,

@@ -289,3 +289,20 @@ export function shareList(): Parser<readonly ShareConfig[]> {
   };
   return parser({ placeholder: "NAME=DIR", fromText, fromJson, format: (shares) => shares.map((share) => `${share.name}=${share.root}`).join(",") || "none" });
 }
+
+/** Share names (`docs`): comma-separated in the environment, repeated as flags, a list (or that string) in the file. */
+export function shareNames(): Parser<readonly string[]> {
+  const rule = 'must be share names (letters, digits, ".", "_" or "-", at most 64), comma-separated';
+  const parse = (items: readonly string[]): readonly string[] => {
+    const names = items.map((item) => item.trim()).filter((item) => item !== "");
+    if (!names.every((name) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name))) throw new InvalidValue(rule);
+    return Object.freeze([...new Set(names)]);
+  };
+  const fromText = (text: string): readonly string[] => parse(text.split(","));
+  const fromJson = (value: unknown): readonly string[] => {
+    if (typeof value === "string") return fromText(value);
+    if (Array.isArray(value) && value.every((item) => typeof item === "string")) return parse(value.flatMap((item: string) => item.split(",")));
+    throw new InvalidValue(rule);
+  };
+  return parser({ placeholder: "NAME", fromText, fromJson, format: (names) => names.join(",") || "none" });
+}

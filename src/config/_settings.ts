@@ -240,7 +240,7 @@ function access(prefix: Prefix): Table<Pick<CommonConfig, "policy" | "auditLog" 
 }
 
 /** The built-in file share: directories served read-only as GET|HEAD .../files//<name>/<path>. */
-function sharing(prefix: Prefix): Table<Pick<CommonConfig, "shares" | "shareHidden">> {
+function sharing(prefix: Prefix): Table<Pick<CommonConfig, "shares" | "shareHidden" | "shareWritable" | "shareMaxPutBytes">> {
   return {
     shares: {
       env: [`${prefix}_SHARES`],
@@ -256,6 +256,20 @@ function sharing(prefix: Prefix): Table<Pick<CommonConfig, "shares" | "shareHidd
       parser: p.boolean(),
       default: false,
       description: "also serve and list hidden files (names starting with \".\") in the shares",
+    },
+    shareWritable: {
+      env: [`${prefix}_SHARE_WRITABLE`],
+      flag: "share-writable",
+      repeatable: true,
+      parser: p.shareNames(),
+      default: Object.freeze([]),
+      description: "shares that also take PUT (a file, written atomically) and DELETE (a file) (--share-writable NAME, repeatable)",
+    },
+    shareMaxPutBytes: {
+      env: [`${prefix}_SHARE_MAX_PUT_BYTES`],
+      parser: p.byteSize(1, Number.MAX_SAFE_INTEGER),
+      default: 1024 ** 3,
+      description: "largest file a PUT may store in a writable share; past it the upload is refused (413) and nothing is stored",
     },
   };
 }

@@ -134,6 +134,14 @@ function crossCheck(role: Role, values: Readonly<Record<string, unknown>>, byKey
     }
   }
 
+  const [shares, writable] = [at("shares"), at("shareWritable")];
+  if (shares.valid && writable.valid) {
+    const named = new Set((shares.value as ServerConfig["shares"]).map((share) => share.name));
+    for (const name of writable.value as readonly string[]) {
+      if (!named.has(name)) problems.push(`${blame(writable)}: Cannot make share ${name} writable: no share of that name; add --share ${name}=DIR`);
+    }
+  }
+
   const [http, token] = [at("http"), at("httpToken")];
   const listen = http.value as ServerConfig["http"];
   if (http.valid && token.valid && listen.kind === "tcp" && !isLoopbackHost(listen.host) && token.value === undefined) {

@@ -20,6 +20,10 @@ export interface CommonConfig {
   readonly shares: readonly ShareConfig[];
   /** Serve and list hidden files (names starting with ".") in the shares. */
   readonly shareHidden: boolean;
+  /** Names of shares that also take PUT and DELETE. */
+  readonly shareWritable: readonly string[];
+  /** Largest file one PUT may store. */
+  readonly shareMaxPutBytes: number;
   /** Where the local HTTP front listens. */
   readonly http: Listen;
   /** Directory holding this node's key, certificate and CA certificate. */

@@ -4,12 +4,14 @@
  * 304 and listings); every other event goes to the handler module. With no
  * share configured nothing changes: a module's own `get_files` answers.
  */
-import { BadArgumentError, handlerNameFor, routeFor, type Dispatcher, type DispatchReply } from "../dispatch/index.ts";
+import { BadArgumentError, handlerNameFor, routeFor, streamOf, type DispatchContext, type Dispatcher, type DispatchReply } from "../dispatch/index.ts";
 import { requestHeaders } from "../replies/index.ts";
 import type { Event, HttpHead } from "../wire/index.ts";
 import { ShareRefusal } from "./errors.ts";
 import { fileStream } from "./file-stream.ts";
 import { ListingCache } from "./_listing.ts";
+import { parseSharePath, refuseHidden } from "./_path.ts";
+import { deleteFile, storeFile } from "./writes.ts";
 import { answerRead, type ResolvedShare, type ShareAnswer } from "./serve.ts";
 
 /** What the share dispatcher reports besides the reply. */
@@ -18,7 +20,14 @@ export interface ShareDispatchOptions {
   readonly onRefused?: (share: string, status: number, reason: string) => void;
   /** Every answered share request, refusals included (status, body bytes to send), for metrics; `share` as above. */
   readonly onServed?: (share: string, status: number, bytes: number) => void;
+  /** A file stored or deleted in a writable share, by the calling peer (its CN): for this node's log. */
+  readonly onWritten?: (change: { readonly verb: "PUT" | "DELETE"; readonly share: string; readonly path: string; readonly bytes: number; readonly peer: string }) => void;
+  /** Largest file one PUT may store, and the setting that says so (named in the 413). */
+  readonly maxPutBytes?: number;
+  readonly maxPutSetting?: string;
 }
+
+const VERBS: ReadonlySet<string> = new Set(["get", "head", "put", "delete"]);
 
 const JSON_TYPE = "application/json";
 const encoder = new TextEncoder();
@@ -30,7 +39,8 @@ export function shareDispatcher(inner: Dispatcher, shares: ReadonlyMap<string, R
   return async (event, context) => {
     const verb = event.verb ?? "";
     const noun = event.noun ?? "";
-    if ((verb !== "get" && verb !== "head") || handlerNameFor(verb, noun) !== `${verb}_files`) return inner(event, context);
+    if (!VERBS.has(verb) || handlerNameFor(verb, noun) !== `${verb}_files`) return inner(event, context);
+    if (verb === "put" || verb === "delete") return write(event, context, verb, shares, options);
     return answer(event, verb === "head", shares, options, cache);
   };
 }
@@ -58,6 +68,37 @@ async function answer(event: Event, head: boolean, shares: ReadonlyMap<string, R
   } catch (error) {
     if (error instanceof ShareRefusal) return refused(error, name, options);
     if (error instanceof RangeError && error.message.startsWith("Cannot list")) return refused(new ShareRefusal("bad-path", error.message), name, options);
+    throw error;
+  }
+}
+
+/** PUT or DELETE of files//<share>/<path>: only in a share made writable. */
+async function write(event: Event, context: DispatchContext, verb: "put" | "delete", shares: ReadonlyMap<string, ResolvedShare>, options: ShareDispatchOptions): Promise<DispatchReply> {
+  const body = context.body ?? streamOf([event.data ?? new Uint8Array(0)]);
+  let name = "";
+  try {
+    const path = parseSharePath(routeFor(verb, event.noun ?? "").args);
+    const shown = [path.share, ...path.segments].join("/");
+    const share = shares.get(path.share);
+    if (!share) throw new ShareRefusal("not-found", `Cannot change files in "${path.share}": no such share (shared: ${[...shares.keys()].join(", ")})`);
+    name = share.name;
+    if (!share.writable) throw new ShareRefusal("forbidden", `Cannot ${verb === "put" ? "store" : "delete"} ${shown}: the share ${share.name} is read-only; start the node with --share-writable ${share.name}`);
+    if (!share.hidden) refuseHidden(path);
+    if (verb === "delete") {
+      await deleteFile(share, path.segments, shown);
+      options.onWritten?.({ verb: "DELETE", share: share.name, path: shown, bytes: 0, peer: context.peer.name });
+      options.onServed?.(share.name, 200, 0);
+      return json(200, { deleted: shown }, false);
+    }
+    const stored = await storeFile(share, path.segments, shown, body, event.bodyLength ?? (context.body ? undefined : event.data?.length), options.maxPutBytes ?? Number.MAX_SAFE_INTEGER, options.maxPutSetting ?? "the share's upload limit");
+    options.onWritten?.({ verb: "PUT", share: share.name, path: shown, bytes: stored.bytes, peer: context.peer.name });
+    const status = stored.created ? 201 : 200;
+    options.onServed?.(share.name, status, 0);
+    return json(status, { stored: shown, bytes: stored.bytes }, false);
+  } catch (error) {
+    await body.cancel("refused").catch(() => {});
+    if (error instanceof BadArgumentError) return refused(new ShareRefusal("bad-path", `Cannot change files: ${error.message}`), name, options);
+    if (error instanceof ShareRefusal) return refused(error, name, options);
     throw error;
   }
 }
@@ -90,7 +131,7 @@ function refused(refusal: ShareRefusal, share: string, options: ShareDispatchOpt
 
 function json(status: number, value: unknown, head: boolean, headers?: HttpHead): DispatchReply {
   const data = encoder.encode(JSON.stringify(value));
-  const code = status === 200 ? 0 : status;
+  const code = status < 300 ? 0 : status; // 200, 201: success, code 0; a refusal carries its status
   const base = { mimetype: JSON_TYPE, code, httpStatus: status };
   if (head) return { ...base, data: new Uint8Array(0), head: { headers: [...(headers?.headers ?? []), { name: "content-length", value: String(data.length) }] } };
   return headers === undefined ? { ...base, data } : { ...base, data, head: withoutLength(headers) };

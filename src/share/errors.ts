@@ -1,7 +1,7 @@
 /** Refusals of the file share, each with the HTTP status it maps to and a message naming the cause and the fix. */
 
 /** Why a share request was refused. */
-export type ShareRefusalKind = "bad-path" | "forbidden" | "not-found" | "unsatisfiable-range" | "not-a-file";
+export type ShareRefusalKind = "bad-path" | "forbidden" | "not-found" | "unsatisfiable-range" | "not-a-file" | "conflict" | "too-large";
 
 const STATUS: Record<ShareRefusalKind, number> = {
   "bad-path": 400,
@@ -9,6 +9,8 @@ const STATUS: Record<ShareRefusalKind, number> = {
   "not-found": 404,
   "not-a-file": 403,
   "unsatisfiable-range": 416,
+  conflict: 409,
+  "too-large": 413,
 };
 
 /** A share request refused before any byte of a file was sent. */

@@ -11,6 +11,8 @@ import type { ResolvedShare } from "./serve.ts";
 export interface ShareRoot {
   readonly name: string;
   readonly root: string;
+  /** Takes PUT and DELETE. */
+  readonly writable?: boolean;
 }
 
 /**
@@ -34,7 +36,7 @@ export async function openShares(shares: readonly ShareRoot[], hidden: boolean, 
         `Cannot share ${spec}: the directory is writable by everyone (mode ${(mode & 0o7777).toString(8).padStart(4, "0")}); run chmod o-w ${share.root}, or set ${setting} to another directory`,
       );
     }
-    resolved.set(share.name, { name: share.name, realRoot: real, hidden });
+    resolved.set(share.name, { name: share.name, realRoot: real, hidden, writable: share.writable ?? false });
   }
   return resolved;
 }

@@ -17,6 +17,8 @@ export interface ResolvedShare {
   readonly name: string;
   readonly realRoot: string;
   readonly hidden: boolean;
+  /** Takes PUT and DELETE (--share-writable). */
+  readonly writable?: boolean;
 }
 
 /** The request headers a share looks at (lower-case names). */

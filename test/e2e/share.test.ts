@@ -28,7 +28,7 @@ let bigSha = "";
 /** `docs/`: a small file, a 256 MiB one, pages of files, and the hostile parts; `pub/` for the server; `outside/` beyond every share. */
 async function makeTree(): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), "rp-share-"));
-  for (const dir of ["docs/sub", "docs/many", "outside", "pub"]) mkdirSync(join(root, dir), { recursive: true });
+  for (const dir of ["docs/sub", "docs/many", "docs/uploads", "outside", "pub"]) mkdirSync(join(root, dir), { recursive: true });
   writeFileSync(join(root, "docs/hello.txt"), "hello share\n");
   writeFileSync(join(root, "docs/.secret"), "hidden\n");
   writeFileSync(join(root, "docs/sub/a.json"), '{"a":1}');
@@ -59,7 +59,8 @@ beforeAll(async () => {
   tree = await makeTree();
   pki = await makeTestPki();
   ({ server, client } = await startConnectedPair(pki.server.dir, await pki.client("files"), {
-    clientArgs: ["--share", `docs=${join(tree, "docs")}`],
+    clientArgs: ["--share", `docs=${join(tree, "docs")}`, "--share-writable", "docs"],
+    clientEnv: { RP_CLIENT_SHARE_MAX_PUT_BYTES: "64MiB" },
     serverArgs: ["--share", `pub=${join(tree, "pub")}`],
   }));
   await client.proc.waitForMessage("connected to the server");
@@ -145,6 +146,7 @@ describe("listings", () => {
       "many:directory",
       "out:symlink",
       "sub:directory",
+      "uploads:directory",
     ]);
     expect(listing.entries.find((entry) => entry.name === "hello.txt")).toMatchObject({ size: 12 });
     expect(listing.next).toBeUndefined();
@@ -284,6 +286,37 @@ describe("the hostile tree", () => {
       body: { error: "no handler get_files for GET files//docs/hello.txt: plain shares no files; start it with --share NAME=DIR (or set RP_CLIENT_SHARES)" },
     });
   });
+});
+
+describe("writes (--share-writable)", () => {
+  test("PUT streams a 32 MiB file in (201, SHA-256 intact, logged with the caller's CN), DELETE removes it", async () => {
+    const source = join(tree, "upload.bin");
+    const block = new Uint8Array(MiB).map((_, i) => (i * 7) & 0xff);
+    writeFileSync(source, Buffer.concat(Array.from({ length: 32 }, () => block)));
+    const put = await curl(["-T", source, "-w", " %{http_code}", url("uploads/copy.bin")]);
+    expect(put.stdout).toBe(`{"stored":"docs/uploads/copy.bin","bytes":${32 * MiB}} 201`);
+    expect(await fileSha(join(tree, "docs/uploads/copy.bin"))).toEqual(await fileSha(source));
+    const logged = await client.proc.waitForMessage("share file stored", { path: "docs/uploads/copy.bin" });
+    expect({ peer: logged["peer"], bytes: logged["bytes"], verb: logged["verb"] }).toEqual({ peer: "localhost", bytes: 32 * MiB, verb: "PUT" });
+    const deleted = await fetch(url("uploads/copy.bin"), { method: "DELETE" });
+    expect({ status: deleted.status, body: await deleted.json() }).toEqual({ status: 200, body: { deleted: "docs/uploads/copy.bin" } });
+    expect((await fetch(url("uploads/copy.bin"))).status).toBe(404);
+    rmSync(source);
+  }, 60_000);
+
+  test("a PUT over the limit is 413 and stores nothing; over a directory 409; a read-only share 403", async () => {
+    const source = join(tree, "too-big.bin");
+    writeFileSync(source, new Uint8Array(64 * MiB + 1));
+    const big = await curl(["-T", source, "-w", " %{http_code}", url("uploads/big.bin")]);
+    expect(big.stdout).toEndWith(" 413");
+    expect(big.stdout).toContain("Cannot store docs/uploads/big.bin: the body is over the limit of 67108864 bytes; set RP_CLIENT_SHARE_MAX_PUT_BYTES to allow more");
+    expect((await fetch(url("uploads/big.bin"))).status).toBe(404);
+    rmSync(source);
+    const overDir = await fetch(url("uploads"), { method: "PUT", body: "x" });
+    expect({ status: overDir.status, body: await overDir.json() }).toEqual({ status: 409, body: { error: "Cannot store docs/uploads: it is a directory; only files are written" } });
+    const readOnly = await fetch(`${client.http}/server/files//pub/readme.md`, { method: "PUT", body: "x" });
+    expect({ status: readOnly.status, body: await readOnly.json() }).toEqual({ status: 403, body: { error: "Cannot store pub/readme.md: the share pub is read-only; start the node with --share-writable pub" } });
+  }, 60_000);
 });
 
 describe("metrics", () => {

@@ -61,6 +61,44 @@ describe("precedence", () => {
   });
 });
 
+describe("writes", () => {
+  const put = (dispatch: ReturnType<typeof shareDispatcher>, noun: string, data: string) =>
+    dispatch({ verb: "put", noun, mimetype: "application/octet-stream", data: new TextEncoder().encode(data) }, context);
+
+  test("PUT stores a file atomically (201, then 200 over it), DELETE removes it; both only where writable", async () => {
+    const writable = await openShares([{ name: "up", root: join(dir, "docs"), writable: true }], false, "RP_CLIENT_SHARES (--share)");
+    const written: string[] = [];
+    const dispatch = shareDispatcher(createDispatcher({}), writable, { maxPutBytes: 16, maxPutSetting: "RP_CLIENT_SHARE_MAX_PUT_BYTES", onWritten: (c) => written.push(`${c.verb} ${c.path} ${c.bytes} ${c.peer}`) });
+    const created = await put(dispatch, "files//up/sub-new.txt", "first");
+    expect({ code: created.code, status: created.httpStatus, body: text(created) }).toEqual({ code: 0, status: 201, body: '{"stored":"up/sub-new.txt","bytes":5}' });
+    const replaced = await put(dispatch, "files//up/sub-new.txt", "second");
+    expect(replaced.httpStatus).toBe(200);
+    expect(await Bun.file(join(dir, "docs/sub-new.txt")).text()).toBe("second");
+    const tooLarge = await put(dispatch, "files//up/big.txt", "x".repeat(17));
+    expect({ status: tooLarge.httpStatus, body: text(tooLarge) }).toEqual({ status: 413, body: '{"error":"Cannot store up/big.txt: the body is over the limit of 16 bytes; set RP_CLIENT_SHARE_MAX_PUT_BYTES to allow more"}' });
+    expect(await Bun.file(join(dir, "docs/big.txt")).exists()).toBe(false);
+    const overDir = await put(dispatch, "files//up/list", "x");
+    expect({ status: overDir.httpStatus, body: text(overDir) }).toEqual({ status: 409, body: '{"error":"Cannot store up/list: it is a directory; only files are written"}' });
+    const hidden = await put(dispatch, "files//up/.env", "x");
+    expect(hidden.httpStatus).toBe(403);
+    const deleted = await dispatch({ verb: "delete", noun: "files//up/sub-new.txt" }, context);
+    expect({ status: deleted.httpStatus, body: text(deleted) }).toEqual({ status: 200, body: '{"deleted":"up/sub-new.txt"}' });
+    expect((await dispatch({ verb: "delete", noun: "files//up/list" }, context)).httpStatus).toBe(409);
+    expect((await dispatch({ verb: "delete", noun: "files//up/none" }, context)).httpStatus).toBe(404);
+    expect(written).toEqual(["PUT up/sub-new.txt 5 peer", "PUT up/sub-new.txt 6 peer", "DELETE up/sub-new.txt 0 peer"]);
+    const leftovers = [...new Bun.Glob(".rp-upload-*").scanSync({ cwd: join(dir, "docs"), dot: true })];
+    expect(leftovers).toEqual([]);
+  });
+
+  test("a read-only share refuses PUT and DELETE with 403 naming --share-writable", async () => {
+    const dispatch = shareDispatcher(createDispatcher({}), shares);
+    const refused = await put(dispatch, "files//docs/a.txt", "x");
+    expect({ status: refused.httpStatus, body: text(refused) }).toEqual({ status: 403, body: '{"error":"Cannot store docs/a.txt: the share docs is read-only; start the node with --share-writable docs"}' });
+    expect((await dispatch({ verb: "delete", noun: "files//docs/a.txt" }, context)).httpStatus).toBe(403);
+    expect(await Bun.file(join(dir, "docs/a.txt")).text()).toBe("0123456789");
+  });
+});
+
 describe("the file stream", () => {
   test("bytes start..end, in chunks, then the handle is closed; cancel closes it too", async () => {
     const handle = await open(join(dir, "docs/a.txt"), "r");

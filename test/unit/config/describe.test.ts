@@ -116,13 +116,14 @@ describe("flagTypes", () => {
       "heartbeat-timeout": "string",
       share: "string",
       "share-hidden": "boolean",
+      "share-writable": "string",
     });
-    expect(repeatableFlags("server")).toEqual(["share"]);
+    expect(repeatableFlags("server")).toEqual(["share", "share-writable"]);
   });
 
   test("client", () => {
     expect(Object.keys(flagTypes("client")).sort()).toEqual(
-      ["debug", "handler", "heartbeat-interval", "heartbeat-timeout", "http", "identity-dir", "log-format", "no-proxy", "proxy", "request-timeout", "server-host", "server-name", "server-port", "share", "share-hidden"],
+      ["debug", "handler", "heartbeat-interval", "heartbeat-timeout", "http", "identity-dir", "log-format", "no-proxy", "proxy", "request-timeout", "server-host", "server-name", "server-port", "share", "share-hidden", "share-writable"],
     );
     expect(flagTypes("client")["debug"]).toBe("boolean");
   });

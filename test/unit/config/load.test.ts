@@ -46,6 +46,8 @@ describe("defaults", () => {
       auditQueueBytes: 4_194_304,
       shares: [],
       shareHidden: false,
+      shareWritable: [],
+      shareMaxPutBytes: 1_073_741_824,
     } satisfies ServerConfig);
   });
 
@@ -91,6 +93,8 @@ describe("defaults", () => {
       auditQueueBytes: 4_194_304,
       shares: [],
       shareHidden: false,
+      shareWritable: [],
+      shareMaxPutBytes: 1_073_741_824,
     } satisfies ClientConfig);
   });
 
@@ -144,6 +148,8 @@ describe("the environment", () => {
         RP_SERVER_AUDIT_QUEUE_BYTES: "64KiB",
         RP_SERVER_SHARES: "docs=/srv/docs, logs=/var/log/app",
         RP_SERVER_SHARE_HIDDEN: "1",
+        RP_SERVER_SHARE_WRITABLE: "logs",
+        RP_SERVER_SHARE_MAX_PUT_BYTES: "2GiB",
       },
     });
     expect({ ...config }).toEqual({
@@ -190,6 +196,8 @@ describe("the environment", () => {
         { name: "logs", root: "/var/log/app", writable: false, hidden: false },
       ],
       shareHidden: true,
+      shareWritable: ["logs"],
+      shareMaxPutBytes: 2_147_483_648,
     });
   });
 
@@ -199,6 +207,8 @@ describe("the environment", () => {
     expect(loadServerConfig({ file: { RP_SERVER_SHARES: ["docs=/srv/docs"] } }).shares.map((share) => share.name)).toEqual(["docs"]);
     expect(() => loadServerConfig({ env: { RP_SERVER_SHARES: "docs=/a,docs=/b" } })).toThrow('RP_SERVER_SHARES="docs=/a,docs=/b": Cannot share "docs=/b": the name docs is given twice');
     expect(() => loadServerConfig({ env: { RP_SERVER_SHARES: "/srv/docs" } })).toThrow('Cannot share "/srv/docs": expected NAME=DIR');
+    expect(loadClientConfig({ flags: { share: ["a=/x"], "share-writable": ["a"] } }).shareWritable).toEqual(["a"]);
+    expect(() => loadClientConfig({ flags: { share: ["a=/x"], "share-writable": ["b"] } })).toThrow('--share-writable=["b"]: Cannot make share b writable: no share of that name; add --share b=DIR');
   });
 
   test("a policy in the config file is a table; a bad one is a problem naming the rule", () => {
