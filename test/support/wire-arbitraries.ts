@@ -24,21 +24,25 @@ const streamFields = fc.record({ bodyStream: fc.option(fc.boolean(), { nil: unde
   ...(f.bodyStream === undefined ? {} : { bodyStream: f.bodyStream }),
   ...(f.bodyLength === undefined ? {} : { bodyLength: f.bodyLength }),
 }));
+/** The HTTP head of Event (32) and EventReply (33): absent, or 0-3 headers each with or without name and value. */
+const header = fc.record({ name: text, value: text }, { requiredKeys: [] });
+const headField = fc.option(fc.array(header, { maxLength: 3 }), { nil: undefined }).map((headers) => (headers === undefined ? {} : { head: { headers } }));
+const statusField = fc.option(u32, { nil: undefined }).map((httpStatus) => (httpStatus === undefined ? {} : { httpStatus }));
 const maxFrame = fc.option(u32, { nil: undefined }).map((m) => (m === undefined ? {} : { maxFrameBytes: m }));
 
 /** Any valid v1 (or extended) message, with version 1. */
 export const messageArb: fc.Arbitrary<Message> = fc.oneof(
   fc
-    .record({ verb: text, noun: text, mimetype: text, data: bytes, query: fc.option(text, { nil: undefined }), deadlineMs: fc.option(u32, { nil: undefined }), stream: streamFields })
+    .record({ verb: text, noun: text, mimetype: text, data: bytes, query: fc.option(text, { nil: undefined }), deadlineMs: fc.option(u32, { nil: undefined }), stream: streamFields, head: headField })
     .map(
-      ({ query, deadlineMs, stream, ...event }): Message => ({
+      ({ query, deadlineMs, stream, head, ...event }): Message => ({
         type: FrameType.Event,
-        message: { version: 1, ...event, ...(query === undefined ? {} : { query }), ...(deadlineMs === undefined ? {} : { deadlineMs }), ...stream },
+        message: { version: 1, ...event, ...(query === undefined ? {} : { query }), ...(deadlineMs === undefined ? {} : { deadlineMs }), ...stream, ...head },
       }),
     ),
   fc
-    .record({ mimetype: text, code: u32, data: bytes, stream: streamFields })
-    .map(({ stream, ...reply }): Message => ({ type: FrameType.EventReply, message: { version: 1, ...reply, ...stream } })),
+    .record({ mimetype: text, code: u32, data: bytes, stream: streamFields, status: statusField, head: headField })
+    .map(({ stream, status, head, ...reply }): Message => ({ type: FrameType.EventReply, message: { version: 1, ...reply, ...stream, ...status, ...head } })),
   fc.tuple(fc.array(text, { maxLength: 3 }), maxFrame).map(([capabilities, max]): Message => ({ type: FrameType.Heartbeat, message: { version: 1, capabilities, ...max } })),
   fc.tuple(fc.array(text, { maxLength: 3 }), maxFrame).map(([capabilities, max]): Message => ({ type: FrameType.HeartbeatReply, message: { version: 1, capabilities, ...max } })),
   fc.record({ retryAfterMs: u32, reason: text }).map((goAway): Message => ({ type: FrameType.GoAway, message: { version: 1, ...goAway } })),
