@@ -190,13 +190,14 @@ describe("the front and a reply head", () => {
         return (error as Error).message;
       }
     });
-    expect(problems).toEqual([
-      expect.stringContaining('the reply header "set-cookie" is not one a reply may set'),
-      expect.stringContaining("the etag header holds a control character"),
-      expect.stringContaining("17 reply headers exceed the limit of 16"),
-      expect.stringContaining('content-length "-1"'),
-      expect.stringContaining("HTTP status 101 is not a whole number from 200 to 599"),
-      expect.stringContaining("HTTP status 600"),
-    ]);
+    const expected = [
+      'the reply header "set-cookie" is not one a reply may set',
+      "the etag header holds a control character",
+      "17 reply headers exceed the limit of 16",
+      'content-length "-1"',
+      "HTTP status 101 is not a whole number from 200 to 599",
+      "HTTP status 600",
+    ];
+    expect(problems.map((problem, i) => problem.includes(expected[i]!) || problem)).toEqual(expected.map(() => true));
   });
 });
