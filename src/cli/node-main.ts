@@ -146,6 +146,7 @@ export function nodeCommands<C extends CommonConfig>(
         const prefix = `RP_${role.toUpperCase()}`;
         const roots = config.shares.map((share) => ({ ...share, writable: config.shareWritable.includes(share.name) }));
         const shares = await openShares(roots, config.shareHidden, `${prefix}_SHARES (--share)`);
+        observer.watchShares(shares.values());
         if (shares.size > 0) {
           log.info("sharing files", {
             shares: [...shares.values()].map((share) => `${share.name}=${share.realRoot}${share.writable ? " (writable)" : ""}`).join(" "),
@@ -155,7 +156,7 @@ export function nodeCommands<C extends CommonConfig>(
         // The built-in files noun answers only when a share is configured; a module's own get_files keeps working otherwise.
         const withShares = shareDispatcher(loaded.dispatcher, shares, {
           onRefused: (share, status, reason) => log.debug("share request refused", { share, status, reason }),
-          onServed: (share, status, bytes) => observer.recorder.shareServed(share, status, bytes),
+          onServed: observer.shareServed,
           onWritten: (change) => log.info(change.verb === "PUT" ? "share file stored" : "share file deleted", { ...change }),
           maxPutBytes: config.shareMaxPutBytes,
           maxPutSetting: `${prefix}_SHARE_MAX_PUT_BYTES`,

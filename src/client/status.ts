@@ -40,6 +40,7 @@ export function clientStatus(
       reconnects: loop().reconnects,
       pipe: pipe ? pipeRow(pipe, observer.tracker) : null,
       events: observer.tracker.events(),
+      shares: observer.shareLines(),
     };
   };
 }

@@ -4,7 +4,7 @@
  * configured), fed from the registry of pipes, the pipes' heartbeats, the
  * dispatcher, the front and the client's dial loop.
  */
-import type { ClientStatus } from "../ops/index.ts";
+import type { ClientStatus, ShareLine } from "../ops/index.ts";
 import type { Role } from "../config/index.ts";
 import { fanOut, PrometheusMetrics, StatsdRecorder, type DatagramSink, type MetricsRecorder } from "../metrics/index.ts";
 import type { Pipe, PipeRegistry } from "../pipe/index.ts";
@@ -36,6 +36,7 @@ export class NodeObserver {
   #registry: PipeRegistry | undefined;
   #sharedIdentities: () => number = () => 0;
   #attemptStartedAt: number | undefined;
+  readonly #shares = new Map<string, { writable: boolean; requests: number; bytes: number }>();
 
   constructor(options: ObserverOptions) {
     this.role = options.role;
@@ -69,6 +70,26 @@ export class NodeObserver {
       if (change.replaced && change.replaced !== change.pipe) closed(change.replaced);
       opened(change.pipe);
     });
+  }
+
+  /** The configured shares, so that the status page lists them (with zero counts until asked). */
+  watchShares(shares: Iterable<{ readonly name: string; readonly writable?: boolean }>): void {
+    for (const share of shares) this.#shares.set(share.name, { writable: share.writable ?? false, requests: 0, bytes: 0 });
+  }
+
+  /** The file share answered a request (metrics and the status page's counts; `share` "" for a name that is not shared). */
+  readonly shareServed = (share: string, status: number, bytes: number): void => {
+    this.recorder.shareServed(share, status, bytes);
+    const tally = this.#shares.get(share);
+    if (tally) {
+      tally.requests++;
+      tally.bytes += bytes;
+    }
+  };
+
+  /** The shares and their counts, for status.json. */
+  shareLines(): ShareLine[] {
+    return [...this.#shares].map(([name, tally]) => ({ name, ...tally }));
   }
 
   /** Server: where /metrics reads how many CNs two hosts share now (restpipe_shared_identities). */

@@ -34,6 +34,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <h1>RestPipe <span id="role"></span> <span id="version" class="muted"></span></h1>
 <div>State: <strong id="state">loading…</strong> <span id="reason" class="muted"></span></div>
 <div class="muted">Up since <span id="started"></span>; updated <span id="updated"></span> <span id="error"></span></div>
+<div id="shares" class="muted"></div>
 <section id="server-view" hidden>
   <h2>Connected clients: <span id="client-count">0</span></h2>
   <table id="clients">
@@ -94,6 +95,8 @@ function render(s) {
   $("reason").textContent = s.readyReason;
   $("started").textContent = time(s.startedAt);
   $("updated").textContent = time(s.now);
+  $("shares").textContent = (s.shares || []).length === 0 ? "" : "Sharing files: " + s.shares.map((h) =>
+    h.name + (h.writable ? " (writable)" : "") + " " + h.requests + " requests, " + (h.bytes / 1048576).toFixed(1) + " MiB").join("; ");
   $("server-view").hidden = s.role !== "server";
   $("client-view").hidden = s.role !== "client";
   if (s.role === "server") {

@@ -33,6 +33,16 @@ export interface PipeRow {
   readonly bytesOut: number;
 }
 
+/** One share of the built-in file share, as the status page shows it. */
+export interface ShareLine {
+  readonly name: string;
+  readonly writable: boolean;
+  /** Requests answered since start, refusals included. */
+  readonly requests: number;
+  /** Body bytes sent (or begun). */
+  readonly bytes: number;
+}
+
 /** What both roles report. */
 interface Common {
   readonly version: string;
@@ -42,6 +52,8 @@ interface Common {
   readonly ready: boolean;
   readonly readyReason: string;
   readonly events: readonly ConnectionEvent[];
+  /** The configured shares and their counts (none when nothing is shared). */
+  readonly shares?: readonly ShareLine[];
 }
 
 /** rp-server's status. */

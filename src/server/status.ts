@@ -30,6 +30,7 @@ export function serverStatus(observer: NodeObserver, registry: PipeRegistry, lis
       clientCount: count,
       clients: rows,
       events: observer.tracker.events(),
+      shares: observer.shareLines(),
       refused: extras.refused?.() ?? [],
       sharedIdentities: extras.sharedIdentities?.() ?? [],
     };

@@ -330,6 +330,14 @@ describe("metrics", () => {
     expect(text).not.toContain('share="other"');
     expect(value('restpipe_share_bytes_total{share="docs"}')).toBeGreaterThan(2 * BIG_BYTES);
   });
+
+  test("the status page's shares line: each share, writable or not, its requests and bytes", async () => {
+    const status = (await (await fetch(`${client.http}/_rp/status.json`)).json()) as { shares: Array<{ name: string; writable: boolean; requests: number; bytes: number }> };
+    expect(status.shares.map((share) => ({ ...share, requests: share.requests > 10, bytes: share.bytes > 2 * BIG_BYTES }))).toEqual([{ name: "docs", writable: true, requests: true, bytes: true }]);
+    const server_ = (await (await fetch(`${server.http}/_rp/status.json`)).json()) as { shares: Array<{ name: string; writable: boolean }> };
+    expect(server_.shares.map((share) => `${share.name} ${share.writable}`)).toEqual(["pub false"]);
+    expect(await (await fetch(`${client.http}/_rp/`)).text()).toContain('id="shares"');
+  });
 });
 
 describe("refused at start", () => {
