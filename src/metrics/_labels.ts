@@ -1,13 +1,13 @@
 /**
  * Label values with bounded cardinality. A caller of the front chooses the
  * method and the noun, so neither may become a label as given: verbs outside
- * the front's five become "other", and a handler name is only used when a
+ * the front's six become "other", and a handler name is only used when a
  * handler on the peer actually answered (otherwise any path would mint a
  * new series).
  */
 import { ReplyCode } from "../wire/index.ts";
 
-const VERBS = ["get", "post", "put", "patch", "delete"];
+const VERBS = ["get", "head", "post", "put", "patch", "delete"];
 /** Method (either case) → label, so the hot path does a lookup, not toLowerCase(). */
 const VERB_LABELS: ReadonlyMap<string, string> = new Map(VERBS.flatMap((verb) => [[verb, verb], [verb.toUpperCase(), verb]]));
 
