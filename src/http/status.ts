@@ -3,6 +3,7 @@
  * status here and nowhere else (DESIGN.md, "Reply codes and HTTP status").
  */
 import { FrameTooLargeError, ReplyCode, type EventReply } from "../wire/index.ts";
+import { isReservedCode, replyStatusProblem } from "../replies/index.ts";
 import {
   NotConnectedError,
   PeerReplyError,
@@ -39,9 +40,17 @@ export function statusForCode(code: number): number {
   }
 }
 
-/** HTTP status for a whole EventReply: a refusal by the peer's policy (denied_by_rule set) is 403, else as its code. */
+/**
+ * HTTP status for a whole EventReply: a refusal by the peer's policy
+ * (denied_by_rule set) is 403; RestPipe's own codes map as the table says; a
+ * handler's HTTP status (reply-head, 200-599) wins over the 200 its code maps to.
+ */
 export function statusForReply(reply: EventReply): number {
-  return reply.deniedByRule !== undefined ? 403 : statusForCode(reply.code ?? 0);
+  if (reply.deniedByRule !== undefined) return 403;
+  const code = reply.code ?? 0;
+  const status = reply.httpStatus;
+  if (status !== undefined && !isReservedCode(code) && replyStatusProblem(status) === undefined) return status;
+  return statusForCode(code);
 }
 
 /** Seconds a client should wait before retrying a 503 for load. */

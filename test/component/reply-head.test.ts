@@ -8,7 +8,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { createDispatcher, type HandlerContext } from "../../src/dispatch/index.ts";
-import { replyResponse } from "../../src/http/index.ts";
+import { replyResponse, statusForReply } from "../../src/http/index.ts";
 import { PeerReplyError, Pipe } from "../../src/pipe/index.ts";
 import { decodeMessage, encodeFrame, encodeMessage, FrameDecoder, FrameType, type Event, type EventReply } from "../../src/wire/index.ts";
 import { memoryPair, waitUntil } from "../support/index.ts";
@@ -168,8 +168,9 @@ describe("the front and a reply head", () => {
     expect({ status: notModified.status, etag: notModified.headers.get("etag"), body: await notModified.text() }).toEqual({ status: 304, etag: '"v1"', body: "" });
   });
 
-  test("RestPipe's own codes keep their status whatever the peer says", () => {
+  test("RestPipe's own codes keep their status whatever the peer says; the audit's status follows the reply's", () => {
     expect(replyResponse({ code: 251, mimetype: "application/json", data, httpStatus: 200 }, "peer", "GET", "x").status).toBe(500);
+    expect([statusForReply({ code: 0, httpStatus: 404 }), statusForReply({ code: 251, httpStatus: 200 }), statusForReply({ code: 0, httpStatus: 99 }), statusForReply({ code: 0, httpStatus: 404, deniedByRule: 2 })]).toEqual([404, 500, 200, 403]);
   });
 
   test("a hostile head or status is that request's 502, naming the problem", () => {
