@@ -25,8 +25,15 @@ export class BodyTooLargeError extends Error {
 /** The method is not one the front turns into events. */
 export class MethodNotAllowedError extends Error {
   override name = "MethodNotAllowedError";
-  constructor(readonly method: string) {
-    super(`Cannot send ${method} as an event: use GET, HEAD, POST, PUT, PATCH or DELETE`);
+  /** The Allow header's value. */
+  readonly allow: string;
+  constructor(
+    readonly method: string,
+    /** The methods the route takes (the event route's six by default; a fan-out takes no HEAD). */
+    allowed: readonly string[] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+  ) {
+    super(`Cannot send ${method} as an event: use ${allowed.slice(0, -1).join(", ")} or ${allowed[allowed.length - 1]}`);
+    this.allow = allowed.join(", ");
   }
 }
 

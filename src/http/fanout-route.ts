@@ -37,7 +37,9 @@ export const FANOUT_PREFIX = "/clients/";
 /** Media type of the streamed answer. */
 export const NDJSON = "application/x-ndjson";
 
-const EVENT_METHODS: ReadonlySet<string> = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
+/** A fan-out takes no HEAD: it would run every client's handler for an answer without a body. */
+const FANOUT_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+const EVENT_METHODS: ReadonlySet<string> = new Set(FANOUT_METHODS);
 
 /** What the fan-out route needs from the server. */
 export interface FanoutRouteOptions {
@@ -64,7 +66,7 @@ export function fanoutHandler(options: FanoutRouteOptions): (request: Request) =
   const clock = options.clock ?? systemClock;
   return async (request) => {
     if (checkToken) await checkToken(request);
-    if (!EVENT_METHODS.has(request.method)) throw new MethodNotAllowedError(request.method);
+    if (!EVENT_METHODS.has(request.method)) throw new MethodNotAllowedError(request.method, FANOUT_METHODS);
     const { selectorText, selector, noun, controls } = parseFanoutUrl(request.url);
     const selection = await options.directory.select(selector, { includeOffline: controls.includeOffline, limit: options.maxFanout });
     if (selection.matched > options.maxFanout) throw new FanoutTooLargeError(selection.matched, options.maxFanout);

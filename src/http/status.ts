@@ -85,7 +85,7 @@ export function outcomeForError(error: unknown): ErrorOutcome {
   if (error instanceof BadRequestError || error instanceof FanoutRequestError) return { status: 400, code: ReplyCode.BadRequest, message };
   if (error instanceof NotFoundError) return { status: 404, code: ReplyCode.NoHandler, message };
   if (error instanceof MethodNotAllowedError) {
-    return { status: 405, code: ReplyCode.BadRequest, message, headers: { allow: "GET, HEAD, POST, PUT, PATCH, DELETE" } };
+    return { status: 405, code: ReplyCode.BadRequest, message, headers: { allow: error.allow } };
   }
   if (error instanceof ShuttingDownError) return { status: 503, code: ReplyCode.Unavailable, message, headers: { connection: "close" } };
   if (error instanceof NotConnectedError || error instanceof PipeDrainingError) {

@@ -158,6 +158,8 @@ describe("selectors and bounds", () => {
     expect((await send("/clients/*/")).status).toBe(404);
     expect((await send("/clients/*/a/..%2Fb")).status).toBe(400);
     expect((await send("/clients/*/time", { method: "OPTIONS" })).status).toBe(405);
+    const head = await send("/clients/*/time", { method: "HEAD" });
+    expect({ status: head.status, allow: head.headers.get("allow") }).toEqual({ status: 405, allow: "GET, POST, PUT, PATCH, DELETE" });
   });
 
   test("with a front token, a fan-out without it is 401 and asks nobody", async () => {
