@@ -188,8 +188,16 @@ export function replyResponse(reply: IncomingReply, peer: string, method?: strin
     ...headersForCode(code),
     [PEER_HEADER]: peer,
   };
-  const status = httpStatusOf(reply, code, peer);
-  const declared = applyReplyHead(reply, headers, peer);
+  let status: number;
+  let declared: number | undefined;
+  try {
+    status = httpStatusOf(reply, code, peer);
+    declared = applyReplyHead(reply, headers, peer);
+  } catch (error) {
+    // Nobody will read a refused reply's body: its stream is cancelled, so the peer's stream stops too.
+    if (reply.stream) void reply.stream.cancel("the reply was refused").catch(() => {});
+    throw error;
+  }
   if (method === "HEAD" || NULL_BODY_STATUSES.has(status)) {
     // No body: a streamed one is cancelled unread; HEAD keeps the length the body would have had.
     if (reply.stream) void reply.stream.cancel("no body for this response").catch(() => {});
