@@ -19,8 +19,8 @@ export const HANDLER_COMMAND_FLAGS = { handler: { out: "string", force: "boolean
 /** Short flags of `handler` (`-o FILE`). */
 export const HANDLER_SHORT_FLAGS = { o: "out" } as const;
 
-/** The verbs a handler name can start with (the front's five methods). */
-export const VERBS = ["get", "post", "put", "patch", "delete"] as const;
+/** The verbs a handler name can start with (the front's six methods; head_* answers HEAD). */
+export const VERBS = ["get", "head", "post", "put", "patch", "delete"] as const;
 
 /** The subcommands, for --help (after "  <program> "). */
 export function handlerUsage(program: string): string {

@@ -46,7 +46,7 @@ export function handlerNames(handlers: object): string[] {
 }
 
 /** The verbs the fronts send (the HTTP methods, lower-cased): a handler name starts with one of them and "_". */
-const VERB_PREFIX = /^(get|post|put|patch|delete)_./;
+const VERB_PREFIX = /^(get|head|post|put|patch|delete)_./;
 
 /** The module's own function names (hooks and the constructor aside), reachable or not: for the warning below. */
 export function functionNames(handlers: object): string[] {

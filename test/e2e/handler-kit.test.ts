@@ -81,7 +81,7 @@ describe("handler check", () => {
     const result = await runBinary("rp-server", ["handler", "check", path]);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("handlers  get_time_utc (GET time/utc)");
-    expect(result.stderr).toContain("rp-server: warning: fetch_time matches no verb (get, post, put, patch, delete) and is no hook");
+    expect(result.stderr).toContain("rp-server: warning: fetch_time matches no verb (get, head, post, put, patch, delete) and is no hook");
   });
 
   test("reports a syntax error at file:line:column", async () => {

@@ -13,7 +13,7 @@ import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { makeTestPki, NodeProcess, binary, startClientProcess, startConnectedPair, type ClientProcess, type ServerProcess, type TestPki } from "../support/index.ts";
+import { FIXTURE_HANDLERS, makeTestPki, NodeProcess, binary, startClientProcess, startConnectedPair, type ClientProcess, type ServerProcess, type TestPki } from "../support/index.ts";
 
 const MiB = 1024 * 1024;
 const BIG_BYTES = 256 * MiB;
@@ -60,7 +60,7 @@ beforeAll(async () => {
   pki = await makeTestPki();
   ({ server, client } = await startConnectedPair(pki.server.dir, await pki.client("files"), {
     clientArgs: ["--share", `docs=${join(tree, "docs")}`, "--share-writable", "docs"],
-    clientEnv: { RP_CLIENT_SHARE_MAX_PUT_BYTES: "64MiB" },
+    clientEnv: { RP_CLIENT_SHARE_MAX_PUT_BYTES: "64MiB", RP_EVENT_HANDLER: FIXTURE_HANDLERS },
     serverArgs: ["--share", `pub=${join(tree, "pub")}`],
   }));
   await client.proc.waitForMessage("connected to the server");
@@ -210,6 +210,26 @@ describe("HTTP semantics", () => {
       range: "bytes */12",
       body: { error: "Cannot serve the range asked for: the file has 12 bytes" },
     });
+  });
+});
+
+describe("a user handler's HTTP semantics through the binaries", () => {
+  test("ctx.headers and ctx.reply's status and headers: 200 with ETag, 304, 404; HEAD by head_page", async () => {
+    const page = await fetch(`${server.http}/client/files/page//intro`, { headers: { range: "bytes=0-1" } });
+    expect({ status: page.status, body: await page.text(), etag: page.headers.get("etag"), cache: page.headers.get("cache-control") }).toEqual({
+      status: 200,
+      body: "page intro range=bytes=0-1",
+      etag: '"intro-v1"',
+      cache: "max-age=60",
+    });
+    const cached = await fetch(`${server.http}/client/files/page//intro`, { headers: { "if-none-match": '"intro-v1"' } });
+    expect({ status: cached.status, body: await cached.text() }).toEqual({ status: 304, body: "" });
+    const missing = await fetch(`${server.http}/client/files/page//missing`);
+    expect({ status: missing.status, code: missing.headers.get("x-event-return-code"), body: await missing.json() }).toEqual({ status: 404, code: "0", body: { error: "no such page" } });
+    const head = await fetch(`${server.http}/client/files/page//intro`, { method: "HEAD" });
+    expect({ status: head.status, length: head.headers.get("content-length"), etag: head.headers.get("etag"), body: await head.text() }).toEqual({ status: 200, length: "4242", etag: '"head"', body: "" });
+    const getHead = await fetch(`${server.http}/client/files/time`, { method: "HEAD" });
+    expect({ status: getHead.status, body: await getHead.text(), length: Number(getHead.headers.get("content-length")) > 0 }).toEqual({ status: 200, body: "", length: true });
   });
 });
 

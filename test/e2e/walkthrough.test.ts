@@ -139,7 +139,7 @@ describe("a user handler module loaded by the binaries", () => {
   test("the start-up log names the module and its handlers", async () => {
     const record = await fixtureClient.proc.waitForMessage("handlers loaded");
     expect(record["module"]).toBe(FIXTURE_HANDLERS);
-    expect(String(record["handlers"]).split(" ")).toEqual(["get_blob", "get_broken", "get_context", "get_fail", "get_gen", "get_genstats", "get_localfile", "get_secrets", "get_sleep", "get_time", "get_whoami", "post_bytes", "post_echo", "post_sha"]);
+    expect(String(record["handlers"]).split(" ")).toEqual(["get_blob", "get_broken", "get_context", "get_fail", "get_gen", "get_genstats", "get_localfile", "get_page", "get_secrets", "get_sleep", "get_time", "get_whoami", "head_page", "post_bytes", "post_echo", "post_sha"]);
   });
 });
 
