@@ -27,7 +27,7 @@ beforeAll(async () => {
   pki = await makeTestPki();
   server = await startServerProcess(pki.server.dir, {}, ["--share", `pub=${join(tree, "pub")}`]);
   const identity = await pki.client("deno-share");
-  client = await startClientProcess(identity.dir, server.pipePort, {}, ["--share", `docs=${join(tree, "docs")}`], denoLauncher("rp-client"));
+  client = await startClientProcess(identity.dir, server.pipePort, {}, ["--share", `docs=${join(tree, "docs")}`, "--share-writable", "docs"], denoLauncher("rp-client"));
   await server.proc.waitForMessage("client connected", { client: "deno-share" });
   await (await fetch(`${server.http}/client/deno-share/time`)).arrayBuffer(); // heartbeats exchanged: both know reply-head
 }, 60_000);
@@ -73,6 +73,15 @@ describe("Bun dist/rp-server ↔ Deno rp-client: the file share", () => {
     expect(listing.entries.map((entry) => entry.name)).toEqual(["data.bin", "out"]);
     const out = await fetch(`${server.http}/client/deno-share/files//docs/out`);
     expect({ status: out.status, body: await out.json() }).toEqual({ status: 403, body: { error: "Cannot serve docs/out: a symbolic link leads out of the share" } });
+  }, 60_000);
+
+  test("PUT and DELETE in the Deno client's writable share", async () => {
+    const url = `${server.http}/client/deno-share/files//docs/up.bin`;
+    const put = await fetch(url, { method: "PUT", body: body.subarray(0, 3 * MiB) });
+    expect({ status: put.status, body: await put.json() }).toEqual({ status: 201, body: { stored: "docs/up.bin", bytes: 3 * MiB } });
+    expect(sha(new Uint8Array(await (await fetch(url)).arrayBuffer()))).toBe(sha(body.subarray(0, 3 * MiB)));
+    const deleted = await fetch(url, { method: "DELETE" });
+    expect({ status: deleted.status, after: (await fetch(url)).status }).toEqual({ status: 200, after: 404 });
   }, 60_000);
 
   test("the Bun server's share, read through the Deno client's front", async () => {
