@@ -3,7 +3,7 @@
  * are read once and cached (bounded), each page is a slice after the cursor,
  * and only its own entries are looked at (lstat).
  */
-import { lstat, readdir } from "node:fs/promises";
+import { lstat, opendir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 
 /** One entry of a listing. */
@@ -25,6 +25,9 @@ export interface ListingPage {
 export const DEFAULT_LISTING_LIMIT = 1000;
 export const MAX_LISTING_LIMIT = 10_000;
 
+/** Bytes of names a node keeps for listings unless told otherwise (32 MiB). */
+export const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
+
 /**
  * The sorted names of directories listed lately, so that paging through a
  * large directory reads it once, not once per page (a 100,000-name directory
@@ -36,7 +39,7 @@ export const MAX_LISTING_LIMIT = 10_000;
 export class ListingCache {
   readonly #entries = new Map<string, { readonly names: readonly string[]; readonly bytes: number }>();
   #bytes = 0;
-  constructor(readonly maxBytes = 32 * 1024 * 1024) {}
+  constructor(readonly maxBytes = DEFAULT_CACHE_BYTES) {}
 
   /** The sorted names of `dir`, from the cache when `key` (identity and mtime) still matches. */
   async names(dir: string, key: string): Promise<readonly string[]> {
@@ -64,9 +67,19 @@ export class ListingCache {
 /** Reads one page of `dir` (a path the caller has already checked): names after `cursor`, at most `limit`. */
 export async function listPage(
   dir: string,
-  options: { readonly limit: number; readonly cursor?: string | undefined; readonly hidden: boolean; readonly cache?: ListingCache; readonly key?: string },
+  options: {
+    readonly limit: number;
+    readonly cursor?: string | undefined;
+    readonly hidden: boolean;
+    readonly cache?: ListingCache;
+    readonly key?: string;
+    /** The directory's own size on disk (st_size): a huge directory is never read whole. */
+    readonly dirBytes?: number;
+  },
 ): Promise<ListingPage> {
   const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+  // Its names in memory take about 5 times the directory's size on ext4 (100,000 names: 2.8 MB on disk, 14 MiB read).
+  if (options.dirBytes !== undefined && options.dirBytes * 5 > (options.cache?.maxBytes ?? DEFAULT_CACHE_BYTES)) return streamedPage(dir, after, options);
   const names = options.cache && options.key !== undefined ? await options.cache.names(dir, options.key) : (await readdir(dir)).sort(byCodeUnit);
   const kept: string[] = [];
   let at = after === undefined ? 0 : insertionPoint(names, after);
@@ -80,6 +93,33 @@ export async function listPage(
       break;
     }
     kept.push(name);
+  }
+  const entries = await Promise.all(kept.map((name) => entryOf(dir, name)));
+  const last = kept[kept.length - 1];
+  return more && last !== undefined ? { entries, next: encodeCursor(last) } : { entries };
+}
+
+/**
+ * One page of a directory too large to read whole: entries are streamed from
+ * it and only the `limit` smallest names after the cursor are kept, so memory
+ * is bounded by the page (and the time by the directory, per page).
+ */
+async function streamedPage(dir: string, after: string | undefined, options: { readonly limit: number; readonly hidden: boolean }): Promise<ListingPage> {
+  const kept: string[] = [];
+  let more = false;
+  for await (const dirent of await opendir(dir, { bufferSize: 256 })) {
+    const name = dirent.name;
+    if (!options.hidden && name.startsWith(".")) continue;
+    if (after !== undefined && name <= after) continue;
+    if (kept.length === options.limit && name > kept[kept.length - 1]!) {
+      more = true;
+      continue;
+    }
+    kept.splice(insertionPoint(kept, name), 0, name);
+    if (kept.length > options.limit) {
+      kept.pop();
+      more = true;
+    }
   }
   const entries = await Promise.all(kept.map((name) => entryOf(dir, name)));
   const last = kept[kept.length - 1];

@@ -60,6 +60,7 @@ export async function answerRead(
         limit: parseLimit(query.get("limit")),
         cursor: query.get("cursor") ?? undefined,
         hidden: share.hidden,
+        dirBytes: opened.stamp.size,
         ...(cache ? { cache, key: `${opened.realPath}\0${opened.stamp.ino}\0${opened.stamp.mtimeMs}` } : {}),
       });
       return { status: 200, mimetype: "application/json", headers: { "cache-control": "no-cache" }, listing };

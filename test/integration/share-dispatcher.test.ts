@@ -124,6 +124,21 @@ describe("the listing cache", () => {
     expect(changed.entries.map((e) => e.name)).toEqual([".h", "a", "b", "b2", "c"]);
   });
 
+  test("a directory too large to read whole is listed by streaming, page by page, in the same order", async () => {
+    const path = join(dir, "docs/list");
+    const cache = new ListingCache(100);
+    const names: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 10; pages++) {
+      const page = await listPage(path, { limit: 2, hidden: false, cache, key: "huge", dirBytes: 1_000_000, ...(cursor === undefined ? {} : { cursor }) });
+      names.push(...page.entries.map((e) => e.name));
+      cursor = page.next;
+      if (cursor === undefined) break;
+    }
+    const whole = await listPage(path, { limit: 100, hidden: false });
+    expect(names).toEqual(whole.entries.map((e) => e.name));
+  });
+
   test("a directory over the bound is listed without being kept", async () => {
     const cache = new ListingCache(100);
     const page = await listPage(join(dir, "docs/list"), { limit: 10, hidden: false, cache, key: "big" });
