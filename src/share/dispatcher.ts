@@ -77,8 +77,10 @@ async function write(event: Event, context: DispatchContext, verb: "put" | "dele
   const body = context.body ?? streamOf([event.data ?? new Uint8Array(0)]);
   let name = "";
   try {
-    const path = parseSharePath(routeFor(verb, event.noun ?? "").args);
+    const args = routeFor(verb, event.noun ?? "").args;
+    const path = parseSharePath(args);
     const shown = [path.share, ...path.segments].join("/");
+    if (args.length > 1 && args[args.length - 1] === "") throw new ShareRefusal("bad-path", `Cannot ${verb === "put" ? "store" : "delete"} ${shown}/: the path names a directory (a trailing /); name a file`);
     const share = shares.get(path.share);
     if (!share) throw new ShareRefusal("not-found", `Cannot change files in "${path.share}": no such share (shared: ${[...shares.keys()].join(", ")})`);
     name = share.name;

@@ -79,6 +79,8 @@ describe("writes", () => {
     expect(await Bun.file(join(dir, "docs/big.txt")).exists()).toBe(false);
     const overDir = await put(dispatch, "files//up/list", "x");
     expect({ status: overDir.httpStatus, body: text(overDir) }).toEqual({ status: 409, body: '{"error":"Cannot store up/list: it is a directory; only files are written"}' });
+    const slash = await put(dispatch, "files//up/newdir/", "x");
+    expect({ status: slash.httpStatus, body: text(slash) }).toEqual({ status: 400, body: '{"error":"Cannot store up/newdir/: the path names a directory (a trailing /); name a file"}' });
     const hidden = await put(dispatch, "files//up/.env", "x");
     expect(hidden.httpStatus).toBe(403);
     const deleted = await dispatch({ verb: "delete", noun: "files//up/sub-new.txt" }, context);
