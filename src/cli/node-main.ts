@@ -157,6 +157,7 @@ export function nodeCommands<C extends CommonConfig>(
         const withShares = shareDispatcher(loaded.dispatcher, shares, {
           onRefused: (share, status, reason) => log.debug("share request refused", { share, status, reason }),
           onServed: observer.shareServed,
+          onHandled: observer.handled,
           onWritten: (change) => log.info(change.verb === "PUT" ? "share file stored" : "share file deleted", { ...change }),
           maxPutBytes: config.shareMaxPutBytes,
           maxPutSetting: `${prefix}_SHARE_MAX_PUT_BYTES`,

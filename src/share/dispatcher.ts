@@ -22,7 +22,9 @@ export interface ShareDispatchOptions {
   readonly onServed?: (share: string, status: number, bytes: number) => void;
   /** A file stored or deleted in a writable share, by the calling peer (its CN): for this node's log. */
   readonly onWritten?: (change: { readonly verb: "PUT" | "DELETE"; readonly share: string; readonly path: string; readonly bytes: number; readonly peer: string }) => void;
-  /** Largest file one PUT may store, and the setting that says so (named in the 413). */
+  /** Called after each share event with its handler name (get_files, head_files, put_files, delete_files), reply code and duration, as the dispatcher reports its own. */
+  readonly onHandled?: (handlerName: string, code: number, ms: number) => void;
+    /** Largest file one PUT may store, and the setting that says so (named in the 413). */
   readonly maxPutBytes?: number;
   readonly maxPutSetting?: string;
 }
@@ -40,8 +42,10 @@ export function shareDispatcher(inner: Dispatcher, shares: ReadonlyMap<string, R
     const verb = event.verb ?? "";
     const noun = event.noun ?? "";
     if (!VERBS.has(verb) || handlerNameFor(verb, noun) !== `${verb}_files`) return inner(event, context);
-    if (verb === "put" || verb === "delete") return write(event, context, verb, shares, options);
-    return answer(event, verb === "head", shares, options, cache);
+    const started = performance.now();
+    const reply = verb === "put" || verb === "delete" ? await write(event, context, verb, shares, options) : await answer(event, verb === "head", shares, options, cache);
+    options.onHandled?.(`${verb}_files`, reply.code ?? 0, performance.now() - started);
+    return reply;
   };
 }
 

@@ -348,6 +348,7 @@ describe("metrics", () => {
     expect(value('restpipe_share_requests_total{share="docs",status="403"}')).toBeGreaterThan(2);
     expect(value('restpipe_share_requests_total{share="",status="404"}')).toBeGreaterThan(0); // "other", "outside": names from the network are no label
     expect(text).not.toContain('share="other"');
+    expect(text.split("\n").some((line) => line.startsWith("restpipe_events_received_total{") && line.includes('handler="get_files"') && line.includes('code="0"'))).toBe(true);
     expect(value('restpipe_share_bytes_total{share="docs"}')).toBeGreaterThan(2 * BIG_BYTES);
   });
 
