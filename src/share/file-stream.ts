@@ -6,7 +6,7 @@
  */
 import type { FileHandle } from "node:fs/promises";
 
-/** Bytes read per pull: what Bun's own file stream yields (512 KiB, seen on 1.4.4), so the pipe sees the chunks a `Bun.file()` handler gives it. */
+/** Bytes read per pull: what the runtime's own file stream yields on Bun 1.4.4 (512 KiB), so the pipe sees the chunks a handler returning a file Blob gives it. */
 export const FILE_CHUNK_BYTES = 512 * 1024;
 
 /** Streams bytes `start` to `end` (inclusive) of `handle`, then closes it; `shown` names the file in errors. */
