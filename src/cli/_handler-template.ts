@@ -37,7 +37,8 @@ export function connection_removed(info: ConnectionInfo): void {
   const types = role === "client" ? "ConnectFailInfo, ConnectSuccessInfo" : "ConnectionInfo";
   return `/**
  * Handlers for ${program}: events from ${front} run these functions.
- * Name = verb + "_" + noun (GET, POST, PUT, PATCH, DELETE): on the other side,
+ * Name = verb + "_" + noun (GET, HEAD, POST, PUT, PATCH, DELETE; a HEAD with no
+ * head_* handler runs the get_* one without its body): on the other side,
  * GET ${role === "client" ? "/client/<this-cn>" : "/server"}/hello//Ada calls get_hello(ctx, body, "Ada").
  * Check it:  ${program} handler check handlers.ts
  * Run it:    RP_EVENT_HANDLER=$PWD/handlers.ts ${program} start
@@ -48,6 +49,13 @@ import type { ${types}, HandlerContext, RequestBody } from "./restpipe";
 // GET .../hello//NAME → {"hello": NAME, "from": <the caller's CN>}
 export function get_hello(ctx: HandlerContext, _body: RequestBody, name = "world") {
   return { hello: name, from: ctx.peer.name }; // plain data: application/json, code 0
+}
+
+// GET .../version: an HTTP status and headers too (ctx.headers has the caller's If-None-Match, Range, ...)
+export function get_version(ctx: HandlerContext) {
+  const etag = '"v1"';
+  if (ctx.headers["if-none-match"] === etag) return ctx.reply("text/plain", 0, "", { status: 304, headers: { etag } });
+  return ctx.reply("text/plain", 0, "1.0", { headers: { etag, "cache-control": "max-age=60" } });
 }
 
 // POST .../echo with a body → the body back, with its mimetype and code 0

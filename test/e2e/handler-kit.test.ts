@@ -70,7 +70,7 @@ describe("handler check", () => {
   test("lists the template's handlers and hooks", async () => {
     const result = await runBinary("rp-client", ["handler", "check", join(work, "client-kit/handlers.ts")]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain("handlers  get_hello (GET hello), post_echo (POST echo)");
+    expect(result.stdout).toContain("handlers  get_hello (GET hello), get_version (GET version), post_echo (POST echo)");
     expect(result.stdout).toContain("hooks     connect_fail, connect_success");
     expect(result.stderr).toBe("");
   });
