@@ -10,6 +10,7 @@
  *   bun run bench:fanout                 N = FANOUT_N (default 1,000)
  *   FANOUT_N=200 FANOUT_REPS=20 FANOUT_SINGLE_S=3 bun test/bench/fanout.ts
  *   RP_SERVER_FANOUT_CONCURRENCY=1000 bun test/bench/fanout.ts   (RP_SERVER_* pass through to the server)
+ *   FANOUT_SERVER_PROFILE=/tmp/prof bun test/bench/fanout.ts      (the server from source under Bun's CPU profiler)
  *
  * Loopback only; bounded in count and time; cleans up.
  */
@@ -97,7 +98,10 @@ async function main(): Promise<void> {
   const pipes: Pipe[] = [];
   // The server's own settings pass through (e.g. RP_SERVER_FANOUT_CONCURRENCY=1000 to compare caps); otherwise its defaults.
   const serverEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith("RP_SERVER_") && e[1] !== undefined));
-  const server = await startSwarmServer(dir, pki, N + 1024, serverEnv);
+  // FANOUT_SERVER_PROFILE=<dir>: the server runs from source under Bun's CPU profiler (a markdown profile in <dir> when it stops).
+  const profile = env["FANOUT_SERVER_PROFILE"];
+  const command = profile ? [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${profile}`, resolve(import.meta.dir, "../../src/cli/rp-server.ts")] : undefined;
+  const server = await startSwarmServer(dir, pki, N + 1024, serverEnv, ...(command ? [command] : []));
   try {
     log(`connecting ${N} clients`);
     let next = 0;
