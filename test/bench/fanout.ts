@@ -25,6 +25,7 @@ import { pipeOptions } from "../../src/node/index.ts";
 import { Pipe } from "../../src/pipe/index.ts";
 import { bunRuntime } from "../../src/runtime/bun/index.ts";
 import { findWrk, percentile, wrkLoad, type LoadResult } from "./_load.ts";
+import { cpuSeconds } from "./_proc.ts";
 import { swarmPki, type SwarmPki } from "./_swarm-pki.ts";
 import { ensureFdLimit, startSwarmServer } from "./swarm.ts";
 
@@ -114,11 +115,15 @@ async function main(): Promise<void> {
     log(`${REPS} fan-outs to all ${N}`);
     const times: number[] = [];
     let incomplete = 0;
+    // CPU per fan-out, of the server and of this process (the swarm): steadier than wall time on a shared machine.
+    const cpu0 = { server: cpuSeconds(server.proc.pid), swarm: process.cpuUsage() };
     for (let i = 0; i < REPS; i++) {
       const { ms, answer } = await fanout(server.http, "/clients/*/time");
       times.push(ms);
       if (answer.matched !== N || answer.answered !== N) incomplete++;
     }
+    const swarmCpu = process.cpuUsage(cpu0.swarm);
+    const cpuMs = { server: ((cpuSeconds(server.proc.pid) - cpu0.server) * 1000) / REPS, swarm: (swarmCpu.user + swarmCpu.system) / 1000 / REPS };
 
     log(`fan-outs with 1 in ${SILENT_EVERY} silent, timeout=1s`);
     const partial: Array<{ ms: number; timeouts: number; answered: number }> = [];
@@ -147,6 +152,7 @@ async function main(): Promise<void> {
     const rows = [
       [`GET /clients/*/time over ${N} clients, ${REPS} runs: p50 / p99 (ms)`, `${fmt(percentile(times, 50))} / ${fmt(percentile(times, 99))}`, "p50 ≤ 50, p99 ≤ 150"],
       ["  … answers not complete (matched or answered ≠ N)", String(incomplete), "0"],
+      ["  … CPU ms per fan-out: server / swarm (this process)", `${fmt(cpuMs.server)} / ${fmt(cpuMs.swarm)}`, ""],
       [`GET /clients/*/maybe?timeout=1s, ${expected} silent: answer time (ms), 3 runs`, partial.map((p) => fmt(p.ms, 0)).join(", "), "≤ 1100"],
       ["  … 504s / answered", partial.map((p) => `${p.timeouts} / ${p.answered}`).join(", "), `${expected} / ${N - expected}`],
       [`single requests (wrk c=16, ${SINGLE_S} s) idle: p50 / p99 (ms), req/s`, `${fmt(idle.p50Ms, 2)} / ${fmt(idle.p99Ms, 2)}, ${fmt(idle.perSecond, 0)}`, ""],
