@@ -42,6 +42,8 @@ export interface FanoutRun {
   readonly signal?: AbortSignal;
   /** Called once per target, as its entry is known (NDJSON streams from here). */
   readonly onEntry?: (name: string, entry: FanoutEntry) => void;
+  /** Runs the next batch of sends after the I/O already waiting (default setImmediate; unit tests step it by hand). */
+  readonly yieldToIo?: (next: () => void) => void;
 }
 
 /** The outcome of a run. */
@@ -65,7 +67,7 @@ const afterIo = (next: () => void): void => void setImmediate(next);
  * the latest). One timer for the whole run; the slots of the cap are taken
  * one at a time, without a promise per target.
  */
-export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun & { readonly yieldToIo?: (next: () => void) => void }): Promise<FanoutResult> {
+export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Promise<FanoutResult> {
   const { clock, timeoutMs, entries, limiter } = run;
   const results = new Map<string, FanoutEntry>();
   const started = clock.now();
