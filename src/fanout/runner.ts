@@ -77,21 +77,27 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
   let resolve!: (result: FanoutResult) => void;
   const done = new Promise<FanoutResult>((r) => (resolve = r));
 
-  const settle = (name: string, entry: FanoutEntry, replied: boolean) => {
-    if (finished || results.has(name)) return;
+  // Which targets have their entry, by index (a flag per target rather than a lookup by name).
+  const settled = new Uint8Array(targets.length);
+  let settledCount = 0;
+  const settle = (index: number, entry: FanoutEntry, replied: boolean) => {
+    if (finished || settled[index] === 1) return;
+    settled[index] = 1;
+    settledCount++;
+    const name = targets[index]!.name;
     results.set(name, entry);
     if (replied) answered++;
     run.onEntry?.(name, entry);
-    if (results.size === targets.length) finish();
+    if (settledCount === targets.length) finish();
   };
   const settleRest = (error: (name: string) => Error) => {
-    for (const target of targets) if (!results.has(target.name)) settle(target.name, entries.error(target.name, error(target.name)), false);
+    for (let i = 0; i < targets.length && !finished; i++) if (settled[i] === 0) settle(i, entries.error(targets[i]!.name, error(targets[i]!.name)), false);
   };
   const onCallerAbort = () => settleRest((name) => new RequestAbortedError(name));
   const timer = clock.setTimeout(() => settleRest((name) => new RequestTimeoutError(timeoutMs, name)), timeoutMs);
 
   // The connected targets, sent in order; `next` is the first not sent yet.
-  const live: Array<{ readonly name: string; readonly pipe: FanoutPeer }> = [];
+  const live: number[] = [];
   let next = 0;
   let inFlight = 0;
   let cancelWait: (() => void) | undefined;
@@ -113,18 +119,20 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
     resolve({ matched: targets.length, answered, results });
   };
 
-  const returned = (name: string, replied: boolean, outcome: unknown) => {
+  const returned = (index: number, replied: boolean, outcome: unknown) => {
     inFlight--;
     limiter.release();
     if (finished) return;
-    if (replied) return settle(name, entries.reply(name, outcome as EventReply), true);
+    const name = targets[index]!.name;
+    if (replied) return settle(index, entries.reply(name, outcome as EventReply), true);
     // The pipe's own timer for what was left of the deadline: reported as the fan-out's deadline, like the others.
-    settle(name, entries.error(name, outcome instanceof RequestTimeoutError ? new RequestTimeoutError(timeoutMs, name) : outcome), false);
+    settle(index, entries.error(name, outcome instanceof RequestTimeoutError ? new RequestTimeoutError(timeoutMs, name) : outcome), false);
   };
 
   /** Sends the next target with the slot just taken. */
   const send = () => {
-    const { name, pipe } = live[next++]!;
+    const index = live[next++]!;
+    const pipe = targets[index]!.pipe!;
     const leftMs = timeoutMs - (clock.now() - started);
     if (leftMs <= 0) {
       limiter.release(); // the deadline's timer sets its entry
@@ -144,8 +152,8 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
       reply = Promise.reject(error); // a forwarder that throws is an error entry like any other
     }
     reply.then(
-      (value) => returned(name, true, value),
-      (error: unknown) => returned(name, false, error),
+      (value) => returned(index, true, value),
+      (error: unknown) => returned(index, false, error),
     );
   };
 
@@ -183,10 +191,10 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
 
   if (run.signal?.aborted) onCallerAbort();
   else run.signal?.addEventListener("abort", onCallerAbort, { once: true });
-  for (const target of targets) {
-    if (finished) break;
-    if (target.pipe === undefined) settle(target.name, entries.error(target.name, new ClientOfflineError(target.name, target.lastSeenMs)), false);
-    else live.push({ name: target.name, pipe: target.pipe });
+  for (let i = 0; i < targets.length && !finished; i++) {
+    const target = targets[i]!;
+    if (target.pipe === undefined) settle(i, entries.error(target.name, new ClientOfflineError(target.name, target.lastSeenMs)), false);
+    else live.push(i);
   }
   if (targets.length === 0 && !finished) finish();
   pump();

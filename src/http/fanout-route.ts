@@ -7,8 +7,8 @@
 import {
   droppedEntry,
   errorEntry,
+  FanoutDocument,
   FanoutTooLargeError,
-  fanoutDocument,
   ndjsonEntry,
   ndjsonSummary,
   parseFanoutQuery,
@@ -86,9 +86,14 @@ export function fanoutHandler(options: FanoutRouteOptions): (request: Request) =
     const count = onSent ? (entry: FanoutEntry) => onSent(request.method, noun, entry.code, clock.now() - started) : undefined;
     const base = { event, timeoutMs, clock, limiter: options.limiter, entries };
     if (!streaming) {
-      const result = await runFanout(selection.targets, { ...base, signal: request.signal, ...(count ? { onEntry: (_name: string, entry: FanoutEntry) => count(entry) } : {}) });
+      const document = new FanoutDocument();
+      const onEntry = (name: string, entry: FanoutEntry) => {
+        count?.(entry);
+        document.add(name, entry);
+      };
+      const result = await runFanout(selection.targets, { ...base, signal: request.signal, onEntry });
       logDone(result.answered);
-      return new Response(fanoutDocument(result, result.results), { headers: { "content-type": "application/json", "x-event-return-code": "0" } });
+      return new Response(document.text(result), { headers: { "content-type": "application/json", "x-event-return-code": "0" } });
     }
     return streamedAnswer(selection.targets, { ...base, signal: request.signal, ...(count ? { onCount: count } : {}) }, logDone);
   };
