@@ -166,13 +166,7 @@ export class AuditLog {
     const batch = this.#full;
     this.#full = [];
     this.#queuedBytes = 0;
-    const lines = batch.reduce((sum, part) => sum + part.lines, 0);
-    this.#writing = writeInOrder(this.#options.sink, batch).then(
-      () => {
-        this.stats.written += lines;
-      },
-      (error: unknown) => this.#dropped(lines, `cannot write: ${(error as Error).message}`, "check the disk and the file's permissions"),
-    ).finally(() => {
+    this.#writing = this.#writeInOrder(batch).finally(() => {
       this.#writing = undefined;
       if (this.#queuedBytes >= AUDIT_BATCH_BYTES) this.#flush();
       else if (this.#queuedBytes > 0 && !this.#scheduled) {
@@ -180,6 +174,19 @@ export class AuditLog {
         this.#schedule(() => this.#flush());
       }
     });
+  }
+
+  /** Writes the parts one after the other (usually one: a batch is a chunk); a failed part drops its lines and those after it. */
+  async #writeInOrder(parts: ReadonlyArray<{ readonly bytes: Uint8Array; readonly lines: number }>): Promise<void> {
+    for (let i = 0; i < parts.length; i++) {
+      try {
+        await this.#options.sink.write(parts[i]!.bytes);
+        this.stats.written += parts[i]!.lines;
+      } catch (error) {
+        const lines = parts.slice(i).reduce((sum, part) => sum + part.lines, 0);
+        return this.#dropped(lines, `cannot write: ${(error as Error).message}`, "check the disk and the file's permissions");
+      }
+    }
   }
 
   #dropped(lines: number, cause: string, fix: string): void {
@@ -211,9 +218,4 @@ export class AuditLog {
     });
     this.#unreported = 0;
   }
-}
-
-/** Writes the parts one after the other (usually one: a batch is a chunk). */
-async function writeInOrder(sink: AuditSink, parts: ReadonlyArray<{ readonly bytes: Uint8Array }>): Promise<void> {
-  for (const part of parts) await sink.write(part.bytes);
 }

@@ -77,7 +77,7 @@ export class FanoutLimiter {
   /** Resolves with a release function once a slot is free; rejects with the signal's reason if it fires first. */
   acquire(signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.#inUse < this.max) {
+    if (this.#inUse < this.max && this.#live === 0) {
       this.#inUse++;
       return Promise.resolve(this.#releaser());
     }

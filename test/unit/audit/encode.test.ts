@@ -90,4 +90,33 @@ describe("chunks", () => {
     expect(writes.length).toBeGreaterThan(1);
     expect(audit.stats).toEqual({ written: count, dropped: 0 });
   });
+
+  test("a write that fails drops its lines and those after it in the batch, not those written before", async () => {
+    const writes: number[] = [];
+    let release: (() => void) | undefined;
+    const sink: AuditSink = {
+      name: "flaky",
+      write: (bytes) => {
+        writes.push(new TextDecoder().decode(bytes).split("\n").length - 1);
+        if (writes.length === 1) return new Promise<void>((resolve) => (release = resolve)); // held: the next batch gathers several chunks
+        return writes.length === 3 ? Promise.reject(new Error("ENOSPC: no space left on device")) : Promise.resolve();
+      },
+      reopen: async () => {},
+      close: async () => {},
+    };
+    const { log } = recordingLogger();
+    const audit = new AuditLog({ sink, log, maxQueueBytes: 8 << 20, showArgs: true, schedule: (flush) => queueMicrotask(flush) });
+    const perChunk = Math.floor(AUDIT_BATCH_BYTES / auditLine({ ...RECORD, noun: "n//000000" }, 0, true).length);
+    audit.record(RECORD);
+    await Promise.resolve();
+    for (let i = 0; i < perChunk * 3; i++) audit.record({ ...RECORD, noun: `n//${String(i).padStart(6, "0")}` });
+    release!();
+    await audit.flushed();
+    // The held write (1 line), then the batch in chunks: the first written, the second refused, the rest never tried.
+    expect(writes.length).toBe(3);
+    const total = 1 + perChunk * 3;
+    expect(audit.stats.written).toBe(writes[0]! + writes[1]!);
+    expect(audit.stats.dropped).toBe(total - audit.stats.written);
+    expect(audit.stats.dropped).toBeGreaterThan(0);
+  });
 });
