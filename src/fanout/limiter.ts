@@ -67,6 +67,7 @@ export class FanoutLimiter {
     waiter.grant = grant;
     this.#queue.push(waiter);
     this.#live++;
+    this.#unstick();
     return () => {
       if (waiter.grant === undefined) return;
       waiter.grant = undefined;
@@ -90,7 +91,17 @@ export class FanoutLimiter {
       if (signal) this.#group(signal).waiters.add(waiter);
       this.#queue.push(waiter);
       this.#live++;
+      this.#unstick();
     });
+  }
+
+  /**
+   * A waiter queued while a slot is free (not done by the runner, which
+   * queues only when every slot is held) would otherwise wait for a release
+   * that may never come: hand out free slots soon (not within the caller's call).
+   */
+  #unstick(): void {
+    if (this.#inUse < this.max) queueMicrotask(() => this.#next());
   }
 
   #group(signal: AbortSignal): { readonly waiters: Set<Waiter>; readonly onAbort: () => void } {

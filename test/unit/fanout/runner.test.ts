@@ -128,4 +128,15 @@ describe("FanoutLimiter slots without promises", () => {
     limiter.release();
     expect(limiter.inUse).toBe(0);
   });
+
+  test("a waiter queued while a slot is free is granted soon, not left waiting for a release", async () => {
+    const limiter = new FanoutLimiter(2);
+    const granted: string[] = [];
+    limiter.wait(() => granted.push("early"));
+    expect(granted).toEqual([]); // not within the caller's call
+    await Promise.resolve();
+    expect(granted).toEqual(["early"]);
+    expect([limiter.inUse, limiter.waiting]).toEqual([1, 0]);
+    limiter.release();
+  });
 });
