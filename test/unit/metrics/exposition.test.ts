@@ -26,7 +26,7 @@ describe("lazy Prometheus exposition", () => {
   test("counts made before the first scrape are all there at it, and later ones at the next", async () => {
     const metrics = new PrometheusMetrics({ role: "client", version: "0", pipes: () => [] });
     metrics.connectAttempt();
-    metrics.connectResult(false, 5);
+    metrics.connectResult(false);
     metrics.connectAttempt();
     metrics.policyDenied(2);
     metrics.policyDenied(2);
