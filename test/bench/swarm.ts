@@ -62,6 +62,10 @@ export interface StormFigures {
   readonly reconnected: number;
   /** Server CPU over the storm (cores). */
   readonly serverCores: number;
+  /** This process's CPU over the storm (cores): the N clients' side of the handshakes. */
+  readonly swarmCores: number;
+  /** Connections the new server refused meanwhile (handshake gate full, handshake timeout), by reason. */
+  readonly refusals: Readonly<Record<string, number>>;
 }
 
 /** What was measured. */
@@ -207,12 +211,20 @@ async function restartStorm(
     }
   }
   const cpu0 = cpuSeconds(server.proc.pid);
+  const own0 = cpuSeconds(process.pid);
   const bound = started + options.reconnectTimeoutSeconds * 1000;
   let reconnected = 0;
   while ((reconnected = serverCount(server.proc)) < options.clients && performance.now() < bound) await Bun.sleep(100);
   const seconds = (performance.now() - started) / 1000;
   log(`${reconnected} of ${options.clients} back in ${seconds.toFixed(1)} s`);
-  return { server, storm: { signal, seconds, reconnected, serverCores: (cpuSeconds(server.proc.pid) - cpu0) / seconds } };
+  const refusals: Record<string, number> = {};
+  for (const record of server.proc.logs) {
+    if (record.msg !== "refused client connection") continue;
+    const reason = String(record["reason"]).replace(/^\d+ handshakes/, "N handshakes");
+    refusals[reason] = (refusals[reason] ?? 0) + 1;
+  }
+  const storm: StormFigures = { signal, seconds, reconnected, serverCores: (cpuSeconds(server.proc.pid) - cpu0) / seconds, swarmCores: (cpuSeconds(process.pid) - own0) / seconds, refusals };
+  return { server, storm };
 }
 
 /** Runs the swarm and measures; everything started is stopped before it returns. */
@@ -316,7 +328,12 @@ export function renderSwarm(f: SwarmFigures): string {
             `${fmt(f.storm.seconds, 1)} (${fmt(f.storm.reconnected)} of ${fmt(f.clients)} back)`,
             "≤ 60",
           ],
-          ["  … server CPU during the storm (cores)", fmt(f.storm.serverCores, 2), ""],
+          ["  … CPU during the storm: server / swarm process (cores)", `${fmt(f.storm.serverCores, 2)} / ${fmt(f.storm.swarmCores, 2)}`, ""],
+          [
+            "  … connections the new server refused meanwhile",
+            Object.entries(f.storm.refusals).map(([reason, n]) => `${fmt(n)}: ${reason}`).join("; ") || "none",
+            "",
+          ],
         ]
       : []),
   ];
