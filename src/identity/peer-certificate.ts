@@ -16,15 +16,18 @@ export function peerCertificate(peer: TransportPeer): Promise<CertificateInfo | 
   let certificate = parsed.get(peer);
   if (certificate === undefined) {
     // The TLS layer verified the certificate; failing to read it here only means no name.
-    certificate = peer.certificateDer ? parseCertificate(peer.certificateDer).then(plainInfo, () => undefined) : Promise.resolve(undefined);
+    certificate = peer.certificateDer ? parseCertificate(peer.certificateDer).then((info) => plainInfo(info, peer.certificateDer!), () => undefined) : Promise.resolve(undefined);
     parsed.set(peer, certificate);
   }
   return certificate;
 }
 
-/** The info's own fields without the parser's object attached to it (pki/ decodes the DER again if it ever needs that). */
-function plainInfo(info: CertificateInfo): CertificateInfo {
-  return Object.freeze({ ...info });
+/**
+ * The info's own fields without the parser's object attached to it (pki/ decodes the DER again if it ever needs
+ * that), its DER the peer's own bytes rather than the parser's copy.
+ */
+function plainInfo(info: CertificateInfo, der: Uint8Array): CertificateInfo {
+  return Object.freeze({ ...info, der });
 }
 
 /** The CN of the peer's certificate (a client's name), or undefined. */
