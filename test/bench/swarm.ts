@@ -115,14 +115,17 @@ export async function startSwarmServer(dir: string, pki: SwarmPki, fdLimit: numb
   return { proc, port: Number(pipe.slice(pipe.lastIndexOf(":") + 1)), http: String(ready["http"]) };
 }
 
-/** Opens client `i`'s dial loop (from source address `127.0.0.<1 + i mod sources>`); resolves once its pipe is up (rejects after 60 s). */
+/** How long one client may take to connect at first (SWARM_DIAL_TIMEOUT_S; a loaded machine needs more). */
+const DIAL_TIMEOUT_S = Number(process.env["SWARM_DIAL_TIMEOUT_S"] ?? 120);
+
+/** Opens client `i`'s dial loop (from source address `127.0.0.<1 + i mod sources>`); resolves once its pipe is up (rejects after DIAL_TIMEOUT_S). */
 function dial(i: number, pki: SwarmPki, port: number, sources: number, loops: DialLoop[], pipes: Pipe[]): Promise<void> {
   const config = loadClientConfig({ env: {}, flags: {} });
   const dispatcher = createDispatcher(handlers);
   const identity = { keyPem: pki.clients[i]!.keyPem, certPem: pki.clients[i]!.certPem, caPem: pki.ca.certPem };
   const local = sources > 1 ? { localAddress: `127.0.0.${1 + (i % sources)}` } : {};
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`client ${i} not connected within 60 s`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`client ${i} not connected within ${DIAL_TIMEOUT_S} s (SWARM_DIAL_TIMEOUT_S)`)), DIAL_TIMEOUT_S * 1000);
     const loop = startDialLoop({
       dial: () => bunRuntime.connectTls({ hostname: "127.0.0.1", port, identity, serverName: "localhost", timeoutMs: config.connectTimeoutMs, ...local }),
       open: async (transport) => {
