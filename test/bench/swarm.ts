@@ -92,12 +92,20 @@ export interface SwarmFigures {
 
 const log = (line: string) => console.error(`swarm: ${line}`);
 
-/** Re-runs this script (or another benchmark's) under a raised open-files limit when the current one is too low for `needed` sockets. */
-export function ensureFdLimit(needed: number): void {
-  const soft = Number(spawnSync("sh", ["-c", "ulimit -n"], { encoding: "utf8" }).stdout.trim());
-  if (soft >= needed || soft === 0 || process.env["RP_SWARM_RAISED"]) return;
-  log(`open-files limit ${soft} < ${needed}: re-running under ulimit -n ${needed}`);
-  const child = spawnSync("bash", ["-c", 'ulimit -n "$0" || { echo "cannot raise the open-files limit to $0 (run as root or raise the hard limit)" >&2; exit 2; }; exec "$@"', String(needed), process.execPath, ...process.argv.slice(1)], {
+/**
+ * Re-runs this script (or another benchmark's) under a raised open-files limit when the current one is too low for
+ * `needed` sockets; `wanted` (default `needed`) is asked for when the hard limit allows: during a reconnect storm
+ * the sockets being closed and the new attempts overlap (at N + 1,024 the swarm ran out of files at 10,000 and its
+ * storm stalled).
+ */
+export function ensureFdLimit(needed: number, wanted = needed): void {
+  const read = (flag: string) => Number(spawnSync("sh", ["-c", `ulimit ${flag}`], { encoding: "utf8" }).stdout.trim());
+  const soft = read("-n");
+  const hard = spawnSync("sh", ["-c", "ulimit -Hn"], { encoding: "utf8" }).stdout.trim();
+  const target = hard === "unlimited" ? wanted : Math.max(needed, Math.min(wanted, Number(hard) || needed));
+  if (soft >= target || soft === 0 || process.env["RP_SWARM_RAISED"]) return;
+  log(`open-files limit ${soft} < ${target}: re-running under ulimit -n ${target}`);
+  const child = spawnSync("bash", ["-c", 'ulimit -n "$0" || { echo "cannot raise the open-files limit to $0 (run as root or raise the hard limit)" >&2; exit 2; }; exec "$@"', String(target), process.execPath, ...process.argv.slice(1)], {
     stdio: "inherit",
     env: { ...process.env, RP_SWARM_RAISED: "1" },
   });
@@ -358,7 +366,7 @@ if (import.meta.main) {
     restart: env["SWARM_RESTART"] === "term" ? "term" : env["SWARM_RESTART"] === "none" ? "none" : "kill",
     reconnectTimeoutSeconds: Number(env["SWARM_RECONNECT_TIMEOUT_S"] ?? 120),
   };
-  ensureFdLimit(options.clients + 1024);
+  ensureFdLimit(options.clients + 1024, 2 * options.clients + 1024);
   const loadBefore = (await Bun.file("/proc/loadavg").text()).trim();
   const figures = await runSwarm(options);
   const loadAfter = (await Bun.file("/proc/loadavg").text()).trim();
