@@ -313,6 +313,9 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmFigures> {
 
 const fmt = (x: number, digits = 0) => x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
+/** Cores, or why there is no figure (a /proc read failed at the end: the swarm process ran out of open files). */
+const cores = (x: number) => (x < 0 ? "unread (out of files?)" : fmt(x, 2));
+
 /** The figures as a markdown table with the issue's targets. */
 export function renderSwarm(f: SwarmFigures): string {
   const perConnection = (f.rssAfterKiB - f.rssBeforeKiB) / f.clients;
@@ -330,7 +333,7 @@ export function renderSwarm(f: SwarmFigures): string {
     ...(f.machine
       ? [[`  … the same load on direct HTTP (no pipe) right after: p50 / p99 (ms)`, `${fmt(f.machine.p50Ms, 2)} / ${fmt(f.machine.p99Ms, 2)}`, "the machine's own tail"]]
       : []),
-    ["swarm process RSS (MiB)", fmt(f.swarmRssKiB / 1024, 0), ""],
+    ["swarm process RSS (MiB)", f.swarmRssKiB > 0 ? fmt(f.swarmRssKiB / 1024, 0) : "unread (out of files?)", ""],
     ["loopback source addresses", String(f.sources), ""],
     ...(f.storm
       ? [
@@ -339,7 +342,8 @@ export function renderSwarm(f: SwarmFigures): string {
             `${fmt(f.storm.seconds, 1)} (${fmt(f.storm.reconnected)} of ${fmt(f.clients)} back)`,
             "≤ 60",
           ],
-          ["  … CPU during the storm: server / swarm process (cores)", `${fmt(f.storm.serverCores, 2)} / ${fmt(f.storm.swarmCores, 2)}`, ""],
+          // A negative figure means /proc could not be read at the end (this process out of open files).
+          ["  … CPU during the storm: server / swarm process (cores)", `${cores(f.storm.serverCores)} / ${cores(f.storm.swarmCores)}`, ""],
           [
             "  … connections the new server refused meanwhile",
             Object.entries(f.storm.refusals).map(([reason, n]) => `${fmt(n)}: ${reason}`).join("; ") || "none",
