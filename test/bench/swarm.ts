@@ -113,11 +113,18 @@ export function ensureFdLimit(needed: number, wanted = needed): void {
 }
 
 /** dist/rp-server with the swarm's server identity in `dir`, default settings plus `env`, the open-files limit raised. */
-export async function startSwarmServer(dir: string, pki: SwarmPki, fdLimit: number, env: Record<string, string> = {}, port = 0): Promise<{ proc: NodeProcess; port: number; http: string }> {
+export async function startSwarmServer(
+  dir: string,
+  pki: SwarmPki,
+  fdLimit: number,
+  env: Record<string, string> = {},
+  command: readonly string[] = [binary("rp-server")],
+  port = 0,
+): Promise<{ proc: NodeProcess; port: number; http: string }> {
   await storeIdentity(dir, "server", { keyPem: pki.server.keyPem, certPem: pki.server.certPem, caPem: pki.ca.certPem });
   const raise = 'ulimit -n "$0" 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"';
   const args = ["start", "--bind", "127.0.0.1", "--port", String(port), "--http", "127.0.0.1:0", "--identity-dir", dir];
-  const proc = new NodeProcess(["bash", "-c", raise, String(fdLimit), binary("rp-server"), ...args], { RP_LOG_FORMAT: "json", ...env });
+  const proc = new NodeProcess(["bash", "-c", raise, String(fdLimit), ...command, ...args], { RP_LOG_FORMAT: "json", ...env });
   const ready = await proc.waitForMessage("server listening");
   const pipe = String(ready["pipe"]);
   return { proc, port: Number(pipe.slice(pipe.lastIndexOf(":") + 1)), http: String(ready["http"]) };
@@ -215,7 +222,7 @@ async function restartStorm(
   let server: Awaited<ReturnType<typeof startSwarmServer>> | undefined;
   for (let attempt = 0; !server; attempt++) {
     try {
-      server = await startSwarmServer(dir, pki, options.clients + 1024, {}, old.port);
+      server = await startSwarmServer(dir, pki, options.clients + 1024, {}, undefined, old.port);
     } catch (error) {
       if (attempt >= 20) throw error;
       await Bun.sleep(250); // the port may take a moment to be free
