@@ -92,6 +92,7 @@ export class HeartbeatGrid {
     this.#timer = undefined;
     this.#armedAt = Infinity;
     const now = this.clock.now();
+    let failure: { error: unknown } | undefined;
     // Checks first: a peer silent for the timeout is judged before this step's heartbeat is sent to it.
     for (const kind of ["check", "beat"] as const) {
       const slots = this.#slots[kind];
@@ -101,14 +102,19 @@ export class HeartbeatGrid {
         for (const member of members) {
           member.booked[kind] = -1;
           this.#count--;
-          if (kind === "beat") member.beat();
-          else member.check();
+          try {
+            if (kind === "beat") member.beat();
+            else member.check();
+          } catch (error) {
+            failure ??= { error }; // the others still get their heartbeats; the error surfaces as a timer's would
+          }
         }
       }
     }
     let next = Infinity;
     for (const slots of Object.values(this.#slots)) for (const slot of slots.keys()) if (slot < next) next = slot;
     if (next < Infinity && next < this.#armedAt) this.#arm(next);
+    if (failure) throw failure.error;
   };
 }
 

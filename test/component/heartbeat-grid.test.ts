@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { HeartbeatTimeoutError, Pipe, type PipeOptions } from "../../src/pipe/index.ts";
-import { gridStep } from "../../src/pipe/_heartbeat-grid.ts";
+import { gridStep, HeartbeatGrid, type GridMember } from "../../src/pipe/_heartbeat-grid.ts";
 import { FakeClock, memoryPair } from "../support/index.ts";
 
 const opened: Pipe[] = [];
@@ -78,5 +78,27 @@ describe("the heartbeat grid", () => {
       b.close();
     }
     expect(clock.pendingTimers).toBe(0);
+  });
+
+  test("a member that throws does not stop the others' heartbeats, and the grid stays armed", async () => {
+    const clock = new FakeClock();
+    const grid = new HeartbeatGrid(clock, 10);
+    const beats: string[] = [];
+    const member = (name: string, fail: boolean): GridMember => ({
+      booked: { beat: -1, check: -1 },
+      beat() {
+        beats.push(name);
+        grid.schedule(this, "beat", clock.now() + 100);
+        if (fail) throw new Error(`${name} failed`);
+      },
+      check() {},
+    });
+    grid.schedule(member("bad", true), "beat", 100);
+    grid.schedule(member("good", false), "beat", 100);
+    await expect(clock.advance(100)).rejects.toThrow("bad failed");
+    expect(beats).toEqual(["bad", "good"]);
+    expect(clock.pendingTimers).toBe(1);
+    await clock.advance(100).catch(() => {});
+    expect(beats).toEqual(["bad", "good", "bad", "good"]);
   });
 });
