@@ -129,6 +129,7 @@ function onClosed(transport: Transport, entry: { end?: (reason: Error) => void }
       });
     },
     write: (bytes) => transport.write(bytes),
+    ...(transport.copiesWrites === true ? { copiesWrites: true } : {}),
     pauseReading: () => transport.pauseReading(),
     resumeReading: () => transport.resumeReading(),
     preferSmallRecords: () => transport.preferSmallRecords?.(),
