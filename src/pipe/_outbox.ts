@@ -38,8 +38,8 @@ const SCRATCH_BYTES = BATCH_BYTES + HEADER_LENGTH + SMALL_BULK;
 
 /**
  * The buffer the outboxes of this process coalesce their batches in, when
- * their transport copies what it keeps (`copiesWrites`): a batch is built
- * and written synchronously, so one buffer serves every pipe, and a busy
+ * their transport copies what it keeps of a transient write (`copiesWrites`):
+ * a batch is built and written synchronously, so one buffer serves every pipe, and a busy
  * stream no longer gets a fresh 256 KiB buffer (zeroed, page-faulted in,
  * later collected) per write: that was 38% of a sending node's samples
  * during a 1 GiB stream. Made on first use.
@@ -253,7 +253,7 @@ export class Outbox {
       at += HEADER_LENGTH + body.length;
     }
     this.#count(-counted);
-    this.#send(out);
+    this.#send(out, reuse);
   }
 
   /** Starts a large frame: its header now, its body in slices. */
@@ -325,10 +325,11 @@ export class Outbox {
     }
   }
 
-  #send(bytes: Uint8Array): void {
+  /** `transient`: `bytes` is the scratch buffer, reused after this call (only with a transport that copiesWrites). */
+  #send(bytes: Uint8Array, transient = false): void {
     this.bytesWritten += bytes.length;
     this.writes++;
-    if (!this.transport.write(bytes)) this.#blocked = true;
+    if (!this.transport.write(bytes, transient)) this.#blocked = true;
   }
 }
 

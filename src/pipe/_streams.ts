@@ -24,6 +24,15 @@ import { StreamTooLargeError } from "./errors.ts";
 /** Credit every stream starts with, in each direction (both peers assume it). */
 export const INITIAL_STREAM_WINDOW = 256 * 1024;
 
+/**
+ * Window a receiver gives a stream as soon as it starts (a Credit frame on
+ * top of INITIAL_STREAM_WINDOW, for a body known to be longer than that or of
+ * unknown length), within the pipe's budget. Starting at 256 KiB, a 1 MiB
+ * reply waited for credit round trips at every quarter: 161 MB/s where the
+ * same reply sent whole ran at 254.
+ */
+export const FIRST_STREAM_WINDOW = 1024 * 1024;
+
 /** Largest window a receiver grows a stream to. */
 export const MAX_STREAM_WINDOW = 16 * 1024 * 1024;
 
@@ -107,6 +116,20 @@ export class InboundStream {
   /** True once the body ended, failed or was cancelled. */
   get finished(): boolean {
     return this.#finished;
+  }
+
+  /**
+   * Widens the window at once to FIRST_STREAM_WINDOW (or to `bodyLength`,
+   * when known and smaller), within the pipe's budget: called as the stream
+   * starts, so that the sender's first stall for credit comes a round trip
+   * later, or never for a body that fits.
+   */
+  widen(bodyLength: number | undefined): void {
+    const extra = Math.min(bodyLength ?? FIRST_STREAM_WINDOW, FIRST_STREAM_WINDOW) - this.#window;
+    if (extra <= 0 || this.#finished || !(this.actions.grow?.(extra) ?? true)) return;
+    this.#window += extra;
+    this.#open += extra;
+    this.actions.credit(extra);
   }
 
   /** A Data frame arrived. Returns why it is refused (past the window or the limit), or undefined. */

@@ -431,7 +431,10 @@ export class Pipe {
     const inbound: Inbound = { deadlineAt, controller: undefined, timer: undefined, abortedBy: undefined, body: undefined };
     this.#inbound.add(inbound);
     this.#inboundById.set(id, inbound);
-    if (event.bodyStream === true) inbound.body = this.#receiveRequestBody(id, inbound);
+    if (event.bodyStream === true) {
+      inbound.body = this.#receiveRequestBody(id, inbound);
+      inbound.body.widen(event.bodyLength);
+    }
     const settled = (): void => {
       if (inbound.timer !== undefined) this.#clock.clearTimeout(inbound.timer);
       this.#inbound.delete(inbound);
@@ -624,6 +627,7 @@ export class Pipe {
       this.#requestBodiesOut.get(id)?.stop(new Error(reason));
       this.#sendReset(id, false, reason || "the caller left");
     });
+    stream.widen(reply.bodyLength);
     this.stats.repliesReceived++;
     this.#pending.settle(id, { ...reply, data: EMPTY, stream: stream.readable });
   }

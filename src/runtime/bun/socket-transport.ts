@@ -10,7 +10,7 @@ import { CLOSE_FLUSH_TIMEOUT_MS, HARD_QUEUE_LIMIT, HIGH_WATER_MARK, overflowErro
 
 /** The per-socket handler state: Bun calls one set of handlers per listener; `socket.data` points here. */
 export class SocketTransport extends TransportBase {
-  /** Bun's `socket.write` takes what it writes at once; the rest is copied into the queue here. */
+  /** Bun's `socket.write` takes what it writes at once; what is left of a transient write is copied into the queue here. */
   readonly copiesWrites = true;
   #socket: Socket<SocketTransport>;
   #queue: Uint8Array[] = [];
@@ -29,22 +29,23 @@ export class SocketTransport extends TransportBase {
     socket.setNoDelay(true); // Nagle + delayed ACK would add 40 ms to small replies.
   }
 
-  write(bytes: Uint8Array): boolean {
+  write(bytes: Uint8Array, transient = false): boolean {
     const slice = this.#recordBytes;
-    if (slice === undefined || bytes.length <= slice) return this.#write(bytes);
+    if (slice === undefined || bytes.length <= slice) return this.#write(bytes, transient);
     let ok = true;
-    for (let at = 0; at < bytes.length; at += slice) ok = this.#write(bytes.subarray(at, at + slice));
+    for (let at = 0; at < bytes.length; at += slice) ok = this.#write(bytes.subarray(at, at + slice), transient);
     return ok;
   }
 
-  #write(bytes: Uint8Array): boolean {
+  #write(bytes: Uint8Array, transient: boolean): boolean {
     if (this.ended || this.#closing) return true;
     if (this.#queue.length === 0) {
       const written = this.#socket.write(bytes);
       if (written >= bytes.length) return true;
-      this.#enqueue(bytes.slice(Math.max(0, written))); // a copy: the writer may reuse its buffer (copiesWrites)
+      const rest = Math.max(0, written);
+      this.#enqueue(transient ? bytes.slice(rest) : bytes.subarray(rest)); // the writer reuses a transient buffer
     } else {
-      this.#enqueue(bytes.slice());
+      this.#enqueue(transient ? bytes.slice() : bytes);
     }
     if (this.#queuedBytes > HARD_QUEUE_LIMIT) {
       this.#overflow = overflowError(this.#queuedBytes, this.peer.remoteAddress);
