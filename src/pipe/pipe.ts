@@ -40,8 +40,9 @@ import {
 } from "./errors.ts";
 import { HeartbeatMonitor } from "./_heartbeat.ts";
 import { LARGE_BODY, Outbox } from "./_outbox.ts";
-import { CONNECTION_WINDOW, Credit, INITIAL_STREAM_WINDOW, InboundStream, OutboundBody, STREAM_WINDOW_BUDGET } from "./_streams.ts";
+import { CONNECTION_WINDOW, INITIAL_STREAM_WINDOW, InboundStream, OutboundBody, STREAM_WINDOW_BUDGET } from "./_streams.ts";
 import { PendingRequests } from "./_pending.ts";
+import { CONNECTION_CREDIT_BATCH, PacedCredit } from "./_paced-credit.ts";
 import type {
   IncomingReply,
   InboundContext,
@@ -133,7 +134,8 @@ export class Pipe {
   readonly #replyBodiesOut = new Map<number, OutboundBody>();
   readonly #replyBodiesIn = new Map<number, InboundStream>();
   readonly #requestBodiesIn = new Map<number, InboundStream>();
-  readonly #connectionCredit = new Credit(CONNECTION_WINDOW);
+  /** What we may send of stream data in all; paced once the peer returns it in small batches (see _paced-credit.ts). */
+  readonly #connectionCredit = new PacedCredit(CONNECTION_WINDOW, () => this.#clock.now());
   /** The windows of the inbound streams, in all (window growth stays within STREAM_WINDOW_BUDGET). */
   #inboundWindows = 0;
   #connectionUnacked = 0;
@@ -570,10 +572,14 @@ export class Pipe {
     this.#sendStreamFrame(FrameType.Reset, id, reply ? FrameFlag.Reply : 0, body);
   }
 
-  /** Bytes of some stream arrived (accepted or dropped): connection credit goes back in batches. */
+  /**
+   * Bytes of some stream arrived (accepted or dropped): connection credit goes
+   * back in small batches (it was a quarter of the window), so that the
+   * sender can pace what it has in flight (_paced-credit.ts).
+   */
   #consumed(bytes: number): void {
     this.#connectionUnacked += bytes;
-    if (this.#connectionUnacked < CONNECTION_WINDOW / 4) return;
+    if (this.#connectionUnacked < CONNECTION_CREDIT_BATCH) return;
     const credit = this.#connectionUnacked;
     this.#connectionUnacked = 0;
     this.#sendCredit(0, false, credit);
