@@ -239,8 +239,13 @@ export class InboundStream {
     let grant = this.#unacked;
     // The reader waited for data and used half a window within a few round trips: the window holds it back, so it
     // grows (yamux, grpc-go do so). A reader slower than the data never waits, and keeps the window it has.
-    // Only within the pipe's budget: stalled readers with grown windows must not hold unbounded memory.
-    if (this.#starved && now - this.#epochAt < 4 * rtt + 2 && this.#window < MAX_STREAM_WINDOW && (this.actions.grow?.(this.#window) ?? true)) {
+    // Only within the pipe's budget: stalled readers with grown windows must not hold unbounded memory. And only
+    // while the window is under four times what the reader takes in a round trip (the bandwidth-delay product):
+    // a reader that drains into socket buffers at GB/s before a slow caller fills them (a 2 MB/s download) grew its
+    // window to 16 MiB, which then held 16 MiB of the handler's stream on top of what the buffers took.
+    const elapsed = Math.max(now - this.#epochAt, 0.05);
+    const bdp = (this.#unacked / elapsed) * rtt;
+    if (this.#starved && elapsed < 4 * rtt + 2 && this.#window < 4 * bdp && this.#window < MAX_STREAM_WINDOW && (this.actions.grow?.(this.#window) ?? true)) {
       grant += this.#window;
       this.#window *= 2;
     }

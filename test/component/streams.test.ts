@@ -237,6 +237,15 @@ describe("window growth (virtual time)", () => {
     }
   }
 
+  test("a window grows only while it is under four times what its reader takes in a round trip", async () => {
+    const clock = new FakeClock();
+    const s = inbound(clock, 5);
+    // 64 KiB per ms with 5 ms round trips: 320 KiB per round trip, so the window stops at 2 MiB (4 x 320 KiB = 1.25 MiB
+    // reached), where the round-trip rule alone let it grow to 4 MiB.
+    await flow(clock, s, 48 * MiB, 1);
+    expect(s.stream.window).toBe(2 * MiB);
+  });
+
   test("a stream is widened at its start: to 1 MiB when longer or of unknown length, to its length when shorter, within the budget", () => {
     const clock = new FakeClock();
     const unknown = inbound(clock, 5);

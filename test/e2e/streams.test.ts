@@ -110,7 +110,7 @@ test("a small streamed body is still whole in body.data (existing handlers keep 
   expect(((await response.json()) as { data: string }).data).toBe("buffered");
 });
 
-test("back-pressure: a caller reading 2 MB/s for 5 s makes the handler's stream produce at most 40 MiB", async () => {
+test("back-pressure: a caller reading 2 MB/s for 5 s makes the handler's stream produce at most 32 MiB", async () => {
   // curl reads at the rate asked (a fetch client would read ahead into its own buffer and hide the pipe's pace).
   const curl = Bun.spawn(["curl", "-s", "-o", "/dev/null", "--limit-rate", "2000000", "--max-time", "5", "-w", "%{size_download}", `${server.http}/client/files/gen//${GiB}`], { stdout: "pipe" });
   await curl.exited;
@@ -119,9 +119,10 @@ test("back-pressure: a caller reading 2 MB/s for 5 s makes the handler's stream 
   console.log(`curl read ${(read / MiB).toFixed(1)} MiB in 5 s; the handler produced ${(remote.produced / MiB).toFixed(1)} MiB`);
   expect(read).toBeGreaterThan(4 * MiB); // was ${read}
   expect(remote.produced).toBeGreaterThanOrEqual(read);
-  // Issue 15's target is 32 MiB; runs here produced 21-36 MiB (16 MiB stream window + Bun's and the kernel's buffers
-  // + what was read), so the bound that must never break is 40 MiB; the benchmark reports the figure against 32.
-  expect(remote.produced).toBeLessThanOrEqual(40 * MiB); // was ${remote.produced}
+  // Issue 15's target. What was read (curl may read ahead of its rate early on) + the socket buffers between the front
+  // and curl + the stream's window, which grows only to four times what its reader takes per round trip (it was
+  // 16 MiB, and runs produced 21-36 MiB; now 19-30 MiB with curl reading 11-17 MiB).
+  expect(remote.produced).toBeLessThanOrEqual(32 * MiB); // was ${remote.produced}
 }, 30_000);
 
 test("cancellation: the caller leaves, the handler's stream is cancelled within 1 s", async () => {
