@@ -39,7 +39,7 @@ import {
   WriteQueueFullError,
 } from "./errors.ts";
 import { HeartbeatMonitor } from "./_heartbeat.ts";
-import { LARGE_BODY, Outbox } from "./_outbox.ts";
+import { LARGE_BODY, Outbox, type OutboundFrame } from "./_outbox.ts";
 import { CONNECTION_WINDOW, INITIAL_STREAM_WINDOW, InboundStream, OutboundBody, STREAM_WINDOW_BUDGET } from "./_streams.ts";
 import { PendingRequests } from "./_pending.ts";
 import { CONNECTION_CREDIT_BATCH, PacedCredit } from "./_paced-credit.ts";
@@ -165,6 +165,7 @@ export class Pipe {
     this.#slowConsumerTimeoutMs = options.slowConsumerTimeoutMs ?? DEFAULT_SLOW_CONSUMER_TIMEOUT_MS;
     this.#outbox = new Outbox(transport, {
       maxBytes: this.#maxWriteQueueBytes,
+      now: () => this.#clock.now(),
       events: { full: () => this.#writeQueueFull(), room: () => this.#writeQueueRoom(), wrote: () => this.#wakeWritable() },
     });
     this.#pending = new PendingRequests(this.#clock, options.peer.name, () => {
@@ -266,7 +267,7 @@ export class Pipe {
     const reply = this.#pending.track(id, deadlineMs, signal);
     this.stats.requestsSent++;
     // An event whose request settled before it was written (deadline, caller gone) is dropped unwritten.
-    this.#sendBody(FrameType.Event, id, body, () => this.#pending.has(id));
+    this.#sendBody(FrameType.Event, id, body, this.#stillPending);
     if (event.body) this.#pumpRequestBody(id, event.body);
     // A request that fails here (deadline, caller gone) is reset, so that the peer's handler stops too.
     reply.catch((error: unknown) => this.#requestFailed(id, error));
@@ -302,11 +303,18 @@ export class Pipe {
     this.#sendBody(message.type, id, encodeMessage(message));
   }
 
-  #sendBody(type: FrameType, id: number, body: Uint8Array | (() => Uint8Array), live?: () => boolean, size?: number): void {
+  /** An event frame is wanted while its request is pending (one function for all: no closure per request). */
+  readonly #stillPending = (frame: OutboundFrame): boolean => this.#pending.has(frame.id);
+
+  /** `live` or `until` (clock time): when the frame stops being wanted, see OutboundFrame. */
+  #sendBody(type: FrameType, id: number, body: Uint8Array | (() => Uint8Array), live?: (frame: OutboundFrame) => boolean, size?: number, until?: number): void {
     if (this.#status.state === "closed") return;
     const length = size ?? (body as Uint8Array).length;
     this.stats.bytesOut += length + HEADER_LENGTH;
-    this.#outbox.push(live === undefined ? { type, id, size: length, body } : { type, id, size: length, body, live });
+    const frame: { -readonly [K in keyof OutboundFrame]: OutboundFrame[K] } = { type, id, size: length, body };
+    if (live !== undefined) frame.live = live;
+    if (until !== undefined) frame.until = until;
+    this.#outbox.push(frame);
   }
 
   /** The write queue went over its bound: stop reading from the peer (no new events) until it has room. */
@@ -520,8 +528,7 @@ export class Pipe {
     }
     const peerMax = this.peerMaxFrameBytes ?? Infinity;
     if (size <= this.#decoder.maxFrameBytes && size <= peerMax) {
-      const live = deadlineAt === undefined ? undefined : () => this.#clock.now() < deadlineAt;
-      return this.#sendBody(FrameType.EventReply, id, body, live, size);
+      return this.#sendBody(FrameType.EventReply, id, body, undefined, size, deadlineAt);
     }
     const error =
       size > this.#decoder.maxFrameBytes
