@@ -30,7 +30,7 @@ export const CONNECTION_CREDIT_BATCH = 256 * 1024;
 const PACING_GRANT_BYTES = 4 * 1024 * 1024;
 
 /** The least a paced sender may have in flight. */
-export const PACING_MIN_BYTES = 2 * 1024 * 1024;
+export const PACING_MIN_BYTES = 1024 * 1024;
 
 /** Round-trip samples older than this are forgotten (the path may change). */
 const RTT_WINDOW_MS = 10_000;
