@@ -67,6 +67,9 @@ export const DEFAULT_SLOW_CONSUMER_TIMEOUT_MS = 20_000;
 
 const OUR_CAPABILITIES = [Capability.GoAway, Capability.EventExtensions, Capability.Stream, Capability.CallerContext];
 
+/** How long the smallest heartbeat round trip stands for the path's (a path may change). */
+const MIN_RTT_WINDOW_MS = 60_000;
+
 /** Whole replies larger than this are sent as streams to peers that take them. */
 const STREAM_REPLY_BYTES = 256 * 1024;
 
@@ -154,6 +157,9 @@ export class Pipe {
   /** The windows of the inbound streams, in all (window growth stays within STREAM_WINDOW_BUDGET). */
   #inboundWindows = 0;
   #connectionUnacked = 0;
+  /** The smallest heartbeat round trip lately, and when it was seen (see #pathRttMs). */
+  #minRttMs = Infinity;
+  #minRttAt = 0;
   #writableWaiters: Array<() => void> = [];
   readonly #maxWriteQueueBytes: number;
   readonly #slowConsumerTimeoutMs: number;
@@ -417,7 +423,7 @@ export class Pipe {
       case FrameType.HeartbeatReply:
         this.#learnCapabilities(decoded.message);
         if (!this.#heartbeat.answered(frame.id)) this.stats.unknownReplies++;
-        else this.#options.onHeartbeat?.(this.#heartbeat.lastRttMs ?? 0);
+        else this.#heartbeatAnswered(this.#heartbeat.lastRttMs ?? 0);
         return;
       case FrameType.GoAway:
         this.#peerDraining = true;
@@ -626,7 +632,7 @@ export class Pipe {
           if (map.get(id) === stream) map.delete(id);
           this.#notifyIfIdle();
         },
-        rttMs: () => this.#heartbeat.lastRttMs,
+        rttMs: () => this.#pathRttMs(),
       },
       this.#options.maxStreamBytes,
     );
@@ -787,6 +793,24 @@ export class Pipe {
     if (!inbound) return;
     inbound.abortedBy ??= error;
     inbound.controller?.abort(error);
+  }
+
+  #heartbeatAnswered(rttMs: number): void {
+    const now = this.#clock.now();
+    if (rttMs <= this.#minRttMs || now - this.#minRttAt > MIN_RTT_WINDOW_MS) {
+      this.#minRttMs = rttMs;
+      this.#minRttAt = now;
+    }
+    this.#options.onHeartbeat?.(rttMs);
+  }
+
+  /**
+   * The round trip of the path, for stream windows: the smallest heartbeat round trip of the last minute, not the
+   * last one, which a busy pipe or a loaded machine inflates (windows then grew to 16 MiB in front of a 2 MB/s
+   * caller again); the last one until a heartbeat was answered.
+   */
+  #pathRttMs(): number | undefined {
+    return Number.isFinite(this.#minRttMs) ? this.#minRttMs : this.#heartbeat.lastRttMs;
   }
 
   #learnCapabilities(heartbeat: { readonly capabilities: readonly string[]; readonly maxFrameBytes?: number }): void {

@@ -119,10 +119,12 @@ test("back-pressure: a caller reading 2 MB/s for 5 s makes the handler's stream 
   console.log(`curl read ${(read / MiB).toFixed(1)} MiB in 5 s; the handler produced ${(remote.produced / MiB).toFixed(1)} MiB`);
   expect(read).toBeGreaterThan(4 * MiB); // was ${read}
   expect(remote.produced).toBeGreaterThanOrEqual(read);
-  // Issue 15's target. What was read (curl may read ahead of its rate early on) + the socket buffers between the front
-  // and curl + the stream's window, which grows only to four times what its reader takes per round trip (it was
-  // 16 MiB, and runs produced 21-36 MiB; now 19-30 MiB with curl reading 11-17 MiB).
-  expect(remote.produced).toBeLessThanOrEqual(32 * MiB); // was ${remote.produced}
+  // Issue 15's target: 32 MiB for a reader of 2 MB/s for 5 s (10 MB). What was read + the socket buffers between the
+  // front and curl + the stream's window, which grows only to four times what its reader takes per round trip of the
+  // path (it grew to 16 MiB: runs produced 21-36 MiB; now 19-31 MiB). curl's --limit-rate may read ahead early on
+  // (up to 19 MiB in 5 s seen): what it read past 10 MB raises the bound by as much, the pipe's share stays the same.
+  const readAhead = Math.max(0, read - 10_000_000);
+  expect(remote.produced).toBeLessThanOrEqual(32 * MiB + readAhead); // was ${remote.produced}, read ${read}
 }, 30_000);
 
 test("cancellation: the caller leaves, the handler's stream is cancelled within 1 s", async () => {
