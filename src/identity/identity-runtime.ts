@@ -128,7 +128,7 @@ function onClosed(transport: Transport, entry: { end?: (reason: Error) => void }
         },
       });
     },
-    write: (bytes, transient) => transport.write(bytes, transient),
+    write: (bytes) => transport.write(bytes),
     ...(transport.copiesWrites === true ? { copiesWrites: true } : {}),
     pauseReading: () => transport.pauseReading(),
     resumeReading: () => transport.resumeReading(),

@@ -38,7 +38,7 @@ const SCRATCH_BYTES = BATCH_BYTES + HEADER_LENGTH + SMALL_BULK;
 
 /**
  * The buffer the outboxes of this process coalesce their batches in, when
- * their transport copies what it keeps of a transient write (`copiesWrites`):
+ * their transport copies what it keeps of a write (`copiesWrites`):
  * a batch is built and written synchronously, so one buffer serves every pipe, and a busy
  * stream no longer gets a fresh 256 KiB buffer (zeroed, page-faulted in,
  * later collected) per write: that was 38% of a sending node's samples
@@ -259,7 +259,7 @@ export class Outbox {
       at += HEADER_LENGTH + body.length;
     }
     this.#count(-counted);
-    this.#send(out, reuse);
+    this.#send(out);
   }
 
   /** Starts a large frame: its header now, its body in slices. */
@@ -335,11 +335,10 @@ export class Outbox {
     }
   }
 
-  /** `transient`: `bytes` is the scratch buffer, reused after this call (only with a transport that copiesWrites). */
-  #send(bytes: Uint8Array, transient = false): void {
+  #send(bytes: Uint8Array): void {
     this.bytesWritten += bytes.length;
     this.writes++;
-    if (!this.transport.write(bytes, transient)) this.#blocked = true;
+    if (!this.transport.write(bytes)) this.#blocked = true;
   }
 }
 

@@ -43,13 +43,12 @@ export interface Transport {
    * transport may end the connection with an error when a writer ignores that
    * and its queue passes a hard bound. Writes after close are dropped.
    */
-  write(bytes: Uint8Array, transient?: boolean): boolean;
+  write(bytes: Uint8Array): boolean;
   /**
-   * Optional: true when a write marked `transient` (the writer reuses the
-   * buffer once `write` returns) keeps no reference to `bytes`: what the
-   * transport keeps of it, it copies. Writers mark writes transient only to
-   * transports that say so; a wrapper must pass both on. Absent, the writer
-   * gives every write a buffer of its own.
+   * Optional: true when `write` keeps no reference to `bytes` once it
+   * returns (what it keeps, it copies), so that the writer may reuse the
+   * buffer for its next write. A wrapper may pass it on only when it keeps
+   * nothing either; absent, the writer gives every write a buffer of its own.
    */
   readonly copiesWrites?: boolean;
   /**

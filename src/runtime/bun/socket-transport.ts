@@ -10,7 +10,7 @@ import { CLOSE_FLUSH_TIMEOUT_MS, HARD_QUEUE_LIMIT, HIGH_WATER_MARK, overflowErro
 
 /** The per-socket handler state: Bun calls one set of handlers per listener; `socket.data` points here. */
 export class SocketTransport extends TransportBase {
-  /** Bun's `socket.write` takes what it writes at once; what is left of a transient write is copied into the queue here. */
+  /** Bun's `socket.write` takes what it writes at once; what is left is copied into the queue here. */
   readonly copiesWrites = true;
   #socket: Socket<SocketTransport>;
   #queue: Uint8Array[] = [];
@@ -29,23 +29,23 @@ export class SocketTransport extends TransportBase {
     socket.setNoDelay(true); // Nagle + delayed ACK would add 40 ms to small replies.
   }
 
-  write(bytes: Uint8Array, transient = false): boolean {
+  write(bytes: Uint8Array): boolean {
     const slice = this.#recordBytes;
-    if (slice === undefined || bytes.length <= slice) return this.#write(bytes, transient);
+    if (slice === undefined || bytes.length <= slice) return this.#write(bytes);
     let ok = true;
-    for (let at = 0; at < bytes.length; at += slice) ok = this.#write(bytes.subarray(at, at + slice), transient);
+    for (let at = 0; at < bytes.length; at += slice) ok = this.#write(bytes.subarray(at, at + slice));
     return ok;
   }
 
-  #write(bytes: Uint8Array, transient: boolean): boolean {
+  #write(bytes: Uint8Array): boolean {
     if (this.ended || this.#closing) return true;
     if (this.#queue.length === 0) {
       const written = this.#socket.write(bytes);
       if (written >= bytes.length) return true;
       const rest = Math.max(0, written);
-      this.#enqueue(transient ? bytes.slice(rest) : bytes.subarray(rest)); // the writer reuses a transient buffer
+      this.#enqueue(bytes.slice(rest)); // a copy: the writer may reuse its buffer (copiesWrites)
     } else {
-      this.#enqueue(transient ? bytes.slice() : bytes);
+      this.#enqueue(bytes.slice());
     }
     if (this.#queuedBytes > HARD_QUEUE_LIMIT) {
       this.#overflow = overflowError(this.#queuedBytes, this.peer.remoteAddress);
