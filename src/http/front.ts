@@ -20,6 +20,8 @@ import { PEER_HEADER } from "../trace/index.ts";
 /** Header carrying the event's return code on every response. */
 export const RETURN_CODE_HEADER = "x-event-return-code";
 
+const NO_BODY = new Uint8Array(0);
+
 const EVENT_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]);
 
 /** Request bodies of a known length up to this size go inline (no stream, no extra round trip). */
@@ -114,7 +116,13 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
       const head = forwardedHead(request.headers);
       const declared = contentLength(request);
       // A small body of known length is read now, as before; a large or chunked one waits for the pipe's verdict.
-      let data = request.body === null || (declared !== undefined && declared <= INLINE_BODY_BYTES) ? await readBody(request, options.maxBodyBytes) : undefined;
+      // A GET has no body: no read, not even an awaited one, on the hot path.
+      let data =
+        request.body === null && declared === undefined
+          ? NO_BODY
+          : request.body === null || (declared !== undefined && declared <= INLINE_BODY_BYTES)
+            ? await readBody(request, options.maxBodyBytes)
+            : undefined;
       release = holdOpen?.(request);
       const pipe = await options.acquire(target.peer, request.signal);
       peer = pipe.peer.name;

@@ -158,6 +158,11 @@ class TrackedTransport implements Transport, TransportSink {
     return this.inner.write(bytes);
   }
 
+  /** As the wrapped transport: this one keeps nothing of a write. */
+  get copiesWrites(): boolean {
+    return this.inner.copiesWrites === true;
+  }
+
   pauseReading(): void {
     this.inner.pauseReading();
   }

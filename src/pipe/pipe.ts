@@ -39,9 +39,10 @@ import {
   WriteQueueFullError,
 } from "./errors.ts";
 import { HeartbeatMonitor } from "./_heartbeat.ts";
-import { LARGE_BODY, Outbox } from "./_outbox.ts";
-import { CONNECTION_WINDOW, Credit, INITIAL_STREAM_WINDOW, InboundStream, OutboundBody, STREAM_WINDOW_BUDGET } from "./_streams.ts";
+import { LARGE_BODY, Outbox, type OutboundFrame } from "./_outbox.ts";
+import { CONNECTION_WINDOW, INITIAL_STREAM_WINDOW, InboundStream, OutboundBody, STREAM_WINDOW_BUDGET } from "./_streams.ts";
 import { PendingRequests } from "./_pending.ts";
+import { CONNECTION_CREDIT_BATCH, PacedCredit } from "./_paced-credit.ts";
 import type {
   IncomingReply,
   InboundContext,
@@ -66,6 +67,9 @@ export const DEFAULT_SLOW_CONSUMER_TIMEOUT_MS = 20_000;
 
 const OUR_CAPABILITIES = [Capability.GoAway, Capability.EventExtensions, Capability.Stream, Capability.CallerContext, Capability.ReplyHead];
 
+/** How long the smallest heartbeat round trip stands for the path's (a path may change). */
+const MIN_RTT_WINDOW_MS = 60_000;
+
 /** Whole replies larger than this are sent as streams to peers that take them. */
 const STREAM_REPLY_BYTES = 256 * 1024;
 
@@ -74,19 +78,34 @@ const STREAM_QUEUE_BYTES = 512 * 1024;
 const EMPTY = new Uint8Array(0);
 
 /**
- * One inbound event being handled. Its AbortController and deadline timer
- * are made only when the handler reads `signal` (most never do: the profile
- * showed them as 12% of an answering node's samples); a signal read after
- * the deadline or the pipe's end is born aborted.
+ * One inbound event being handled, and the context its handler gets (peer,
+ * signal, body): one object per event, not a context, four closures and a
+ * promise chain besides. Its AbortController and deadline timer are made only
+ * when the handler reads `signal` (most never do: the profile showed them as
+ * 12% of an answering node's samples); a signal read after the deadline or
+ * the pipe's end is born aborted.
  */
-interface Inbound {
-  readonly deadlineAt: number | undefined;
-  controller: AbortController | undefined;
-  timer: TimerHandle | undefined;
+class Inbound implements InboundContext {
+  controller: AbortController | undefined = undefined;
+  timer: TimerHandle | undefined = undefined;
   /** Why the event was aborted before anyone read its signal. */
-  abortedBy: Error | undefined;
+  abortedBy: Error | undefined = undefined;
   /** Its request body, when streamed. */
-  body: InboundStream | undefined;
+  stream: InboundStream | undefined = undefined;
+  /** The request body as the handler reads it, when streamed (absent otherwise). */
+  declare body?: ReadableStream<Uint8Array>;
+
+  constructor(
+    readonly id: number,
+    readonly peer: PipePeer,
+    readonly deadlineAt: number | undefined,
+    /** The pipe's signal maker (one function per pipe). */
+    readonly signalOf: (inbound: Inbound) => AbortSignal,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.signalOf(this);
+  }
 }
 
 /** One multiplexed request/reply connection over a Transport. */
@@ -133,10 +152,14 @@ export class Pipe {
   readonly #replyBodiesOut = new Map<number, OutboundBody>();
   readonly #replyBodiesIn = new Map<number, InboundStream>();
   readonly #requestBodiesIn = new Map<number, InboundStream>();
-  readonly #connectionCredit = new Credit(CONNECTION_WINDOW);
+  /** What we may send of stream data in all; paced once the peer returns it in small batches (see _paced-credit.ts). */
+  readonly #connectionCredit = new PacedCredit(CONNECTION_WINDOW, () => this.#clock.now());
   /** The windows of the inbound streams, in all (window growth stays within STREAM_WINDOW_BUDGET). */
   #inboundWindows = 0;
   #connectionUnacked = 0;
+  /** The smallest heartbeat round trip lately, and when it was seen (see #pathRttMs). */
+  #minRttMs = Infinity;
+  #minRttAt = 0;
   #writableWaiters: Array<() => void> = [];
   readonly #maxWriteQueueBytes: number;
   readonly #slowConsumerTimeoutMs: number;
@@ -164,6 +187,7 @@ export class Pipe {
     this.#slowConsumerTimeoutMs = options.slowConsumerTimeoutMs ?? DEFAULT_SLOW_CONSUMER_TIMEOUT_MS;
     this.#outbox = new Outbox(transport, {
       maxBytes: this.#maxWriteQueueBytes,
+      now: () => this.#clock.now(),
       events: { full: () => this.#writeQueueFull(), room: () => this.#writeQueueRoom(), wrote: () => this.#wakeWritable() },
     });
     this.#pending = new PendingRequests(this.#clock, options.peer.name, () => {
@@ -271,7 +295,7 @@ export class Pipe {
     const reply = this.#pending.track(id, deadlineMs, signal);
     this.stats.requestsSent++;
     // An event whose request settled before it was written (deadline, caller gone) is dropped unwritten.
-    this.#sendBody(FrameType.Event, id, body, () => this.#pending.has(id));
+    this.#sendBody(FrameType.Event, id, body, this.#stillPending);
     if (event.body) this.#pumpRequestBody(id, event.body);
     // A request that fails here (deadline, caller gone) is reset, so that the peer's handler stops too.
     reply.catch((error: unknown) => this.#requestFailed(id, error));
@@ -307,11 +331,18 @@ export class Pipe {
     this.#sendBody(message.type, id, encodeMessage(message));
   }
 
-  #sendBody(type: FrameType, id: number, body: Uint8Array | (() => Uint8Array), live?: () => boolean, size?: number): void {
+  /** An event frame is wanted while its request is pending (one function for all: no closure per request). */
+  readonly #stillPending = (frame: OutboundFrame): boolean => this.#pending.has(frame.id);
+
+  /** `live` or `until` (clock time): when the frame stops being wanted, see OutboundFrame. */
+  #sendBody(type: FrameType, id: number, body: Uint8Array | (() => Uint8Array), live?: (frame: OutboundFrame) => boolean, size?: number, until?: number): void {
     if (this.#status.state === "closed") return;
     const length = size ?? (body as Uint8Array).length;
     this.stats.bytesOut += length + HEADER_LENGTH;
-    this.#outbox.push(live === undefined ? { type, id, size: length, body } : { type, id, size: length, body, live });
+    const frame: { -readonly [K in keyof OutboundFrame]: OutboundFrame[K] } = { type, id, size: length, body };
+    if (live !== undefined) frame.live = live;
+    if (until !== undefined) frame.until = until;
+    this.#outbox.push(frame);
   }
 
   /** The write queue went over its bound: stop reading from the peer (no new events) until it has room. */
@@ -399,7 +430,7 @@ export class Pipe {
       case FrameType.HeartbeatReply:
         this.#learnCapabilities(decoded.message);
         if (!this.#heartbeat.answered(frame.id)) this.stats.unknownReplies++;
-        else this.#options.onHeartbeat?.(this.#heartbeat.lastRttMs ?? 0);
+        else this.#heartbeatAnswered(this.#heartbeat.lastRttMs ?? 0);
         return;
       case FrameType.GoAway:
         this.#peerDraining = true;
@@ -435,47 +466,48 @@ export class Pipe {
       return;
     }
     const deadlineAt = event.deadlineMs !== undefined && event.deadlineMs > 0 ? this.#clock.now() + event.deadlineMs : undefined;
-    const inbound: Inbound = { deadlineAt, controller: undefined, timer: undefined, abortedBy: undefined, body: undefined };
+    const inbound = new Inbound(id, this.peer, deadlineAt, this.#signalFor);
     this.#inbound.add(inbound);
     this.#inboundById.set(id, inbound);
-    if (event.bodyStream === true) inbound.body = this.#receiveRequestBody(id, inbound);
-    const settled = (): void => {
+    if (event.bodyStream === true) {
+      const stream = (inbound.stream = this.#receiveRequestBody(id, inbound));
+      stream.widen(event.bodyLength);
+      inbound.body = stream.readable;
+    }
+    void this.#answer(inbound, event);
+  }
+
+  /** Runs the handler and sends its answer, exactly once, whether it returns, throws synchronously or rejects. */
+  async #answer(inbound: Inbound, event: Event): Promise<void> {
+    let reply: OutgoingReply;
+    try {
+      reply = await this.#options.onEvent(event, inbound);
+    } catch (error) {
+      reply = handlerErrorReply(error, false);
+    }
+    const id = inbound.id;
+    try {
+      if (this.#isClosed()) return;
+      if (reply.stream) return await this.#sendStreamedReply(id, reply, reply.stream, inbound);
+      // A large whole reply goes as a stream too when the peer takes one: no head-of-line blocking, the reader's pace.
+      const data = reply.data;
+      if (data !== undefined && data.length > STREAM_REPLY_BYTES && this.streams) {
+        return await this.#sendStreamedReply(id, { ...reply, data: EMPTY, bodyLength: data.length }, sliced(data), inbound);
+      }
+      this.#sendReply(id, reply, inbound.deadlineAt);
+    } finally {
+      // Answered without reading the whole request body: the rest is dropped, its credit returned (a streamed
+      // reply may still be reading it, an echo for one: only once it is sent).
+      inbound.stream?.discardRest();
       if (inbound.timer !== undefined) this.#clock.clearTimeout(inbound.timer);
       this.#inbound.delete(inbound);
       if (this.#inboundById.get(id) === inbound) this.#inboundById.delete(id);
       this.#notifyIfIdle();
-    };
-    const done = (): void => {
-      // Answered without reading the whole request body: the rest is dropped, its credit returned (a streamed
-      // reply may still be reading it, an echo for one: only once it is sent).
-      inbound.body?.discardRest();
-      settled();
-    };
-    const finish = (reply: OutgoingReply): void => {
-      if (this.#isClosed()) return done();
-      if (reply.stream) return void this.#sendStreamedReply(id, reply, reply.stream, inbound).finally(done);
-      // A large whole reply goes as a stream too when the peer takes one: no head-of-line blocking, the reader's pace.
-      const data = reply.data;
-      if (data !== undefined && data.length > STREAM_REPLY_BYTES && this.streams) {
-        return void this.#sendStreamedReply(id, { ...reply, data: EMPTY, bodyLength: data.length }, sliced(data), inbound).finally(done);
-      }
-      this.#sendReply(id, reply, deadlineAt);
-      done();
-    };
-    const signalOf = () => this.#signalOf(inbound);
-    const body = inbound.body?.readable;
-    const context: InboundContext = {
-      peer: this.peer,
-      get signal() {
-        return signalOf();
-      },
-      ...(body ? { body } : {}),
-    };
-    // A handler that throws synchronously or rejects is still answered, exactly once.
-    new Promise<OutgoingReply>((resolve) => resolve(this.#options.onEvent(event, context))).then(finish, (error: unknown) =>
-      finish(handlerErrorReply(error, false)),
-    );
+    }
   }
+
+  /** Makes an inbound event's signal (one function for the pipe: no closure per event). */
+  readonly #signalFor = (inbound: Inbound): AbortSignal => this.#signalOf(inbound);
 
   /** The inbound event's signal, made on first use: aborted already, or armed for its deadline. */
   #signalOf(inbound: Inbound): AbortSignal {
@@ -527,8 +559,7 @@ export class Pipe {
     }
     const peerMax = this.peerMaxFrameBytes ?? Infinity;
     if (size <= this.#decoder.maxFrameBytes && size <= peerMax) {
-      const live = deadlineAt === undefined ? undefined : () => this.#clock.now() < deadlineAt;
-      return this.#sendBody(FrameType.EventReply, id, body, live, size);
+      return this.#sendBody(FrameType.EventReply, id, body, undefined, size, deadlineAt);
     }
     const error =
       size > this.#decoder.maxFrameBytes
@@ -579,10 +610,14 @@ export class Pipe {
     this.#sendStreamFrame(FrameType.Reset, id, reply ? FrameFlag.Reply : 0, body);
   }
 
-  /** Bytes of some stream arrived (accepted or dropped): connection credit goes back in batches. */
+  /**
+   * Bytes of some stream arrived (accepted or dropped): connection credit goes
+   * back in small batches (it was a quarter of the window), so that the
+   * sender can pace what it has in flight (_paced-credit.ts).
+   */
   #consumed(bytes: number): void {
     this.#connectionUnacked += bytes;
-    if (this.#connectionUnacked < CONNECTION_WINDOW / 4) return;
+    if (this.#connectionUnacked < CONNECTION_CREDIT_BATCH) return;
     const credit = this.#connectionUnacked;
     this.#connectionUnacked = 0;
     this.#sendCredit(0, false, credit);
@@ -609,7 +644,7 @@ export class Pipe {
           if (map.get(id) === stream) map.delete(id);
           this.#notifyIfIdle();
         },
-        rttMs: () => this.#heartbeat.lastRttMs,
+        rttMs: () => this.#pathRttMs(),
       },
       this.#options.maxStreamBytes,
     );
@@ -621,7 +656,7 @@ export class Pipe {
   #receiveRequestBody(id: number, inbound: Inbound): InboundStream {
     const stream: InboundStream = this.#inboundStream(id, false, this.#requestBodiesIn, () => {});
     const cancel = stream.cancel.bind(stream);
-    stream.cancel = () => (inbound.body === stream ? stream.discardRest() : cancel(""));
+    stream.cancel = () => (inbound.stream === stream ? stream.discardRest() : cancel(""));
     return stream;
   }
 
@@ -636,6 +671,7 @@ export class Pipe {
       this.#requestBodiesOut.get(id)?.stop(new Error(reason));
       this.#sendReset(id, false, reason || "the caller left");
     });
+    stream.widen(reply.bodyLength);
     this.stats.repliesReceived++;
     this.#pending.settle(id, { ...reply, data: EMPTY, stream: stream.readable });
   }
@@ -769,6 +805,24 @@ export class Pipe {
     if (!inbound) return;
     inbound.abortedBy ??= error;
     inbound.controller?.abort(error);
+  }
+
+  #heartbeatAnswered(rttMs: number): void {
+    const now = this.#clock.now();
+    if (rttMs <= this.#minRttMs || now - this.#minRttAt > MIN_RTT_WINDOW_MS) {
+      this.#minRttMs = rttMs;
+      this.#minRttAt = now;
+    }
+    this.#options.onHeartbeat?.(rttMs);
+  }
+
+  /**
+   * The round trip of the path, for stream windows: the smallest heartbeat round trip of the last minute, not the
+   * last one, which a busy pipe or a loaded machine inflates (windows then grew to 16 MiB in front of a 2 MB/s
+   * caller again); the last one until a heartbeat was answered.
+   */
+  #pathRttMs(): number | undefined {
+    return Number.isFinite(this.#minRttMs) ? this.#minRttMs : this.#heartbeat.lastRttMs;
   }
 
   #learnCapabilities(heartbeat: { readonly capabilities: readonly string[]; readonly maxFrameBytes?: number }): void {

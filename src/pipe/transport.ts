@@ -45,6 +45,13 @@ export interface Transport {
    */
   write(bytes: Uint8Array): boolean;
   /**
+   * Optional: true when `write` keeps no reference to `bytes` once it
+   * returns (what it keeps, it copies), so that the writer may reuse the
+   * buffer for its next write. A wrapper may pass it on only when it keeps
+   * nothing either; absent, the writer gives every write a buffer of its own.
+   */
+  readonly copiesWrites?: boolean;
+  /**
    * Stops delivering received bytes and stops reading from the connection,
    * so that the peer's writes back up (TCP flow control) instead of our
    * memory. Bytes already read may still be delivered. Idempotent.

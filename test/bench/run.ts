@@ -8,7 +8,7 @@ if (!findWrk()) {
   console.error("Cannot run the benchmarks: wrk is not installed (apt-get install wrk).");
   process.exit(2);
 }
-const scripts = ["test/bench/pipe-memory.ts", "test/bench/startup.ts", "test/bench/front-metrics.ts", "test/bench/pipe-http.ts", "test/bench/pipe-streams.ts"];
+const scripts = ["test/bench/pipe-memory.ts", "test/bench/pipe-cpu.ts", "test/bench/startup.ts", "test/bench/front-metrics.ts", "test/bench/pipe-http.ts", "test/bench/pipe-streams.ts"];
 for (const script of scripts) {
   const child = Bun.spawnSync([process.execPath, script], { stdout: "inherit", stderr: "inherit" });
   if (child.exitCode !== 0) {

@@ -138,6 +138,34 @@ describe("Pipe over an in-memory transport", () => {
     expect(peer.pipe.status.state).toBe("open");
   });
 
+  test("deadlines share one sweep timer per pipe, and each request still ends at its own deadline", async () => {
+    const clock = new FakeClock();
+    const peer = rawPeer({ clock, heartbeatIntervalMs: 0, heartbeatTimeoutMs: 0 });
+    const idle = clock.pendingTimers;
+    const outcomes: string[] = [];
+    const track = (name: string, deadlineMs: number) =>
+      void peer.pipe.request({ verb: "get", noun: name }, { deadlineMs }).catch((error: unknown) => outcomes.push(`${name}@${clock.now()}:${(error as Error).name}`));
+    for (let i = 0; i < 100; i++) track(`same${i}`, 1_000);
+    // A hundred requests with one deadline length: one timer in all, not one each.
+    expect(clock.pendingTimers - idle).toBe(1);
+    track("late", 3_000);
+    track("early", 200); // earlier than every other: the sweep is re-armed for it
+    expect(clock.pendingTimers - idle).toBe(1);
+    await clock.advance(199);
+    expect(outcomes).toEqual([]);
+    await clock.advance(1);
+    expect(outcomes).toEqual(["early@200:RequestTimeoutError"]);
+    await clock.advance(800);
+    expect(outcomes.length).toBe(101);
+    expect(outcomes.at(-1)).toBe("same99@1000:RequestTimeoutError");
+    await clock.advance(1_999);
+    expect(outcomes.length).toBe(101);
+    await clock.advance(1);
+    expect(outcomes.at(-1)).toBe("late@3000:RequestTimeoutError");
+    expect(peer.pipe.inFlight).toBe(0);
+    expect(clock.pendingTimers - idle).toBe(0);
+  });
+
   test("a reply with an unknown id is counted and ignored", async () => {
     const peer = rawPeer();
     const request = peer.pipe.request({ verb: "get", noun: "x" });

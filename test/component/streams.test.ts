@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { Pipe, StreamResetError, StreamsUnsupportedError, type InboundHandler, type PipeOptions } from "../../src/pipe/index.ts";
-import { INITIAL_STREAM_WINDOW, InboundStream, MAX_STREAM_WINDOW } from "../../src/pipe/_streams.ts";
+import { FIRST_STREAM_WINDOW, INITIAL_STREAM_WINDOW, InboundStream, MAX_STREAM_WINDOW } from "../../src/pipe/_streams.ts";
 import { Capability } from "../../src/wire/index.ts";
 import { FakeClock, memoryPair, settle, waitUntil } from "../support/index.ts";
 
@@ -236,6 +236,38 @@ describe("window growth (virtual time)", () => {
       await clock.advance(msPerChunk);
     }
   }
+
+  test("a window grows only while it is under four times what its reader takes in a round trip", async () => {
+    const clock = new FakeClock();
+    const s = inbound(clock, 5);
+    // 64 KiB per ms with 5 ms round trips: 320 KiB per round trip, so the window stops at 2 MiB (4 x 320 KiB = 1.25 MiB
+    // reached), where the round-trip rule alone let it grow to 4 MiB.
+    await flow(clock, s, 48 * MiB, 1);
+    expect(s.stream.window).toBe(2 * MiB);
+  });
+
+  test("a stream is widened at its start: to 1 MiB when longer or of unknown length, to its length when shorter, within the budget", () => {
+    const clock = new FakeClock();
+    const unknown = inbound(clock, 5);
+    unknown.stream.widen(undefined);
+    expect({ window: unknown.stream.window, credits: unknown.credits }).toEqual({ window: FIRST_STREAM_WINDOW, credits: [FIRST_STREAM_WINDOW - INITIAL_STREAM_WINDOW] });
+    const long = inbound(clock, 5);
+    long.stream.widen(1024 * MiB);
+    expect(long.stream.window).toBe(FIRST_STREAM_WINDOW);
+    const medium = inbound(clock, 5);
+    medium.stream.widen(512 * 1024);
+    expect({ window: medium.stream.window, credits: medium.credits }).toEqual({ window: 512 * 1024, credits: [512 * 1024 - INITIAL_STREAM_WINDOW] });
+    const small = inbound(clock, 5);
+    small.stream.widen(100);
+    expect({ window: small.stream.window, credits: small.credits }).toEqual({ window: INITIAL_STREAM_WINDOW, credits: [] });
+    const credits: number[] = [];
+    const refused = new InboundStream(clock, { credit: (n) => credits.push(n), consumed: () => {}, grow: () => false, cancel: () => {}, done: () => {}, rttMs: () => 5 });
+    refused.widen(undefined);
+    expect({ window: refused.window, credits }).toEqual({ window: INITIAL_STREAM_WINDOW, credits: [] });
+    // The widened window is credit the sender may use: a whole 1 MiB arrives before any read.
+    for (let i = 0; i < 16; i++) expect(unknown.stream.push(new Uint8Array(64 * 1024), false)).toBeUndefined();
+    expect(unknown.stream.push(new Uint8Array(1), false)).toContain("Cannot accept body data");
+  });
 
   test("a reader that uses half its window within a few round trips doubles it, up to 16 MiB", async () => {
     const clock = new FakeClock();

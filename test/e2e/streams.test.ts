@@ -110,7 +110,7 @@ test("a small streamed body is still whole in body.data (existing handlers keep 
   expect(((await response.json()) as { data: string }).data).toBe("buffered");
 });
 
-test("back-pressure: a caller reading 2 MB/s for 5 s makes the handler's stream produce at most 40 MiB", async () => {
+test("back-pressure: a caller reading 2 MB/s for 5 s makes the handler's stream produce at most 32 MiB", async () => {
   // curl reads at the rate asked (a fetch client would read ahead into its own buffer and hide the pipe's pace).
   const curl = Bun.spawn(["curl", "-s", "-o", "/dev/null", "--limit-rate", "2000000", "--max-time", "5", "-w", "%{size_download}", `${server.http}/client/files/gen//${GiB}`], { stdout: "pipe" });
   await curl.exited;
@@ -119,9 +119,12 @@ test("back-pressure: a caller reading 2 MB/s for 5 s makes the handler's stream 
   console.log(`curl read ${(read / MiB).toFixed(1)} MiB in 5 s; the handler produced ${(remote.produced / MiB).toFixed(1)} MiB`);
   expect(read).toBeGreaterThan(4 * MiB); // was ${read}
   expect(remote.produced).toBeGreaterThanOrEqual(read);
-  // Issue 15's target is 32 MiB; runs here produced 21-36 MiB (16 MiB stream window + Bun's and the kernel's buffers
-  // + what was read), so the bound that must never break is 40 MiB; the benchmark reports the figure against 32.
-  expect(remote.produced).toBeLessThanOrEqual(40 * MiB); // was ${remote.produced}
+  // Issue 15's target: 32 MiB for a reader of 2 MB/s for 5 s (10 MB). What was read + the socket buffers between the
+  // front and curl + the stream's window, which grows only to four times what its reader takes per round trip of the
+  // path (it grew to 16 MiB: runs produced 21-36 MiB; now 19-31 MiB). curl's --limit-rate may read ahead early on
+  // (up to 19 MiB in 5 s seen): what it read past 10 MB raises the bound by as much, the pipe's share stays the same.
+  const readAhead = Math.max(0, read - 10_000_000);
+  expect(remote.produced).toBeLessThanOrEqual(32 * MiB + readAhead); // was ${remote.produced}, read ${read}
 }, 30_000);
 
 test("cancellation: the caller leaves, the handler's stream is cancelled within 1 s", async () => {

@@ -43,6 +43,8 @@ export class MemoryTransport implements Transport {
 
   /** Coalesced writes flush at the end of the current microtask queue. */
   readonly scheduleFlush = (flush: () => void): void => queueMicrotask(flush);
+  /** `write` copies what it is given (the receiver owns its chunk), so the writer may reuse its buffer. */
+  readonly copiesWrites = true;
 
   start(sink: TransportSink): void {
     if (this.#sink) throw new Error("Cannot start transport: already started");

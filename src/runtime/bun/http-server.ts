@@ -32,13 +32,36 @@ const ABANDONED_STATUS = 499;
  * Its signal is aborted by then, one task later: waiting for that task before
  * running anything turns the failure into a clean close before any handler
  * runs, so that the caller may safely retry both requests on new connections.
+ * The requests that arrive in one turn of the event loop wait for one task
+ * together (one setImmediate per batch, not per request: at 64 connections
+ * the profile showed one per request).
  */
 function pipeliningGate(fetch: HttpServeOptions["fetch"]): (request: Request) => Promise<Response> {
-  return async (request) => {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    if (request.signal.aborted) return new Response(null, { status: ABANDONED_STATUS });
-    return fetch(request);
+  let waiting: Array<Gated> = [];
+  const release = (): void => {
+    const batch = waiting;
+    waiting = [];
+    for (const { request, resolve, reject } of batch) {
+      try {
+        resolve(request.signal.aborted ? new Response(null, { status: ABANDONED_STATUS }) : fetch(request));
+      } catch (error) {
+        reject(error);
+      }
+    }
   };
+  return (request) => {
+    const { promise, resolve, reject } = Promise.withResolvers<Response>();
+    if (waiting.length === 0) setImmediate(release);
+    waiting.push({ request, resolve, reject });
+    return promise;
+  };
+}
+
+/** A request waiting at the pipelining gate. */
+interface Gated {
+  readonly request: Request;
+  readonly resolve: (response: Response | PromiseLike<Response>) => void;
+  readonly reject: (error: unknown) => void;
 }
 
 /**

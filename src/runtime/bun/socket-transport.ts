@@ -10,6 +10,8 @@ import { CLOSE_FLUSH_TIMEOUT_MS, HARD_QUEUE_LIMIT, HIGH_WATER_MARK, overflowErro
 
 /** The per-socket handler state: Bun calls one set of handlers per listener; `socket.data` points here. */
 export class SocketTransport extends TransportBase {
+  /** Bun's `socket.write` takes what it writes at once; what is left is copied into the queue here. */
+  readonly copiesWrites = true;
   #socket: Socket<SocketTransport>;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
@@ -40,9 +42,10 @@ export class SocketTransport extends TransportBase {
     if (this.#queue.length === 0) {
       const written = this.#socket.write(bytes);
       if (written >= bytes.length) return true;
-      this.#enqueue(written > 0 ? bytes.subarray(written) : bytes);
+      const rest = Math.max(0, written);
+      this.#enqueue(bytes.slice(rest)); // a copy: the writer may reuse its buffer (copiesWrites)
     } else {
-      this.#enqueue(bytes);
+      this.#enqueue(bytes.slice());
     }
     if (this.#queuedBytes > HARD_QUEUE_LIMIT) {
       this.#overflow = overflowError(this.#queuedBytes, this.peer.remoteAddress);
