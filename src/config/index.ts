@@ -8,3 +8,4 @@ export * from "./describe.ts";
 export * from "./config-file.ts";
 export { bypassesProxy, parseNoProxy, type NoProxy, type NoProxyRule } from "./no-proxy.ts";
 export { closestName, editDistance } from "./suggest.ts";
+export { clientTargets, formatTarget, MAX_TARGETS, parseTargetList, type Target, type TargetEntry } from "./targets.ts";

@@ -94,7 +94,8 @@ function dial(i: number, pki: SwarmPki, port: number, loops: DialLoop[], pipes: 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`client ${i} not connected within 60 s`)), 60_000);
     const loop = startDialLoop({
-      dial: () => bunRuntime.connectTls({ hostname: "127.0.0.1", port, identity, serverName: "localhost", timeoutMs: config.connectTimeoutMs }),
+      targets: [{ host: "127.0.0.1", port }],
+        dial: () => bunRuntime.connectTls({ hostname: "127.0.0.1", port, identity, serverName: "localhost", timeoutMs: config.connectTimeoutMs }),
       open: async (transport) => {
         const pipe = new Pipe(transport, pipeOptions(config, { name: "localhost", remoteAddress: transport.peer.remoteAddress }, dispatcher, silentLogger));
         pipes.push(pipe);
