@@ -30,12 +30,14 @@ export const QUICK_ATTEMPTS = 10;
  * Ceiling of the delay between rounds whose every dial failed at the HTTP
  * proxy (refused, closed or silent before answering CONNECT): the server was
  * never reached, so its backoff does not apply, and a proxy restarted is in
- * use again within this (plus the handshake) instead of up to the cap. A
- * dead proxy costs it N / 450 ms refused connections a second (N clients,
- * mean of [300, 600] ms): 10,000 clients, ~22,000 a second, refused by its
- * kernel.
+ * use again within this plus one dial through it (tinyproxy on a loaded
+ * 2-core machine: up to ~0.35 s) instead of up to the cap. A dead proxy gets
+ * N / 300 ms refused connections a second from N clients (mean of [200,
+ * 400] ms): a local helper (cntlm, px) ~3, a proxy shared by 10,000 clients
+ * ~33,000, each a SYN answered by a RST from its kernel; a proxy that
+ * accepts and stays silent holds each dial for RP_CLIENT_CONNECT_TIMEOUT_S.
  */
-export const PROXY_RETRY_CAP_MS = 600;
+export const PROXY_RETRY_CAP_MS = 400;
 
 /** Backoff parameters, in ms. */
 export interface BackoffOptions {

@@ -36,11 +36,11 @@ describe("client targets", () => {
     const rule = "must list servers as HOST or HOST:PORT separated by commas (IPv6 as [ADDRESS] or [ADDRESS]:PORT)";
     expect(problem(",")).toBe(`RP_CLIENT_TARGET_HOSTNAME=",": ${rule}; none given`);
     expect(problem("a:0")).toBe(`RP_CLIENT_TARGET_HOSTNAME="a:0": ${rule}; "a:0" has port 0, not 1-65535`);
-    expect(problem("a,b:70000")).toEndWith('"b:70000" has port 70000, not 1-65535');
-    expect(problem("a b")).toEndWith('"a b" has no valid IP address or host name');
-    expect(problem("[zz]:1")).toEndWith('"[zz]:1" has no valid IP address or host name');
-    expect(problem("a:1:2")).toEndWith('"a:1:2" is not HOST, HOST:PORT or [IPV6]:PORT');
-    expect(problem(Array.from({ length: MAX_TARGETS + 1 }, (_, i) => `h${i}`).join(","))).toEndWith(`at most ${MAX_TARGETS} servers, got ${MAX_TARGETS + 1}`);
+    expect(problem("a,b:70000")).toContain('"b:70000" has port 70000, not 1-65535');
+    expect(problem("a b")).toContain('"a b" has no valid IP address or host name');
+    expect(problem("[zz]:1")).toContain('"[zz]:1" has no valid IP address or host name');
+    expect(problem("a:1:2")).toContain('"a:1:2" is not HOST, HOST:PORT or [IPV6]:PORT');
+    expect(problem(Array.from({ length: MAX_TARGETS + 1 }, (_, i) => `h${i}`).join(","))).toContain(`at most ${MAX_TARGETS} servers, got ${MAX_TARGETS + 1}`);
     expect(() => parseTargetList("rp.example.com:443")).not.toThrow();
   });
 });
