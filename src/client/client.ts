@@ -87,7 +87,11 @@ export function startClient(config: ClientConfig, deps: ClientDeps): RunningClie
         }),
       );
     },
-    ready: (pipe) => registry.add(pipe, SERVER_KEY),
+    ready: (pipe) => {
+      // A server that said GoAway keeps its pipe until its requests are done; the new pipe takes the new ones.
+      for (const old of registry.pipes()) if (old !== pipe && old.peerDraining) registry.remove(old, SERVER_KEY);
+      registry.add(pipe, SERVER_KEY);
+    },
     baseMs: config.reconnectBaseMs,
     capMs: config.reconnectCapMs,
     log,

@@ -74,6 +74,8 @@ export interface DialLoop {
 type Outcome =
   | { readonly kind: "failed"; readonly reason: string; readonly proxyDown: boolean }
   | { readonly kind: "lost"; readonly reason: string }
+  /** The server said GoAway and another one may be dialled: its pipe drains on its own. */
+  | { readonly kind: "moved" }
   | { readonly kind: "stopped" };
 
 /** Starts dialing at once. */
@@ -98,18 +100,26 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
   let current: DialTarget = plan.order()[0]!;
   let disconnectedSince: number | undefined;
   let goAwayMs: number | undefined; // the pipe in use said GoAway: its server is held this long once the pipe closes
+  let parked = false; // every server is held by a pipe still draining: the next round waits for its close
+  let moveOn: (() => void) | undefined; // set while a pipe is up: leave it (it said GoAway) for the next server
 
   const setStatus = (next: ClientStatus) => {
     status = next;
     options.onStatus?.(next);
   };
 
-  const schedule = (reason: string, pace: { proxyDown?: boolean; notBeforeMs?: number } = {}) => {
+  const schedule = (reason: string, pace: { proxyDown?: boolean; notBeforeMs?: number; now?: boolean } = {}) => {
     if (stopped) return;
     const capMs = pace.proxyDown ? Math.min(options.capMs, PROXY_RETRY_CAP_MS) : options.capMs;
     const held = pace.notBeforeMs === undefined ? 0 : pace.notBeforeMs - clock.now();
-    // A round that dialled nothing (every server said GoAway) is no failure: it waits for the hold and does not count.
-    const delayMs = held > 0 ? held : backoff(attempt++, { baseMs: options.baseMs, capMs, random });
+    // A round that dialled nothing (every server said GoAway) is no failure: it waits for the hold and does not count;
+    // nor is leaving a draining server for the next one, at once.
+    if (held === Number.POSITIVE_INFINITY) {
+      // Only a draining server is left: its close schedules the next round (see dialOne's "moved").
+      parked = true;
+      return setStatus({ state: "reconnecting", attempt, delayMs: 0, reason: "waiting for the draining server to finish: no other server to go to" });
+    }
+    const delayMs = pace.now ? 0 : held > 0 ? held : backoff(attempt++, { baseMs: options.baseMs, capMs, random });
     setStatus({ state: "reconnecting", attempt, delayMs, reason });
     timer = clock.setTimeout(() => void round(reason), delayMs);
   };
@@ -157,11 +167,28 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
     failureLog.ended(label);
     options.connected?.({ retries: failures, disconnectedSince });
     failures = 0;
-    const error = await pipe.closed;
+    // With other servers to go to, a GoAway moves the client at once: the draining pipe finishes its requests meanwhile.
+    const moved = new Promise<"moved">((resolve) => (moveOn = () => resolve("moved")));
+    const ended = await Promise.race([pipe.closed, moved]);
+    moveOn = undefined;
     if (stopped) return { kind: "stopped" };
     // GoAway's retry-after counts from the close: a server draining for a while still gets its whole window.
-    if (goAwayMs !== undefined) plan.hold(target, clock.now() + goAwayMs);
+    const holdMs = goAwayMs;
     goAwayMs = undefined;
+    if (ended === "moved") {
+      plan.hold(target, Number.POSITIVE_INFINITY); // until the draining pipe closes, then its retry-after
+      void pipe.closed.then(() => {
+        const until = clock.now() + (holdMs ?? 0);
+        plan.hold(target, until);
+        if (!parked) return;
+        parked = false;
+        schedule("the server is draining", { notBeforeMs: until });
+      });
+      log.info("the server is draining: moving to the next server", { target: label, ...viaFields(target) });
+      return { kind: "moved" };
+    }
+    const error = ended;
+    if (holdMs !== undefined) plan.hold(target, clock.now() + holdMs);
     reconnects++;
     disconnectedSince = Date.now();
     const reason = closeReason(pipe, error);
@@ -206,6 +233,7 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
           continue;
         }
         plan.moveOn(target, arranged, candidate); // a lost pipe: the next server, after the quick first retry
+        if (outcome.kind === "moved") return schedule("the server is draining", { now: true });
         return schedule(outcome.reason);
       }
     }
@@ -229,6 +257,8 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
     goAway(retryAfterMs) {
       const delayMs = goAwayDelay(retryAfterMs, random);
       goAwayMs = delayMs;
+      // Another server (or another address of this name) to go to: leave now rather than when the drain ends.
+      if (plan.targets.length > 1 || current.address !== undefined) moveOn?.();
       log.info("the server asked us to reconnect later", { retryAfterMs, delayMs, ...(plan.targets.length > 1 ? { target: dialLabel(current), then: "the next server" } : {}) });
     },
     stop() {

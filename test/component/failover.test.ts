@@ -117,6 +117,39 @@ describe("failover over several servers", () => {
     expect(toA[1]!).toBeLessThanOrEqual(goneAt + 3_000 + 2_000); // by the next round after the hold (the cap is 2 s)
   });
 
+  test("GoAway while requests are still in flight: the next server is in use before the draining pipe closes", async () => {
+    const f = fleet(T("a", "b"), { up: ["a", "b"], random: 0 });
+    await f.clock.advance(10_000);
+    f.servers.get("a")!.drain(3_000); // stays open: its requests are not done
+    await f.clock.advance(10);
+    expect(f.connectedTo).toEqual(["a:1", "b:1"]);
+    expect(f.servers.get("a")!.status.state).not.toBe("closed");
+    expect(f.loop.reconnects).toBe(0); // a move, not a loss
+    await f.clock.advance(5_000);
+    const closedAt = f.clock.now();
+    f.servers.get("a")!.close();
+    f.up.delete("b");
+    f.servers.get("b")!.close();
+    await f.clock.advance(10_000);
+    const toA = f.dials.filter((dial) => dial.startsWith("a@")).map((dial) => Number(dial.slice(2)));
+    expect(toA[1]!).toBeGreaterThanOrEqual(closedAt + 3_000); // the retry-after counts from the close
+  });
+
+  test("GoAway with no other server to go to (a name of one address): wait for the close, then the retry-after", async () => {
+    const expand = async (target: Target) => [{ ...target, address: "10.0.0.1" }];
+    const f = fleet([{ host: "rp.example.com", port: 1 }], { up: ["10.0.0.1"], expand, random: 0 });
+    await f.clock.advance(10_000);
+    f.servers.get("10.0.0.1")!.drain(3_000);
+    await f.clock.advance(1_000);
+    expect(f.dials).toHaveLength(1);
+    expect(f.loop.status).toMatchObject({ state: "reconnecting", reason: "waiting for the draining server to finish: no other server to go to" });
+    const closedAt = f.clock.now();
+    f.servers.get("10.0.0.1")!.close();
+    await f.clock.advance(10_000);
+    expect(f.dials.slice(1)).toEqual([`10.0.0.1@${closedAt + 3_000}`]);
+    expect(f.loop.status.state).toBe("connected");
+  });
+
   test("GoAway from the only server: wait for its retry-after, as with one server always", async () => {
     const f = fleet(T("a"), { up: ["a"] });
     await f.clock.advance(10_000);
