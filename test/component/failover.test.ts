@@ -6,8 +6,7 @@
  * that failed only at the proxy retry at the proxy's pace.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { PROXY_RETRY_CAP_MS, startDialLoop, type DialLoop } from "../../src/client/index.ts";
-import type { DialTarget } from "../../src/client/dial-plan.ts";
+import { PROXY_RETRY_CAP_MS, startDialLoop, type DialLoop, type DialTarget } from "../../src/client/index.ts";
 import type { Target } from "../../src/config/index.ts";
 import { silentLogger } from "../../src/log/index.ts";
 import { Pipe, type Transport } from "../../src/pipe/index.ts";

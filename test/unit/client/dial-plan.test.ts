@@ -1,7 +1,6 @@
 /** The order a client dials its servers in: a random start, round the list, a name's addresses from a per-client start, GoAway holds. */
 import { describe, expect, test } from "bun:test";
-import { dialLabel, DialPlan, type DialTarget } from "../../../src/client/dial-plan.ts";
-import { dialTargets, MAX_ADDRESSES_PER_NAME } from "../../../src/client/resolve.ts";
+import { dialLabel, DialPlan, dialTargets, MAX_ADDRESSES_PER_NAME, type DialTarget } from "../../../src/client/index.ts";
 import type { Target } from "../../../src/config/index.ts";
 
 const T = (...hosts: string[]): Target[] => hosts.map((host) => ({ host, port: 1 }));
