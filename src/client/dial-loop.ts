@@ -93,6 +93,7 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
   const failureLog = new RepeatedFailures(log, { first: "cannot connect to the server", summary: "still cannot connect to the server" }, () => clock.now());
   let status: ClientStatus = { state: "connecting", attempt: 0 };
   let attempt = 0; // drives the backoff, counted in rounds; reset only by a stable pipe
+  let proxyRounds = 0; // rounds in a row that failed only at the proxy (their own pace; reset by reaching a server)
   let failures = 0; // failed attempts since the last success
   let reconnects = 0;
   let stopped = false;
@@ -110,7 +111,6 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
 
   const schedule = (reason: string, pace: { proxyDown?: boolean; notBeforeMs?: number; now?: boolean } = {}) => {
     if (stopped) return;
-    const capMs = pace.proxyDown ? Math.min(options.capMs, PROXY_RETRY_CAP_MS) : options.capMs;
     const held = pace.notBeforeMs === undefined ? 0 : pace.notBeforeMs - clock.now();
     // A round that dialled nothing (every server said GoAway) is no failure: it waits for the hold and does not count;
     // nor is leaving a draining server for the next one, at once.
@@ -119,8 +119,17 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
       parked = true;
       return setStatus({ state: "reconnecting", attempt, delayMs: 0, reason: "waiting for the draining server to finish: no other server to go to" });
     }
-    const delayMs = pace.now ? 0 : held > 0 ? held : backoff(attempt++, { baseMs: options.baseMs, capMs, random });
-    setStatus({ state: "reconnecting", attempt, delayMs, reason });
+    // Rounds that failed only at the proxy never reached the server: they have their own pace and leave its backoff
+    // where it was, so a proxy that flaps does not push the client towards RP_CLIENT_RECONNECT_CAP_S.
+    if (!pace.proxyDown) proxyRounds = 0;
+    const delayMs = pace.now
+      ? 0
+      : held > 0
+        ? held
+        : pace.proxyDown
+          ? backoff(proxyRounds++, { baseMs: options.baseMs, capMs: Math.min(options.capMs, PROXY_RETRY_CAP_MS), random })
+          : backoff(attempt++, { baseMs: options.baseMs, capMs: options.capMs, random });
+    setStatus({ state: "reconnecting", attempt: attempt + proxyRounds, delayMs, reason });
     timer = clock.setTimeout(() => void round(reason), delayMs);
   };
 

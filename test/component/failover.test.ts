@@ -192,4 +192,18 @@ describe("failover over several servers", () => {
     await refused.clock.advance(20_000);
     expect(Math.max(...gaps(refused))).toBe(1_500); // the 2 s cap's [1, 2] s
   });
+
+  test("a proxy outage leaves the server's backoff where it was: the first refusal after it is retried quickly", async () => {
+    let proxyUp = false;
+    const failure = (target: DialTarget) =>
+      proxyUp ? new Error(`refused by ${label(target)}`) : new TransportError("Cannot connect to a:1 through the proxy: the proxy is unreachable", { proxyDown: true });
+    const f = fleet(T("a"), { failure });
+    await f.clock.advance(30_000); // 30 s of a dead proxy
+    proxyUp = true; // the proxy is back, the server refuses
+    const back = f.dials.length;
+    await f.clock.advance(2_000);
+    const times = f.dials.slice(back - 1).map((dial) => Number(dial.split("@")[1]));
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    expect(gaps.slice(1, 4)).toEqual([50, 225, 225]); // the server's backoff from its start: attempt 0, then the quick phase
+  });
 });
