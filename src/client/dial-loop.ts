@@ -89,6 +89,8 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
     const via = options.via?.(target);
     return via === undefined ? {} : { via };
   };
+  // Log lines name the server only when there are several (one server's lines stay as they always were).
+  const targetField = (label: string) => (plan.targets.length > 1 ? { target: label } : {});
   // The first failure in full, then summaries at growing intervals: a server down for a day is not 86,000 lines.
   const failureLog = new RepeatedFailures(log, { first: "cannot connect to the server", summary: "still cannot connect to the server" }, () => clock.now());
   let status: ClientStatus = { state: "connecting", attempt: 0 };
@@ -134,7 +136,7 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
   };
 
   const failed = (key: string, target: DialTarget, reason: string) => {
-    failureLog.failed(key, reason, { attempt, ...(plan.targets.length > 1 ? { target: key } : {}), ...viaFields(target) });
+    failureLog.failed(key, reason, { attempt, ...targetField(key), ...viaFields(target) });
     options.failed?.({ retries: failures++, disconnectedSince, reason });
   };
 
@@ -163,12 +165,18 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
       return { kind: "failed", reason, proxyDown: false };
     }
     if (pipe.status.state !== "closed") options.ready(pipe);
+    return runPipe(target, transport, pipe);
+  };
+
+  /** The pipe to `target` is up: reports it, and waits until it closes or its server sends the client elsewhere. */
+  const runPipe = async (target: DialTarget, transport: Transport, pipe: Pipe): Promise<Outcome> => {
+    const label = dialLabel(target);
     const openedAt = clock.now();
     setStatus({ state: "connected", server: pipe.peer.name, since: Date.now() });
     log.info("connected to the server", {
       server: pipe.peer.name,
       remote: transport.peer.remoteAddress,
-      ...(plan.targets.length > 1 ? { target: label } : {}),
+      ...targetField(label),
       ...viaFields(target),
       retries: failures,
       downMs: disconnectedSince === undefined ? undefined : Date.now() - disconnectedSince,
@@ -203,7 +211,7 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
     const reason = closeReason(pipe, error);
     if (clock.now() - openedAt >= STABLE_AFTER_MS) attempt = 0;
     setStatus({ state: "disconnected", reason, since: disconnectedSince });
-    log.warn("lost the pipe to the server", { reason, ...(plan.targets.length > 1 ? { target: label } : {}), ...viaFields(target) });
+    log.warn("lost the pipe to the server", { reason, ...targetField(label), ...viaFields(target) });
     return { kind: "lost", reason };
   };
 
@@ -268,7 +276,7 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
       goAwayMs = delayMs;
       // Another server (or another address of this name) to go to: leave now rather than when the drain ends.
       if (plan.targets.length > 1 || current.address !== undefined) moveOn?.();
-      log.info("the server asked us to reconnect later", { retryAfterMs, delayMs, ...(plan.targets.length > 1 ? { target: dialLabel(current), then: "the next server" } : {}) });
+      log.info("the server asked us to reconnect later", { retryAfterMs, delayMs, ...targetField(dialLabel(current)), ...(plan.targets.length > 1 ? { then: "the next server" } : {}) });
     },
     stop() {
       stopped = true;
