@@ -72,6 +72,9 @@ describe("client failover between two servers", () => {
     const other = servers.find((s) => s !== first)!;
     expect((await fetch(`${first.http}/client/roamer/time`)).status).toBe(200);
 
+    const list = servers.map((s) => `127.0.0.1:${s.pipePort}`).join(",");
+    const check = await runBinary("rp-client", ["config", "check", "--server-host", ` ${list.replace(",", ", ")} `, "--identity-dir", (await pki.client("roamer")).dir]);
+    expect(check.stdout).toMatch(new RegExp(`\\nRP_CLIENT_TARGET_HOSTNAME +${list.replaceAll(".", "\\.")} +flag --server-host\\n`));
     const status = await runBinary("rp-client", ["status", "--http", started.http.replace("http://", "")]);
     expect(status.stdout).toMatch(new RegExp(`\\ntarget +127\\.0\\.0\\.1:${first.pipePort} \\(of ${servers.map((s) => `127\\.0\\.0\\.1:${s.pipePort}`).join(", ")}\\)\\n`));
 
