@@ -17,6 +17,9 @@ export interface DialTarget {
   readonly address?: string;
 }
 
+/** Most GoAway holds remembered at once (64 targets × 16 addresses). */
+const MAX_HOLDS = 1_024;
+
 /** `rp.example.com:1234`, or `rp.example.com:1234 (10.0.0.5)` for a resolved name. */
 export function dialLabel(target: DialTarget): string {
   const base = formatTarget(target);
@@ -69,7 +72,11 @@ export class DialPlan {
 
   /** `target` said GoAway: not dialled again before clock time `untilMs` while another one can be. */
   hold(target: DialTarget, untilMs: number): void {
-    this.#heldUntil.set(dialLabel(target), untilMs);
+    const label = dialLabel(target);
+    this.#heldUntil.delete(label); // re-inserted last: the map's order is oldest hold first
+    this.#heldUntil.set(label, untilMs);
+    // Holds of addresses a name no longer resolves to are never looked up again: keep the map bounded.
+    while (this.#heldUntil.size > MAX_HOLDS) this.#heldUntil.delete(this.#heldUntil.keys().next().value!);
   }
 
   /** When `target` may be dialled again (0: now). */

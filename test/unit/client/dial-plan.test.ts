@@ -65,6 +65,16 @@ describe("dial plan", () => {
     expect(plan.heldUntil(a!, 1)).toBe(0);
   });
 
+  test("GoAway holds are bounded: past 1,024 the oldest is forgotten", () => {
+    const plan = new DialPlan(T("a"), () => 0);
+    const addresses = Array.from({ length: 1_100 }, (_, i) => ({ host: "rp.example.com", port: 1, address: `10.0.${i >> 8}.${i & 255}` }));
+    for (const address of addresses) plan.hold(address, 5_000);
+    expect(plan.heldUntil(addresses[0]!, 0)).toBe(0);
+    expect(plan.heldUntil(addresses[75]!, 0)).toBe(0);
+    expect(plan.heldUntil(addresses[76]!, 0)).toBe(5_000);
+    expect(plan.heldUntil(addresses[1_099]!, 0)).toBe(5_000);
+  });
+
   test("resolving: IP literals and proxied names as they are; a name at each address (bounded, repeats dropped); failures name the name", async () => {
     const lookups: string[] = [];
     const lookup = async (host: string) => (lookups.push(host), host === "many" ? Array.from({ length: 40 }, (_, i) => `10.0.0.${i % 30}`) : ["127.0.0.1", "::1"]);
