@@ -1,6 +1,7 @@
 /** rp-client's commands. */
-import { loadClientConfig, settingsRows } from "../config/index.ts";
+import { loadClientConfig, settingsRows, type ClientConfig } from "../config/index.ts";
 import { startClient } from "../client/index.ts";
+import { lookupHost } from "../platform/index.ts";
 import { selectRuntime } from "../runtime/index.ts";
 import { IDENTITY_COMMAND_FLAGS } from "./identity-commands.ts";
 import { configCommand } from "./config-check.ts";
@@ -61,7 +62,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       help: clientHelp,
       loadConfig: loadClientConfig,
       commands: {
-        ...nodeCommands("client", await selectRuntime(), startClient),
+        ...nodeCommands("client", await selectRuntime(), (config: ClientConfig, deps) => startClient(config, { ...deps, lookupHost })),
         ...clientOpsCommands(),
         policy: policyCommand,
         handler: (config, line) => handlerCommand("client", PROGRAM, config, line),

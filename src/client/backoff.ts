@@ -26,6 +26,19 @@ export const QUICK_RETRY_MS = 300;
 /** Attempts of the quick phase, after the first retry. */
 export const QUICK_ATTEMPTS = 10;
 
+/**
+ * Ceiling of the delay between rounds whose every dial failed at the HTTP
+ * proxy (refused, closed or silent before answering CONNECT): the server was
+ * never reached, so its backoff does not apply, and a proxy restarted is in
+ * use again within this plus one dial through it (tinyproxy on a loaded
+ * 2-core machine: up to ~0.35 s) instead of up to the cap. A dead proxy gets
+ * N / 300 ms refused connections a second from N clients (mean of [200,
+ * 400] ms): a local helper (cntlm, px) ~3, a proxy shared by 10,000 clients
+ * ~33,000, each a SYN answered by a RST from its kernel; a proxy that
+ * accepts and stays silent holds each dial for RP_CLIENT_CONNECT_TIMEOUT_S.
+ */
+export const PROXY_RETRY_CAP_MS = 400;
+
 /** Backoff parameters, in ms. */
 export interface BackoffOptions {
   readonly baseMs: number;

@@ -18,7 +18,6 @@ export function clientStatus(
   observer: NodeObserver,
   registry: PipeRegistry,
   key: string,
-  target: string,
   loop: () => DialLoop,
   readiness: () => Readiness,
   /** The proxy as shown (no password), when the client dials through one. */
@@ -35,7 +34,8 @@ export function clientStatus(
       ready,
       readyReason: reason,
       status: loop().status,
-      target,
+      target: loop().target,
+      ...(loop().targets.length > 1 ? { targets: loop().targets } : {}),
       ...(proxy === undefined ? {} : { proxy }),
       reconnects: loop().reconnects,
       pipe: pipe ? pipeRow(pipe, observer.tracker) : null,

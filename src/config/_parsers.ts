@@ -10,6 +10,7 @@ import { parsePolicy, PolicyError, type Policy } from "../policy/index.ts";
 import { parseNoProxy, type NoProxy } from "./no-proxy.ts";
 import { formatProxy, type ProxyEndpoint } from "../proxy/index.ts";
 import { parseShares, type ShareConfig } from "./shares.ts";
+import { formatTargetList, parseTargetList } from "./targets.ts";
 
 /** How one setting's value is read and shown. */
 export interface Parser<T> {
@@ -162,6 +163,11 @@ export function host(): Parser<string> {
     throw new InvalidValue("must be an IP address or host name");
   };
   return parser({ placeholder: "HOST", fromText, format: String });
+}
+
+/** The client's servers, see parseTargetList: kept as normalised text (one bare host stays as it was given). */
+export function targetList(): Parser<string> {
+  return parser({ placeholder: "HOST[:PORT],...", fromText: (text) => formatTargetList(parseTargetList(text)), format: String });
 }
 
 /** A listen address, see parseListen. */

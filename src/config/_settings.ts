@@ -346,11 +346,11 @@ export const CLIENT_SETTINGS: Table<ClientConfig> = {
   targetHostname: {
     env: ["RP_CLIENT_TARGET_HOSTNAME"],
     flag: "server-host",
-    parser: p.host(),
+    parser: p.targetList(),
     default: "localhost",
-    description: "host name or IP address of the server",
+    description: "the server, or servers to fail over between: HOST[:PORT] entries separated by commas (IPv6 as [ADDRESS]:PORT; a name is dialled at each of its addresses)",
   },
-  targetPort: { env: ["RP_CLIENT_TARGET_PORT"], flag: "server-port", parser: p.port(1), default: 1234, description: "port of the server's pipe listener" },
+  targetPort: { env: ["RP_CLIENT_TARGET_PORT"], flag: "server-port", parser: p.port(1), default: 1234, description: "port of the server's pipe listener (for entries of RP_CLIENT_TARGET_HOSTNAME without one)" },
   serverName: {
     env: ["RP_CLIENT_SERVER_NAME"],
     flag: "server-name",

@@ -9,3 +9,4 @@ export * from "./config-file.ts";
 export { bypassesProxy, parseNoProxy, type NoProxy, type NoProxyRule } from "./no-proxy.ts";
 export { closestName, editDistance } from "./suggest.ts";
 export { parseShares, type ShareConfig } from "./shares.ts";
+export { clientTargets, formatTarget, MAX_TARGETS, parseTargetList, type Target, type TargetEntry } from "./targets.ts";

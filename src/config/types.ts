@@ -108,7 +108,7 @@ export interface ServerConfig extends CommonConfig {
 
 /** The validated, frozen configuration of rp-client. */
 export interface ClientConfig extends CommonConfig {
-  /** Host name or IP address of the server to dial. */
+  /** The server(s) to dial, as normalised text: `host` or `host[:port],...` (clientTargets reads it). */
   readonly targetHostname: string;
   /** Port of the server's pipe listener. */
   readonly targetPort: number;

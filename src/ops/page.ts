@@ -115,11 +115,12 @@ function render(s) {
     const since = s.status.since === undefined ? "" : time(s.status.since) + " (" + age(s.status.since, s.now) + ")";
     fill($("pipe").tBodies[0], [
       row(["State", s.status.state]), row(["Server", p ? p.name : ""]), row(["Server address", p ? p.remote : s.target]), row(["Proxy", s.proxy || "none (direct)"]),
+    ].concat(s.targets ? [row(["Target", s.target + " (of " + s.targets.join(", ") + ")"])] : [], [
       row(["Since", p ? time(p.connectedSince) + " (" + age(p.connectedSince, s.now) + ")" : since]),
       row(["Last reason", s.status.reason || ""]), row(["Heartbeat RTT", p ? rtt(p.rttMs) : "–"]),
       row(["Reconnects", s.reconnects]), row(["In flight", p ? p.inFlight + p.inboundInFlight : 0]),
       row(["Requests", p ? p.requestsSent + p.eventsReceived : 0]),
-    ]);
+    ]));
   }
   fill($("events").tBodies[0], s.events.map((e) => row([time(e.at), [e.kind, e.kind === "connected" ? "ok" : "bad"], e.name, e.remote, e.reason || ""], { "data-kind": e.kind })));
 }

@@ -92,8 +92,10 @@ export interface ClientStatusJson extends Common {
   readonly role: "client";
   /** The dial loop's state. */
   readonly status: ClientStatus;
-  /** The server address dialled. */
+  /** The server in use, or being dialled: `host:port`, with the address when a name was resolved. */
   readonly target: string;
+  /** The configured servers, when there are several (client failover). */
+  readonly targets?: readonly string[];
   /** The HTTP proxy dialled through, password shown as "(set)"; absent when the client dials directly. */
   readonly proxy?: string;
   /** Pipes to the server lost since start. */

@@ -69,6 +69,7 @@ export function clientStatusText(status: ClientStatusJson): string {
   const pipe = status.pipe;
   const state = status.status;
   const lines: Array<[string, string]> = [["state", state.state], ["server", printable(pipe?.name ?? "-")], ["address", pipe?.remote ?? status.target]];
+  if (status.targets !== undefined) lines.push(["target", `${printable(status.target)} (of ${status.targets.map(printable).join(", ")})`]);
   if (status.proxy !== undefined) lines.push(["proxy", printable(status.proxy)]);
   if (pipe) lines.push(["since", since(pipe, status.now)]);
   else if ("since" in state) lines.push(["since", `${formatTime(state.since)} (${formatAge(status.now - state.since)})`]);

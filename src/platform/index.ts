@@ -4,3 +4,4 @@ export * from "./udp.ts";
 export * from "./process-stats.ts";
 export * from "./front-fetch.ts";
 export * from "./append-file.ts";
+export * from "./dns.ts";

@@ -1,5 +1,6 @@
 /** One outgoing connection attempt as every adapter runs it: settled once, bounded in time, failures named after the target (and the proxy). */
-import { proxyAddress, type ProxyEndpoint } from "../proxy/index.ts";
+import { ProxyError, proxyAddress, type ProxyEndpoint } from "../proxy/index.ts";
+import { WAITING_FOR_PROXY } from "./_proxy-reasons.ts";
 import { formatAddress } from "./_address.ts";
 import { TransportError } from "./errors.ts";
 
@@ -41,7 +42,10 @@ export class DialAttempt<T> {
 
   /** The attempt failed; later calls are ignored. */
   fail(message: string, cause?: unknown): void {
-    if (this.#settle()) this.#reject(new TransportError(`Cannot connect to ${this.target}${this.#via}: ${message}`, { cause }));
+    if (!this.#settle()) return;
+    // Still waiting for the proxy, and not its answer (a refusal is the proxy speaking: 403, 407, 502 take the server's backoff).
+    const proxyDown = this.waitingFor === WAITING_FOR_PROXY && !(cause instanceof ProxyError);
+    this.#reject(new TransportError(`Cannot connect to ${this.target}${this.#via}: ${message}`, { cause, proxyDown }));
   }
 
   #settle(): boolean {

@@ -3,6 +3,16 @@
 /** A connection could not be made or was lost at the socket or TLS level. */
 export class TransportError extends Error {
   override name = "TransportError";
+  /**
+   * True when a dial failed between us and the HTTP proxy (unreachable, closed or silent before it answered CONNECT):
+   * the server was never reached, so the client retries at the proxy's pace, not the server's backoff.
+   */
+  readonly proxyDown: boolean;
+
+  constructor(message: string, options?: ErrorOptions & { readonly proxyDown?: boolean }) {
+    super(message, options);
+    this.proxyDown = options?.proxyDown ?? false;
+  }
 }
 
 /** The TLS configuration (key, certificate, CA) was refused by the runtime. */

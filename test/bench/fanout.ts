@@ -54,6 +54,7 @@ function dial(i: number, pki: SwarmPki, port: number, loops: DialLoop[], pipes: 
     const timer = setTimeout(() => reject(new Error(`client ${i} not connected within 60 s`)), 60_000);
     loops.push(
       startDialLoop({
+        targets: [{ host: "127.0.0.1", port }],
         dial: () => bunRuntime.connectTls({ hostname: "127.0.0.1", port, identity, serverName: "localhost", timeoutMs: config.connectTimeoutMs }),
         open: async (transport) => {
           const pipe = new Pipe(transport, pipeOptions(config, { name: "localhost", remoteAddress: transport.peer.remoteAddress }, dispatcher, silentLogger));

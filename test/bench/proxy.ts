@@ -6,7 +6,9 @@
  * c=64, interleaved over several rounds so that background load hits both
  * alike; the ratio proxied / direct is the target (≥ 0.90). Then the proxy
  * is restarted several times and the time from "proxy accepts again" to the
- * client's "connected to the server" is measured.
+ * client's "connected to the server" is measured: after the pipe was up for
+ * a while (the target, ≤ 1 s), and for a proxy restarted again right after
+ * each reconnect (flapping: the backoff's storm guard applies).
  *
  * Seen here (2 cores shared, loadavg ~15), before tunnelled pipes wrote small TLS records: stock
  * tinyproxy 1.11 reached 0.11-0.61 of the direct rate. It relays in 2 KiB reads with Nagle on, so
@@ -25,12 +27,16 @@
 import { resolve } from "node:path";
 import { makeTestPki, startClientProcess, startServerProcess, Tinyproxy, type ClientProcess, type NodeProcess } from "../support/index.ts";
 import { findWrk, percentile, wrkLoad, type LoadResult } from "./_load.ts";
+import { STABLE_AFTER_MS } from "../../src/client/index.ts";
+import { startConnectRelay } from "./_connect-relay.ts";
 
 const HANDLERS = resolve(import.meta.dir, "handlers.ts");
 const seconds = Number(process.env["BENCH_DURATION_S"] ?? 5);
 const rounds = Number(process.env["BENCH_ROUNDS"] ?? 3);
 const restarts = Number(process.env["BENCH_RESTARTS"] ?? 5);
 const connections = 64;
+/** How long the proxy stays down at each restart, in turn. */
+const OUTAGES_MS = [500, 1_500, 3_000, 5_000, 8_000, 1_000, 2_000, 4_000];
 
 async function stopProcess(proc: NodeProcess): Promise<void> {
   const timer = setTimeout(() => proc.signal("SIGKILL"), 5_000);
@@ -59,50 +65,80 @@ try {
     await server.proc.waitForMessage("client connected", { client: cn }, 15_000);
     return client;
   };
+  const relay = await startConnectRelay();
+  cleanups.push(() => relay.stop());
   await start("direct", {});
   const cap = process.env["BENCH_RECONNECT_CAP_S"];
   const proxied = await start("proxied", { RP_CLIENT_PROXY: proxy.url(), ...(cap === undefined ? {} : { RP_CLIENT_RECONNECT_CAP_S: cap }) });
-  const urls = { direct: `${server.http}/client/direct/time`, proxied: `${server.http}/client/proxied/time` };
+  await start("relayed", { RP_CLIENT_PROXY: relay.url });
+  const paths = ["direct", "proxied", "relayed"] as const;
+  type Path = (typeof paths)[number];
+  const urls: Record<Path, string> = { direct: `${server.http}/client/direct/time`, proxied: `${server.http}/client/proxied/time`, relayed: `${server.http}/client/relayed/time` };
 
   for (const url of Object.values(urls)) await wrkLoad(wrk, url, 16, 2); // warm-up
-  const results: Record<"direct" | "proxied", LoadResult[]> = { direct: [], proxied: [] };
+  const results: Record<Path, LoadResult[]> = { direct: [], proxied: [], relayed: [] };
+  const ratios: Record<Path, number[]> = { direct: [], proxied: [], relayed: [] };
   for (let round = 0; round < rounds; round++) {
-    for (const name of round % 2 === 0 ? (["direct", "proxied"] as const) : (["proxied", "direct"] as const)) {
-      results[name].push(await wrkLoad(wrk, urls[name], connections, seconds));
+    // Each round in another order, so that a path is not always the one after a given other one.
+    const order = paths.map((_, k) => paths[(round + k) % paths.length]!);
+    const perSecond: Partial<Record<Path, number>> = {};
+    for (const name of order) {
+      const result = await wrkLoad(wrk, urls[name], connections, seconds);
+      results[name].push(result);
+      perSecond[name] = result.perSecond;
     }
+    for (const name of paths) ratios[name].push(perSecond[name]! / perSecond.direct!);
   }
   const median = (xs: number[]) => percentile(xs, 50);
-  const rate = (name: "direct" | "proxied") => median(results[name].map((r) => r.perSecond));
-  const p99 = (name: "direct" | "proxied") => median(results[name].map((r) => r.p99Ms));
-  const errors = (name: "direct" | "proxied") => results[name].reduce((sum, r) => sum + r.errors, 0);
+  const rate = (name: Path) => median(results[name].map((r) => r.perSecond));
+  const p99 = (name: Path) => median(results[name].map((r) => r.p99Ms));
+  const errors = (name: Path) => results[name].reduce((sum, r) => sum + r.errors, 0);
 
-  const reconnects: number[] = [];
-  for (let i = 0; i < restarts; i++) {
-    const mark = proxied.proc.logs.length;
-    await proxy.pause();
-    await proxied.proc.waitForMessage("lost the pipe to the server", {}, 30_000, mark);
-    // Down for a while (0.5-3 s, varied) so that the backoff is caught at different phases.
-    await Bun.sleep(500 + ((i * 700) % 2_500));
-    const before = proxied.proc.logs.length;
-    await proxy.resume(); // resolves once tinyproxy accepts connections
-    const backAt = performance.now();
-    await proxied.proc.waitForMessage("connected to the server", {}, 30_000, before);
-    reconnects.push(performance.now() - backAt);
-  }
+  // Two series: the proxy restarted under a pipe that had been up for a while (the target: the dial loop's own
+  // pace), and restarted again right after each reconnect (a flapping proxy: a pipe that lived under
+  // STABLE_AFTER_MS does not reset the backoff, so the first redial after the loss may wait up to the cap).
+  const restartSeries = async (upMs: number): Promise<number[]> => {
+    const reconnects: number[] = [];
+    for (let i = 0; i < restarts; i++) {
+      await Bun.sleep(upMs);
+      const mark = proxied.proc.logs.length;
+      await proxy.pause();
+      await proxied.proc.waitForMessage("lost the pipe to the server", {}, 30_000, mark);
+      // Down for a while (0.5-8 s, varied) so that the backoff is caught at different phases (past its quick phase too).
+      await Bun.sleep(OUTAGES_MS[i % OUTAGES_MS.length]!);
+      const before = proxied.proc.logs.length;
+      await proxy.resume(); // resolves once tinyproxy accepts connections
+      const backAt = performance.now();
+      await proxied.proc.waitForMessage("connected to the server", {}, 30_000, before);
+      reconnects.push(performance.now() - backAt);
+    }
+    return reconnects;
+  };
+  const stable = await restartSeries(STABLE_AFTER_MS + 500);
+  const flapping = await restartSeries(0);
 
   const load = (await Bun.file("/proc/loadavg").text()).trim();
-  console.log(`RestPipe client direct vs through tinyproxy${preload === undefined ? "" : ` (LD_PRELOAD=${preload})`} (loopback; wrk c=${connections}, ${seconds} s per run, ${rounds} rounds interleaved, medians; loadavg ${load})`);
-  console.log("| measure | direct | through tinyproxy | proxied / direct |");
-  console.log("| --- | ---: | ---: | ---: |");
-  console.log(`| c=${connections} req/s | ${rate("direct").toFixed(0)} | ${rate("proxied").toFixed(0)} | ${(rate("proxied") / rate("direct")).toFixed(2)} |`);
-  console.log(`| c=${connections} p99 ms | ${p99("direct").toFixed(3)} | ${p99("proxied").toFixed(3)} | ${(p99("proxied") / p99("direct")).toFixed(2)} |`);
-  console.log(`| errors | ${errors("direct")} | ${errors("proxied")} | |`);
-  console.log(`| req/s per round | ${results.direct.map((r) => r.perSecond.toFixed(0)).join(", ")} | ${results.proxied.map((r) => r.perSecond.toFixed(0)).join(", ")} | |`);
-  const sorted = [...reconnects].sort((a, b) => a - b);
   console.log(
-    `\nReconnect after the proxy restarts (${restarts} restarts, RP_CLIENT_RECONNECT_CAP_S=${cap ?? "2 (default)"}; ms from "tinyproxy accepts" to "connected to the server"): ` +
-      `${sorted.map((ms) => ms.toFixed(0)).join(", ")}; median ${median(reconnects).toFixed(0)}, max ${sorted[sorted.length - 1]!.toFixed(0)}`,
+    `RestPipe client direct vs through tinyproxy${preload === undefined ? "" : ` (LD_PRELOAD=${preload})`} and through a minimal CONNECT relay (node:net in the bench process, TCP_NODELAY) ` +
+      `(loopback; wrk c=${connections}, ${seconds} s per run, ${rounds} rounds, order rotated, medians; loadavg ${load})`,
   );
+  console.log("| measure | direct | through tinyproxy | through the relay | tinyproxy / direct | relay / direct |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+  const ratio = (a: number, b: number) => (a / b).toFixed(2);
+  console.log(`| c=${connections} req/s | ${rate("direct").toFixed(0)} | ${rate("proxied").toFixed(0)} | ${rate("relayed").toFixed(0)} | ${ratio(rate("proxied"), rate("direct"))} | ${ratio(rate("relayed"), rate("direct"))} |`);
+  console.log(`| c=${connections} p99 ms | ${p99("direct").toFixed(3)} | ${p99("proxied").toFixed(3)} | ${p99("relayed").toFixed(3)} | ${ratio(p99("proxied"), p99("direct"))} | ${ratio(p99("relayed"), p99("direct"))} |`);
+  console.log(`| errors | ${errors("direct")} | ${errors("proxied")} | ${errors("relayed")} | | |`);
+  console.log(`| median of the per-round ratios | | | | ${median(ratios.proxied).toFixed(2)} | ${median(ratios.relayed).toFixed(2)} |`);
+  console.log(`| req/s per round | ${paths.map((name) => results[name].map((r) => r.perSecond.toFixed(0)).join(", ")).join(" | ")} | ${ratios.proxied.map((r) => r.toFixed(2)).join(", ")} | ${ratios.relayed.map((r) => r.toFixed(2)).join(", ")} |`);
+  const series = (name: string, reconnects: number[]) => {
+    const sorted = [...reconnects].sort((a, b) => a - b);
+    console.log(
+      `\nReconnect after the proxy restarts, ${name} (${restarts} restarts, RP_CLIENT_RECONNECT_CAP_S=${cap ?? "2.5 (default)"}; ms from "tinyproxy accepts" to "connected to the server"): ` +
+        `${sorted.map((ms) => ms.toFixed(0)).join(", ")}; median ${median(reconnects).toFixed(0)}, max ${sorted[sorted.length - 1]!.toFixed(0)}`,
+    );
+  };
+  series(`the pipe up ${(STABLE_AFTER_MS + 500) / 1000} s before each`, stable);
+  series("flapping: restarted right after each reconnect", flapping);
 } finally {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
 }

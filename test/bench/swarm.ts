@@ -142,6 +142,7 @@ function dial(i: number, pki: SwarmPki, port: number, sources: number, loops: Di
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`client ${i} not connected within ${DIAL_TIMEOUT_S} s (SWARM_DIAL_TIMEOUT_S)`)), DIAL_TIMEOUT_S * 1000);
     const loop = startDialLoop({
+      targets: [{ host: "127.0.0.1", port }],
       dial: () => bunRuntime.connectTls({ hostname: "127.0.0.1", port, identity, serverName: "localhost", timeoutMs: config.connectTimeoutMs, ...local }),
       open: async (transport) => {
         const pipe = new Pipe(transport, pipeOptions(config, { name: "localhost", remoteAddress: transport.peer.remoteAddress }, dispatcher, silentLogger));

@@ -31,6 +31,7 @@ function harness(failures: number, dropAtOnce = false): Harness {
   const h: Harness = { loop: undefined as never, clock, statuses: [], dials: [], pipes: [], ready: [], servers: [], events: [] };
   let remaining = failures;
   h.loop = startDialLoop({
+    targets: [{ host: "server", port: 1 }],
     dial: async (): Promise<Transport> => {
       h.dials.push(clock.now());
       if (remaining-- > 0) throw new Error("connection refused");

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Pipe } from "../../src/pipe/index.ts";
 import { bunRuntime } from "../../src/runtime/bun/index.ts";
 import { denoRuntime } from "../../src/runtime/deno/index.ts";
-import type { Runtime, TlsListener } from "../../src/runtime/index.ts";
+import { TransportError, type Runtime, type TlsListener } from "../../src/runtime/index.ts";
 import { loadClientConfig } from "../../src/config/index.ts";
 import { Capability } from "../../src/wire/index.ts";
 import { InterceptingTlsServer, makeTestPki, ScriptedProxy, Tinyproxy, tlsRecords, type FileIdentity, type TestPki } from "../support/index.ts";
@@ -204,6 +204,39 @@ for (const runtime of [bunRuntime, denoRuntime]) {
         proxy.stop();
         interceptor.stop();
       }
+    });
+  });
+
+  describe(`${runtime.name} adapter: which failures say the proxy is down (the client's own retry pace)`, () => {
+    const proxyDown = async (promise: Promise<unknown>): Promise<boolean> => {
+      try {
+        await promise;
+      } catch (error) {
+        expect(error).toBeInstanceOf(TransportError);
+        return (error as TransportError).proxyDown;
+      }
+      throw new Error("expected the dial to fail");
+    };
+    const scripted = async (behaviour: ConstructorParameters<typeof ScriptedProxy>[0], timeoutMs = 5_000): Promise<boolean> => {
+      const proxy = new ScriptedProxy(behaviour);
+      try {
+        return await proxyDown(dial(runtime, proxy.url, timeoutMs));
+      } finally {
+        proxy.stop();
+      }
+    };
+
+    test("down: nothing listens, it closes without answering, it never answers CONNECT", async () => {
+      expect(await proxyDown(dial(runtime, "http://127.0.0.1:1"))).toBe(true);
+      expect(await scripted({ kind: "answer", bytes: "" })).toBe(true);
+      expect(await scripted({ kind: "silent" }, 300)).toBe(true);
+    });
+
+    test("not down: the proxy answered (403, 407, 502), or the tunnel opened and then failed", async () => {
+      expect(await scripted({ kind: "answer", bytes: "HTTP/1.1 403 Filtered\r\nContent-Length: 0\r\n\r\n" })).toBe(false);
+      expect(await scripted({ kind: "answer", bytes: "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\n\r\n" })).toBe(false);
+      expect(await proxyDown(runtime.connectTls({ hostname: "127.0.0.1", port: 1, identity, serverName: "localhost", timeoutMs: 5_000, proxy: proxyOf(open.url()) }))).toBe(false);
+      expect(await scripted({ kind: "black-hole" }, 300)).toBe(false);
     });
   });
 }

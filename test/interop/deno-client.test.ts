@@ -97,6 +97,31 @@ describe("Bun dist/rp-server ↔ Deno rp-client", () => {
     expect(await (await fetch(`${sealedClient.http}/server/cat//sealed`)).json()).toEqual({ result_from_server: "sealed" });
   });
 
+  test("failover on Deno: two servers listed (one by name), kill -9 of the one in use, on the other one", async () => {
+    const second = await startServerProcess(pki.server.dir);
+    const spare = await startServerProcess(pki.server.dir);
+    const identity = await pki.client("deno-roamer");
+    const list = `127.0.0.1:${second.pipePort},localhost:${spare.pipePort}`;
+    const roamer = await startClientProcess(identity.dir, 1, {}, ["--server-host", list], denoLauncher("rp-client"));
+    started.push(roamer);
+    try {
+      const holders = [second, spare];
+      const first = await Promise.race(holders.map((s) => s.proc.waitForMessage("client connected", { client: "deno-roamer" }, 20_000).then(() => s)));
+      const other = holders.find((s) => s !== first)!;
+      await roamer.proc.waitForMessage("connected to the server");
+      const mark = other.proc.logs.length;
+      const killedAt = performance.now();
+      first.proc.signal("SIGKILL");
+      await other.proc.waitForMessage("client connected", { client: "deno-roamer" }, 10_000, mark);
+      const ms = performance.now() - killedAt;
+      console.log(`Deno client failover after kill -9: connected to the other server ${ms.toFixed(0)} ms after the kill`);
+      expect(ms).toBeLessThan(3_000); // was ${ms}
+      expect((await fetch(`${other.http}/client/deno-roamer/time`)).status).toBe(200);
+    } finally {
+      await Promise.all([second.proc.stop("SIGKILL"), spare.proc.stop("SIGKILL")]);
+    }
+  });
+
   test("SIGTERM drains and exits 0", async () => {
     expect(await client.proc.stop("SIGTERM")).toBe(0);
     expect(client.proc.logs.map((r) => r.msg)).toContain("stopped");

@@ -541,7 +541,11 @@ describe("validation messages name the variable and the value", () => {
 
   test.each<[string, string, string]>([
     ["RP_CLIENT_TARGET_PORT", "0", "must be an integer port 1-65535"],
-    ["RP_CLIENT_TARGET_HOSTNAME", "http://rp.example.com", "must be an IP address or host name"],
+    [
+      "RP_CLIENT_TARGET_HOSTNAME",
+      "http://rp.example.com",
+      'must list servers as HOST or HOST:PORT separated by commas (IPv6 as [ADDRESS] or [ADDRESS]:PORT); "http://rp.example.com" is not HOST, HOST:PORT or [IPV6]:PORT',
+    ],
     ["RP_CLIENT_SERVER_NAME", "a b", "must be an IP address or host name"],
     ["RP_CLIENT_RECONNECT_BASE_S", "0", "must be a number of seconds from 0.001 to 86400 (at most 3 decimals)"],
     ["RP_CLIENT_HTTP_IDLE_TIMEOUT_S", "30s", "must be a whole number of seconds from 1 to 255"],

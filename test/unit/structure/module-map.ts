@@ -59,9 +59,9 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
     runtimeApis: true,
   },
   platform: {
-    role: "process helpers over node: modules both runtimes provide: files, append-only logs, UDP, process figures, GET to the own front",
+    role: "process helpers over node: modules both runtimes provide: files, append-only logs, UDP, host-name lookups, process figures, GET to the own front",
     imports: ["runtime"],
-    packages: ["node:buffer", "node:dgram", "node:fs", "node:net", "node:path", "node:process"],
+    packages: ["node:buffer", "node:dgram", "node:dns", "node:fs", "node:net", "node:path", "node:process"],
   },
   pki: {
     role: "X.509 with pkijs: certificates, keys, identities, bundles, CRLs and the CRL check, CSRs, the built-in CA",
@@ -85,7 +85,11 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
     packages: [],
   },
   server: { role: "rp-server: accept, name clients by CN, registry, front; its status and readiness", imports: ["config", "fanout", "http", "identity", "log", "node", "ops", "pipe", "pki", "runtime"], packages: [] },
-  client: { role: "rp-client: dial loop with backoff, front; its status and readiness", imports: ["config", "identity", "log", "node", "ops", "pipe", "pki", "proxy", "wire"], packages: [] },
+  client: {
+    role: "rp-client: dial loop with backoff over one or several servers (failover), front; its status and readiness",
+    imports: ["config", "identity", "log", "node", "ops", "pipe", "pki", "proxy", "runtime", "wire"],
+    packages: [],
+  },
   cli: {
     role: "rp-server and rp-client entry points: commands, flags, the composition root",
     imports: ["audit", "client", "config", "dispatch", "enroll", "identity", "labels", "log", "node", "ops", "pki", "platform", "policy", "runtime", "server", "share"],
