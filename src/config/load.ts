@@ -131,6 +131,16 @@ function crossCheck(role: Role, values: Readonly<Record<string, unknown>>, byKey
     }
   }
 
+  if (role === "server") {
+    const [urls, fleet] = [at("natsUrls"), at("fleet")];
+    if (urls.valid && fleet.valid && (urls.value as readonly string[]).length > 0 && fleet.value === undefined) {
+      problems.push(`${blame(urls)}: a fleet needs its name too; set ${fleet.setting.env[0]}`);
+    }
+    if (urls.valid && fleet.valid && (urls.value as readonly string[]).length === 0 && fleet.value !== undefined) {
+      problems.push(`${blame(fleet)}: a fleet needs NATS; set ${urls.setting.env[0]} (nats://HOST:4222)`);
+    }
+  }
+
   const [http, token] = [at("http"), at("httpToken")];
   const listen = http.value as ServerConfig["http"];
   if (http.valid && token.valid && listen.kind === "tcp" && !isLoopbackHost(listen.host) && token.value === undefined) {

@@ -95,6 +95,10 @@ export function encodeEvent(event: Event): Uint8Array {
   const length = event.bodyLength === undefined ? undefined : uint64(event.bodyLength);
   // Fields 24-26 (policy and trace context): two-byte tags 0xc2/0xca/0xd2 0x01.
   const extras = [event.caller, event.traceparent, event.tracestate].map((value) => (value === undefined ? undefined : text(value)));
+  // Fields 40-42 (fleet forwarding): two-byte tags 0xc2 0x02, 0xc8 0x02, 0xd2 0x02.
+  const target = event.fleetTarget === undefined ? undefined : text(event.fleetTarget);
+  const epoch = event.fleetEpoch === undefined ? undefined : uint64(event.fleetEpoch);
+  const fleet = event.fleetName === undefined ? undefined : text(event.fleetName);
   let size = 0;
   if (version !== undefined) size += 1 + varintSize(version);
   if (verb !== undefined) size += delimitedSize(verb.length);
@@ -106,6 +110,9 @@ export function encodeEvent(event: Event): Uint8Array {
   if (stream !== undefined) size += 3;
   if (length !== undefined) size += 2 + varintSize(length);
   for (const extra of extras) if (extra !== undefined) size += 1 + delimitedSize(extra.length);
+  if (target !== undefined) size += 1 + delimitedSize(target.length);
+  if (epoch !== undefined) size += 2 + varintSize(epoch);
+  if (fleet !== undefined) size += 1 + delimitedSize(fleet.length);
   const out = new Uint8Array(size);
   let at = 0;
   if (version !== undefined) {
@@ -140,6 +147,19 @@ export function encodeEvent(event: Event): Uint8Array {
     out[at++] = 0xc2 + 8 * i;
     at = putDelimited(out, at, 0x01, extras[i]!);
   }
+  if (target !== undefined) {
+    out[at++] = 0xc2; // field 40, length-delimited: tag 322
+    at = putDelimited(out, at, 0x02, target);
+  }
+  if (epoch !== undefined) {
+    out[at++] = 0xc8; // field 41, varint: tag 328
+    out[at++] = 0x02;
+    at = putVarint64(out, at, epoch);
+  }
+  if (fleet !== undefined) {
+    out[at++] = 0xd2; // field 42, length-delimited: tag 338
+    at = putDelimited(out, at, 0x02, fleet);
+  }
   return out;
 }
 
@@ -152,6 +172,7 @@ export function encodeEventReply(reply: EventReply): Uint8Array {
   const stream = reply.bodyStream;
   const length = reply.bodyLength === undefined ? undefined : uint64(reply.bodyLength);
   const denied = reply.deniedByRule === undefined ? undefined : uint32(reply.deniedByRule);
+  const refusal = reply.fleetRefusal === undefined ? undefined : text(reply.fleetRefusal);
   let size = 0;
   if (version !== undefined) size += 1 + varintSize(version);
   if (mimetype !== undefined) size += delimitedSize(mimetype.length);
@@ -160,6 +181,7 @@ export function encodeEventReply(reply: EventReply): Uint8Array {
   if (stream !== undefined) size += 3;
   if (length !== undefined) size += 2 + varintSize(length);
   if (denied !== undefined) size += 2 + varintSize(denied);
+  if (refusal !== undefined) size += 1 + delimitedSize(refusal.length);
   const out = new Uint8Array(size);
   let at = 0;
   if (version !== undefined) {
@@ -185,7 +207,11 @@ export function encodeEventReply(reply: EventReply): Uint8Array {
   if (denied !== undefined) {
     out[at++] = 0xc0; // field 24, varint: tag 192 as a varint
     out[at++] = 0x01;
-    putVarint(out, at, denied);
+    at = putVarint(out, at, denied);
+  }
+  if (refusal !== undefined) {
+    out[at++] = 0xc2; // field 40, length-delimited: tag 322
+    at = putDelimited(out, at, 0x02, refusal);
   }
   return out;
 }
@@ -257,13 +283,14 @@ export function decodeEvent(body: Uint8Array): Event | undefined {
       event.bodyStream = value !== 0;
       continue;
     }
-    if (tag === 0x98) {
+    if (tag === 0x98 || tag === 328) {
       const value = readVarint64(body);
       if (value < 0) return undefined;
-      event.bodyLength = value;
+      if (tag === 0x98) event.bodyLength = value;
+      else event.fleetEpoch = value;
       continue;
     }
-    if (tag !== 0x12 && tag !== 0x1a && tag !== 0x22 && tag !== 0x2a && tag !== 0x82 && tag !== 0xc2 && tag !== 0xca && tag !== 0xd2) return undefined;
+    if (tag !== 0x12 && tag !== 0x1a && tag !== 0x22 && tag !== 0x2a && tag !== 0x82 && tag !== 0xc2 && tag !== 0xca && tag !== 0xd2 && tag !== 322 && tag !== 338) return undefined;
     const start = readDelimited(body);
     if (start < 0) return undefined;
     if (tag === 0x2a) {
@@ -278,7 +305,9 @@ export function decodeEvent(body: Uint8Array): Event | undefined {
     else if (tag === 0x82) event.query = value;
     else if (tag === 0xc2) event.caller = value;
     else if (tag === 0xca) event.traceparent = value;
-    else event.tracestate = value;
+    else if (tag === 0xd2) event.tracestate = value;
+    else if (tag === 322) event.fleetTarget = value;
+    else event.fleetName = value;
   }
   return event;
 }
@@ -309,7 +338,7 @@ export function decodeEventReply(body: Uint8Array): EventReply | undefined {
       reply.bodyLength = value;
       continue;
     }
-    if (tag !== 0x12 && tag !== 0x22) return undefined;
+    if (tag !== 0x12 && tag !== 0x22 && tag !== 322) return undefined;
     const start = readDelimited(body);
     if (start < 0) return undefined;
     if (tag === 0x22) {
@@ -318,7 +347,8 @@ export function decodeEventReply(body: Uint8Array): EventReply | undefined {
     }
     const value = readAscii(body, start);
     if (value === undefined) return undefined;
-    reply.mimetype = value;
+    if (tag === 0x12) reply.mimetype = value;
+    else reply.fleetRefusal = value;
   }
   return reply;
 }

@@ -81,6 +81,26 @@ export interface Event {
      * @generated from protobuf field: optional string tracestate = 26
      */
     tracestate?: string;
+    /**
+     * Fleet forwarding (fields 40-49), only between rp-servers of one fleet
+     * that listed the "fleet" capability. The CN of the client the event is for.
+     *
+     * @generated from protobuf field: optional string fleet_target = 40
+     */
+    fleetTarget?: string;
+    /**
+     * The session epoch (presence revision) the sender routed the event to: the
+     * receiver answers only if that session is still the one it holds.
+     *
+     * @generated from protobuf field: optional uint64 fleet_epoch = 41
+     */
+    fleetEpoch?: number;
+    /**
+     * The sender's fleet name (RP_SERVER_FLEET): a different one is refused.
+     *
+     * @generated from protobuf field: optional string fleet_name = 42
+     */
+    fleetName?: string;
 }
 /**
  * The answer to one Event, correlated by the frame's message id.
@@ -125,6 +145,14 @@ export interface EventReply {
      * @generated from protobuf field: optional uint32 denied_by_rule = 24
      */
     deniedByRule?: number;
+    /**
+     * Set by an rp-server of the fleet that refused a forwarded event without
+     * passing it on (stale epoch, client gone, another fleet): why, for logs and
+     * the front's 503. Only sent to peers listing "fleet".
+     *
+     * @generated from protobuf field: optional string fleet_refusal = 40
+     */
+    fleetRefusal?: string;
 }
 /**
  * Liveness probe; also carries this implementation's capabilities.
@@ -241,7 +269,10 @@ class Event$Type extends MessageType<Event> {
             { no: 19, name: "body_length", kind: "scalar", opt: true, T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
             { no: 24, name: "caller", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
             { no: 25, name: "traceparent", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
-            { no: 26, name: "tracestate", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ }
+            { no: 26, name: "tracestate", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
+            { no: 40, name: "fleet_target", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
+            { no: 41, name: "fleet_epoch", kind: "scalar", opt: true, T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
+            { no: 42, name: "fleet_name", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ }
         ]);
     }
     create(value?: PartialMessage<Event>): Event {
@@ -291,6 +322,15 @@ class Event$Type extends MessageType<Event> {
                 case /* optional string tracestate */ 26:
                     message.tracestate = reader.string();
                     break;
+                case /* optional string fleet_target */ 40:
+                    message.fleetTarget = reader.string();
+                    break;
+                case /* optional uint64 fleet_epoch */ 41:
+                    message.fleetEpoch = reader.uint64().toNumber();
+                    break;
+                case /* optional string fleet_name */ 42:
+                    message.fleetName = reader.string();
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -339,6 +379,15 @@ class Event$Type extends MessageType<Event> {
         /* optional string tracestate = 26; */
         if (message.tracestate !== undefined)
             writer.tag(26, WireType.LengthDelimited).string(message.tracestate);
+        /* optional string fleet_target = 40; */
+        if (message.fleetTarget !== undefined)
+            writer.tag(40, WireType.LengthDelimited).string(message.fleetTarget);
+        /* optional uint64 fleet_epoch = 41; */
+        if (message.fleetEpoch !== undefined)
+            writer.tag(41, WireType.Varint).uint64(message.fleetEpoch);
+        /* optional string fleet_name = 42; */
+        if (message.fleetName !== undefined)
+            writer.tag(42, WireType.LengthDelimited).string(message.fleetName);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
@@ -359,7 +408,8 @@ class EventReply$Type extends MessageType<EventReply> {
             { no: 4, name: "data", kind: "scalar", opt: true, T: 12 /*ScalarType.BYTES*/ },
             { no: 16, name: "body_stream", kind: "scalar", opt: true, T: 8 /*ScalarType.BOOL*/ },
             { no: 17, name: "body_length", kind: "scalar", opt: true, T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
-            { no: 24, name: "denied_by_rule", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ }
+            { no: 24, name: "denied_by_rule", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ },
+            { no: 40, name: "fleet_refusal", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ }
         ]);
     }
     create(value?: PartialMessage<EventReply>): EventReply {
@@ -394,6 +444,9 @@ class EventReply$Type extends MessageType<EventReply> {
                 case /* optional uint32 denied_by_rule */ 24:
                     message.deniedByRule = reader.uint32();
                     break;
+                case /* optional string fleet_refusal */ 40:
+                    message.fleetRefusal = reader.string();
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -427,6 +480,9 @@ class EventReply$Type extends MessageType<EventReply> {
         /* optional uint32 denied_by_rule = 24; */
         if (message.deniedByRule !== undefined)
             writer.tag(24, WireType.Varint).uint32(message.deniedByRule);
+        /* optional string fleet_refusal = 40; */
+        if (message.fleetRefusal !== undefined)
+            writer.tag(40, WireType.LengthDelimited).string(message.fleetRefusal);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
