@@ -6,7 +6,8 @@
  * refreshing. nats-server 2.9 (Debian's) has no per-key TTL: liveness is the
  * refreshed server record, and claims are swept by the live servers.
  */
-import { connect, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
+import { readFileSync } from "node:fs";
+import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { Change, FleetStore, PresenceRecord, ServerRecord, StopWatching } from "./store.ts";
 
@@ -17,7 +18,11 @@ export interface NatsStoreOptions {
   readonly fleet: string;
   /** How long a server record lives without a refresh. */
   readonly serverTtlMs: number;
-  /** Passed to the NATS client as is (credentials, TLS, name, reconnect...). */
+  /** A NATS credentials file (JWT and NKey seed), as `nats --creds` takes it. */
+  readonly credsFile?: string;
+  /** A CA certificate (PEM file) for tls:// servers. */
+  readonly caFile?: string;
+  /** Passed to the NATS client as is (name, reconnect...). */
   readonly connection?: Partial<ConnectionOptions>;
 }
 
@@ -29,7 +34,15 @@ export async function openNatsStore(options: NatsStoreOptions): Promise<FleetSto
   if (!FLEET_NAME.test(options.fleet)) {
     throw new RangeError(`Cannot join fleet "${options.fleet}": a fleet name has 1-64 letters, digits, "-" or "_"`);
   }
-  const nc = await connect({ ...options.connection, servers: [...options.servers] });
+  const nc = await connect({
+    // Reconnect for ever: a NATS outage must not end the fleet, only pause it.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    ...options.connection,
+    servers: [...options.servers],
+    ...(options.credsFile === undefined ? {} : { authenticator: credsAuthenticator(readFileSync(options.credsFile)) }),
+    ...(options.caFile === undefined ? {} : { tls: { caFile: options.caFile } }),
+  });
   try {
     const kvm = new Kvm(nc);
     const presence = await kvm.create(`rp_${options.fleet}_presence`, { history: 1 });
@@ -42,11 +55,24 @@ export async function openNatsStore(options: NatsStoreOptions): Promise<FleetSto
 }
 
 class NatsStore implements FleetStore {
+  #up = true;
+
   constructor(
     private readonly nc: NatsConnection,
     private readonly presence: KV,
     private readonly servers: KV,
-  ) {}
+  ) {
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === "disconnect") this.#up = false;
+        else if (status.type === "reconnect") this.#up = true;
+      }
+    })().catch(() => undefined);
+  }
+
+  isUp(): boolean {
+    return this.#up && !this.nc.isClosed();
+  }
 
   putPresence(record: PresenceRecord): Promise<number> {
     return this.presence.put(keyOf(record.cn), JSON.stringify(record));

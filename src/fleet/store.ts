@@ -21,6 +21,8 @@ export interface ServerRecord {
   readonly fleet: string;
   /** Where its peers reach it ("host:port" of its pipe port). */
   readonly address: string;
+  /** The CN of its certificate: a connection presenting a server certificate with this CN is a peer, not a client. */
+  readonly cn: string;
   /** When it last refreshed this record (ms since the epoch, its own clock). */
   readonly refreshedAt: number;
 }
@@ -43,6 +45,8 @@ export interface FleetStore {
   putServer(record: ServerRecord): Promise<void>;
   /** Calls `change` with every current server record, then with each change. */
   watchServers(change: Change<ServerRecord>, ready: () => void): Promise<StopWatching>;
+  /** False while the connection to NATS is down (it reconnects by itself). */
+  isUp(): boolean;
   /** Closes the connection; pending writes are flushed. */
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import { FrameTooLargeError, ReplyCode, type EventReply } from "../wire/index.ts
 import {
   NotConnectedError,
   PeerReplyError,
+  PeerUnavailableError,
   PipeClosedError,
   PipeDrainingError,
   RequestAbortedError,
@@ -79,7 +80,7 @@ export function outcomeForError(error: unknown): ErrorOutcome {
     return { status: 405, code: ReplyCode.BadRequest, message, headers: { allow: "GET, POST, PUT, PATCH, DELETE" } };
   }
   if (error instanceof ShuttingDownError) return { status: 503, code: ReplyCode.Unavailable, message, headers: { connection: "close" } };
-  if (error instanceof NotConnectedError || error instanceof PipeDrainingError) {
+  if (error instanceof NotConnectedError || error instanceof PipeDrainingError || error instanceof PeerUnavailableError) {
     return { status: 503, code: ReplyCode.Unavailable, message };
   }
   if (error instanceof TooManyInFlightError || error instanceof WriteQueueFullError) {

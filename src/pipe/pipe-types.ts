@@ -46,6 +46,26 @@ export interface OutboundEvent {
   /** W3C trace context; sent only to peers listing the caller-ctx capability. */
   readonly traceparent?: string;
   readonly tracestate?: string;
+  /** A forward between servers of a fleet: sent only to peers listing the fleet capability. */
+  readonly fleet?: FleetForward;
+}
+
+/** What a forwarded event names: the client it is for, the session epoch it was routed to, the sender's fleet. */
+export interface FleetForward {
+  readonly target: string;
+  readonly epoch: number;
+  readonly fleet: string;
+}
+
+/**
+ * Where the front sends one event: a Pipe, or a stand-in for one (a client
+ * held by another server of the fleet, reached through a peer link).
+ */
+export interface RequestTarget {
+  readonly peer: PipePeer;
+  /** True when the target takes streamed bodies. */
+  readonly streams: boolean;
+  request(event: OutboundEvent, options?: RequestOptions): Promise<IncomingReply>;
 }
 
 /** How long to wait for one reply. */

@@ -251,6 +251,11 @@ export class Pipe {
     if (deadlineMs !== undefined && deadlineMs > 0) message.deadlineMs = Math.min(Math.ceil(deadlineMs), 0xffff_ffff);
     // Caller and trace context only to peers of this implementation that read them: a v1 peer sees its old bytes.
     if (this.peerCapabilities.has(Capability.CallerContext)) addCallerContext(message, event);
+    if (event.fleet !== undefined && this.peerCapabilities.has(Capability.Fleet)) {
+      message.fleetTarget = event.fleet.target;
+      message.fleetEpoch = event.fleet.epoch;
+      message.fleetName = event.fleet.fleet;
+    }
     const body = encodeMessage({ type: FrameType.Event, message });
     if (body.length > this.#decoder.maxFrameBytes) {
       return Promise.reject(new FrameTooLargeError(body.length, this.#decoder.maxFrameBytes, "send event"));
@@ -494,6 +499,10 @@ export class Pipe {
   #sendReply(id: number, reply: EventReply, deadlineAt?: number): void {
     const message = { ...reply, version: WIRE_VERSION };
     if (!this.peerCapabilities.has(Capability.CallerContext)) delete message.deniedByRule;
+    if (!this.peerCapabilities.has(Capability.Fleet)) {
+      delete message.fleetRefusal;
+      delete message.fleetStatus;
+    }
     const data = reply.data ?? EMPTY;
     let size: number;
     let body: Uint8Array | (() => Uint8Array);

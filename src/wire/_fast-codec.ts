@@ -173,6 +173,7 @@ export function encodeEventReply(reply: EventReply): Uint8Array {
   const length = reply.bodyLength === undefined ? undefined : uint64(reply.bodyLength);
   const denied = reply.deniedByRule === undefined ? undefined : uint32(reply.deniedByRule);
   const refusal = reply.fleetRefusal === undefined ? undefined : text(reply.fleetRefusal);
+  const status = reply.fleetStatus === undefined ? undefined : uint32(reply.fleetStatus);
   let size = 0;
   if (version !== undefined) size += 1 + varintSize(version);
   if (mimetype !== undefined) size += delimitedSize(mimetype.length);
@@ -182,6 +183,7 @@ export function encodeEventReply(reply: EventReply): Uint8Array {
   if (length !== undefined) size += 2 + varintSize(length);
   if (denied !== undefined) size += 2 + varintSize(denied);
   if (refusal !== undefined) size += 1 + delimitedSize(refusal.length);
+  if (status !== undefined) size += 2 + varintSize(status);
   const out = new Uint8Array(size);
   let at = 0;
   if (version !== undefined) {
@@ -212,6 +214,11 @@ export function encodeEventReply(reply: EventReply): Uint8Array {
   if (refusal !== undefined) {
     out[at++] = 0xc2; // field 40, length-delimited: tag 322
     at = putDelimited(out, at, 0x02, refusal);
+  }
+  if (status !== undefined) {
+    out[at++] = 0xc8; // field 41, varint: tag 328
+    out[at++] = 0x02;
+    putVarint(out, at, status);
   }
   return out;
 }
@@ -318,12 +325,13 @@ export function decodeEventReply(body: Uint8Array): EventReply | undefined {
   pos = 0;
   while (pos < body.length) {
     const tag = readVarint(body);
-    if (tag === 0x08 || tag === 0x18 || tag === 0xc0) {
+    if (tag === 0x08 || tag === 0x18 || tag === 0xc0 || tag === 328) {
       const value = readVarint(body);
       if (value < 0) return undefined;
       if (tag === 0x08) reply.version = value;
       else if (tag === 0x18) reply.code = value;
-      else reply.deniedByRule = value;
+      else if (tag === 0xc0) reply.deniedByRule = value;
+      else reply.fleetStatus = value;
       continue;
     }
     if (tag === 0x80) {

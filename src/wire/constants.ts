@@ -103,4 +103,6 @@ export const Capability = {
   CallerContext: "caller-ctx",
   /** The sender's connection runs through a relay (an HTTP proxy) that may hold back part of a large TLS record: send it small ones. */
   SmallRecords: "small-records",
+  /** An rp-server of a fleet: it reads and sends Event.fleet_* and EventReply.fleet_refusal (forwarding between servers). */
+  Fleet: "fleet",
 } as const;

@@ -153,6 +153,13 @@ export interface EventReply {
      * @generated from protobuf field: optional string fleet_refusal = 40
      */
     fleetRefusal?: string;
+    /**
+     * With fleet_refusal: the HTTP status the sending front answers (502 the
+     * client's session failed mid-request, 503 not here or stale, 504 deadline).
+     *
+     * @generated from protobuf field: optional uint32 fleet_status = 41
+     */
+    fleetStatus?: number;
 }
 /**
  * Liveness probe; also carries this implementation's capabilities.
@@ -409,7 +416,8 @@ class EventReply$Type extends MessageType<EventReply> {
             { no: 16, name: "body_stream", kind: "scalar", opt: true, T: 8 /*ScalarType.BOOL*/ },
             { no: 17, name: "body_length", kind: "scalar", opt: true, T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
             { no: 24, name: "denied_by_rule", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ },
-            { no: 40, name: "fleet_refusal", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ }
+            { no: 40, name: "fleet_refusal", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
+            { no: 41, name: "fleet_status", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ }
         ]);
     }
     create(value?: PartialMessage<EventReply>): EventReply {
@@ -447,6 +455,9 @@ class EventReply$Type extends MessageType<EventReply> {
                 case /* optional string fleet_refusal */ 40:
                     message.fleetRefusal = reader.string();
                     break;
+                case /* optional uint32 fleet_status */ 41:
+                    message.fleetStatus = reader.uint32();
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -483,6 +494,9 @@ class EventReply$Type extends MessageType<EventReply> {
         /* optional string fleet_refusal = 40; */
         if (message.fleetRefusal !== undefined)
             writer.tag(40, WireType.LengthDelimited).string(message.fleetRefusal);
+        /* optional uint32 fleet_status = 41; */
+        if (message.fleetStatus !== undefined)
+            writer.tag(41, WireType.Varint).uint32(message.fleetStatus);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);

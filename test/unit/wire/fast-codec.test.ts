@@ -55,6 +55,7 @@ function randomReply(random: () => number, large = true): EventReply {
   if (random() < 0.3) reply.bodyLength = pick(random, U53);
   if (random() < 0.3) reply.deniedByRule = pick(random, U32);
   if (random() < 0.3) reply.fleetRefusal = pick(random, TEXTS);
+  if (random() < 0.3) reply.fleetStatus = pick(random, U32);
   return reply;
 }
 

@@ -1,0 +1,319 @@
+/**
+ * rp-server as a member of a fleet (RP_SERVER_NATS_URL + RP_SERVER_FLEET):
+ * its clients' CNs claimed in NATS as they connect and released as they go,
+ * a session taken over elsewhere closed at once, front requests routed to
+ * the server holding their client, forwarded events from peers answered
+ * with fencing, and peer servers told from clients by their certificate.
+ * NATS is loaded and joined in the background: until it answers, the server
+ * serves its own clients as a single server does.
+ */
+import type { ServerConfig } from "../config/index.ts";
+import { FleetRouter, forwardedEventHandler, openNatsStore, PeerLinks, Presence, type FleetStore, type LinkState, type ServerRecord } from "../fleet/index.ts";
+import { peerCertificate } from "../identity/index.ts";
+import type { Logger } from "../log/index.ts";
+import { pipeOptions, type NodeDeps } from "../node/index.ts";
+import { certificatePolicyRefusal, isServerCertificate, parseCertificatesPem, type CertificateInfo } from "../pki/index.ts";
+import { Pipe, PeerUnavailableError, type Clock, type PipeRegistry, type RequestTarget, type Transport } from "../pipe/index.ts";
+import { unavailableReply } from "../replies/index.ts";
+import { Capability } from "../wire/index.ts";
+
+/** How long a peer link may take to dial, shake hands and list its capabilities. */
+const LINK_DIAL_TIMEOUT_MS = 5_000;
+
+/** How long an accepted connection with a server certificate waits for its CN to show among the fleet's servers. */
+const PEER_RECOGNITION_MS = 2_000;
+
+/** What the views show of the fleet. */
+export interface FleetView {
+  readonly fleet: string;
+  readonly self: string;
+  readonly address: string;
+  readonly natsUp: boolean;
+  /** CN → the address of the server holding it. */
+  readonly holders: ReadonlyMap<string, string>;
+  readonly servers: readonly ServerRecord[];
+  readonly links: readonly LinkState[];
+  readonly acceptedLinks: number;
+  readonly counters: FleetRouter["counters"];
+}
+
+/** A server's part in its fleet. */
+export interface FleetMember {
+  /** The front's acquire: local pipe, forwarder to another server, or the bounded wait. */
+  acquire(cn: string, signal: AbortSignal): Promise<RequestTarget>;
+  /** True when the connection is a peer server's link (then it was taken over here). */
+  acceptPeer(transport: Transport, certificate: CertificateInfo): Promise<boolean>;
+  view(): FleetView;
+  /** Releases the claims, stops refreshing, closes the links and NATS. */
+  stop(): Promise<void>;
+}
+
+/** Joins the fleet named in `config` (in the background) and returns the member. */
+export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRegistry, listener: { hostname: string; port: number }, clock: Clock): FleetMember {
+  const log = deps.log.with({ fleet: config.fleet! });
+  const fleet = config.fleet!;
+  const id = `${Math.floor(clock.now()).toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
+  const epochs = new WeakMap<Pipe, number>();
+  const accepted = new Set<Pipe>();
+  let presence: Presence | undefined;
+  let store: FleetStore | undefined;
+  let stopped = false;
+  let address = config.fleetAddress ?? `${bracketed(listener.hostname)}:${listener.port}`;
+
+  const links = new PeerLinks((server) => dialPeer(server, config, deps, log, clock), clock);
+  const router = new FleetRouter({
+    registry,
+    links,
+    clock,
+    selfId: id,
+    fleet,
+    presence: () => presence,
+    natsUp: () => store?.isUp() === true,
+  });
+
+  const session = (cn: string) => {
+    const pipe = registry.get(cn);
+    const epoch = pipe && epochs.get(pipe);
+    return pipe && epoch !== undefined && presence?.holdsCurrent(cn, epoch) ? { pipe, epoch } : undefined;
+  };
+
+  async function claim(pipe: Pipe): Promise<void> {
+    const cn = pipe.peer.name;
+    try {
+      const epoch = await presence!.claim(cn);
+      epochs.set(pipe, epoch);
+      if (pipe.status.state === "closed" || registry.get(cn) !== pipe) await presence!.release(cn, epoch);
+    } catch (error) {
+      log.warn("Cannot claim a client in NATS; other servers cannot reach it until NATS answers", { client: cn, reason: (error as Error).message });
+    }
+  }
+
+  registry.subscribe((change) => {
+    if (!presence) return;
+    if (change.kind === "added") void claim(change.pipe);
+    else {
+      const epoch = epochs.get(change.pipe);
+      if (epoch !== undefined) void presence.release(change.pipe.peer.name, epoch).catch(() => undefined);
+    }
+  });
+
+  void (async () => {
+    const self = await ownRecord(deps, fleet, id, listener, config.fleetAddress);
+    address = self.address;
+    try {
+      store = await openNatsStore({
+        servers: config.natsUrls,
+        fleet,
+        serverTtlMs: config.fleetExpiryMs,
+        ...(config.natsCredsFile === undefined ? {} : { credsFile: config.natsCredsFile }),
+        ...(config.natsCaFile === undefined ? {} : { caFile: config.natsCaFile }),
+        connection: { name: `rp-server ${id}` },
+      });
+    } catch (error) {
+      log.error("Cannot join the fleet: NATS did not answer; serving this server's clients only", {
+        nats: config.natsUrls.join(","),
+        reason: (error as Error).message,
+        fix: "check RP_SERVER_NATS_URL (and RP_SERVER_NATS_CREDS, RP_SERVER_NATS_CA) and that nats-server runs with JetStream (-js)",
+      });
+      return;
+    }
+    if (stopped) return void store.close();
+    const joined = new Presence(store, self, clock, { refreshMs: config.fleetExpiryMs / 4, deadAfterMs: config.fleetExpiryMs }, {
+      takenOver: (cn, epoch, by) => {
+        const pipe = registry.get(cn);
+        if (!pipe || epochs.get(pipe) !== epoch) return;
+        log.info("client reconnected to another server; closing its session here", { client: cn, epoch, by: joined.server(by)?.address ?? by });
+        pipe.close(new Error(`replaced by a newer session of "${cn}" on server ${joined.server(by)?.address ?? by}`));
+      },
+      changed: () => router.changed(),
+      reclaimed: (cn, epoch) => {
+        const pipe = registry.get(cn);
+        if (pipe) epochs.set(pipe, epoch);
+      },
+    });
+    await joined.start();
+    presence = joined;
+    log.info("joined the fleet", { server: id, address, servers: joined.liveServers().length });
+    for (const pipe of registry.pipes()) void claim(pipe);
+    router.changed();
+  })().catch((error: unknown) => log.error("Cannot join the fleet", { reason: (error as Error).message }));
+
+  return {
+    acquire: (cn, signal) => router.acquire(cn, config.clientWaitMs, signal),
+
+    async acceptPeer(transport, certificate) {
+      if (!isServerCertificate(certificate) || !(await recognised(certificate.subjectCn ?? "", () => presence, clock))) return false;
+      const remote = transport.peer.remoteAddress;
+      const peerLog = log.with({ peerServer: certificate.subjectCn ?? "", remote });
+      const peer = { name: `server ${certificate.subjectCn ?? ""} ${remote}`, remoteAddress: remote };
+      let pipe: Pipe | undefined;
+      const handler = forwardedEventHandler({
+        fleet,
+        session,
+        readWhole: (body) => readAll(body, config.maxBodyBytes),
+        log: peerLog,
+        counted: (refused) => {
+          router.counters.received++;
+          if (refused) router.counters.receivedRefused++;
+        },
+        foreign: (reason) => pipe?.close(new Error(reason)),
+      });
+      pipe = new Pipe(transport, pipeOptions(config, peer, handler, peerLog, { clock, capabilities: [Capability.Fleet], peerFrameSetting: "RP_SERVER_MAX_FRAME_BYTES on the peer server" }));
+      accepted.add(pipe);
+      peerLog.info("fleet peer linked");
+      void pipe.closed.then((error) => {
+        accepted.delete(pipe!);
+        peerLog.info("fleet peer link closed", { reason: error?.message ?? "closed" });
+      });
+      return true;
+    },
+
+    view() {
+      const current = presence;
+      const holders = new Map<string, string>();
+      for (const [cn, server] of current?.holders() ?? []) holders.set(cn, current?.server(server)?.address ?? server);
+      return {
+        fleet,
+        self: id,
+        address,
+        natsUp: store?.isUp() === true && current !== undefined,
+        holders,
+        servers: current?.liveServers() ?? [],
+        links: links.states(),
+        acceptedLinks: accepted.size,
+        counters: router.counters,
+      };
+    },
+
+    async stop() {
+      stopped = true;
+      const current = presence;
+      current?.stop();
+      if (current) {
+        await Promise.all(
+          [...registry.pipes()].map((pipe) => {
+            const epoch = epochs.get(pipe);
+            return epoch === undefined ? undefined : current.release(pipe.peer.name, epoch).catch(() => undefined);
+          }),
+        );
+      }
+      links.close();
+      for (const pipe of accepted) pipe.close();
+      await store?.close().catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * This server as its peers see it: its id, fleet, its certificate's CN, and the address they dial: RP_SERVER_FLEET_ADDRESS,
+ * else the bind interface, else (bound to every interface) the certificate's first IP or DNS name, the name TLS checks.
+ */
+async function ownRecord(
+  deps: NodeDeps,
+  fleet: string,
+  id: string,
+  listener: { hostname: string; port: number },
+  configured: string | undefined,
+): Promise<Omit<ServerRecord, "refreshedAt">> {
+  const [certificate] = await parseCertificatesPem(deps.identity.certPem).catch(() => []);
+  const host = wildcard(listener.hostname) ? (certificate?.ipAddresses[0] ?? certificate?.dnsNames[0] ?? "127.0.0.1") : listener.hostname;
+  return { id, fleet, address: configured ?? `${bracketed(host)}:${listener.port}`, cn: certificate?.subjectCn ?? "" };
+}
+
+/** Dials a peer server's pipe port with this server's certificate; resolves once it listed the fleet capability. */
+async function dialPeer(server: ServerRecord, config: ServerConfig, deps: NodeDeps, log: Logger, clock: Clock): Promise<Pipe> {
+  const { host, port } = splitAddress(server.address);
+  let transport: Transport;
+  try {
+    transport = await deps.runtime.connectTls({ hostname: host, port, identity: deps.identity, timeoutMs: LINK_DIAL_TIMEOUT_MS });
+  } catch (error) {
+    const reason = `Cannot link to server ${server.address}: ${(error as Error).message} (a server of another CA, or not listening there?)`;
+    log.warn("Cannot peer with a fleet server", { server: server.address, reason });
+    throw new PeerUnavailableError(reason);
+  }
+  const certificate = await peerCertificate(transport.peer);
+  const refusal = certificate === undefined ? "it presented no certificate" : certificatePolicyRefusal(certificate, "server");
+  if (refusal !== undefined) {
+    transport.close();
+    const reason = `Cannot link to server ${server.address}: ${refusal}`;
+    log.warn("Cannot peer with a fleet server", { server: server.address, reason });
+    throw new PeerUnavailableError(reason);
+  }
+  const linkLog = log.with({ peerServer: server.address });
+  let listed: (() => void) | undefined;
+  const pipe = new Pipe(
+    transport,
+    pipeOptions(config, { name: `server ${server.address}`, remoteAddress: server.address }, () => unavailableReply("this is a fleet link: events go the other way"), linkLog, {
+      clock,
+      capabilities: [Capability.Fleet],
+      onHeartbeat: () => listed?.(),
+      peerFrameSetting: "RP_SERVER_MAX_FRAME_BYTES on the peer server",
+    }),
+  );
+  const answered = await new Promise<boolean>((resolve) => {
+    const timer = clock.setTimeout(() => resolve(false), LINK_DIAL_TIMEOUT_MS);
+    listed = () => {
+      clock.clearTimeout(timer);
+      resolve(true);
+    };
+    void pipe.closed.then(() => {
+      clock.clearTimeout(timer);
+      resolve(false);
+    });
+  });
+  if (answered && pipe.peerCapabilities.has(Capability.Fleet)) {
+    linkLog.info("fleet link up");
+    return pipe;
+  }
+  const status = pipe.status;
+  const why = !answered
+    ? `it closed the link or did not answer within ${LINK_DIAL_TIMEOUT_MS / 1000} s${status.state === "closed" && status.error ? ` (${status.error.message})` : ""}: it takes this server for a client (not in the same fleet, or the server certificate lacks clientAuth: reissue it with rp-server ca issue --server)`
+    : "it did not list the fleet capability (an rp-server without RP_SERVER_FLEET, or an older version); set RP_SERVER_FLEET and RP_SERVER_NATS_URL alike on both";
+  pipe.close();
+  const reason = `Cannot link to server ${server.address}: ${why}`;
+  log.warn("Cannot peer with a fleet server", { server: server.address, reason });
+  throw new PeerUnavailableError(reason);
+}
+
+/** Waits briefly for a server of the fleet with this CN (its record may reach us a moment after its first dial). */
+async function recognised(cn: string, presence: () => Presence | undefined, clock: Clock): Promise<boolean> {
+  const until = clock.now() + PEER_RECOGNITION_MS;
+  while (presence()?.isServerCn(cn) !== true) {
+    if (clock.now() >= until || presence() === undefined) return false;
+    await new Promise((resolve) => clock.setTimeout(() => resolve(undefined), 50));
+  }
+  return true;
+}
+
+async function readAll(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value: chunk } = await reader.read();
+    if (done) break;
+    length += chunk.length;
+    if (length > limit) throw new PeerUnavailableError(`Cannot forward the body: over ${limit} bytes for a client that takes whole bodies only; set RP_SERVER_MAX_BODY_BYTES`);
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+function wildcard(host: string): boolean {
+  return host === "0.0.0.0" || host === "::" || host === "";
+}
+
+function bracketed(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+function splitAddress(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(":");
+  return { host: address.slice(0, at).replace(/^\[(.*)\]$/, "$1"), port: Number(address.slice(at + 1)) };
+}

@@ -1,0 +1,168 @@
+/**
+ * A fleet on the compiled binaries: two rp-servers sharing one certificate on
+ * one host, a real nats-server (JetStream), clients on each. A request for a
+ * client held by the other server is forwarded over a peer link (bodies of
+ * any size both ways), a client that moves is closed on its old server at
+ * once, a CN held nowhere is 503 after the wait, and a server killed with
+ * kill -9 fails its forwarded requests with 502 and drops out of presence.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { FIXTURE_HANDLERS, makeTestPki, startClientProcess, startServerProcess, type ClientProcess, type FileIdentity, type ServerProcess, type TestPki } from "../support/index.ts";
+import { startNats, type NatsServer } from "../support/nats.ts";
+
+let pki: TestPki;
+let nats: NatsServer;
+const servers: ServerProcess[] = [];
+const clients: ClientProcess[] = [];
+const identities = new Map<string, FileIdentity>();
+
+function fleetEnv(nats: NatsServer): Record<string, string> {
+  return {
+    RP_SERVER_NATS_URL: nats.url,
+    RP_SERVER_FLEET: "e2e",
+    RP_SERVER_FLEET_EXPIRY_S: "2",
+    RP_SERVER_CLIENT_WAIT_S: "2",
+    RP_SERVER_MAX_STREAM_BYTES: "2GiB",
+    RP_EVENT_HANDLER: FIXTURE_HANDLERS,
+  };
+}
+
+async function startFleetServer(): Promise<ServerProcess> {
+  const server = await startServerProcess(pki.server.dir, fleetEnv(nats));
+  await server.proc.waitForMessage("joined the fleet");
+  servers.push(server);
+  return server;
+}
+
+async function startClient(cn: string, server: ServerProcess): Promise<ClientProcess> {
+  let identity = identities.get(cn);
+  if (!identity) identities.set(cn, (identity = await pki.client(cn)));
+  const from = server.proc.logs.length;
+  const client = await startClientProcess(identity.dir, server.pipePort, { RP_EVENT_HANDLER: FIXTURE_HANDLERS, FIXTURE_NAME: cn, RP_CLIENT_MAX_STREAM_BYTES: "2GiB" });
+  await server.proc.waitForMessage("client connected", { client: cn }, 10_000, from);
+  clients.push(client);
+  return client;
+}
+
+/** Polls until `url` answers 200 (the presence reached that front), or fails with the last answer. */
+async function reachable(url: string, timeoutMs = 10_000): Promise<number> {
+  const started = performance.now();
+  let last = "";
+  while (performance.now() - started < timeoutMs) {
+    const response = await fetch(url).catch((error: Error) => error);
+    if (!(response instanceof Error) && response.status === 200) {
+      await response.arrayBuffer();
+      return performance.now() - started;
+    }
+    last = response instanceof Error ? response.message : `${response.status} ${await response.text()}`;
+    await Bun.sleep(50);
+  }
+  throw new Error(`${url} not reachable within ${timeoutMs} ms; last answer: ${last}`);
+}
+
+let a: ServerProcess;
+let b: ServerProcess;
+
+beforeAll(async () => {
+  pki = await makeTestPki();
+  nats = await startNats();
+  [a, b] = await Promise.all([startFleetServer(), startFleetServer()]);
+  await Promise.all([startClient("edge-a", a), startClient("edge-b", b)]);
+  await Promise.all([reachable(`${a.http}/client/edge-b/whoami`), reachable(`${b.http}/client/edge-a/whoami`)]);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.proc.stop("SIGKILL")));
+  await Promise.all(servers.map((server) => server.proc.stop("SIGKILL")));
+  await nats?.stop();
+  await pki?.cleanup();
+});
+
+describe("a fleet of two servers", () => {
+  test("a request for a client held by the other server is forwarded there and answered by that client", async () => {
+    for (const [front, cn] of [
+      [a, "edge-b"],
+      [b, "edge-a"],
+      [a, "edge-a"],
+    ] as const) {
+      const response = await fetch(`${front.http}/client/${cn}/whoami//hi`);
+      expect({ status: response.status, body: await response.json(), peer: response.headers.get("x-restpipe-peer") }).toEqual({
+        status: 200,
+        body: { name: cn, tag: "hi" },
+        peer: cn,
+      });
+    }
+    const echoed = await fetch(`${a.http}/client/edge-b/echo?q=7`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"x":1}' });
+    expect(await echoed.json()).toEqual({ received: { x: 1 }, mimetype: "application/json", from: expect.any(String), query: "7" });
+    // The link is one per server pair, reused: one "fleet link up" line on A however many requests went.
+    expect(a.proc.logs.filter((r) => r.msg === "fleet link up").length).toBe(1);
+  });
+
+  test("bodies of any size cross: a 48 MiB upload is hashed by the client behind the other server, a 64 MiB reply comes back whole", async () => {
+    const size = 48 * 1024 * 1024;
+    const body = new Uint8Array(size);
+    for (let i = 0; i < size; i += 4096) body[i] = (i / 4096) & 0xff;
+    const uploaded = await fetch(`${a.http}/client/edge-b/sha`, { method: "POST", headers: { "content-type": "application/octet-stream" }, body });
+    expect(await uploaded.json()).toEqual({ bytes: size, sha256: createHash("sha256").update(body).digest("hex"), data: "undefined" });
+    const reply = await fetch(`${b.http}/client/edge-a/gen//${64 * 1024 * 1024}`);
+    expect(reply.status).toBe(200);
+    let received = 0;
+    const reader = reply.body!.getReader();
+    for (let read = await reader.read(); !read.done; read = await reader.read()) received += read.value.length;
+    expect(received).toBe(64 * 1024 * 1024);
+  }, 60_000);
+
+  test("a CN held by no server is 503 after the wait, as on a single server", async () => {
+    const started = performance.now();
+    const response = await fetch(`${a.http}/client/nobody/whoami`);
+    const ms = performance.now() - started;
+    expect({ status: response.status, body: await response.json() }).toEqual({ status: 503, body: { error: 'Cannot reach "nobody": not connected (waited 2 s)' } });
+    expect(ms).toBeGreaterThan(1_900); // was ${ms}
+    expect(ms).toBeLessThan(6_000); // was ${ms}
+  });
+
+  test("a client that moves to the other server is closed on the old one at once and reached there from both fronts", async () => {
+    const fromB = b.proc.logs.length;
+    const moved = await startClient("mover", a);
+    await reachable(`${b.http}/client/mover/whoami`);
+    // A second process with the same identity connects to B: B claims it, A closes its session at once.
+    const fromA = a.proc.logs.length;
+    await startClient("mover", b);
+    const closed = await a.proc.waitForMessage("client reconnected to another server; closing its session here", { client: "mover" }, 10_000, fromA);
+    expect(closed["by"]).toContain("127.0.0.1:");
+    for (const front of [a, b]) {
+      const response = await fetch(`${front.http}/client/mover/whoami`);
+      expect(response.status).toBe(200);
+    }
+    void fromB;
+    await moved.proc.stop("SIGKILL");
+  }, 30_000);
+});
+
+describe("a server killed with kill -9", () => {
+  test("its forwarded requests in flight get 502 at once, none hangs; its clients leave presence within the expiry", async () => {
+    const victim = await startFleetServer();
+    await startClient("edge-v", victim);
+    await reachable(`${a.http}/client/edge-v/whoami`);
+    const inFlight = Array.from({ length: 20 }, () => fetch(`${a.http}/client/edge-v/sleep//20000`).then(async (r) => ({ status: r.status, body: await r.text() })));
+    await Bun.sleep(300);
+    const killedAt = performance.now();
+    victim.proc.signal("SIGKILL");
+    const answers = await Promise.all(inFlight);
+    const ms = performance.now() - killedAt;
+    expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(502));
+    expect(answers[0]!.body).toContain("closed");
+    expect(ms).toBeLessThan(3_000); // was ${ms}
+    // Once the victim's record is stale, its clients are unknown: the bounded wait, then 503.
+    const gone = performance.now();
+    let status = 0;
+    while (performance.now() - gone < 10_000) {
+      const response = await fetch(`${a.http}/client/edge-v/whoami`);
+      status = response.status;
+      await response.arrayBuffer();
+      if (status === 503) break;
+    }
+    expect(status).toBe(503);
+  }, 60_000);
+});
