@@ -32,6 +32,8 @@ export interface ForwardedDeps {
   readonly counted: (refused: boolean) => void;
   /** The link's peer is not of this fleet: close the link. */
   readonly foreign: (reason: string) => void;
+  /** The peer now holds `cn`: close this server's session of it (claimed at `epoch` or before). */
+  readonly takeover: (cn: string, epoch: number) => void;
 }
 
 /** The refusal a sending front turns into `status` (503, 502 or 504). */
@@ -42,6 +44,10 @@ function refusal(status: 502 | 503 | 504, reason: string): OutgoingReply {
 /** The handler of the events a peer server forwards over its link to us. */
 export function forwardedEventHandler(deps: ForwardedDeps): InboundHandler {
   return async (event: Event, context: InboundContext): Promise<OutgoingReply> => {
+    if (event.fleetTakeover === true && event.fleetName === deps.fleet && event.fleetTarget !== undefined) {
+      deps.takeover(event.fleetTarget, event.fleetEpoch ?? 0);
+      return { mimetype: "", code: 0, data: new Uint8Array(0) };
+    }
     const refused = checkForward(event, deps);
     deps.counted(refused !== undefined);
     if (refused !== undefined) return refused;

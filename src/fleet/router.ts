@@ -93,6 +93,23 @@ export class FleetRouter {
     return server ? this.#remote(cn, location, server, leftMs, signal, attempt) : undefined;
   }
 
+  /**
+   * Before a new session of `cn` here takes requests: the server that holds it
+   * closes its session (and says so), so that an old session never answers
+   * after the new one did. A holder that does not answer within `waitMs`
+   * (gone, or its link down) is not waited for longer: its claim is older and
+   * forwarded requests to it are fenced by epoch.
+   */
+  async takeOver(cn: string, waitMs: number): Promise<void> {
+    const presence = this.deps.presence();
+    const location = presence?.locate(cn);
+    if (!presence || !location || location.server === this.deps.selfId) return;
+    const server = presence.server(location.server);
+    if (!server) return;
+    const link = await this.deps.links.get(server);
+    await link.request({ verb: "post", noun: "_fleet/takeover", fleet: { target: cn, epoch: location.epoch, fleet: this.deps.fleet, takeover: true } }, { deadlineMs: waitMs });
+  }
+
   #notFound(cn: string, waitMs: number): Error {
     if (this.deps.presence() !== undefined && this.deps.natsUp()) return new NotConnectedError(cn, waitMs);
     return new PeerUnavailableError(

@@ -55,6 +55,8 @@ export interface FleetForward {
   readonly target: string;
   readonly epoch: number;
   readonly fleet: string;
+  /** A takeover notice rather than a request: the receiver closes its session of `target` and answers. */
+  readonly takeover?: boolean;
 }
 
 /**

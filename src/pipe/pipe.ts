@@ -255,6 +255,7 @@ export class Pipe {
       message.fleetTarget = event.fleet.target;
       message.fleetEpoch = event.fleet.epoch;
       message.fleetName = event.fleet.fleet;
+      if (event.fleet.takeover) message.fleetTakeover = true;
     }
     const body = encodeMessage({ type: FrameType.Event, message });
     if (body.length > this.#decoder.maxFrameBytes) {

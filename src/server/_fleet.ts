@@ -20,6 +20,9 @@ import { Capability } from "../wire/index.ts";
 /** How long a peer link may take to dial, shake hands and list its capabilities. */
 const LINK_DIAL_TIMEOUT_MS = 5_000;
 
+/** How long a new session waits for the server holding its client's old one to confirm closing it. */
+const TAKEOVER_WAIT_MS = 1_000;
+
 /** How long an accepted connection with a server certificate waits for its CN to show among the fleet's servers. */
 const PEER_RECOGNITION_MS = 2_000;
 
@@ -41,6 +44,8 @@ export interface FleetView {
 export interface FleetMember {
   /** The front's acquire: local pipe, forwarder to another server, or the bounded wait. */
   acquire(cn: string, signal: AbortSignal): Promise<RequestTarget>;
+  /** Before a new session of `cn` is registered: the server holding it closes its session. */
+  admit(cn: string): Promise<void>;
   /** True when the connection is a peer server's link (then it was taken over here). */
   acceptPeer(transport: Transport, certificate: CertificateInfo): Promise<boolean>;
   view(): FleetView;
@@ -141,6 +146,11 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
   return {
     acquire: (cn, signal) => router.acquire(cn, config.clientWaitMs, signal),
 
+    admit: (cn) =>
+      router.takeOver(cn, TAKEOVER_WAIT_MS).catch((error: unknown) =>
+        log.warn("the server holding a reconnected client did not confirm closing its session", { client: cn, reason: (error as Error).message }),
+      ),
+
     async acceptPeer(transport, certificate) {
       if (!isServerCertificate(certificate) || !(await recognised(certificate.subjectCn ?? "", () => presence, clock))) return false;
       const remote = transport.peer.remoteAddress;
@@ -157,6 +167,13 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
           if (refused) router.counters.receivedRefused++;
         },
         foreign: (reason) => pipe?.close(new Error(reason)),
+        takeover: (cn, epoch) => {
+          const local = registry.get(cn);
+          const held = local && epochs.get(local);
+          if (!local || (held !== undefined && held > epoch)) return;
+          log.info("client reconnected to another server; closing its session here", { client: cn, epoch: held ?? 0, by: remote });
+          local.close(new Error(`replaced by a newer session of "${cn}" on another server of the fleet`));
+        },
       });
       pipe = new Pipe(transport, pipeOptions(config, peer, handler, peerLog, { clock, capabilities: [Capability.Fleet], peerFrameSetting: "RP_SERVER_MAX_FRAME_BYTES on the peer server" }));
       accepted.add(pipe);

@@ -85,6 +85,8 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     if (certificate!.invalidLabels.length > 0) peerLog.warn("ignored invalid labels in the client certificate", { labels: certificate!.invalidLabels.join(" ") });
     const peer = { name: cn, remoteAddress: remote, labels };
     const pipe = new Pipe(transport, pipeOptions(config, peer, deps.dispatcher, peerLog, { onHeartbeat: observer.heartbeat, clock, peerFrameSetting: "RP_CLIENT_MAX_FRAME_BYTES on the client" }));
+    // In a fleet, the server holding this CN closes its old session first: no old session answers after this one did.
+    if (fleet) await fleet.admit(cn);
     const previous = registry.get(cn);
     const replacing = previous !== undefined;
     refusedLog.ended(certificate?.subject ?? "");

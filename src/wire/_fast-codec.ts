@@ -99,6 +99,7 @@ export function encodeEvent(event: Event): Uint8Array {
   const target = event.fleetTarget === undefined ? undefined : text(event.fleetTarget);
   const epoch = event.fleetEpoch === undefined ? undefined : uint64(event.fleetEpoch);
   const fleet = event.fleetName === undefined ? undefined : text(event.fleetName);
+  const takeover = event.fleetTakeover;
   let size = 0;
   if (version !== undefined) size += 1 + varintSize(version);
   if (verb !== undefined) size += delimitedSize(verb.length);
@@ -113,6 +114,7 @@ export function encodeEvent(event: Event): Uint8Array {
   if (target !== undefined) size += 1 + delimitedSize(target.length);
   if (epoch !== undefined) size += 2 + varintSize(epoch);
   if (fleet !== undefined) size += 1 + delimitedSize(fleet.length);
+  if (takeover !== undefined) size += 3;
   const out = new Uint8Array(size);
   let at = 0;
   if (version !== undefined) {
@@ -159,6 +161,11 @@ export function encodeEvent(event: Event): Uint8Array {
   if (fleet !== undefined) {
     out[at++] = 0xd2; // field 42, length-delimited: tag 338
     at = putDelimited(out, at, 0x02, fleet);
+  }
+  if (takeover !== undefined) {
+    out[at++] = 0xd8; // field 43, varint: tag 344
+    out[at++] = 0x02;
+    out[at++] = takeover ? 1 : 0;
   }
   return out;
 }
@@ -284,10 +291,11 @@ export function decodeEvent(body: Uint8Array): Event | undefined {
       else event.deadlineMs = value;
       continue;
     }
-    if (tag === 0x90) {
+    if (tag === 0x90 || tag === 344) {
       const value = readVarint(body);
       if (value < 0) return undefined;
-      event.bodyStream = value !== 0;
+      if (tag === 0x90) event.bodyStream = value !== 0;
+      else event.fleetTakeover = value !== 0;
       continue;
     }
     if (tag === 0x98 || tag === 328) {

@@ -8,7 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { FIXTURE_HANDLERS, makeTestPki, startClientProcess, startServerProcess, type ClientProcess, type FileIdentity, type ServerProcess, type TestPki } from "../support/index.ts";
+import { FIXTURE_HANDLERS, makeTestPki, startClientProcess, type ClientProcess, type FileIdentity, type ServerProcess, type TestPki } from "../support/index.ts";
+import { reachable, startFleetServer } from "../support/fleet.ts";
 import { startNats, type NatsServer } from "../support/nats.ts";
 
 let pki: TestPki;
@@ -17,20 +18,8 @@ const servers: ServerProcess[] = [];
 const clients: ClientProcess[] = [];
 const identities = new Map<string, FileIdentity>();
 
-function fleetEnv(nats: NatsServer): Record<string, string> {
-  return {
-    RP_SERVER_NATS_URL: nats.url,
-    RP_SERVER_FLEET: "e2e",
-    RP_SERVER_FLEET_EXPIRY_S: "2",
-    RP_SERVER_CLIENT_WAIT_S: "2",
-    RP_SERVER_MAX_STREAM_BYTES: "2GiB",
-    RP_EVENT_HANDLER: FIXTURE_HANDLERS,
-  };
-}
-
-async function startFleetServer(): Promise<ServerProcess> {
-  const server = await startServerProcess(pki.server.dir, fleetEnv(nats));
-  await server.proc.waitForMessage("joined the fleet");
+async function startFleetMember(): Promise<ServerProcess> {
+  const server = await startFleetServer(pki.server.dir, nats);
   servers.push(server);
   return server;
 }
@@ -45,29 +34,13 @@ async function startClient(cn: string, server: ServerProcess): Promise<ClientPro
   return client;
 }
 
-/** Polls until `url` answers 200 (the presence reached that front), or fails with the last answer. */
-async function reachable(url: string, timeoutMs = 10_000): Promise<number> {
-  const started = performance.now();
-  let last = "";
-  while (performance.now() - started < timeoutMs) {
-    const response = await fetch(url).catch((error: Error) => error);
-    if (!(response instanceof Error) && response.status === 200) {
-      await response.arrayBuffer();
-      return performance.now() - started;
-    }
-    last = response instanceof Error ? response.message : `${response.status} ${await response.text()}`;
-    await Bun.sleep(50);
-  }
-  throw new Error(`${url} not reachable within ${timeoutMs} ms; last answer: ${last}`);
-}
-
 let a: ServerProcess;
 let b: ServerProcess;
 
 beforeAll(async () => {
   pki = await makeTestPki();
   nats = await startNats();
-  [a, b] = await Promise.all([startFleetServer(), startFleetServer()]);
+  [a, b] = await Promise.all([startFleetMember(), startFleetMember()]);
   await Promise.all([startClient("edge-a", a), startClient("edge-b", b)]);
   await Promise.all([reachable(`${a.http}/client/edge-b/whoami`), reachable(`${b.http}/client/edge-a/whoami`)]);
 }, 60_000);
@@ -142,7 +115,7 @@ describe("a fleet of two servers", () => {
 
 describe("a server killed with kill -9", () => {
   test("its forwarded requests in flight get 502 at once, none hangs; its clients leave presence within the expiry", async () => {
-    const victim = await startFleetServer();
+    const victim = await startFleetMember();
     await startClient("edge-v", victim);
     await reachable(`${a.http}/client/edge-v/whoami`);
     const inFlight = Array.from({ length: 20 }, () => fetch(`${a.http}/client/edge-v/sleep//20000`).then(async (r) => ({ status: r.status, body: await r.text() })));

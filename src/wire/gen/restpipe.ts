@@ -101,6 +101,15 @@ export interface Event {
      * @generated from protobuf field: optional string fleet_name = 42
      */
     fleetName?: string;
+    /**
+     * A takeover notice instead of a request: the sender now holds
+     * fleet_target; the receiver closes its session of it (at fleet_epoch or
+     * older) and answers once it is closed, so that no old session answers
+     * after the new one took its first request.
+     *
+     * @generated from protobuf field: optional bool fleet_takeover = 43
+     */
+    fleetTakeover?: boolean;
 }
 /**
  * The answer to one Event, correlated by the frame's message id.
@@ -279,7 +288,8 @@ class Event$Type extends MessageType<Event> {
             { no: 26, name: "tracestate", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
             { no: 40, name: "fleet_target", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
             { no: 41, name: "fleet_epoch", kind: "scalar", opt: true, T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
-            { no: 42, name: "fleet_name", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ }
+            { no: 42, name: "fleet_name", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
+            { no: 43, name: "fleet_takeover", kind: "scalar", opt: true, T: 8 /*ScalarType.BOOL*/ }
         ]);
     }
     create(value?: PartialMessage<Event>): Event {
@@ -338,6 +348,9 @@ class Event$Type extends MessageType<Event> {
                 case /* optional string fleet_name */ 42:
                     message.fleetName = reader.string();
                     break;
+                case /* optional bool fleet_takeover */ 43:
+                    message.fleetTakeover = reader.bool();
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -395,6 +408,9 @@ class Event$Type extends MessageType<Event> {
         /* optional string fleet_name = 42; */
         if (message.fleetName !== undefined)
             writer.tag(42, WireType.LengthDelimited).string(message.fleetName);
+        /* optional bool fleet_takeover = 43; */
+        if (message.fleetTakeover !== undefined)
+            writer.tag(43, WireType.Varint).bool(message.fleetTakeover);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);

@@ -42,6 +42,7 @@ function randomEvent(random: () => number, large = true): Event {
   if (random() < 0.3) event.fleetTarget = pick(random, TEXTS);
   if (random() < 0.3) event.fleetEpoch = pick(random, U53);
   if (random() < 0.3) event.fleetName = pick(random, TEXTS);
+  if (random() < 0.3) event.fleetTakeover = random() < 0.5;
   return event;
 }
 
