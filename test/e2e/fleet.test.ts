@@ -99,7 +99,9 @@ describe("a fleet of two servers", () => {
     const fromB = b.proc.logs.length;
     const moved = await startClient("mover", a);
     await reachable(`${b.http}/client/mover/whoami`);
-    // A second process with the same identity connects to B: B claims it, A closes its session at once.
+    // The first process freezes (its session on A lingers, as a half-open one does); a second one with the same
+    // identity connects to B: A closes the lingering session at once, before B lets the new one take requests.
+    moved.proc.signal("SIGSTOP");
     const fromA = a.proc.logs.length;
     await startClient("mover", b);
     const closed = await a.proc.waitForMessage("client reconnected to another server; closing its session here", { client: "mover" }, 10_000, fromA);
@@ -110,6 +112,7 @@ describe("a fleet of two servers", () => {
     }
     void fromB;
     await moved.proc.stop("SIGKILL");
+    moved.proc.signal("SIGCONT");
   }, 30_000);
 });
 
