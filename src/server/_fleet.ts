@@ -11,6 +11,8 @@ import type { ServerConfig } from "../config/index.ts";
 import { FleetRouter, forwardedEventHandler, openNatsStore, PeerLinks, Presence, type FleetStore, type LinkState, type ServerRecord } from "../fleet/index.ts";
 import { peerCertificate } from "../identity/index.ts";
 import type { Logger } from "../log/index.ts";
+import type { FleetFigures } from "../node/index.ts";
+import type { FleetStatusJson } from "../ops/index.ts";
 import { pipeOptions, type NodeDeps } from "../node/index.ts";
 import { certificatePolicyRefusal, isServerCertificate, parseCertificatesPem, type CertificateInfo } from "../pki/index.ts";
 import { Pipe, PeerUnavailableError, type Clock, type PipeRegistry, type RequestTarget, type Transport } from "../pipe/index.ts";
@@ -49,6 +51,10 @@ export interface FleetMember {
   /** True when the connection is a peer server's link (then it was taken over here). */
   acceptPeer(transport: Transport, certificate: CertificateInfo): Promise<boolean>;
   view(): FleetView;
+  /** The status JSON's fleet part, at most `limit` holders (0: all). */
+  status(limit: number): FleetStatusJson;
+  /** The figures /metrics shows. */
+  figures(): FleetFigures;
   /** Releases the claims, stops refreshing, closes the links and NATS. */
   stop(): Promise<void>;
 }
@@ -202,6 +208,15 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
       };
     },
 
+    status(limit) {
+      return fleetStatus(this.view(), limit);
+    },
+
+    figures() {
+      const view = this.view();
+      return { ...view.counters, links: view.links.map((link) => ({ address: link.address, up: link.state === "up" })), acceptedLinks: view.acceptedLinks, natsUp: view.natsUp };
+    },
+
     async stop() {
       stopped = true;
       const current = presence;
@@ -235,6 +250,26 @@ async function ownRecord(
   const [certificate] = await parseCertificatesPem(deps.identity.certPem).catch(() => []);
   const host = wildcard(listener.hostname) ? (certificate?.ipAddresses[0] ?? certificate?.dnsNames[0] ?? "127.0.0.1") : listener.hostname;
   return { id, fleet, address: configured ?? `${bracketed(host)}:${listener.port}`, cn: certificate?.subjectCn ?? "" };
+}
+
+/** The status JSON's fleet part. */
+function fleetStatus(view: FleetView, limit: number): FleetStatusJson {
+  const perServer = new Map<string, number>();
+  for (const address of view.holders.values()) perServer.set(address, (perServer.get(address) ?? 0) + 1);
+  const all = [...view.holders].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const kept = limit > 0 ? all.slice(0, limit) : all;
+  return {
+    name: view.fleet,
+    server: view.self,
+    address: view.address,
+    natsUp: view.natsUp,
+    servers: view.servers.map((server) => ({ id: server.id, address: server.address, cn: server.cn, clients: perServer.get(server.address) ?? 0 })),
+    holders: kept.map(([cn, server]) => ({ cn, server })),
+    holderCount: all.length,
+    links: view.links.map((link) => ({ ...link })),
+    acceptedLinks: view.acceptedLinks,
+    forwarded: { sent: view.counters.forwarded, refused: view.counters.refused, linkFailed: view.counters.linkFailed, received: view.counters.received, receivedRefused: view.counters.receivedRefused },
+  };
 }
 
 /** Dials a peer server's pipe port with this server's certificate; resolves once it listed the fleet capability. */

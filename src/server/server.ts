@@ -123,7 +123,9 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
   const status = serverStatus(observer, registry, listening, readiness, {
     refused: () => refusedLog.streaks().map(({ key, total, lastReason, since }) => ({ subject: key, count: total, lastReason, since })),
     sharedIdentities: () => flaps.flapping(),
+    ...(fleet ? { fleet: (limit: number) => fleet.status(limit) } : {}),
   });
+  if (fleet) observer.followFleet(() => fleet.figures());
   const acquire = fleet
     ? (peer: string | undefined, signal: AbortSignal) => fleet.acquire(peer ?? "", signal)
     : (peer: string | undefined, signal: AbortSignal) => registry.acquire(peer ?? "", config.clientWaitMs, signal);

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { FIXTURE_HANDLERS, makeTestPki, startClientProcess, type ClientProcess, type FileIdentity, type ServerProcess, type TestPki } from "../support/index.ts";
+import { FIXTURE_HANDLERS, makeTestPki, runBinary, startClientProcess, type ClientProcess, type FileIdentity, type ServerProcess, type TestPki } from "../support/index.ts";
 import { reachable, startFleetServer } from "../support/fleet.ts";
 import { startNats, type NatsServer } from "../support/nats.ts";
 
@@ -114,6 +114,30 @@ describe("a fleet of two servers", () => {
     await moved.proc.stop("SIGKILL");
     moved.proc.signal("SIGCONT");
   }, 30_000);
+});
+
+describe("views of the fleet", () => {
+  test("status.json, `rp-server clients --fleet` and /metrics show which server holds each CN, the links and the forwarded requests", async () => {
+    const aAddress = (await (await fetch(`${a.http}/_rp/status.json`)).json()).fleet.address as string;
+    const status = (await (await fetch(`${b.http}/_rp/status.json`)).json()) as { fleet: { name: string; address: string; natsUp: boolean; holders: { cn: string; server: string }[]; servers: unknown[]; forwarded: { received: number } } };
+    expect(status.fleet.name).toBe("e2e");
+    expect(status.fleet.natsUp).toBe(true);
+    expect(status.fleet.holders.filter((h) => h.cn.startsWith("edge-"))).toEqual([
+      { cn: "edge-a", server: aAddress },
+      { cn: "edge-b", server: status.fleet.address },
+    ]);
+    expect(status.fleet.forwarded.received).toBeGreaterThan(0);
+    const listed = await runBinary("rp-server", ["clients", "--fleet", "--http", a.http.replace("http://", "")], {});
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`edge-a +${aAddress.replace(/[.[\]]/g, "\\$&")} \\(this server\\)`));
+    expect(listed.stdout).toMatch(new RegExp(`edge-b +${status.fleet.address.replace(/[.[\]]/g, "\\$&")}\n`));
+    expect(listed.stdout).toContain("of fleet e2e");
+    expect(listed.stdout).toMatch(/link up/);
+    const metrics = await (await fetch(`${a.http}/metrics`)).text();
+    expect(metrics).toMatch(/^restpipe_fleet_forwarded_requests_total\{outcome="sent"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(new RegExp(`^restpipe_fleet_peer_link_up\\{peer="${status.fleet.address.replace(/[.[\]]/g, "\\$&")}"\\} 1$`, "m"));
+    expect(metrics).toMatch(/^restpipe_fleet_nats_up 1$/m);
+  });
 });
 
 describe("a server killed with kill -9", () => {
