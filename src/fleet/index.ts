@@ -6,7 +6,7 @@ export { Presence, type Location, type PresenceEvents, type PresenceTiming } fro
 export type { NatsStoreOptions } from "./nats-store.ts";
 export { PeerLinks, type LinkState } from "./peer-links.ts";
 export { FleetRouter, type FleetCounters, type RouterDeps } from "./router.ts";
-export { forwardedEventHandler, type ForwardedDeps } from "./receive.ts";
+export { forwardedEventHandler, type ForwardedDeps, type Session } from "./receive.ts";
 
 /**
  * Connects to NATS and opens the fleet's buckets. The NATS client is loaded

@@ -23,8 +23,8 @@ import type { Event } from "../wire/index.ts";
 /** What the receiving end needs. */
 export interface ForwardedDeps {
   readonly fleet: string;
-  /** This server's current pipe to `cn` and the epoch of its claim, when it holds one. */
-  readonly session: (cn: string) => { readonly pipe: Pipe; readonly epoch: number } | undefined;
+  /** This server's current pipe to `cn` and the epoch of its claim (once a claim in progress is made), when it holds one. */
+  readonly session: (cn: string) => Promise<Session | undefined>;
   /** Reads a whole body for a client that takes no streams (an original v1 peer), within the body limit. */
   readonly readWhole: (body: ReadableStream<Uint8Array>) => Promise<Uint8Array>;
   readonly log: Logger;
@@ -34,6 +34,12 @@ export interface ForwardedDeps {
   readonly foreign: (reason: string) => void;
   /** The peer now holds `cn`: close this server's session of it (claimed at `epoch` or before). */
   readonly takeover: (cn: string, epoch: number) => void;
+}
+
+/** A client's session on this server. */
+export interface Session {
+  readonly pipe: Pipe;
+  readonly epoch: number;
 }
 
 /** The refusal a sending front turns into `status` (503, 502 or 504). */
@@ -48,11 +54,10 @@ export function forwardedEventHandler(deps: ForwardedDeps): InboundHandler {
       deps.takeover(event.fleetTarget, event.fleetEpoch ?? 0);
       return { mimetype: "", code: 0, data: new Uint8Array(0) };
     }
-    const refused = checkForward(event, deps);
-    deps.counted(refused !== undefined);
-    if (refused !== undefined) return refused;
-    const cn = event.fleetTarget!;
-    const { pipe } = deps.session(cn)!;
+    const checked = await checkForward(event, deps);
+    deps.counted(!("pipe" in checked));
+    if (!("pipe" in checked)) return checked;
+    const { pipe } = checked;
     try {
       const body = context.body && !pipe.streams ? await deps.readWhole(context.body) : undefined;
       const reply = await pipe.request(
@@ -87,8 +92,8 @@ export function forwardedEventHandler(deps: ForwardedDeps): InboundHandler {
   };
 }
 
-/** Why a forwarded event is refused, or undefined when this server's current session of its client takes it. */
-function checkForward(event: Event, deps: ForwardedDeps): OutgoingReply | undefined {
+/** The current session of the event's client here at the event's epoch, or the refusal saying why not. */
+async function checkForward(event: Event, deps: ForwardedDeps): Promise<OutgoingReply | Session> {
   if (event.fleetName !== deps.fleet) {
     const reason = `Cannot take forwarded events: the sending server is in fleet "${event.fleetName ?? ""}", this one in "${deps.fleet}"; set RP_SERVER_FLEET alike on both`;
     deps.log.warn("refused a fleet peer", { reason });
@@ -98,10 +103,10 @@ function checkForward(event: Event, deps: ForwardedDeps): OutgoingReply | undefi
   const cn = event.fleetTarget;
   const epoch = event.fleetEpoch;
   if (cn === undefined || epoch === undefined) return refusal(503, "Cannot take the event: a peer link carries forwarded events only (with fleet_target and fleet_epoch)");
-  const session = deps.session(cn);
+  const session = await deps.session(cn);
   if (session === undefined) return refusal(503, `Cannot answer for "${cn}" at epoch ${epoch}: it is not connected here (any more); the sender routes again`);
   if (session.epoch !== epoch) {
     return refusal(503, `Cannot answer for "${cn}" at epoch ${epoch}: its session here is at epoch ${session.epoch}; the sender routes again`);
   }
-  return undefined;
+  return session;
 }

@@ -65,6 +65,8 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
   const fleet = config.fleet!;
   const id = `${Math.floor(clock.now()).toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
   const epochs = new WeakMap<Pipe, number>();
+  /** Claims in progress: a forwarded event for a session whose claim is being made waits for it rather than being refused. */
+  const claiming = new WeakMap<Pipe, Promise<void>>();
   const accepted = new Set<Pipe>();
   let presence: Presence | undefined;
   let store: FleetStore | undefined;
@@ -82,10 +84,17 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
     natsUp: () => store?.isUp() === true,
   });
 
-  const session = (cn: string) => {
+  const session = async (cn: string) => {
     const pipe = registry.get(cn);
-    const epoch = pipe && epochs.get(pipe);
-    return pipe && epoch !== undefined && presence?.holdsCurrent(cn, epoch) ? { pipe, epoch } : undefined;
+    if (pipe === undefined) return undefined;
+    await claiming.get(pipe);
+    const epoch = epochs.get(pipe);
+    return epoch !== undefined && registry.get(cn) === pipe && presence?.holdsCurrent(cn, epoch) ? { pipe, epoch } : undefined;
+  };
+  const startClaim = (pipe: Pipe) => {
+    const claimed = claim(pipe);
+    claiming.set(pipe, claimed);
+    void claimed.finally(() => claiming.delete(pipe));
   };
 
   async function claim(pipe: Pipe): Promise<void> {
@@ -101,7 +110,7 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
 
   registry.subscribe((change) => {
     if (!presence) return;
-    if (change.kind === "added") void claim(change.pipe);
+    if (change.kind === "added") startClaim(change.pipe);
     else {
       const epoch = epochs.get(change.pipe);
       if (epoch !== undefined) void presence.release(change.pipe.peer.name, epoch).catch(() => undefined);
@@ -145,7 +154,7 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
     await joined.start();
     presence = joined;
     log.info("joined the fleet", { server: id, address, servers: joined.liveServers().length });
-    for (const pipe of registry.pipes()) void claim(pipe);
+    for (const pipe of registry.pipes()) startClaim(pipe);
     router.changed();
   })().catch((error: unknown) => log.error("Cannot join the fleet", { reason: (error as Error).message }));
 

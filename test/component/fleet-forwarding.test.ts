@@ -42,7 +42,7 @@ async function setup(client: InboundHandler): Promise<Setup> {
   const state: Setup = { link: undefined as unknown as Pipe, toClient, foreign: [], takeovers: [], counted: [], records, epoch: 7 };
   const deps: ForwardedDeps = {
     fleet: "blue",
-    session: (cn) => (cn === "x" && toClient.status.state === "open" ? { pipe: toClient, epoch: state.epoch } : undefined),
+    session: async (cn) => (cn === "x" && toClient.status.state === "open" ? { pipe: toClient, epoch: state.epoch } : undefined),
     readWhole: async () => new Uint8Array(0),
     log,
     counted: (refused) => state.counted.push(refused),

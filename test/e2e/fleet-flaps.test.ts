@@ -53,6 +53,7 @@ interface Outcome {
   readonly end: number;
   readonly status: number;
   readonly session?: number;
+  readonly error?: string;
 }
 
 test(`${FLAPS} flaps of one CN between two servers under load: old sessions closed, 0 stale answers, 0 hung requests`, async () => {
@@ -67,7 +68,8 @@ test(`${FLAPS} flaps of one CN between two servers under load: old sessions clos
       const response = await fetch(`${front.http}/client/${CN}/x`, { signal: AbortSignal.timeout(30_000) }).catch(() => undefined);
       const text = response ? await response.text().catch(() => "") : "";
       const session = response?.status === 200 ? (JSON.parse(text) as { session: number }).session : undefined;
-      outcomes.push({ start, end: performance.now(), status: response?.status ?? 0, ...(session === undefined ? {} : { session }) });
+      const error = response !== undefined && response.status !== 200 ? text : undefined;
+      outcomes.push({ start, end: performance.now(), status: response?.status ?? 0, ...(session === undefined ? {} : { session }), ...(error === undefined ? {} : { error }) });
     }
   });
   const started = performance.now();
@@ -109,6 +111,8 @@ test(`${FLAPS} flaps of one CN between two servers under load: old sessions clos
   for (const o of outcomes) statuses[o.status] = (statuses[o.status] ?? 0) + 1;
   const slowest = Math.max(...outcomes.map((o) => o.end - o.start));
   const openOld = sessions.slice(0, -1).filter((pipe) => pipe.status.state !== "closed").length;
+  const errors = [...new Set(outcomes.flatMap((o) => (o.error === undefined ? [] : [o.error.replace(/\d+/g, "N")])))];
+  console.log(`errors seen: ${errors.join(" | ")}`);
   console.log(`flaps ${FLAPS} in ${Math.round(flapMs)} ms; requests ${outcomes.length} ${JSON.stringify(statuses)}; slowest ${Math.round(slowest)} ms; stale ${stale.length}; lingering ${lingering}`);
   expect({ stale: stale.slice(0, 3), hung: statuses["0"] ?? 0, lingering, openOld }).toEqual({ stale: [], hung: 0, lingering: 0, openOld: 0 });
   expect(Object.keys(statuses).filter((status) => !["200", "502", "503"].includes(status))).toEqual([]);
