@@ -45,9 +45,25 @@ export async function openNatsStore(options: NatsStoreOptions): Promise<FleetSto
   });
   try {
     const kvm = new Kvm(nc);
-    const presence = await kvm.create(`rp_${options.fleet}_presence`, { history: 1 });
-    const servers = await kvm.create(`rp_${options.fleet}_servers`, { history: 1, ttl: options.serverTtlMs });
-    return new NatsStore(nc, presence, servers);
+    // Several NATS URLs: a cluster, whose buckets keep up to 3 replicas so that presence survives a node; a bucket
+    // made before with another replica count (or a single node behind several URLs) is opened as it is.
+    const replicas = options.servers.length >= 3 ? 3 : 1;
+    const bucket = async (name: string, config: { history: number; ttl?: number }): Promise<KV> => {
+      if (replicas > 1) {
+        // A cluster still electing its JetStream leader refuses for a moment: try a few times before settling for less.
+        for (let attempt = 0; attempt < 5; attempt++) {
+          try {
+            return await kvm.create(name, { ...config, replicas });
+          } catch {
+            await new Promise((resolve) => setTimeout(resolve, 500));
+          }
+        }
+      }
+      return kvm.create(name, config);
+    };
+    const presence = await bucket(`rp_${options.fleet}_presence`, { history: 1 });
+    const servers = await bucket(`rp_${options.fleet}_servers`, { history: 1, ttl: options.serverTtlMs });
+    return new NatsStore(nc, presence, servers, (await presence.status()).replicas);
   } catch (error) {
     await nc.close();
     throw error;
@@ -56,11 +72,13 @@ export async function openNatsStore(options: NatsStoreOptions): Promise<FleetSto
 
 class NatsStore implements FleetStore {
   #up = true;
+  readonly #watches = new Set<{ restart(): void }>();
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly presence: KV,
     private readonly servers: KV,
+    readonly replicas: number,
   ) {
     void (async () => {
       for await (const status of nc.status()) {
@@ -88,7 +106,11 @@ class NatsStore implements FleetStore {
   }
 
   watchPresence(change: Change<PresenceRecord>, ready: () => void): Promise<StopWatching> {
-    return watch(this.presence, (key, value, revision) => change(cnOf(key), value as PresenceRecord | undefined, revision), ready);
+    return watch(this.presence, (key, value, revision) => change(cnOf(key), value as PresenceRecord | undefined, revision), ready, this.#watches);
+  }
+
+  restartWatches(): void {
+    for (const watching of this.#watches) watching.restart();
   }
 
   async putServer(record: ServerRecord): Promise<void> {
@@ -96,7 +118,7 @@ class NatsStore implements FleetStore {
   }
 
   watchServers(change: Change<ServerRecord>, ready: () => void): Promise<StopWatching> {
-    return watch(this.servers, (key, value, revision) => change(cnOf(key), value as ServerRecord | undefined, revision), ready);
+    return watch(this.servers, (key, value, revision) => change(cnOf(key), value as ServerRecord | undefined, revision), ready, this.#watches);
   }
 
   async close(): Promise<void> {
@@ -104,21 +126,51 @@ class NatsStore implements FleetStore {
   }
 }
 
-/** Delivers current values, then `ready` (at the first entry with nothing pending after it), then each change. */
-async function watch(kv: KV, change: (key: string, value: unknown, revision: number) => void, ready: () => void): Promise<StopWatching> {
+/**
+ * Delivers current values, then `ready` (at the first entry with nothing pending after it), then each change. A
+ * restart (the watch went quiet: its consumer was on a NATS node that died) opens a new watch, which delivers the
+ * current values again.
+ */
+async function watch(
+  kv: KV,
+  change: (key: string, value: unknown, revision: number) => void,
+  ready: () => void,
+  registry: Set<{ restart(): void }>,
+): Promise<StopWatching> {
   let waiting = (await kv.status()).values > 0;
   if (!waiting) ready();
-  const iterator = await kv.watch();
-  void (async () => {
-    for await (const entry of iterator) {
-      change(entry.key, entry.operation === "PUT" ? parsed(entry.string()) : undefined, entry.revision);
-      if (waiting && (entry.delta === 0 || entry.isUpdate)) {
-        waiting = false;
-        ready();
+  let stopped = false;
+  let iterator = await kv.watch();
+  const consume = (current: typeof iterator) =>
+    void (async () => {
+      for await (const entry of current) {
+        change(entry.key, entry.operation === "PUT" ? parsed(entry.string()) : undefined, entry.revision);
+        if (waiting && (entry.delta === 0 || entry.isUpdate)) {
+          waiting = false;
+          ready();
+        }
       }
-    }
-  })();
-  return () => iterator.stop();
+    })().catch(() => undefined);
+  consume(iterator);
+  const controller = {
+    restart() {
+      iterator.stop();
+      void kv.watch().then(
+        (fresh) => {
+          if (stopped) return fresh.stop();
+          iterator = fresh;
+          consume(fresh);
+        },
+        () => undefined, // NATS still away: the next restart tries again
+      );
+    },
+  };
+  registry.add(controller);
+  return () => {
+    stopped = true;
+    registry.delete(controller);
+    iterator.stop();
+  };
 }
 
 /** A value that is not JSON counts as absent (nothing in the bucket is trusted blindly). */

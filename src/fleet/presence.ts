@@ -48,6 +48,8 @@ export class Presence {
   readonly #stops: StopWatching[] = [];
   #timer: TimerHandle | undefined;
   #closed = false;
+  /** When the servers watch last showed this server's own refresh: a watch silent on it is stalled, and restarted. */
+  #echoAt = 0;
 
   constructor(
     private readonly store: FleetStore,
@@ -61,7 +63,15 @@ export class Presence {
   async start(): Promise<void> {
     await this.#refresh();
     await Promise.all([
-      new Promise<void>((ready) => void this.store.watchServers((id, record) => this.#serverChanged(id, record), ready).then((stop) => this.#stops.push(stop))),
+      new Promise<void>(
+        (ready) =>
+          void this.store
+            .watchServers((id, record) => {
+              if (id === this.self.id) this.#echoAt = this.clock.now();
+              this.#serverChanged(id, record);
+            }, ready)
+            .then((stop) => this.#stops.push(stop)),
+      ),
       new Promise<void>((ready) => void this.store.watchPresence((cn, record, revision) => this.#claimChanged(cn, record, revision), ready).then((stop) => this.#stops.push(stop))),
     ]);
     this.#schedule();
@@ -183,7 +193,8 @@ export class Presence {
   async #sweep(): Promise<void> {
     for (const [cn, claim] of this.#claims) {
       if (this.#live(claim.server) || claim.server === this.self.id) continue;
-      this.#claims.delete(cn);
+      // Not forgotten here: the watch reports the delete. A delete NATS did not take (down, or a newer claim) must not
+      // hide a claim that is still there once its server is seen alive again.
       await this.store.deletePresence(cn, claim.revision).catch(() => false);
     }
   }
@@ -191,6 +202,10 @@ export class Presence {
   #schedule(): void {
     if (this.#closed) return;
     this.#timer = this.clock.setTimeout(() => {
+      if (this.#echoAt > 0 && this.clock.now() - this.#echoAt > this.timing.deadAfterMs / 2) {
+        this.#echoAt = this.clock.now();
+        this.store.restartWatches();
+      }
       void Promise.all([this.#refresh(), this.#sweep()])
         .catch(() => undefined) // NATS unreachable: the next round tries again
         .finally(() => this.#schedule());

@@ -45,8 +45,12 @@ export interface FleetStore {
   putServer(record: ServerRecord): Promise<void>;
   /** Calls `change` with every current server record, then with each change. */
   watchServers(change: Change<ServerRecord>, ready: () => void): Promise<StopWatching>;
+  /** Replicas of the presence bucket (3 in a cluster of 3 or more nodes). */
+  readonly replicas: number;
   /** False while the connection to NATS is down (it reconnects by itself). */
   isUp(): boolean;
+  /** Opens the watches anew (they went quiet), delivering the current values again. */
+  restartWatches(): void;
   /** Closes the connection; pending writes are flushed. */
   close(): Promise<void>;
 }

@@ -22,6 +22,9 @@ import { Capability } from "../wire/index.ts";
 /** How long a peer link may take to dial, shake hands and list its capabilities. */
 const LINK_DIAL_TIMEOUT_MS = 5_000;
 
+/** How often a server that could not reach NATS tries again. */
+const JOIN_RETRY_MS = 2_000;
+
 /** How long a new session waits for the server holding its client's old one to confirm closing it. */
 const TAKEOVER_WAIT_MS = 1_000;
 
@@ -120,40 +123,58 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
   void (async () => {
     const self = await ownRecord(deps, fleet, id, listener, config.fleetAddress);
     address = self.address;
-    try {
-      store = await openNatsStore({
-        servers: config.natsUrls,
-        fleet,
-        serverTtlMs: config.fleetExpiryMs,
-        ...(config.natsCredsFile === undefined ? {} : { credsFile: config.natsCredsFile }),
-        ...(config.natsCaFile === undefined ? {} : { caFile: config.natsCaFile }),
-        connection: { name: `rp-server ${id}` },
-      });
-    } catch (error) {
-      log.error("Cannot join the fleet: NATS did not answer; serving this server's clients only", {
-        nats: config.natsUrls.join(","),
-        reason: (error as Error).message,
-        fix: "check RP_SERVER_NATS_URL (and RP_SERVER_NATS_CREDS, RP_SERVER_NATS_CA) and that nats-server runs with JetStream (-js)",
-      });
-      return;
-    }
-    if (stopped) return void store.close();
-    const joined = new Presence(store, self, clock, { refreshMs: config.fleetExpiryMs / 4, deadAfterMs: config.fleetExpiryMs }, {
-      takenOver: (cn, epoch, by) => {
+    const events = {
+      takenOver: (cn: string, epoch: number, by: string) => {
         const pipe = registry.get(cn);
         if (!pipe || epochs.get(pipe) !== epoch) return;
-        log.info("client reconnected to another server; closing its session here", { client: cn, epoch, by: joined.server(by)?.address ?? by });
-        pipe.close(new Error(`replaced by a newer session of "${cn}" on server ${joined.server(by)?.address ?? by}`));
+        const where = presence?.server(by)?.address ?? by;
+        log.info("client reconnected to another server; closing its session here", { client: cn, epoch, by: where });
+        pipe.close(new Error(`replaced by a newer session of "${cn}" on server ${where}`));
       },
       changed: () => router.changed(),
-      reclaimed: (cn, epoch) => {
+      reclaimed: (cn: string, epoch: number) => {
         const pipe = registry.get(cn);
         if (pipe) epochs.set(pipe, epoch);
       },
-    });
-    await joined.start();
+    };
+    // NATS not there yet (or JetStream not ready): try again until it answers; the server serves its own clients meanwhile.
+    let joined: Presence | undefined;
+    for (let attempt = 1; !stopped && joined === undefined; attempt++) {
+      let trying: Presence | undefined;
+      try {
+        store = await openNatsStore({
+          servers: config.natsUrls,
+          fleet,
+          serverTtlMs: config.fleetExpiryMs,
+          ...(config.natsCredsFile === undefined ? {} : { credsFile: config.natsCredsFile }),
+          ...(config.natsCaFile === undefined ? {} : { caFile: config.natsCaFile }),
+          connection: { name: `rp-server ${id}` },
+        });
+        trying = new Presence(store, self, clock, { refreshMs: config.fleetExpiryMs / 4, deadAfterMs: config.fleetExpiryMs }, events);
+        await trying.start();
+        joined = trying;
+      } catch (error) {
+        trying?.stop();
+        await store?.close().catch(() => undefined);
+        store = undefined;
+        const fields = {
+          nats: config.natsUrls.map((url) => url.replace(/\/\/[^@/]*@/, "//***@")).join(","),
+          reason: (error as Error).message,
+          retryS: JOIN_RETRY_MS / 1000,
+          fix: "check RP_SERVER_NATS_URL (and RP_SERVER_NATS_CREDS, RP_SERVER_NATS_CA) and that nats-server runs with JetStream (-js)",
+        };
+        if (attempt === 1) log.error("Cannot join the fleet: NATS did not answer; serving this server's clients only, trying again", fields);
+        else log.debug("still cannot join the fleet", { ...fields, attempt });
+        await new Promise((resolve) => clock.setTimeout(() => resolve(undefined), JOIN_RETRY_MS));
+      }
+    }
+    if (joined === undefined || store === undefined) return;
+    if (stopped) {
+      joined.stop();
+      return void store.close();
+    }
     presence = joined;
-    log.info("joined the fleet", { server: id, address, servers: joined.liveServers().length });
+    log.info("joined the fleet", { server: id, address, servers: joined.liveServers().length, replicas: store.replicas });
     for (const pipe of registry.pipes()) startClaim(pipe);
     router.changed();
   })().catch((error: unknown) => log.error("Cannot join the fleet", { reason: (error as Error).message }));
