@@ -309,7 +309,7 @@ async function dialPeer(server: ServerRecord, config: ServerConfig, deps: NodeDe
   try {
     transport = await deps.runtime.connectTls({ hostname: host, port, identity: deps.identity, timeoutMs: LINK_DIAL_TIMEOUT_MS });
   } catch (error) {
-    const reason = `Cannot link to server ${server.address}: ${(error as Error).message} (a server of another CA, or not listening there?)`;
+    const reason = `Cannot link to server ${server.address}: ${(error as Error).message} (a server of another CA, this server's certificate without clientAuth (reissue it: rp-server ca issue --server), or nothing listening there?)`;
     log.warn("Cannot peer with a fleet server", { server: server.address, reason });
     throw new PeerUnavailableError(reason);
   }

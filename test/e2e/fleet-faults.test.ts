@@ -83,7 +83,7 @@ test("a server of another CA in the same fleet: no link (a precise log line on t
   expect(seen.status).toBe(503);
   expect(seen.body).toContain('Cannot reach \\"edge-x\\" on server 127.0.0.1:');
   const line = await a.proc.waitForMessage("Cannot peer with a fleet server", {}, 5_000, from);
-  expect(String(line["reason"])).toMatch(/^Cannot link to server 127\.0\.0\.1:\d+: .+\(a server of another CA, or not listening there\?\)$/);
+  expect(String(line["reason"])).toMatch(/^Cannot link to server 127\.0\.0\.1:\d+: .+\(a server of another CA, .+, or nothing listening there\?\)$/);
   // The stranger's own clients are served by it as by any server.
   expect((await answer(`${stranger.http}/client/edge-x/whoami`)).status).toBe(200);
 }, 60_000);
