@@ -22,6 +22,8 @@ export interface Parser<T> {
   fromJson(value: unknown): T;
   /** Shows a value in `config check` and --help. */
   format(value: T): string;
+  /** Masks what must not be echoed in an error about the raw text (a password inside a URL). */
+  readonly redact?: (text: string) => string;
 }
 
 type Base<T> = Omit<Parser<T>, "secret" | "fromJson"> & Partial<Pick<Parser<T>, "secret" | "fromJson">>;
@@ -169,13 +171,14 @@ export function natsUrls(): Parser<readonly string[]> {
     const urls = value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
     for (const url of urls) {
       if (!/^(?:(?:nats|tls):\/\/)?(?:[^@\s/]+@)?[^\s/@]+(?::\d{1,5})?$/.test(url)) {
-        throw new InvalidValue(`must be NATS URLs separated by commas, such as nats://127.0.0.1:4222 (not "${url.replace(/\/\/[^@]*@/, "//***@")}")`);
+        throw new InvalidValue(`must be NATS URLs separated by commas, such as nats://127.0.0.1:4222 (not "${url.replace(/\/\/[^@/]*@/, "//***@")}")`);
       }
     }
     return Object.freeze(urls);
   };
-  // User and password in a URL are shown masked.
-  return parser({ placeholder: "URL[,URL...]", fromText, format: (urls) => urls.map((url) => url.replace(/\/\/[^@/]*@/, "//***@")).join(",") });
+  // User and password in a URL are shown masked, in `config check` and in errors alike.
+  const redact = (text: string) => text.replace(/\/\/[^@/,]*@/g, "//***@");
+  return parser({ placeholder: "URL[,URL...]", fromText, format: (urls) => redact(urls.join(",")), redact });
 }
 
 /** A fleet name: it names the NATS buckets, so letters, digits, "-" and "_" only. */

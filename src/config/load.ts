@@ -88,7 +88,9 @@ function parseText(setting: Setting<unknown>, raw: unknown): unknown {
 /** `RP_SERVER_BIND_PORT="abc"`, `--port="abc"`, `RP_SERVER_BIND_PORT=70000 in the config file`; secrets as `(hidden)`. */
 function label(origin: Origin, setting: Setting<unknown>, value: unknown): string {
   if (origin.source === "default") return `${origin.name} (default ${setting.parser.format(value)})`;
-  const shown = setting.parser.secret ? "(hidden)" : (JSON.stringify(origin.raw) ?? String(origin.raw));
+  const redact = setting.parser.redact;
+  const raw = redact && typeof origin.raw === "string" ? redact(origin.raw) : origin.raw;
+  const shown = setting.parser.secret ? "(hidden)" : (JSON.stringify(raw) ?? String(raw));
   return `${origin.name}=${shown}${origin.source === "file" ? " in the config file" : ""}`;
 }
 

@@ -216,6 +216,10 @@ describe("the environment", () => {
       'RP_SERVER_NATS_URL="nats://127.0.0.1:4222": a fleet needs its name too; set RP_SERVER_FLEET',
     ]);
     expect(problemsOf(() => loadServerConfig({ env: { RP_SERVER_FLEET: "one" } }))).toEqual(['RP_SERVER_FLEET="one": a fleet needs NATS; set RP_SERVER_NATS_URL (nats://HOST:4222)']);
+    expect(problemsOf(() => loadServerConfig({ env: { RP_SERVER_NATS_URL: "nats://rp:s3cret@n1:4222,bad url", RP_SERVER_FLEET: "f" } }))).toEqual([
+      'RP_SERVER_NATS_URL="nats://***@n1:4222,bad url": must be NATS URLs separated by commas, such as nats://127.0.0.1:4222 (not "bad url")',
+    ]);
+    expect(JSON.stringify(describeConfig(loadServerConfig({ env: { RP_SERVER_NATS_URL: "nats://rp:s3cret@n1:4222", RP_SERVER_FLEET: "f" } }), "server"))).not.toContain("s3cret");
     expect(problemsOf(() => loadServerConfig({ env: { RP_SERVER_NATS_URL: "http://x/y", RP_SERVER_FLEET: "a.b", RP_SERVER_FLEET_ADDRESS: "host" } }))).toEqual([
       'RP_SERVER_NATS_URL="http://x/y": must be NATS URLs separated by commas, such as nats://127.0.0.1:4222 (not "http://x/y")',
       'RP_SERVER_FLEET="a.b": must be 1-64 letters, digits, "-" or "_"',
