@@ -182,10 +182,16 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
   return {
     acquire: (cn, signal) => router.acquire(cn, config.clientWaitMs, signal),
 
-    admit: (cn) =>
-      router.takeOver(cn, TAKEOVER_WAIT_MS).catch((error: unknown) =>
-        log.warn("the server holding a reconnected client did not confirm closing its session", { client: cn, reason: (error as Error).message }),
-      ),
+    admit: (cn) => {
+      // Bounded as a whole (a dial to a server that vanished without a word could take the dial timeout).
+      let timer: ReturnType<Clock["setTimeout"]> | undefined;
+      const late = new Promise<void>((_, reject) => (timer = clock.setTimeout(() => reject(new Error(`no answer within ${TAKEOVER_WAIT_MS} ms`)), TAKEOVER_WAIT_MS)));
+      return Promise.race([router.takeOver(cn, TAKEOVER_WAIT_MS), late])
+        .catch((error: unknown) =>
+          log.warn("the server holding a reconnected client did not confirm closing its session", { client: cn, reason: (error as Error).message }),
+        )
+        .finally(() => timer !== undefined && clock.clearTimeout(timer));
+    },
 
     async acceptPeer(transport, certificate) {
       if (!isServerCertificate(certificate) || !(await recognised(certificate.subjectCn ?? "", () => presence, clock))) return false;
