@@ -57,6 +57,21 @@ export class PeerLinks {
     return this.#dial(link);
   }
 
+  /**
+   * A link `server` dialled to us, used for our forwards to it too when we
+   * hold none of our own (one link per pair of servers). It is not closed
+   * here when forgotten: its dialler owns it.
+   */
+  adopt(server: ServerRecord, pipe: Pipe): void {
+    const link = this.#links.get(server.id);
+    if (this.#closed || (link?.pipe !== undefined && link.pipe.status.state === "open") || link?.dialling !== undefined) return;
+    const adopted: Link = { server, pipe };
+    this.#links.set(server.id, adopted);
+    void pipe.closed.then(() => {
+      if (this.#links.get(server.id) === adopted) this.#links.delete(server.id);
+    });
+  }
+
   /** Every link, for the status page and /metrics. */
   states(): LinkState[] {
     return [...this.#links.values()].map((link) => ({

@@ -34,6 +34,8 @@ export interface ForwardedDeps {
   readonly foreign: (reason: string) => void;
   /** The peer now holds `cn`: close this server's session of it (claimed at `epoch` or before). */
   readonly takeover: (cn: string, epoch: number) => void;
+  /** The link's peer said its server id: this server may forward to it over the same link. */
+  readonly sender?: (id: string) => void;
 }
 
 /** A client's session on this server. */
@@ -49,7 +51,12 @@ function refusal(status: 502 | 503 | 504, reason: string): OutgoingReply {
 
 /** The handler of the events a peer server forwards over its link to us. */
 export function forwardedEventHandler(deps: ForwardedDeps): InboundHandler {
+  let sender: string | undefined;
   return async (event: Event, context: InboundContext): Promise<OutgoingReply> => {
+    if (event.fleetSender !== undefined && event.fleetSender !== sender && event.fleetName === deps.fleet) {
+      sender = event.fleetSender;
+      deps.sender?.(sender);
+    }
     if (event.fleetTakeover === true && event.fleetName === deps.fleet && event.fleetTarget !== undefined) {
       deps.takeover(event.fleetTarget, event.fleetEpoch ?? 0);
       return { mimetype: "", code: 0, data: new Uint8Array(0) };

@@ -107,7 +107,10 @@ export class FleetRouter {
     const server = presence.server(location.server);
     if (!server) return;
     const link = await this.deps.links.get(server);
-    await link.request({ verb: "post", noun: "_fleet/takeover", fleet: { target: cn, epoch: location.epoch, fleet: this.deps.fleet, takeover: true } }, { deadlineMs: waitMs });
+    await link.request(
+      { verb: "post", noun: "_fleet/takeover", fleet: { target: cn, epoch: location.epoch, fleet: this.deps.fleet, takeover: true, sender: this.deps.selfId } },
+      { deadlineMs: waitMs },
+    );
   }
 
   #notFound(cn: string, waitMs: number): Error {
@@ -158,7 +161,7 @@ export class FleetRouter {
     }
     this.counters.forwarded++;
     const started = this.deps.clock.now();
-    const reply = await link.request({ ...event, fleet: { target: cn, epoch: location.epoch, fleet: this.deps.fleet } }, options);
+    const reply = await link.request({ ...event, fleet: { target: cn, epoch: location.epoch, fleet: this.deps.fleet, sender: this.deps.selfId } }, options);
     if (reply.fleetRefusal === undefined) return reply;
     this.counters.refused++;
     const status = reply.fleetStatus ?? 503;

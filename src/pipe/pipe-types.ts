@@ -57,6 +57,8 @@ export interface FleetForward {
   readonly fleet: string;
   /** A takeover notice rather than a request: the receiver closes its session of `target` and answers. */
   readonly takeover?: boolean;
+  /** The sending server's id (the receiver forwards to it over the same link). */
+  readonly sender?: string;
 }
 
 /**

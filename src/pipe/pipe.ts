@@ -256,6 +256,7 @@ export class Pipe {
       message.fleetEpoch = event.fleet.epoch;
       message.fleetName = event.fleet.fleet;
       if (event.fleet.takeover) message.fleetTakeover = true;
+      if (event.fleet.sender !== undefined) message.fleetSender = event.fleet.sender;
     }
     const body = encodeMessage({ type: FrameType.Event, message });
     if (body.length > this.#decoder.maxFrameBytes) {

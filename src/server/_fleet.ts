@@ -15,8 +15,7 @@ import type { FleetFigures } from "../node/index.ts";
 import type { FleetStatusJson } from "../ops/index.ts";
 import { pipeOptions, type NodeDeps } from "../node/index.ts";
 import { certificatePolicyRefusal, isServerCertificate, parseCertificatesPem, type CertificateInfo } from "../pki/index.ts";
-import { Pipe, PeerUnavailableError, type Clock, type PipeRegistry, type RequestTarget, type Transport } from "../pipe/index.ts";
-import { unavailableReply } from "../replies/index.ts";
+import { Pipe, PeerUnavailableError, type Clock, type InboundHandler, type PipeRegistry, type RequestTarget, type Transport } from "../pipe/index.ts";
 import { Capability } from "../wire/index.ts";
 
 /** How long a peer link may take to dial, shake hands and list its capabilities. */
@@ -76,7 +75,10 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
   let stopped = false;
   let address = config.fleetAddress ?? `${bracketed(listener.hostname)}:${listener.port}`;
 
-  const links = new PeerLinks((server) => dialPeer(server, config, deps, log, clock), clock);
+  const links: PeerLinks = new PeerLinks((server) => {
+    let dialled: Pipe | undefined;
+    return dialPeer(server, config, deps, log, clock, (linkLog) => peerHandler(linkLog, server.address, () => dialled, undefined)).then((pipe) => (dialled = pipe));
+  }, clock);
   const router = new FleetRouter({
     registry,
     links,
@@ -86,6 +88,33 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
     presence: () => presence,
     natsUp: () => store?.isUp() === true,
   });
+
+  /** Answers the events a peer sends over a link (either side of it): forwarded requests, takeover notices. */
+  const peerHandler = (peerLog: Logger, remote: string, pipeOf: () => Pipe | undefined, peerCn: string | undefined) =>
+    forwardedEventHandler({
+      fleet,
+      session,
+      readWhole: (body) => readAll(body, config.maxBodyBytes),
+      log: peerLog,
+      counted: (refused) => {
+        router.counters.received++;
+        if (refused) router.counters.receivedRefused++;
+      },
+      foreign: (reason) => pipeOf()?.close(new Error(reason)),
+      takeover: (cn, epoch) => {
+        const local = registry.get(cn);
+        const held = local && epochs.get(local);
+        if (!local || (held !== undefined && held > epoch)) return;
+        log.info("client reconnected to another server; closing its session here", { client: cn, epoch: held ?? 0, by: remote });
+        local.close(new Error(`replaced by a newer session of "${cn}" on another server of the fleet`));
+      },
+      // A link a peer dialled to us serves our forwards to it too (one link per pair), if it is who it says.
+      sender: (senderId) => {
+        const server = presence?.server(senderId);
+        const pipe = pipeOf();
+        if (server && pipe && peerCn !== undefined && server.cn === peerCn) links.adopt(server, pipe);
+      },
+    });
 
   const session = async (cn: string) => {
     const pipe = registry.get(cn);
@@ -199,24 +228,7 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
       const peerLog = log.with({ peerServer: certificate.subjectCn ?? "", remote });
       const peer = { name: `server ${certificate.subjectCn ?? ""} ${remote}`, remoteAddress: remote };
       let pipe: Pipe | undefined;
-      const handler = forwardedEventHandler({
-        fleet,
-        session,
-        readWhole: (body) => readAll(body, config.maxBodyBytes),
-        log: peerLog,
-        counted: (refused) => {
-          router.counters.received++;
-          if (refused) router.counters.receivedRefused++;
-        },
-        foreign: (reason) => pipe?.close(new Error(reason)),
-        takeover: (cn, epoch) => {
-          const local = registry.get(cn);
-          const held = local && epochs.get(local);
-          if (!local || (held !== undefined && held > epoch)) return;
-          log.info("client reconnected to another server; closing its session here", { client: cn, epoch: held ?? 0, by: remote });
-          local.close(new Error(`replaced by a newer session of "${cn}" on another server of the fleet`));
-        },
-      });
+      const handler = peerHandler(peerLog, remote, () => pipe, certificate.subjectCn ?? "");
       pipe = new Pipe(transport, pipeOptions(config, peer, handler, peerLog, { clock, capabilities: [Capability.Fleet], peerFrameSetting: "RP_SERVER_MAX_FRAME_BYTES on the peer server" }));
       accepted.add(pipe);
       peerLog.info("fleet peer linked");
@@ -309,7 +321,14 @@ function fleetStatus(view: FleetView, limit: number): FleetStatusJson {
 }
 
 /** Dials a peer server's pipe port with this server's certificate; resolves once it listed the fleet capability. */
-async function dialPeer(server: ServerRecord, config: ServerConfig, deps: NodeDeps, log: Logger, clock: Clock): Promise<Pipe> {
+async function dialPeer(
+  server: ServerRecord,
+  config: ServerConfig,
+  deps: NodeDeps,
+  log: Logger,
+  clock: Clock,
+  handler: (linkLog: Logger) => InboundHandler,
+): Promise<Pipe> {
   const { host, port } = splitAddress(server.address);
   let transport: Transport;
   try {
@@ -331,7 +350,7 @@ async function dialPeer(server: ServerRecord, config: ServerConfig, deps: NodeDe
   let listed: (() => void) | undefined;
   const pipe = new Pipe(
     transport,
-    pipeOptions(config, { name: `server ${server.address}`, remoteAddress: server.address }, () => unavailableReply("this is a fleet link: events go the other way"), linkLog, {
+    pipeOptions(config, { name: `server ${server.address}`, remoteAddress: server.address }, handler(linkLog), linkLog, {
       clock,
       capabilities: [Capability.Fleet],
       onHeartbeat: () => listed?.(),

@@ -100,6 +100,7 @@ export function encodeEvent(event: Event): Uint8Array {
   const epoch = event.fleetEpoch === undefined ? undefined : uint64(event.fleetEpoch);
   const fleet = event.fleetName === undefined ? undefined : text(event.fleetName);
   const takeover = event.fleetTakeover;
+  const sender = event.fleetSender === undefined ? undefined : text(event.fleetSender);
   let size = 0;
   if (version !== undefined) size += 1 + varintSize(version);
   if (verb !== undefined) size += delimitedSize(verb.length);
@@ -115,6 +116,7 @@ export function encodeEvent(event: Event): Uint8Array {
   if (epoch !== undefined) size += 2 + varintSize(epoch);
   if (fleet !== undefined) size += 1 + delimitedSize(fleet.length);
   if (takeover !== undefined) size += 3;
+  if (sender !== undefined) size += 1 + delimitedSize(sender.length);
   const out = new Uint8Array(size);
   let at = 0;
   if (version !== undefined) {
@@ -166,6 +168,10 @@ export function encodeEvent(event: Event): Uint8Array {
     out[at++] = 0xd8; // field 43, varint: tag 344
     out[at++] = 0x02;
     out[at++] = takeover ? 1 : 0;
+  }
+  if (sender !== undefined) {
+    out[at++] = 0xe2; // field 44, length-delimited: tag 354
+    at = putDelimited(out, at, 0x02, sender);
   }
   return out;
 }
@@ -305,7 +311,7 @@ export function decodeEvent(body: Uint8Array): Event | undefined {
       else event.fleetEpoch = value;
       continue;
     }
-    if (tag !== 0x12 && tag !== 0x1a && tag !== 0x22 && tag !== 0x2a && tag !== 0x82 && tag !== 0xc2 && tag !== 0xca && tag !== 0xd2 && tag !== 322 && tag !== 338) return undefined;
+    if (tag !== 0x12 && tag !== 0x1a && tag !== 0x22 && tag !== 0x2a && tag !== 0x82 && tag !== 0xc2 && tag !== 0xca && tag !== 0xd2 && tag !== 322 && tag !== 338 && tag !== 354) return undefined;
     const start = readDelimited(body);
     if (start < 0) return undefined;
     if (tag === 0x2a) {
@@ -322,7 +328,8 @@ export function decodeEvent(body: Uint8Array): Event | undefined {
     else if (tag === 0xca) event.traceparent = value;
     else if (tag === 0xd2) event.tracestate = value;
     else if (tag === 322) event.fleetTarget = value;
-    else event.fleetName = value;
+    else if (tag === 338) event.fleetName = value;
+    else event.fleetSender = value;
   }
   return event;
 }

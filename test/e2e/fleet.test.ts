@@ -42,7 +42,9 @@ beforeAll(async () => {
   nats = await startNats();
   [a, b] = await Promise.all([startFleetMember(), startFleetMember()]);
   await Promise.all([startClient("edge-a", a), startClient("edge-b", b)]);
-  await Promise.all([reachable(`${a.http}/client/edge-b/whoami`), reachable(`${b.http}/client/edge-a/whoami`)]);
+  // One direction first: the link A dials then carries B's forwards to A too.
+  await reachable(`${a.http}/client/edge-b/whoami`);
+  await reachable(`${b.http}/client/edge-a/whoami`);
 }, 60_000);
 
 afterAll(async () => {
@@ -68,8 +70,9 @@ describe("a fleet of two servers", () => {
     }
     const echoed = await fetch(`${a.http}/client/edge-b/echo?q=7`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"x":1}' });
     expect(await echoed.json()).toEqual({ received: { x: 1 }, mimetype: "application/json", from: expect.any(String), query: "7" });
-    // The link is one per server pair, reused: one "fleet link up" line on A however many requests went.
-    expect(a.proc.logs.filter((r) => r.msg === "fleet link up").length).toBe(1);
+    // One link per pair of servers, reused both ways: A dialled it once, B never dialled.
+    const dialled = (server: ServerProcess) => server.proc.logs.filter((r) => r.msg === "fleet link up").length;
+    expect({ a: dialled(a), b: dialled(b), acceptedByB: b.proc.logs.filter((r) => r.msg === "fleet peer linked").length }).toEqual({ a: 1, b: 0, acceptedByB: 1 });
   });
 
   test("bodies of any size cross: a 48 MiB upload is hashed by the client behind the other server, a 64 MiB reply comes back whole", async () => {

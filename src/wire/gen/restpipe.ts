@@ -110,6 +110,13 @@ export interface Event {
      * @generated from protobuf field: optional bool fleet_takeover = 43
      */
     fleetTakeover?: boolean;
+    /**
+     * The sending server's id in the fleet: the receiver uses the link it came
+     * on for its own forwards to that server (one link per pair of servers).
+     *
+     * @generated from protobuf field: optional string fleet_sender = 44
+     */
+    fleetSender?: string;
 }
 /**
  * The answer to one Event, correlated by the frame's message id.
@@ -289,7 +296,8 @@ class Event$Type extends MessageType<Event> {
             { no: 40, name: "fleet_target", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
             { no: 41, name: "fleet_epoch", kind: "scalar", opt: true, T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
             { no: 42, name: "fleet_name", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
-            { no: 43, name: "fleet_takeover", kind: "scalar", opt: true, T: 8 /*ScalarType.BOOL*/ }
+            { no: 43, name: "fleet_takeover", kind: "scalar", opt: true, T: 8 /*ScalarType.BOOL*/ },
+            { no: 44, name: "fleet_sender", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ }
         ]);
     }
     create(value?: PartialMessage<Event>): Event {
@@ -351,6 +359,9 @@ class Event$Type extends MessageType<Event> {
                 case /* optional bool fleet_takeover */ 43:
                     message.fleetTakeover = reader.bool();
                     break;
+                case /* optional string fleet_sender */ 44:
+                    message.fleetSender = reader.string();
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -411,6 +422,9 @@ class Event$Type extends MessageType<Event> {
         /* optional bool fleet_takeover = 43; */
         if (message.fleetTakeover !== undefined)
             writer.tag(43, WireType.Varint).bool(message.fleetTakeover);
+        /* optional string fleet_sender = 44; */
+        if (message.fleetSender !== undefined)
+            writer.tag(44, WireType.LengthDelimited).string(message.fleetSender);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);

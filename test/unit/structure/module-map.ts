@@ -84,7 +84,7 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
     imports: ["audit", "config", "dispatch", "http", "log", "metrics", "ops", "pipe", "policy", "replies", "runtime", "trace", "wire"],
     packages: [],
   },
-  server: { role: "rp-server: accept, name clients by CN, registry, front; its status and readiness; its part in a fleet", imports: ["config", "fanout", "fleet", "http", "identity", "log", "node", "ops", "pipe", "pki", "replies", "runtime", "wire"], packages: [] },
+  server: { role: "rp-server: accept, name clients by CN, registry, front; its status and readiness; its part in a fleet", imports: ["config", "fanout", "fleet", "http", "identity", "log", "node", "ops", "pipe", "pki", "runtime", "wire"], packages: [] },
   client: { role: "rp-client: dial loop with backoff, front; its status and readiness", imports: ["config", "identity", "log", "node", "ops", "pipe", "pki", "proxy", "wire"], packages: [] },
   cli: {
     role: "rp-server and rp-client entry points: commands, flags, the composition root",

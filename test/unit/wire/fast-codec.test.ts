@@ -43,6 +43,7 @@ function randomEvent(random: () => number, large = true): Event {
   if (random() < 0.3) event.fleetEpoch = pick(random, U53);
   if (random() < 0.3) event.fleetName = pick(random, TEXTS);
   if (random() < 0.3) event.fleetTakeover = random() < 0.5;
+  if (random() < 0.3) event.fleetSender = pick(random, TEXTS);
   return event;
 }
 
@@ -109,7 +110,7 @@ describe("hand-written Event/EventReply codec", () => {
       const body = Event.toBinary(event, WRITE);
       const sameBytes = (a: Uint8Array, b: Uint8Array) => isDeepStrictEqual(a, b) || expect({ i, hex: toHex(a) }).toEqual({ i, hex: toHex(b) });
       sameBytes(encodeEvent(event), body);
-      const ascii = [event.verb, event.noun, event.mimetype, event.query, event.caller, event.traceparent, event.tracestate, event.fleetTarget, event.fleetName].every((t) => t === undefined || /^[\x00-\x7f]*$/.test(t));
+      const ascii = [event.verb, event.noun, event.mimetype, event.query, event.caller, event.traceparent, event.tracestate, event.fleetTarget, event.fleetName, event.fleetSender].every((t) => t === undefined || /^[\x00-\x7f]*$/.test(t));
       if (ascii) expect({ i, fast: decodeEvent(body) !== undefined }).toEqual({ i, fast: true }); // the common shapes never fall back
       expect({ i, ...outcome(() => ours.event(body)) }).toEqual({ i, ...outcome(() => reference.event(body)) });
       const reply = randomReply(random);
