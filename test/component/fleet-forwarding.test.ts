@@ -32,6 +32,7 @@ interface Setup {
   readonly foreign: string[];
   readonly takeovers: string[];
   readonly counted: boolean[];
+  readonly senders: string[];
   readonly records: ReturnType<typeof recordingLogger>["records"];
   epoch: number;
 }
@@ -39,7 +40,7 @@ interface Setup {
 async function setup(client: InboundHandler): Promise<Setup> {
   const { near: toClient } = pipes(client);
   const { log, records } = recordingLogger();
-  const state: Setup = { link: undefined as unknown as Pipe, toClient, foreign: [], takeovers: [], counted: [], records, epoch: 7 };
+  const state: Setup = { link: undefined as unknown as Pipe, toClient, foreign: [], takeovers: [], counted: [], senders: [], records, epoch: 7 };
   const deps: ForwardedDeps = {
     fleet: "blue",
     session: async (cn) => (cn === "x" && toClient.status.state === "open" ? { pipe: toClient, epoch: state.epoch } : undefined),
@@ -48,6 +49,7 @@ async function setup(client: InboundHandler): Promise<Setup> {
     counted: (refused) => state.counted.push(refused),
     foreign: (reason) => state.foreign.push(reason),
     takeover: (cn, epoch) => state.takeovers.push(`${cn}@${epoch}`),
+    sender: (id) => state.senders.push(id),
   };
   const { near: link } = pipes(forwardedEventHandler(deps), [Capability.Fleet]);
   (state as { link: Pipe }).link = link;
@@ -56,7 +58,7 @@ async function setup(client: InboundHandler): Promise<Setup> {
 }
 
 const forward = (link: Pipe, epoch: number, extra: { fleet?: string; target?: string } = {}) =>
-  link.request({ verb: "get", noun: "who", fleet: { target: extra.target ?? "x", epoch, fleet: extra.fleet ?? "blue" } }, { deadlineMs: 5_000 });
+  link.request({ verb: "get", noun: "who", fleet: { target: extra.target ?? "x", epoch, fleet: extra.fleet ?? "blue", sender: "srv-a" } }, { deadlineMs: 5_000 });
 
 const text = (reply: IncomingReply) => new TextDecoder().decode(reply.data);
 
@@ -66,6 +68,9 @@ describe("forwarded events at the receiving server", () => {
     const reply = await forward(s.link, 7);
     expect({ code: reply.code, mimetype: reply.mimetype, data: text(reply), refusal: reply.fleetRefusal }).toEqual({ code: 3, mimetype: "text/plain", data: "hello who", refusal: undefined });
     expect(s.counted).toEqual([false]);
+    await forward(s.link, 7);
+    // The sender's id is told once per link: the receiver may forward back over it.
+    expect(s.senders).toEqual(["srv-a"]);
   });
 
   test("bodies stream through both ways: 8 MiB up, the same 8 MiB back", async () => {

@@ -113,7 +113,10 @@ describe("the fleet router", () => {
     const second = await s.b.claim("x");
     await settle();
     expect(text((await answered).data)).toBe(`ok@${second}`);
-    expect(seen.map((event) => event.fleetEpoch)).toEqual([first, second]);
+    expect(seen.map((event) => [event.fleetEpoch, event.fleetSender, event.fleetName])).toEqual([
+      [first, "a", "blue"],
+      [second, "a", "blue"],
+    ]);
     refusals = [{ status: 502, reason: "the pipe to x closed" }];
     const lost = await (await s.router.acquire("x", 1_000, signal())).request({ verb: "get", noun: "who" }).catch((error: unknown) => error);
     expect(lost).toBeInstanceOf(PipeClosedError);
