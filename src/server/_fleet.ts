@@ -8,18 +8,15 @@
  * serves its own clients as a single server does.
  */
 import type { ServerConfig } from "../config/index.ts";
-import { FleetRouter, forwardedEventHandler, openNatsStore, PeerLinks, Presence, type FleetStore, type LinkState, type ServerRecord } from "../fleet/index.ts";
-import { peerCertificate } from "../identity/index.ts";
+import { FleetRouter, forwardedEventHandler, openNatsStore, PeerLinks, Presence, type FleetStore, type ServerRecord } from "../fleet/index.ts";
+import { fleetStatus, type FleetView } from "./_fleet-status.ts";
+import { dialPeer } from "./_peer-dial.ts";
 import type { Logger } from "../log/index.ts";
-import type { FleetFigures } from "../node/index.ts";
+import { pipeOptions, sayWhyAndClose, type FleetFigures, type NodeDeps } from "../node/index.ts";
 import type { FleetStatusJson } from "../ops/index.ts";
-import { pipeOptions, type NodeDeps } from "../node/index.ts";
 import { certificatePolicyRefusal, isServerCertificate, parseCertificatesPem, type CertificateInfo } from "../pki/index.ts";
-import { Pipe, PeerUnavailableError, type Clock, type InboundHandler, type PipeRegistry, type RequestTarget, type Transport } from "../pipe/index.ts";
+import { Pipe, PeerUnavailableError, type Clock, type PipeRegistry, type RequestTarget, type Transport } from "../pipe/index.ts";
 import { Capability } from "../wire/index.ts";
-
-/** How long a peer link may take to dial, shake hands and list its capabilities. */
-const LINK_DIAL_TIMEOUT_MS = 5_000;
 
 /** How often a server that could not reach NATS tries again. */
 const JOIN_RETRY_MS = 2_000;
@@ -29,20 +26,6 @@ const TAKEOVER_WAIT_MS = 1_000;
 
 /** How long an accepted connection with a server certificate waits for its CN to show among the fleet's servers. */
 const PEER_RECOGNITION_MS = 2_000;
-
-/** What the views show of the fleet. */
-export interface FleetView {
-  readonly fleet: string;
-  readonly self: string;
-  readonly address: string;
-  readonly natsUp: boolean;
-  /** CN → the address of the server holding it. */
-  readonly holders: ReadonlyMap<string, string>;
-  readonly servers: readonly ServerRecord[];
-  readonly links: readonly LinkState[];
-  readonly acceptedLinks: number;
-  readonly counters: FleetRouter["counters"];
-}
 
 /** A server's part in its fleet. */
 export interface FleetMember {
@@ -226,6 +209,13 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
       if (!isServerCertificate(certificate) || !(await recognised(certificate.subjectCn ?? "", () => presence, clock))) return false;
       const remote = transport.peer.remoteAddress;
       const peerLog = log.with({ peerServer: certificate.subjectCn ?? "", remote });
+      // A peer's certificate is judged as a server's (key, signature, leaf, SAN), as a client judges this server's.
+      const refusal = certificatePolicyRefusal(certificate, "server");
+      if (refusal !== undefined) {
+        peerLog.warn("refused a fleet peer", { reason: refusal });
+        sayWhyAndClose(transport, refusal);
+        return true;
+      }
       const peer = { name: `server ${certificate.subjectCn ?? ""} ${remote}`, remoteAddress: remote };
       let pipe: Pipe | undefined;
       const handler = peerHandler(peerLog, remote, () => pipe, certificate.subjectCn ?? "");
@@ -300,88 +290,6 @@ async function ownRecord(
   return { id, fleet, address: configured ?? `${bracketed(host)}:${listener.port}`, cn: certificate?.subjectCn ?? "" };
 }
 
-/** The status JSON's fleet part. */
-function fleetStatus(view: FleetView, limit: number): FleetStatusJson {
-  const perServer = new Map<string, number>();
-  for (const address of view.holders.values()) perServer.set(address, (perServer.get(address) ?? 0) + 1);
-  const all = [...view.holders].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const kept = limit > 0 ? all.slice(0, limit) : all;
-  return {
-    name: view.fleet,
-    server: view.self,
-    address: view.address,
-    natsUp: view.natsUp,
-    servers: view.servers.map((server) => ({ id: server.id, address: server.address, cn: server.cn, clients: perServer.get(server.address) ?? 0 })),
-    holders: kept.map(([cn, server]) => ({ cn, server })),
-    holderCount: all.length,
-    links: view.links.map((link) => ({ ...link })),
-    acceptedLinks: view.acceptedLinks,
-    forwarded: { sent: view.counters.forwarded, refused: view.counters.refused, linkFailed: view.counters.linkFailed, received: view.counters.received, receivedRefused: view.counters.receivedRefused },
-  };
-}
-
-/** Dials a peer server's pipe port with this server's certificate; resolves once it listed the fleet capability. */
-async function dialPeer(
-  server: ServerRecord,
-  config: ServerConfig,
-  deps: NodeDeps,
-  log: Logger,
-  clock: Clock,
-  handler: (linkLog: Logger) => InboundHandler,
-): Promise<Pipe> {
-  const { host, port } = splitAddress(server.address);
-  let transport: Transport;
-  try {
-    transport = await deps.runtime.connectTls({ hostname: host, port, identity: deps.identity, timeoutMs: LINK_DIAL_TIMEOUT_MS });
-  } catch (error) {
-    const reason = `Cannot link to server ${server.address}: ${(error as Error).message} (a server of another CA, this server's certificate without clientAuth (reissue it: rp-server ca issue --server), or nothing listening there?)`;
-    log.warn("Cannot peer with a fleet server", { server: server.address, reason });
-    throw new PeerUnavailableError(reason);
-  }
-  const certificate = await peerCertificate(transport.peer);
-  const refusal = certificate === undefined ? "it presented no certificate" : certificatePolicyRefusal(certificate, "server");
-  if (refusal !== undefined) {
-    transport.close();
-    const reason = `Cannot link to server ${server.address}: ${refusal}`;
-    log.warn("Cannot peer with a fleet server", { server: server.address, reason });
-    throw new PeerUnavailableError(reason);
-  }
-  const linkLog = log.with({ peerServer: server.address });
-  let listed: (() => void) | undefined;
-  const pipe = new Pipe(
-    transport,
-    pipeOptions(config, { name: `server ${server.address}`, remoteAddress: server.address }, handler(linkLog), linkLog, {
-      clock,
-      capabilities: [Capability.Fleet],
-      onHeartbeat: () => listed?.(),
-      peerFrameSetting: "RP_SERVER_MAX_FRAME_BYTES on the peer server",
-    }),
-  );
-  const answered = await new Promise<boolean>((resolve) => {
-    const timer = clock.setTimeout(() => resolve(false), LINK_DIAL_TIMEOUT_MS);
-    listed = () => {
-      clock.clearTimeout(timer);
-      resolve(true);
-    };
-    void pipe.closed.then(() => {
-      clock.clearTimeout(timer);
-      resolve(false);
-    });
-  });
-  if (answered && pipe.peerCapabilities.has(Capability.Fleet)) {
-    linkLog.info("fleet link up");
-    return pipe;
-  }
-  const status = pipe.status;
-  const why = !answered
-    ? `it closed the link or did not answer within ${LINK_DIAL_TIMEOUT_MS / 1000} s${status.state === "closed" && status.error ? ` (${status.error.message})` : ""}: it takes this server for a client (not in the same fleet, or the server certificate lacks clientAuth: reissue it with rp-server ca issue --server)`
-    : "it did not list the fleet capability (an rp-server without RP_SERVER_FLEET, or an older version); set RP_SERVER_FLEET and RP_SERVER_NATS_URL alike on both";
-  pipe.close();
-  const reason = `Cannot link to server ${server.address}: ${why}`;
-  log.warn("Cannot peer with a fleet server", { server: server.address, reason });
-  throw new PeerUnavailableError(reason);
-}
-
 /** Waits briefly for a server of the fleet with this CN (its record may reach us a moment after its first dial). */
 async function recognised(cn: string, presence: () => Presence | undefined, clock: Clock): Promise<boolean> {
   const until = clock.now() + PEER_RECOGNITION_MS;
@@ -418,9 +326,4 @@ function wildcard(host: string): boolean {
 
 function bracketed(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
-}
-
-function splitAddress(address: string): { host: string; port: number } {
-  const at = address.lastIndexOf(":");
-  return { host: address.slice(0, at).replace(/^\[(.*)\]$/, "$1"), port: Number(address.slice(at + 1)) };
 }
