@@ -149,6 +149,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     clock.clearTimeout(idleTimer);
     listener.stop(true);
     observer.close();
+    void fleet?.stop(); // and the fleet's NATS connection and timers
     throw error;
   }
   log.info("server listening", { pipe: `${listener.hostname}:${listener.port}`, http: front.server.url });
