@@ -119,7 +119,11 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
       epochs.set(pipe, epoch);
       if (pipe.status.state === "closed" || registry.get(cn) !== pipe) await presence!.release(cn, epoch);
     } catch (error) {
-      log.warn("Cannot claim a client in NATS; other servers cannot reach it until NATS answers", { client: cn, reason: (error as Error).message });
+      log.warn("Cannot claim a client in NATS; other servers cannot reach it until NATS answers", { client: cn, reason: (error as Error).message, retryS: JOIN_RETRY_MS / 1000 });
+      // Tried again while the session lasts: a client that connected during a NATS outage is claimed once NATS is back.
+      clock.setTimeout(() => {
+        if (!stopped && pipe.status.state !== "closed" && registry.get(cn) === pipe && !epochs.has(pipe)) startClaim(pipe);
+      }, JOIN_RETRY_MS);
     }
   }
 

@@ -45,7 +45,7 @@ async function answer(url: string): Promise<{ status: number; body: string }> {
   return { status: response.status, body: await response.text() };
 }
 
-test("NATS killed: own clients still served, cross-server requests a 503 naming NATS; NATS back: presence rebuilt, cross-server again", async () => {
+test("NATS killed: own clients still served (a new one too), cross-server requests a 503 naming NATS; NATS back: presence rebuilt, the new client claimed, cross-server again", async () => {
   await nats.kill();
   const killed = performance.now();
   expect((await answer(`${a.http}/client/edge-a/whoami`)).status).toBe(200);
@@ -62,10 +62,14 @@ test("NATS killed: own clients still served, cross-server requests a 503 naming 
     }),
   });
   expect((await answer(`${b.http}/client/edge-b/whoami`)).status).toBe(200);
+  // A client connecting while NATS is away is served by its server, and claimed once NATS is back.
+  await client(pki, "edge-late", a);
+  expect((await answer(`${a.http}/client/edge-late/whoami`)).status).toBe(200);
   await nats.restart();
   const back = performance.now();
   const ms = await reachable(`${a.http}/client/edge-b/whoami`, 20_000);
   await reachable(`${b.http}/client/edge-a/whoami`, 20_000);
+  await reachable(`${b.http}/client/edge-late/whoami`, 20_000);
   console.log(`NATS restarted: cross-server requests answered again after ${Math.round(performance.now() - back)} ms (first after ${Math.round(ms)} ms)`);
 }, 60_000);
 
