@@ -73,6 +73,10 @@ export async function openNatsStore(options: NatsStoreOptions): Promise<FleetSto
 class NatsStore implements FleetStore {
   #up = true;
   readonly #watches = new Set<{ restart(): void }>();
+  /** The beat this server last wrote into the presence bucket, and the last one its presence watch delivered. */
+  #beatSent = 0;
+  #beatSeen = 0;
+  #beatMisses = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -106,14 +110,50 @@ class NatsStore implements FleetStore {
   }
 
   watchPresence(change: Change<PresenceRecord>, ready: () => void): Promise<StopWatching> {
-    return watch(this.presence, (key, value, revision) => change(cnOf(key), value as PresenceRecord | undefined, revision), ready, this.#watches);
+    return watch(
+      this.presence,
+      (key, value, revision) => {
+        // A beat key ("=" is no base64url character, so no CN has it): proof that this watch still delivers.
+        if (key.startsWith(BEAT_PREFIX)) {
+          if (key === this.#beatKey && typeof value === "number") this.#beatSeen = Math.max(this.#beatSeen, value);
+          return;
+        }
+        change(cnOf(key), value as PresenceRecord | undefined, revision);
+      },
+      ready,
+      this.#watches,
+    );
   }
+
+  #beatKey = "";
 
   restartWatches(): void {
     for (const watching of this.#watches) watching.restart();
   }
 
+  /**
+   * With each refresh, a beat goes into the presence bucket; a presence watch
+   * that delivered none of the last two is stalled (seen: a watch whose
+   * consumer was on a NATS node that died never resumes) and is reopened.
+   * The servers watch is checked the same way by Presence (its own record).
+   */
+  async #beat(id: string): Promise<void> {
+    this.#beatKey = `${BEAT_PREFIX}${keyOf(id)}`;
+    if (this.#beatSent > 0 && this.#beatSeen < this.#beatSent) {
+      if (++this.#beatMisses >= 2) {
+        this.#beatMisses = 0;
+        this.restartWatches();
+      }
+    } else {
+      this.#beatMisses = 0;
+    }
+    const beat = this.#beatSent + 1;
+    await this.presence.put(this.#beatKey, String(beat));
+    this.#beatSent = beat;
+  }
+
   async putServer(record: ServerRecord): Promise<void> {
+    await this.#beat(record.id);
     await this.servers.put(keyOf(record.id), JSON.stringify(record));
   }
 
@@ -122,6 +162,7 @@ class NatsStore implements FleetStore {
   }
 
   async close(): Promise<void> {
+    if (this.#beatKey !== "") await this.presence.purge(this.#beatKey).catch(() => undefined); // a crashed server's beat stays (one small key)
     await this.nc.drain().catch(() => this.nc.close());
   }
 }
@@ -181,6 +222,9 @@ function parsed(text: string): unknown {
     return undefined;
   }
 }
+
+/** Keys of the presence bucket that are no claim: each server's beat (see NatsStore.#beat). */
+const BEAT_PREFIX = "=beat.";
 
 function keyOf(name: string): string {
   return Buffer.from(name, "utf8").toString("base64url") || "_";

@@ -53,12 +53,12 @@ test("each NATS node killed in turn: own clients always served, cross-server req
   for (const node of cluster.nodes) {
     await node.kill();
     // With the node down: cross-server requests through both fronts, own clients too, until both directions are answered
-    // again for 2 s (JetStream elects new leaders; seen here: up to about 8 s on a loaded 2-core machine), at most 30 s.
+    // again for 2 s (JetStream elects new leaders; seen here: 0 to 26 s on a loaded 2-core machine), at most 45 s.
     const killed = performance.now();
     let lastOk = killed;
     let gap = 0;
     let steadySince: number | undefined;
-    while (performance.now() - killed < 30_000 && (steadySince === undefined || performance.now() - steadySince < 2_000)) {
+    while (performance.now() - killed < 45_000 && (steadySince === undefined || performance.now() - steadySince < 2_000)) {
       const [ab, ba, aa] = await Promise.all([status(`${a.http}/client/edge-b/whoami`), status(`${b.http}/client/edge-a/whoami`), status(`${a.http}/client/edge-a/whoami`)]);
       own.push(aa);
       cross.push(ab, ba);
@@ -86,4 +86,4 @@ test("each NATS node killed in turn: own clients always served, cross-server req
   // Meanwhile a clear 503 at worst (never a hang or a 502), and served again while the node is still down.
   expect(cross.filter((s) => s !== 200 && s !== 503)).toEqual([]);
   expect(recovered).toEqual([true, true, true]);
-}, 120_000);
+}, 240_000);
