@@ -1,17 +1,18 @@
 /**
- * The audit writer: lines are queued (up to a byte bound) and written in
- * batches, one write at a time, so an event never waits for the disk and a
- * slow or failing disk never grows memory. Past the bound, or when a write
- * fails, lines are dropped and counted; the count is logged at most once a
- * minute: nothing is lost silently, and the event is served regardless.
+ * The audit writer: lines are encoded straight into byte chunks, queued (up
+ * to a byte bound) and written in batches, one write at a time, so an event
+ * never waits for the disk and a slow or failing disk never grows memory.
+ * Past the bound, or when a write fails, lines are dropped and counted; the
+ * count is logged at most once a minute: nothing is lost silently, and the
+ * event is served regardless.
  */
 import type { Logger } from "../log/index.ts";
-import { auditLine, type AuditRecord } from "./record.ts";
+import { encodeAuditLine, maxLineBytes, type AuditRecord } from "./record.ts";
 
 /** Where audit lines go (a file, reopened for logrotate; or standard error). */
 export interface AuditSink {
-  /** Appends text; rejects when it cannot. */
-  write(text: string): Promise<void>;
+  /** Appends the bytes (whole lines); rejects when it cannot. The bytes are the sink's until it resolves. */
+  write(bytes: Uint8Array): Promise<void>;
   /** Opens the destination again (after a rename by logrotate); rejects when it cannot. */
   reopen(): Promise<void>;
   close(): Promise<void>;
@@ -46,7 +47,7 @@ export interface AuditLogOptions {
  * both processes auditing, on a noisy machine).
  */
 export const AUDIT_FLUSH_MS = 100;
-/** Queued bytes that are written at once, without waiting for AUDIT_FLUSH_MS. */
+/** Queued bytes that are written at once, without waiting for AUDIT_FLUSH_MS; also the size of the chunks lines are encoded into. */
 export const AUDIT_BATCH_BYTES = 256 * 1024;
 
 /** One minute between reports of dropped lines. */
@@ -64,7 +65,12 @@ export class AuditLog {
   readonly #options: AuditLogOptions;
   readonly #now: () => number;
   readonly #schedule: (flush: () => void) => void;
-  #queue: string[] = [];
+  /** Chunks filled up and waiting to be written (with their line counts), then the one being filled. */
+  #full: Array<{ readonly bytes: Uint8Array; readonly lines: number }> = [];
+  #chunk: Uint8Array | undefined;
+  #used = 0;
+  #chunkLines = 0;
+  /** Bytes encoded and not yet handed to the sink (the in-flight write not included). */
   #queuedBytes = 0;
   #scheduled = false;
   #writing: Promise<void> | undefined;
@@ -85,8 +91,12 @@ export class AuditLog {
   /** Queues the line of one event; never throws, never waits. */
   record(record: AuditRecord): void {
     if (this.#closed) return;
-    const line = auditLine(record, Math.floor(this.#now()), this.#options.showArgs);
-    if (this.#queuedBytes + line.length > this.#options.maxQueueBytes) {
+    const room = maxLineBytes(record);
+    let chunk = this.#chunk;
+    if (chunk === undefined || chunk.length - this.#used < room) chunk = this.#newChunk(room);
+    const end = encodeAuditLine(record, Math.floor(this.#now()), this.#options.showArgs, chunk, this.#used);
+    const length = end - this.#used;
+    if (this.#queuedBytes + length > this.#options.maxQueueBytes) {
       const setting = this.#options.queueSetting ?? "RP_X_AUDIT_QUEUE_BYTES";
       return this.#dropped(
         1,
@@ -94,8 +104,9 @@ export class AuditLog {
         `check the disk, or set ${setting} higher`,
       );
     }
-    this.#queue.push(line);
-    this.#queuedBytes += line.length;
+    this.#used = end;
+    this.#chunkLines++;
+    this.#queuedBytes += length;
     if (this.#queuedBytes >= AUDIT_BATCH_BYTES && this.#writing === undefined) return this.#flush();
     if (!this.#scheduled && this.#writing === undefined) {
       this.#scheduled = true;
@@ -116,7 +127,7 @@ export class AuditLog {
 
   /** Resolves when everything queued so far has been written (or dropped). */
   async flushed(): Promise<void> {
-    while (this.#writing !== undefined || this.#queue.length > 0) {
+    while (this.#writing !== undefined || this.#queuedBytes > 0) {
       if (this.#writing === undefined) this.#flush();
       await this.#writing;
     }
@@ -130,25 +141,52 @@ export class AuditLog {
     await this.#options.sink.close().catch(() => undefined);
   }
 
+  /** Seals the chunk being filled (if it holds lines) and starts one with room for `room` bytes at least. */
+  #newChunk(room: number): Uint8Array {
+    this.#seal();
+    this.#chunk = new Uint8Array(Math.max(AUDIT_BATCH_BYTES, room));
+    this.#used = 0;
+    return this.#chunk;
+  }
+
+  #seal(): void {
+    if (this.#chunk !== undefined && this.#chunkLines > 0) {
+      this.#full.push({ bytes: this.#chunk.subarray(0, this.#used), lines: this.#chunkLines });
+      // What is left of the chunk keeps filling: the sealed part is the sink's from now on.
+      this.#chunk = this.#chunk.subarray(this.#used);
+      this.#used = 0;
+      this.#chunkLines = 0;
+    }
+  }
+
   #flush(): void {
     this.#scheduled = false;
-    if (this.#writing !== undefined || this.#queue.length === 0) return;
-    const batch = this.#queue;
-    this.#queue = [];
+    if (this.#writing !== undefined || this.#queuedBytes === 0) return;
+    this.#seal();
+    const batch = this.#full;
+    this.#full = [];
     this.#queuedBytes = 0;
-    this.#writing = this.#options.sink.write(batch.join("")).then(
-      () => {
-        this.stats.written += batch.length;
-      },
-      (error: unknown) => this.#dropped(batch.length, `cannot write: ${(error as Error).message}`, "check the disk and the file's permissions"),
-    ).finally(() => {
+    this.#writing = this.#writeInOrder(batch).finally(() => {
       this.#writing = undefined;
       if (this.#queuedBytes >= AUDIT_BATCH_BYTES) this.#flush();
-      else if (this.#queue.length > 0 && !this.#scheduled) {
+      else if (this.#queuedBytes > 0 && !this.#scheduled) {
         this.#scheduled = true;
         this.#schedule(() => this.#flush());
       }
     });
+  }
+
+  /** Writes the parts one after the other (usually one: a batch is a chunk); a failed part drops its lines and those after it. */
+  async #writeInOrder(parts: ReadonlyArray<{ readonly bytes: Uint8Array; readonly lines: number }>): Promise<void> {
+    for (let i = 0; i < parts.length; i++) {
+      try {
+        await this.#options.sink.write(parts[i]!.bytes);
+        this.stats.written += parts[i]!.lines;
+      } catch (error) {
+        const lines = parts.slice(i).reduce((sum, part) => sum + part.lines, 0);
+        return this.#dropped(lines, `cannot write: ${(error as Error).message}`, "check the disk and the file's permissions");
+      }
+    }
   }
 
   #dropped(lines: number, cause: string, fix: string): void {

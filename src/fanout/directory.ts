@@ -51,10 +51,11 @@ export class RegistryDirectory implements ClientDirectory {
       }
       return Promise.resolve({ targets, matched });
     }
+    const all = selector.kind === "all";
     for (const pipe of this.registry.pipes()) {
       // registry.get: the pipe is usable (open, not draining); a draining one is left to reconnect.
       const { name, labels } = pipe.peer;
-      if (selects(selector, { name, labels: labels ?? NO_LABELS }) && this.registry.get(name) === pipe) take({ name, pipe });
+      if ((all || selects(selector, { name, labels: labels ?? NO_LABELS })) && this.registry.get(name) === pipe) take({ name, pipe });
     }
     if (options.includeOffline) {
       for (const client of this.recent.all()) {

@@ -2,7 +2,9 @@
  * The fan-out concurrency cap: requests of all fan-outs together hold at
  * most `max` slots at once, so that a fan-out to 10,000 clients does not
  * crowd out single requests (which never take a slot). Waiters are served
- * in arrival order; an aborted waiter leaves the queue.
+ * in arrival order; an aborted waiter leaves the queue. A run waits with
+ * one waiter at a time (`wait`) rather than one promise per target, and
+ * queues again after each grant: runs in progress take turns slot by slot.
  */
 
 interface Waiter {
@@ -18,6 +20,8 @@ export class FanoutLimiter {
   #inUse = 0;
   #queue: Waiter[] = [];
   #head = 0;
+  /** Waiters in the queue that still wait (granted, aborted and cancelled ones are skipped). */
+  #live = 0;
   /**
    * Queued waiters by signal, with one abort listener per signal: a fan-out
    * queues thousands of waiters under one signal, and a listener each would
@@ -37,15 +41,44 @@ export class FanoutLimiter {
 
   /** Waiters in the queue. */
   get waiting(): number {
-    let count = 0;
-    for (let i = this.#head; i < this.#queue.length; i++) if (this.#queue[i]!.grant) count++;
-    return count;
+    return this.#live;
+  }
+
+  /** Takes a slot now if one is free and nobody waits for one (no queue jumping); give it back with release(). */
+  tryAcquire(): boolean {
+    if (this.#inUse >= this.max || this.#live > 0) return false;
+    this.#inUse++;
+    return true;
+  }
+
+  /** Gives back a slot taken with tryAcquire() or handed to a `wait` grant. */
+  release(): void {
+    this.#inUse--;
+    this.#next();
+  }
+
+  /**
+   * Queues `grant`, called once (with a slot the callee then holds, to give
+   * back with release()) when a slot is released for it. Slots are handed out
+   * only as they are released: call tryAcquire() first. Returns the cancel.
+   */
+  wait(grant: () => void): () => void {
+    const waiter: Waiter = { grant: undefined, signal: undefined, reject: () => {} };
+    waiter.grant = grant;
+    this.#queue.push(waiter);
+    this.#live++;
+    this.#unstick();
+    return () => {
+      if (waiter.grant === undefined) return;
+      waiter.grant = undefined;
+      this.#live--;
+    };
   }
 
   /** Resolves with a release function once a slot is free; rejects with the signal's reason if it fires first. */
   acquire(signal?: AbortSignal): Promise<() => void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.#inUse < this.max) {
+    if (this.#inUse < this.max && this.#live === 0) {
       this.#inUse++;
       return Promise.resolve(this.#releaser());
     }
@@ -57,7 +90,18 @@ export class FanoutLimiter {
       };
       if (signal) this.#group(signal).waiters.add(waiter);
       this.#queue.push(waiter);
+      this.#live++;
+      this.#unstick();
     });
+  }
+
+  /**
+   * A waiter queued while a slot is free (not done by the runner, which
+   * queues only when every slot is held) would otherwise wait for a release
+   * that may never come: hand out free slots soon (not within the caller's call).
+   */
+  #unstick(): void {
+    if (this.#inUse < this.max) queueMicrotask(() => this.#next());
   }
 
   #group(signal: AbortSignal): { readonly waiters: Set<Waiter>; readonly onAbort: () => void } {
@@ -67,6 +111,7 @@ export class FanoutLimiter {
       const onAbort = () => {
         this.#bySignal.delete(signal);
         for (const waiter of waiters) {
+          if (waiter.grant !== undefined) this.#live--;
           waiter.grant = undefined;
           waiter.signal = undefined;
           waiter.reject(signal.reason);
@@ -108,6 +153,7 @@ export class FanoutLimiter {
       const grant = waiter.grant;
       if (!grant) continue;
       waiter.grant = undefined;
+      this.#live--;
       this.#inUse++;
       grant();
     }

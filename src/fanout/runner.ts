@@ -4,7 +4,8 @@
  * target gets exactly one entry: its reply, its error, or 504 when the
  * deadline passes first (then its request is aborted, so the handler's
  * `ctx.signal` fires on the client). The result resolves at the deadline at
- * the latest, however many clients are slow.
+ * the latest, however many clients are slow. Sends go out in batches of
+ * FANOUT_SEND_BATCH with a turn of the event loop between them.
  */
 import { RequestAbortedError, RequestTimeoutError, type Clock, type OutboundEvent, type Pipe } from "../pipe/index.ts";
 import type { EventReply } from "../wire/index.ts";
@@ -41,6 +42,8 @@ export interface FanoutRun {
   readonly signal?: AbortSignal;
   /** Called once per target, as its entry is known (NDJSON streams from here). */
   readonly onEntry?: (name: string, entry: FanoutEntry) => void;
+  /** Runs the next batch of sends after the I/O already waiting (default setImmediate; unit tests step it by hand). */
+  readonly yieldToIo?: (next: () => void) => void;
 }
 
 /** The outcome of a run. */
@@ -48,67 +51,152 @@ export interface FanoutResult extends FanoutSummary {
   readonly results: ReadonlyMap<string, FanoutEntry>;
 }
 
-/** Asks every target; resolves once each has its entry (by the deadline at the latest). */
+/**
+ * Requests sent at most in one go before the run yields to the event loop
+ * (setImmediate), so that front requests and replies of other pipes are
+ * served between the batches of a large fan-out; also the most requests
+ * that share one AbortController (its listeners are scanned on each removal).
+ */
+export const FANOUT_SEND_BATCH = 32;
+
+/** Runs `next` after the I/O already waiting (the default schedule of a run's next batch). */
+const afterIo = (next: () => void): void => void setImmediate(next);
+
+/**
+ * Asks every target; resolves once each has its entry (by the deadline at
+ * the latest). One timer for the whole run; the slots of the cap are taken
+ * one at a time, without a promise per target.
+ */
 export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Promise<FanoutResult> {
-  const { clock, timeoutMs, entries } = run;
+  const { clock, timeoutMs, entries, limiter } = run;
   const results = new Map<string, FanoutEntry>();
-  const controller = new AbortController();
-  // One controller per request in flight rather than the shared signal: thousands of listeners on one signal make each removal a scan.
-  const inFlight = new Set<AbortController>();
   const started = clock.now();
+  const yieldToIo = run.yieldToIo ?? afterIo;
   let answered = 0;
   let finished = false;
   let resolve!: (result: FanoutResult) => void;
   const done = new Promise<FanoutResult>((r) => (resolve = r));
 
-  const settle = (name: string, entry: FanoutEntry, replied: boolean) => {
-    if (finished || results.has(name)) return;
+  // Which targets have their entry, by index (a flag per target rather than a lookup by name).
+  const settled = new Uint8Array(targets.length);
+  let settledCount = 0;
+  const settle = (index: number, entry: FanoutEntry, replied: boolean) => {
+    if (finished || settled[index] === 1) return;
+    settled[index] = 1;
+    settledCount++;
+    const name = targets[index]!.name;
     results.set(name, entry);
     if (replied) answered++;
     run.onEntry?.(name, entry);
-    if (results.size === targets.length) finish();
+    if (settledCount === targets.length) finish();
   };
   const settleRest = (error: (name: string) => Error) => {
-    for (const target of targets) if (!results.has(target.name)) settle(target.name, entries.error(target.name, error(target.name)), false);
+    for (let i = 0; i < targets.length && !finished; i++) if (settled[i] === 0) settle(i, entries.error(targets[i]!.name, error(targets[i]!.name)), false);
   };
   const onCallerAbort = () => settleRest((name) => new RequestAbortedError(name));
   const timer = clock.setTimeout(() => settleRest((name) => new RequestTimeoutError(timeoutMs, name)), timeoutMs);
+
+  // The connected targets, sent in order; `next` is the first not sent yet.
+  const live: number[] = [];
+  let next = 0;
+  let inFlight = 0;
+  let cancelWait: (() => void) | undefined;
+  let pumpScheduled = false;
+  // Requests in flight share a controller per batch: one abort at the end reaches them all, and no signal holds thousands of listeners.
+  const controllers: AbortController[] = [];
+  let batch: AbortController | undefined;
+  let batchSize = 0;
+
   const finish = () => {
     finished = true;
     clock.clearTimeout(timer);
     run.signal?.removeEventListener("abort", onCallerAbort);
-    controller.abort(); // requests still queued or in flight end now (their entries are set)
-    for (const request of inFlight) request.abort();
-    inFlight.clear();
+    cancelWait?.();
+    cancelWait = undefined;
+    // Requests still in flight end now (their entries are set); the peer is told, so that its handlers stop.
+    if (inFlight > 0) for (const controller of controllers) controller.abort();
+    controllers.length = 0;
     resolve({ matched: targets.length, answered, results });
   };
 
-  const ask = async (name: string, pipe: FanoutPeer) => {
-    let release: (() => void) | undefined;
+  const returned = (index: number, replied: boolean, outcome: unknown) => {
+    inFlight--;
+    limiter.release();
+    if (finished) return;
+    const name = targets[index]!.name;
+    if (replied) return settle(index, entries.reply(name, outcome as EventReply), true);
+    // The pipe's own timer for what was left of the deadline: reported as the fan-out's deadline, like the others.
+    settle(index, entries.error(name, outcome instanceof RequestTimeoutError ? new RequestTimeoutError(timeoutMs, name) : outcome), false);
+  };
+
+  /** Sends the next target with the slot just taken. */
+  const send = () => {
+    const index = live[next++]!;
+    const pipe = targets[index]!.pipe!;
+    const leftMs = timeoutMs - (clock.now() - started);
+    if (leftMs <= 0) {
+      limiter.release(); // the deadline's timer sets its entry
+      return;
+    }
+    if (batch === undefined || batchSize >= FANOUT_SEND_BATCH) {
+      batch = new AbortController();
+      batchSize = 0;
+      controllers.push(batch);
+    }
+    batchSize++;
+    inFlight++;
+    let reply: Promise<EventReply>;
     try {
-      release = await run.limiter.acquire(controller.signal);
-      const leftMs = timeoutMs - (clock.now() - started);
-      if (leftMs <= 0 || controller.signal.aborted) return; // the deadline's timer (or the end of the run) has set the entry
-      const own = new AbortController();
-      inFlight.add(own);
-      const reply = await pipe.request(run.event, { deadlineMs: Math.ceil(leftMs), signal: own.signal }).finally(() => inFlight.delete(own));
-      settle(name, entries.reply(name, reply), true);
+      reply = pipe.request(run.event, { deadlineMs: Math.ceil(leftMs), signal: batch.signal });
     } catch (error) {
-      // The pipe's own timer for what was left of the deadline: reported as the fan-out's deadline, like the others.
-      const reported = error instanceof RequestTimeoutError ? new RequestTimeoutError(timeoutMs, name) : error;
-      if (!controller.signal.aborted) settle(name, entries.error(name, reported), false);
-    } finally {
-      release?.();
+      reply = Promise.reject(error); // a forwarder that throws is an error entry like any other
+    }
+    reply.then(
+      (value) => returned(index, true, value),
+      (error: unknown) => returned(index, false, error),
+    );
+  };
+
+  /** Sends while slots are free, at most a batch before yielding to I/O; queues for a slot when none is. */
+  const pump = () => {
+    pumpScheduled = false;
+    let sent = 0;
+    while (!finished && next < live.length) {
+      if (sent >= FANOUT_SEND_BATCH) {
+        pumpScheduled = true;
+        return yieldToIo(pump);
+      }
+      if (!limiter.tryAcquire()) {
+        cancelWait = limiter.wait(granted);
+        return;
+      }
+      send();
+      sent++;
+    }
+  };
+
+  /** A slot released for this run (it waits with one waiter at a time, so runs take turns). */
+  const granted = () => {
+    cancelWait = undefined;
+    if (finished || next >= live.length) return limiter.release();
+    send();
+    if (finished || next >= live.length) return;
+    // Slots full (the usual case): queue again at once, behind the other runs; a slot free: the pump takes it after I/O.
+    if (limiter.inUse >= limiter.max) cancelWait = limiter.wait(granted);
+    else if (!pumpScheduled) {
+      pumpScheduled = true;
+      yieldToIo(pump);
     }
   };
 
   if (run.signal?.aborted) onCallerAbort();
   else run.signal?.addEventListener("abort", onCallerAbort, { once: true });
-  for (const target of targets) {
-    if (finished) break;
-    if (target.pipe === undefined) settle(target.name, entries.error(target.name, new ClientOfflineError(target.name, target.lastSeenMs)), false);
-    else void ask(target.name, target.pipe);
+  for (let i = 0; i < targets.length && !finished; i++) {
+    const target = targets[i]!;
+    if (target.pipe === undefined) settle(i, entries.error(target.name, new ClientOfflineError(target.name, target.lastSeenMs)), false);
+    else live.push(i);
   }
   if (targets.length === 0 && !finished) finish();
+  pump();
   return done;
 }

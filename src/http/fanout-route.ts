@@ -7,8 +7,8 @@
 import {
   droppedEntry,
   errorEntry,
+  FanoutDocument,
   FanoutTooLargeError,
-  fanoutDocument,
   ndjsonEntry,
   ndjsonSummary,
   parseFanoutQuery,
@@ -86,9 +86,14 @@ export function fanoutHandler(options: FanoutRouteOptions): (request: Request) =
     const count = onSent ? (entry: FanoutEntry) => onSent(request.method, noun, entry.code, clock.now() - started) : undefined;
     const base = { event, timeoutMs, clock, limiter: options.limiter, entries };
     if (!streaming) {
-      const result = await runFanout(selection.targets, { ...base, signal: request.signal, ...(count ? { onEntry: (_name: string, entry: FanoutEntry) => count(entry) } : {}) });
+      const document = new FanoutDocument();
+      const onEntry = (name: string, entry: FanoutEntry) => {
+        count?.(entry);
+        document.add(name, entry);
+      };
+      const result = await runFanout(selection.targets, { ...base, signal: request.signal, onEntry });
       logDone(result.answered);
-      return new Response(fanoutDocument(result, result.results), { headers: { "content-type": "application/json", "x-event-return-code": "0" } });
+      return new Response(document.text(result), { headers: { "content-type": "application/json", "x-event-return-code": "0" } });
     }
     return streamedAnswer(selection.targets, { ...base, signal: request.signal, ...(count ? { onCount: count } : {}) }, logDone);
   };
@@ -104,18 +109,35 @@ function parseFanoutUrl(url: string) {
   return { selectorText, selector: parseSelector(selectorText), noun: checkNoun(rest.slice(slash + 1)), controls: parseFanoutQuery(query) };
 }
 
-/** The NDJSON answer: a line per client as its entry is known, the summary last; a reader that goes away ends the run. */
+/**
+ * The NDJSON answer: a line per client as its entry is known, the summary
+ * last; a reader that goes away ends the run. Lines that arrive in one turn
+ * of the event loop go out as one chunk (one write, not one per client).
+ */
 function streamedAnswer(targets: readonly FanoutTarget[], run: FanoutRun & { readonly onCount?: (entry: FanoutEntry) => void }, done: (answered: number) => void): Response {
   const caller = new AbortController();
   const encoder = new TextEncoder();
   const body = new ReadableStream<Uint8Array>({
     start(stream) {
-      const push = (text: string) => {
-        if (caller.signal.aborted) return;
+      let lines: string[] = [];
+      let flushScheduled = false;
+      const flush = () => {
+        flushScheduled = false;
+        if (caller.signal.aborted || lines.length === 0) return;
+        const text = lines.join("");
+        lines = [];
         try {
           stream.enqueue(encoder.encode(text));
         } catch {
           caller.abort(); // the stream is gone: nobody reads the rest
+        }
+      };
+      const push = (text: string) => {
+        if (caller.signal.aborted) return;
+        lines.push(text);
+        if (!flushScheduled) {
+          flushScheduled = true;
+          setImmediate(flush);
         }
       };
       const signal = run.signal ? AbortSignal.any([run.signal, caller.signal]) : caller.signal;
@@ -125,7 +147,8 @@ function streamedAnswer(targets: readonly FanoutTarget[], run: FanoutRun & { rea
       };
       void runFanout(targets, { ...run, signal, onEntry }).then((result) => {
         done(result.answered);
-        push(ndjsonSummary(result));
+        lines.push(ndjsonSummary(result));
+        flush();
         if (!caller.signal.aborted) stream.close();
       });
     },

@@ -10,7 +10,8 @@ import { open, type FileHandle } from "node:fs/promises";
 export interface AppendTarget {
   /** The path, or "standard error". */
   readonly name: string;
-  write(text: string): Promise<void>;
+  /** Appends text, or bytes (which stay the caller's: they are not copied, so they must not change until this resolves). */
+  write(data: string | Uint8Array): Promise<void>;
   /** Opens the path again (the old file was renamed); on failure the current file stays in use. */
   reopen(): Promise<void>;
   close(): Promise<void>;
@@ -23,7 +24,7 @@ export async function openAppendFile(path: string): Promise<AppendTarget> {
   let last: Promise<void> = Promise.resolve();
   return {
     name: path,
-    write: (text) => (last = writeAll(handle, Buffer.from(text, "utf8"))),
+    write: (data) => (last = writeAll(handle, typeof data === "string" ? Buffer.from(data, "utf8") : data)),
     async reopen() {
       const next = await open(path, "a", 0o640);
       const [old, inFlight] = [handle, last];
@@ -47,7 +48,7 @@ async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
 export function stderrTarget(): AppendTarget {
   return {
     name: "standard error",
-    write: (text) => new Promise((resolve, reject) => process.stderr.write(text, (error) => (error ? reject(error) : resolve()))),
+    write: (data) => new Promise((resolve, reject) => process.stderr.write(data, (error) => (error ? reject(error) : resolve()))),
     reopen: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };

@@ -4,12 +4,13 @@
  *
  *   1. `GET /clients/*\/time`, FANOUT_REPS times one after another: p50/p99 of the complete answer;
  *   2. `GET /clients/*\/maybe?timeout=1s` with every tenth client never answering: the answer's time, and its 504s;
- *   3. single requests to random CNs by wrk (c=16, FANOUT_SINGLE_S seconds) with no fan-out, then while
- *      fan-outs to all N run back to back: p99 during / p99 idle.
+ *   3. single requests to random CNs by wrk (c=16, FANOUT_SINGLE_S = 3 seconds) with no fan-out, then while
+ *      fan-outs to all N run back to back, FANOUT_SINGLE_ROUNDS (3) times in turn: median p99 during / median p99 idle.
  *
  *   bun run bench:fanout                 N = FANOUT_N (default 1,000)
  *   FANOUT_N=200 FANOUT_REPS=20 FANOUT_SINGLE_S=3 bun test/bench/fanout.ts
  *   RP_SERVER_FANOUT_CONCURRENCY=1000 bun test/bench/fanout.ts   (RP_SERVER_* pass through to the server)
+ *   FANOUT_SERVER_PROFILE=/tmp/prof bun test/bench/fanout.ts      (the server from source under Bun's CPU profiler)
  *
  * Loopback only; bounded in count and time; cleans up.
  */
@@ -24,6 +25,7 @@ import { pipeOptions } from "../../src/node/index.ts";
 import { Pipe } from "../../src/pipe/index.ts";
 import { bunRuntime } from "../../src/runtime/bun/index.ts";
 import { findWrk, percentile, wrkLoad, type LoadResult } from "./_load.ts";
+import { cpuSeconds } from "./_proc.ts";
 import { swarmPki, type SwarmPki } from "./_swarm-pki.ts";
 import { ensureFdLimit, startSwarmServer } from "./swarm.ts";
 
@@ -31,7 +33,8 @@ const log = (line: string) => console.error(`fanout: ${line}`);
 const env = process.env;
 const N = Number(env["FANOUT_N"] ?? 1_000);
 const REPS = Number(env["FANOUT_REPS"] ?? 50);
-const SINGLE_S = Number(env["FANOUT_SINGLE_S"] ?? 5);
+const SINGLE_S = Number(env["FANOUT_SINGLE_S"] ?? 3);
+const SINGLE_ROUNDS = Number(env["FANOUT_SINGLE_ROUNDS"] ?? 3);
 const SILENT_EVERY = 10;
 
 /** Client i's handlers: `time` always answers; `maybe` never answers on every tenth client. */
@@ -97,7 +100,10 @@ async function main(): Promise<void> {
   const pipes: Pipe[] = [];
   // The server's own settings pass through (e.g. RP_SERVER_FANOUT_CONCURRENCY=1000 to compare caps); otherwise its defaults.
   const serverEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith("RP_SERVER_") && e[1] !== undefined));
-  const server = await startSwarmServer(dir, pki, N + 1024, serverEnv);
+  // FANOUT_SERVER_PROFILE=<dir>: the server runs from source under Bun's CPU profiler (a markdown profile in <dir> when it stops).
+  const profile = env["FANOUT_SERVER_PROFILE"];
+  const command = profile ? [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${profile}`, resolve(import.meta.dir, "../../src/cli/rp-server.ts")] : undefined;
+  const server = await startSwarmServer(dir, pki, N + 1024, serverEnv, ...(command ? [command] : []));
   try {
     log(`connecting ${N} clients`);
     let next = 0;
@@ -110,11 +116,15 @@ async function main(): Promise<void> {
     log(`${REPS} fan-outs to all ${N}`);
     const times: number[] = [];
     let incomplete = 0;
+    // CPU per fan-out, of the server and of this process (the swarm): steadier than wall time on a shared machine.
+    const cpu0 = { server: cpuSeconds(server.proc.pid), swarm: process.cpuUsage() };
     for (let i = 0; i < REPS; i++) {
       const { ms, answer } = await fanout(server.http, "/clients/*/time");
       times.push(ms);
       if (answer.matched !== N || answer.answered !== N) incomplete++;
     }
+    const swarmCpu = process.cpuUsage(cpu0.swarm);
+    const cpuMs = { server: ((cpuSeconds(server.proc.pid) - cpu0.server) * 1000) / REPS, swarm: (swarmCpu.user + swarmCpu.system) / 1000 / REPS };
 
     log(`fan-outs with 1 in ${SILENT_EVERY} silent, timeout=1s`);
     const partial: Array<{ ms: number; timeouts: number; answered: number }> = [];
@@ -124,30 +134,39 @@ async function main(): Promise<void> {
     }
 
     const random = resolve(import.meta.dir, "swarm-random.lua");
-    log(`single requests, idle: wrk c=16 ${SINGLE_S} s`);
-    const idle = await wrkLoad(wrk, `${server.http}/`, 16, SINGLE_S, random, { SWARM_N: String(N) });
-    log(`single requests during back-to-back fan-outs to all ${N}`);
-    let running = true;
+    // Idle and busy phases alternate, FANOUT_SINGLE_ROUNDS times: the machine's other load then hits both alike (medians compared).
+    const idleRuns: LoadResult[] = [];
+    const busyRuns: LoadResult[] = [];
     let during = 0;
-    const loop = (async () => {
-      while (running) {
-        await fanout(server.http, "/clients/*/time");
-        during++;
-      }
-    })();
-    const busy: LoadResult = await wrkLoad(wrk, `${server.http}/`, 16, SINGLE_S, random, { SWARM_N: String(N) });
-    running = false;
-    await loop;
+    for (let round = 0; round < SINGLE_ROUNDS; round++) {
+      log(`round ${round + 1}/${SINGLE_ROUNDS}: single requests idle, then during back-to-back fan-outs to all ${N} (wrk c=16 ${SINGLE_S} s each)`);
+      idleRuns.push(await wrkLoad(wrk, `${server.http}/`, 16, SINGLE_S, random, { SWARM_N: String(N) }));
+      let running = true;
+      const loop = (async () => {
+        while (running) {
+          await fanout(server.http, "/clients/*/time");
+          during++;
+        }
+      })();
+      busyRuns.push(await wrkLoad(wrk, `${server.http}/`, 16, SINGLE_S, random, { SWARM_N: String(N) }));
+      running = false;
+      await loop;
+    }
+    const mid = (runs: LoadResult[], pick: (run: LoadResult) => number) => percentile(runs.map(pick), 50);
+    const idle = { p50Ms: mid(idleRuns, (r) => r.p50Ms), p99Ms: mid(idleRuns, (r) => r.p99Ms), perSecond: mid(idleRuns, (r) => r.perSecond) };
+    const busy = { p50Ms: mid(busyRuns, (r) => r.p50Ms), p99Ms: mid(busyRuns, (r) => r.p99Ms), perSecond: mid(busyRuns, (r) => r.perSecond), errors: busyRuns.reduce((n, r) => n + r.errors, 0) };
+    const ratios = idleRuns.map((r, i) => fmt(busyRuns[i]!.p99Ms / r.p99Ms, 2)).join(", ");
 
     const expected = Math.ceil(N / SILENT_EVERY);
     const rows = [
       [`GET /clients/*/time over ${N} clients, ${REPS} runs: p50 / p99 (ms)`, `${fmt(percentile(times, 50))} / ${fmt(percentile(times, 99))}`, "p50 ≤ 50, p99 ≤ 150"],
       ["  … answers not complete (matched or answered ≠ N)", String(incomplete), "0"],
+      ["  … CPU ms per fan-out: server / swarm (this process)", `${fmt(cpuMs.server)} / ${fmt(cpuMs.swarm)}`, ""],
       [`GET /clients/*/maybe?timeout=1s, ${expected} silent: answer time (ms), 3 runs`, partial.map((p) => fmt(p.ms, 0)).join(", "), "≤ 1100"],
       ["  … 504s / answered", partial.map((p) => `${p.timeouts} / ${p.answered}`).join(", "), `${expected} / ${N - expected}`],
-      [`single requests (wrk c=16, ${SINGLE_S} s) idle: p50 / p99 (ms), req/s`, `${fmt(idle.p50Ms, 2)} / ${fmt(idle.p99Ms, 2)}, ${fmt(idle.perSecond, 0)}`, ""],
-      [`  … during ${during} fan-outs to all: p50 / p99 (ms), req/s, errors`, `${fmt(busy.p50Ms, 2)} / ${fmt(busy.p99Ms, 2)}, ${fmt(busy.perSecond, 0)}, ${busy.errors}`, ""],
-      ["  … p99 during / p99 idle", fmt(busy.p99Ms / idle.p99Ms, 2), "≤ 2"],
+      [`single requests (wrk c=16, ${SINGLE_ROUNDS} × ${SINGLE_S} s) idle: p50 / p99 (ms), req/s (medians)`, `${fmt(idle.p50Ms, 2)} / ${fmt(idle.p99Ms, 2)}, ${fmt(idle.perSecond, 0)}`, ""],
+      [`  … during ${during} fan-outs to all: p50 / p99 (ms), req/s (medians), errors`, `${fmt(busy.p50Ms, 2)} / ${fmt(busy.p99Ms, 2)}, ${fmt(busy.perSecond, 0)}, ${busy.errors}`, ""],
+      [`  … p99 during / p99 idle (medians; each round: ${ratios})`, fmt(busy.p99Ms / idle.p99Ms, 2), "≤ 2"],
     ];
     const load = (await Bun.file("/proc/loadavg").text()).trim();
     const settings = Object.entries(serverEnv).map(([k, v]) => `${k}=${v}`).join(" ") || "defaults";

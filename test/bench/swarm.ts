@@ -76,11 +76,17 @@ export function ensureFdLimit(needed: number): void {
 }
 
 /** dist/rp-server with the swarm's server identity in `dir`, default settings plus `env`, the open-files limit raised. */
-export async function startSwarmServer(dir: string, pki: SwarmPki, fdLimit: number, env: Record<string, string> = {}): Promise<{ proc: NodeProcess; port: number; http: string }> {
+export async function startSwarmServer(
+  dir: string,
+  pki: SwarmPki,
+  fdLimit: number,
+  env: Record<string, string> = {},
+  command: readonly string[] = [binary("rp-server")],
+): Promise<{ proc: NodeProcess; port: number; http: string }> {
   await storeIdentity(dir, "server", { keyPem: pki.server.keyPem, certPem: pki.server.certPem, caPem: pki.ca.certPem });
   const raise = 'ulimit -n "$0" 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"';
   const args = ["start", "--bind", "127.0.0.1", "--port", "0", "--http", "127.0.0.1:0", "--identity-dir", dir];
-  const proc = new NodeProcess(["bash", "-c", raise, String(fdLimit), binary("rp-server"), ...args], { RP_LOG_FORMAT: "json", ...env });
+  const proc = new NodeProcess(["bash", "-c", raise, String(fdLimit), ...command, ...args], { RP_LOG_FORMAT: "json", ...env });
   const ready = await proc.waitForMessage("server listening");
   const pipe = String(ready["pipe"]);
   return { proc, port: Number(pipe.slice(pipe.lastIndexOf(":") + 1)), http: String(ready["http"]) };

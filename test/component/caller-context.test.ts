@@ -88,7 +88,7 @@ describe("caller context on the wire", () => {
 
 /** An audit sink in memory. */
 function memorySink(): AuditSink & { text: string } {
-  const sink = { name: "memory", text: "", write: async (t: string) => void (sink.text += t), reopen: async () => {}, close: async () => {} };
+  const sink = { name: "memory", text: "", write: async (bytes: Uint8Array) => void (sink.text += new TextDecoder().decode(bytes)), reopen: async () => {}, close: async () => {} };
   return sink;
 }
 

@@ -67,7 +67,12 @@ async function within<T>(clock: FakeClock, promise: Promise<T>, stepMs = 50, max
   });
   const start = clock.now();
   await settle();
-  while (!done && clock.now() - start < maxMs) await clock.advance(stepMs);
+  while (!done && clock.now() - start < maxMs) {
+    await clock.advance(stepMs);
+    // The route writes NDJSON lines a turn of the event loop later (one write per turn): let that turn pass at each step.
+    await new Promise((resolve) => setImmediate(resolve));
+    await settle();
+  }
   if (!done) throw new Error(`not answered within ${maxMs} virtual ms`);
   return { value: value as T, atMs: clock.now() - start };
 }
@@ -260,6 +265,21 @@ describe("bodies and streaming", () => {
       error: "Cannot include the reply data (600 bytes): this answer already holds 600 of its 1000 bytes; ask fewer clients or set RP_SERVER_FANOUT_MAX_ANSWER_BYTES",
     });
     expect(answer.answered).toBe(2);
+  });
+
+  test("NDJSON: lines known in one turn of the event loop go out as one chunk", async () => {
+    const { send } = fleet({ a: { handlers: time }, b: { handlers: time }, c: { handlers: time } });
+    const response = await send("/clients/*/time", { headers: { accept: "application/x-ndjson" } });
+    const reader = response.body!.getReader();
+    const chunks: string[] = [];
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks.push(new TextDecoder().decode(value));
+    }
+    // The three replies and the summary are all known within one turn: one chunk, four lines.
+    expect(chunks.length).toBe(1);
+    expect(chunks[0]!.split("\n").filter(Boolean).map((line) => (JSON.parse(line) as { client?: string }).client ?? "summary")).toEqual(["a", "b", "c", "summary"]);
   });
 
   test("NDJSON: a line per client as soon as it answers, the summary last", async () => {

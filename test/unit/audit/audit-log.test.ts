@@ -25,9 +25,9 @@ function heldSink() {
   let fail: Error | undefined;
   const sink: AuditSink = {
     name: "/var/log/rp-audit.log",
-    write: (text) => {
+    write: (bytes) => {
       if (fail) return Promise.reject(fail);
-      writes.push(text);
+      writes.push(new TextDecoder().decode(bytes));
       return new Promise<void>((resolve) => (release = resolve));
     },
     reopen: async () => {},

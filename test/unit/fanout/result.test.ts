@@ -1,7 +1,8 @@
 /** The fan-out answer document: data as JSON, text or base64; entries for errors; CN keys kept plain. */
 import { describe, expect, test } from "bun:test";
 import { Buffer } from "node:buffer";
-import { base64, droppedEntry, errorEntry, fanoutDocument, ndjsonEntry, ndjsonSummary, replyEntry, type FanoutEntry } from "../../../src/fanout/index.ts";
+import fc from "fast-check";
+import { base64, droppedEntry, entryJson, errorEntry, fanoutDocument, ndjsonEntry, ndjsonSummary, replyEntry, type FanoutEntry } from "../../../src/fanout/index.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -57,5 +58,32 @@ describe("the document", () => {
   test("NDJSON lines: one per client with its CN, then the summary", () => {
     expect(ndjsonEntry("edge-1", { status: 200, code: 0, mimetype: "application/json", data: 1 })).toBe('{"client":"edge-1","status":200,"code":0,"mimetype":"application/json","data":1}\n');
     expect(ndjsonSummary({ matched: 2, answered: 1 })).toBe('{"matched":2,"answered":1}\n');
+  });
+});
+
+describe("entries as JSON text", () => {
+  test("a JSON reply is embedded as it came (no precision lost); one with line breaks is written again on one line", () => {
+    const exact = replyEntry({ mimetype: "application/json", code: 0, data: bytes('{"n": 12345678901234567890, "x":1.50}') }, 200);
+    expect(entryJson(exact)).toBe('{"status":200,"code":0,"mimetype":"application/json","data":{"n": 12345678901234567890, "x":1.50}}');
+    const multiline = replyEntry({ mimetype: "application/json", code: 0, data: bytes('{\n  "a": [1,\r\n 2]\n}') }, 200);
+    expect(ndjsonEntry("c", multiline)).toBe('{"client":"c","status":200,"code":0,"mimetype":"application/json","data":{"a":[1,2]}}\n');
+    expect(fanoutDocument({ matched: 1, answered: 1 }, new Map([["c", exact]]))).toContain('"data":{"n": 12345678901234567890, "x":1.50}');
+  });
+
+  test("every kind of entry reads back as JSON.stringify would have written it", () => {
+    const reply = fc.record({
+      mimetype: fc.constantFrom("application/json", "text/plain", "application/octet-stream", "", "application/x+json"),
+      code: fc.nat(),
+      data: fc.oneof(fc.json().map((text) => bytes(text)), fc.uint8Array({ maxLength: 40 }), fc.string().map((text) => bytes(text))),
+    });
+    fc.assert(
+      fc.property(reply, fc.integer({ min: 100, max: 599 }), fc.string(), (r, status, message) => {
+        for (const entry of [replyEntry(r, status), droppedEntry(r, status, message), errorEntry({ status, code: r.code, message })]) {
+          expect(JSON.parse(entryJson(entry))).toEqual(JSON.parse(JSON.stringify(entry)));
+          expect(ndjsonEntry("n", entry).indexOf("\n")).toBe(ndjsonEntry("n", entry).length - 1);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -1,0 +1,142 @@
+/** The runner's pacing: sends in batches with a turn of the event loop between them, runs taking turns for slots, one abort for what is in flight. */
+import { describe, expect, test } from "bun:test";
+import { FANOUT_SEND_BATCH, FanoutLimiter, runFanout, type EntryMaker, type FanoutPeer, type FanoutRun, type FanoutTarget } from "../../../src/fanout/index.ts";
+import { RequestTimeoutError } from "../../../src/pipe/index.ts";
+import type { EventReply } from "../../../src/wire/index.ts";
+import { FakeClock } from "../../support/index.ts";
+
+const entries: EntryMaker = {
+  reply: (_name, reply) => ({ status: 200, code: reply.code ?? 0 }),
+  error: (_name, error) => ({ status: error instanceof RequestTimeoutError ? 504 : 502, code: 255, error: (error as Error).message }),
+};
+
+/** Targets whose requests wait until the test answers them; `sent` lists the names in the order asked, `signals` what each was given. */
+function peers(count: number, prefix = "c", sent: string[] = []) {
+  const answers = new Map<string, (reply: EventReply) => void>();
+  const signals = new Map<string, AbortSignal>();
+  const targets: FanoutTarget[] = Array.from({ length: count }, (_, i) => {
+    const name = `${prefix}${i}`;
+    const pipe: FanoutPeer = {
+      request: (_event, options) => {
+        sent.push(name);
+        signals.set(name, options!.signal!);
+        return new Promise((resolve, reject) => {
+          answers.set(name, resolve);
+          options?.signal?.addEventListener("abort", () => reject(new Error(`${name} aborted`)));
+        });
+      },
+    };
+    return { name, pipe };
+  });
+  return { targets, sent, signals, answer: (name: string) => answers.get(name)!({ code: 0 }) };
+}
+
+function runOf(limiter: FanoutLimiter, clock: FakeClock, turns: Array<() => void>, extra: Partial<FanoutRun> = {}) {
+  return { event: { verb: "get", noun: "time" }, timeoutMs: 1_000, clock, limiter, entries, yieldToIo: (next: () => void) => void turns.push(next), ...extra };
+}
+
+describe("runFanout pacing", () => {
+  test("at most FANOUT_SEND_BATCH requests go out before the run yields to the event loop", async () => {
+    const { targets, sent, answer } = peers(FANOUT_SEND_BATCH * 2 + 5);
+    const turns: Array<() => void> = [];
+    const done = runFanout(targets, runOf(new FanoutLimiter(1_000), new FakeClock(), turns));
+    expect(sent.length).toBe(FANOUT_SEND_BATCH);
+    turns.shift()!();
+    expect(sent.length).toBe(FANOUT_SEND_BATCH * 2);
+    turns.shift()!();
+    expect(sent.length).toBe(targets.length);
+    expect(turns).toEqual([]);
+    for (const name of sent) answer(name);
+    const result = await done;
+    expect([result.matched, result.answered]).toEqual([targets.length, targets.length]);
+  });
+
+  test("two runs share the cap slot by slot; every slot is given back", async () => {
+    const limiter = new FanoutLimiter(2);
+    const clock = new FakeClock();
+    const log: string[] = [];
+    const a = peers(4, "a", log);
+    const b = peers(4, "b", log);
+    const turns: Array<() => void> = [];
+    const order: string[] = [];
+    const doneA = runFanout(a.targets, runOf(limiter, clock, turns));
+    const doneB = runFanout(b.targets, runOf(limiter, clock, turns));
+    expect(log).toEqual(["a0", "a1"]);
+    expect(limiter.waiting).toBe(2); // one waiter per run, not one per target
+    // Each answer frees a slot, which goes to the run that has waited longest.
+    for (const [run, name] of [[a, "a0"], [a, "a1"], [a, "a2"], [b, "b0"], [a, "a3"], [b, "b1"], [b, "b2"], [b, "b3"]] as const) {
+      run.answer(name);
+      await Promise.resolve();
+      await Promise.resolve();
+      while (turns.length > 0) turns.shift()!();
+      order.push(log.at(-1)!);
+    }
+    // a0 and a1 at once; then each freed slot goes to the run that queued first (a, then b, then a again).
+    expect(order).toEqual(["a2", "b0", "a3", "b1", "b2", "b3", "b3", "b3"]);
+    expect((await doneA).answered + (await doneB).answered).toBe(8);
+    expect([limiter.inUse, limiter.waiting]).toEqual([0, 0]);
+  });
+
+  test("requests share an abort signal per batch; the deadline aborts those in flight and frees their slots", async () => {
+    const limiter = new FanoutLimiter(1_000);
+    const clock = new FakeClock();
+    const { targets, signals } = peers(FANOUT_SEND_BATCH + 1);
+    const turns: Array<() => void> = [];
+    const done = runFanout(targets, runOf(limiter, clock, turns));
+    turns.shift()!();
+    const distinct = new Set(signals.values());
+    expect(distinct.size).toBe(2);
+    await clock.advance(1_000);
+    const result = await done;
+    expect(Object.values(Object.fromEntries(result.results)).every((entry) => entry.status === 504)).toBe(true);
+    expect([...distinct].every((signal) => signal.aborted)).toBe(true);
+    await Promise.resolve();
+    expect(limiter.inUse).toBe(0);
+  });
+
+  test("a peer whose request throws gets an error entry, and its slot back", async () => {
+    const limiter = new FanoutLimiter(1);
+    const broken: FanoutTarget = {
+      name: "x",
+      pipe: {
+        request: () => {
+          throw new Error("forwarder is down");
+        },
+      },
+    };
+    const result = await runFanout([broken], runOf(limiter, new FakeClock(), []));
+    expect(result.results.get("x")).toEqual({ status: 502, code: 255, error: "forwarder is down" });
+    expect(limiter.inUse).toBe(0);
+  });
+});
+
+describe("FanoutLimiter slots without promises", () => {
+  test("tryAcquire never jumps the queue; release hands the slot to the oldest waiter; a cancelled waiter is skipped", () => {
+    const limiter = new FanoutLimiter(1);
+    expect(limiter.tryAcquire()).toBe(true);
+    expect(limiter.tryAcquire()).toBe(false);
+    const granted: string[] = [];
+    const cancelFirst = limiter.wait(() => granted.push("first"));
+    limiter.wait(() => granted.push("second"));
+    expect(limiter.waiting).toBe(2);
+    cancelFirst();
+    cancelFirst();
+    expect(limiter.waiting).toBe(1);
+    limiter.release();
+    expect(granted).toEqual(["second"]);
+    expect([limiter.inUse, limiter.waiting]).toEqual([1, 0]);
+    limiter.release();
+    expect(limiter.inUse).toBe(0);
+  });
+
+  test("a waiter queued while a slot is free is granted soon, not left waiting for a release", async () => {
+    const limiter = new FanoutLimiter(2);
+    const granted: string[] = [];
+    limiter.wait(() => granted.push("early"));
+    expect(granted).toEqual([]); // not within the caller's call
+    await Promise.resolve();
+    expect(granted).toEqual(["early"]);
+    expect([limiter.inUse, limiter.waiting]).toEqual([1, 0]);
+    limiter.release();
+  });
+});
