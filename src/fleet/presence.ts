@@ -29,8 +29,8 @@ export interface Location {
 export interface PresenceEvents {
   /** A CN this server holds at `epoch` was claimed by a newer session on another server: close the local one. */
   readonly takenOver: (cn: string, epoch: number, by: string) => void;
-  /** Any claim or server record changed (waiting requests look again). */
-  readonly changed?: () => void;
+  /** The claim of `cn` changed, or (no CN) a server record did: waiting requests look again. */
+  readonly changed?: (cn?: string) => void;
   /** A claim of ours vanished from NATS (swept while we looked dead, or NATS lost its store) and was made again at `epoch`. */
   readonly reclaimed?: (cn: string, epoch: number) => void;
 }
@@ -157,11 +157,11 @@ export class Presence {
     if (current && current.revision > revision) return; // an older change arriving late
     if (!isPresenceRecord(record, cn)) {
       this.#claims.delete(cn);
-      this.events.changed?.();
+      this.events.changed?.(cn);
       return;
     }
     this.#claims.set(cn, { ...record, revision });
-    this.events.changed?.();
+    this.events.changed?.(cn);
     const heldEpoch = this.#held.get(cn);
     if (heldEpoch !== undefined && revision > heldEpoch && record.server !== this.self.id) {
       this.#held.delete(cn);

@@ -56,17 +56,17 @@ const MAX_REROUTES = 3;
 /** Routes front requests to local pipes or to the servers holding their clients. */
 export class FleetRouter {
   readonly counters: FleetCounters = { forwarded: 0, refused: 0, linkFailed: 0, received: 0, receivedRefused: 0 };
-  readonly #wakers = new Set<() => void>();
+  /** Requests waiting for their CN to show up, by CN (a claim wakes only its own). */
+  readonly #wakers = new Map<string, Set<() => void>>();
 
   constructor(private readonly deps: RouterDeps) {
-    deps.registry.subscribe((change) => change.kind === "added" && this.changed());
+    deps.registry.subscribe((change) => change.kind === "added" && this.changed(change.pipe.peer.name));
   }
 
-  /** Wakes waiting requests: a claim, a server or a local pipe changed. */
-  changed(): void {
-    const wakers = [...this.#wakers];
-    this.#wakers.clear();
-    for (const wake of wakers) wake();
+  /** Wakes waiting requests: for `cn` (its claim or local pipe changed), or all (a server came or went, NATS back). */
+  changed(cn?: string): void {
+    const sets = cn === undefined ? [...this.#wakers.values()] : [this.#wakers.get(cn)].filter((set) => set !== undefined);
+    for (const set of sets) for (const wake of [...set]) wake();
   }
 
   /** The target for `cn`, waiting up to `waitMs` for it to be held somewhere. */
@@ -78,7 +78,7 @@ export class FleetRouter {
       if (target) return target;
       const left = waitMs - (clock.now() - started);
       if (left <= 0 || signal.aborted) throw this.#notFound(cn, waitMs);
-      await this.#nextChange(left, signal);
+      await this.#nextChange(cn, left, signal);
     }
   }
 
@@ -120,17 +120,20 @@ export class FleetRouter {
     );
   }
 
-  #nextChange(waitMs: number, signal: AbortSignal): Promise<void> {
+  #nextChange(cn: string, waitMs: number, signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
+      const set = this.#wakers.get(cn) ?? new Set<() => void>();
+      this.#wakers.set(cn, set);
       const done = () => {
         this.deps.clock.clearTimeout(timer);
         signal.removeEventListener("abort", done);
-        this.#wakers.delete(done);
+        set.delete(done);
+        if (set.size === 0 && this.#wakers.get(cn) === set) this.#wakers.delete(cn);
         resolve();
       };
       const timer = this.deps.clock.setTimeout(done, waitMs);
       signal.addEventListener("abort", done, { once: true });
-      this.#wakers.add(done);
+      set.add(done);
     });
   }
 

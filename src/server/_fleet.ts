@@ -147,7 +147,7 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
         log.info("client reconnected to another server; closing its session here", { client: cn, epoch, by: where });
         pipe.close(new Error(`replaced by a newer session of "${cn}" on server ${where}`));
       },
-      changed: () => router.changed(),
+      changed: (cn?: string) => router.changed(cn),
       reclaimed: (cn: string, epoch: number) => {
         const pipe = registry.get(cn);
         if (pipe) epochs.set(pipe, epoch);

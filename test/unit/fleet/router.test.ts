@@ -34,7 +34,7 @@ async function setup(remote: InboundHandler = (event) => ({ code: 0, mimetype: "
   const clock = new FakeClock();
   const fleet = new MemoryFleet();
   const join = async (id: string) => {
-    const presence = new Presence(fleet.store(), { id, fleet: "blue", address: `10.0.0.${id === "a" ? 1 : 2}:1234`, cn: "server" }, clock, timing, { takenOver: () => {}, changed: () => router?.changed() });
+    const presence = new Presence(fleet.store(), { id, fleet: "blue", address: `10.0.0.${id === "a" ? 1 : 2}:1234`, cn: "server" }, clock, timing, { takenOver: () => {}, changed: (cn) => router?.changed(cn) });
     await presence.start();
     presences.push(presence);
     return presence;
