@@ -282,7 +282,7 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
  * This server as its peers see it: its id, fleet, its certificate's CN, and the address they dial: RP_SERVER_FLEET_ADDRESS,
  * else the bind interface, else (bound to every interface) the certificate's first IP or DNS name, the name TLS checks.
  */
-async function ownRecord(
+export async function ownRecord(
   deps: NodeDeps,
   fleet: string,
   id: string,
