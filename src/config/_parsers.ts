@@ -178,7 +178,7 @@ export function natsUrls(): Parser<readonly string[]> {
   };
   // User and password in a URL are shown masked, in `config check` and in errors alike.
   const redact = (text: string) => text.replace(/\/\/[^@/,]*@/g, "//***@");
-  return parser({ placeholder: "URL[,URL...]", fromText, format: (urls) => redact(urls.join(",")), redact });
+  return parser({ placeholder: "URL[,URL...]", fromText, format: (urls) => (urls.length === 0 ? "none (no fleet)" : redact(urls.join(","))), redact });
 }
 
 /** A fleet name: it names the NATS buckets, so letters, digits, "-" and "_" only. */
