@@ -21,7 +21,12 @@ export function fleetEnv(nats: NatsServer | string, fleet = "e2e"): Record<strin
 /** Starts an rp-server in the fleet; resolves once it joined (NATS answered, presence loaded). */
 export async function startFleetServer(identityDir: string, nats: NatsServer | string, env: Record<string, string> = {}): Promise<ServerProcess> {
   const server = await startServerProcess(identityDir, { ...fleetEnv(nats), ...env });
-  await server.proc.waitForMessage("joined the fleet", {}, 30_000);
+  try {
+    await server.proc.waitForMessage("joined the fleet", {}, 30_000);
+  } catch (error) {
+    await server.proc.stop("SIGKILL"); // not left running by a test that fails here
+    throw error;
+  }
   return server;
 }
 
