@@ -63,8 +63,14 @@ if (import.meta.main) {
   const nats = await startNats();
   const stops: Array<() => unknown> = [];
   try {
-    const servers = await Promise.all([0, 1, 2].map(() => startFleetServer(pki.server.dir, nats, { RP_SERVER_CLIENT_WAIT_S: "5" })));
-    for (const server of servers) stops.push(() => server.proc.stop("SIGKILL"));
+    const servers = await Promise.all(
+      [0, 1, 2].map(() =>
+        startFleetServer(pki.server.dir, nats, { RP_SERVER_CLIENT_WAIT_S: "5" }).then((server) => {
+          stops.push(() => server.proc.stop("SIGKILL"));
+          return server;
+        }),
+      ),
+    );
     const identity = await pki.client("bench");
     const client = await startClientProcess(identity.dir, servers[0]!.pipePort, { RP_EVENT_HANDLER: FIXTURE_HANDLERS, RP_CLIENT_MAX_STREAM_BYTES: "2GiB" });
     stops.push(() => client.proc.stop("SIGKILL"));

@@ -28,8 +28,8 @@ beforeAll(async () => {
   pki = await makeTestPki();
   foreign = await makeTestPki({ foreignCa: true });
   nats = await startNats();
-  [a, b] = await Promise.all([startFleetServer(pki.server.dir, nats), startFleetServer(pki.server.dir, nats)]);
-  processes.push(a, b);
+  const started = (server: ServerProcess) => (processes.push(server), server); // tracked at once: afterAll stops it whatever fails next
+  [a, b] = await Promise.all([startFleetServer(pki.server.dir, nats).then(started), startFleetServer(pki.server.dir, nats).then(started)]);
   await Promise.all([client(pki, "edge-a", a), client(pki, "edge-b", b)]);
   await reachable(`${a.http}/client/edge-b/whoami`);
 }, 60_000);

@@ -29,7 +29,8 @@ beforeAll(async () => {
   pki = await makeTestPki();
   identity = await pki.client(CN);
   nats = await startNats();
-  servers.push(...(await Promise.all([startFleetServer(pki.server.dir, nats), startFleetServer(pki.server.dir, nats)])));
+  // Each tracked as it starts: afterAll stops it whatever fails next.
+  await Promise.all([0, 1].map(() => startFleetServer(pki.server.dir, nats).then((server) => servers.push(server))));
 }, 30_000);
 
 afterAll(async () => {

@@ -21,8 +21,8 @@ let b: ServerProcess;
 beforeAll(async () => {
   pki = await makeTestPki();
   cluster = await startNatsCluster(3);
-  [a, b] = await Promise.all([startFleetServer(pki.server.dir, cluster.urls), startFleetServer(pki.server.dir, cluster.urls)]);
-  processes.push(a, b);
+  const started = (server: ServerProcess) => (processes.push(server), server); // tracked at once: afterAll stops it whatever fails next
+  [a, b] = await Promise.all([startFleetServer(pki.server.dir, cluster.urls).then(started), startFleetServer(pki.server.dir, cluster.urls).then(started)]);
   for (const [cn, server] of [["edge-a", a], ["edge-b", b]] as const) {
     const identity = await pki.client(cn);
     const from = server.proc.logs.length;
