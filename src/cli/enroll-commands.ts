@@ -3,7 +3,6 @@
  * ca serve` (the separate enrollment listener) and `rp-client enroll`.
  */
 import type { ClientConfig, ServerConfig } from "../config/index.ts";
-import { createToken, enroll, parseToken, parseTtl, startEnrollServer } from "../enroll/index.ts";
 import { identityPaths, parseCertificatesPem, readIdentityFiles, storeIdentity, checkIdentity } from "../pki/index.ts";
 import { FileError, readText } from "../platform/index.ts";
 import { UsageError, type CommandLine } from "./args.ts";
@@ -34,6 +33,7 @@ export function hostPort(value: string, fallbackPort: number): { host: string; p
 export async function tokenCommand(caDir: string, line: CommandLine): Promise<number> {
   const cn = text(line, "cn", "ca token");
   const ttl = typeof line.flags["ttl"] === "string" ? line.flags["ttl"] : "1h";
+  const { createToken, parseTtl } = await import("../enroll/index.ts");
   let ttlMs: number;
   try {
     ttlMs = parseTtl(ttl);
@@ -55,6 +55,7 @@ export async function serveCommand(config: ServerConfig, caDir: string, line: Co
   const log = makeLogger(config, "server");
   const identity = await readIdentityFiles(identityPaths(config.identityDir, "server"), config.keyPassphrase);
   const { certificate } = await checkIdentity(identity);
+  const { startEnrollServer } = await import("../enroll/index.ts");
   const server = await startEnrollServer({
     caDir,
     keyPem: identity.keyPem,
@@ -75,6 +76,7 @@ export async function serveCommand(config: ServerConfig, caDir: string, line: Co
 export async function enrollCommand(config: ClientConfig, line: CommandLine): Promise<number> {
   const target = hostPort(text(line, "server", "enroll"), DEFAULT_ENROLL_PORT);
   const tokenText = text(line, "token", "enroll");
+  const { enroll, parseToken } = await import("../enroll/index.ts");
   const token = parseToken(tokenText === "-" ? await readStdin() : tokenText);
   await refuseToReplace(config);
   const enrolled = await enroll({ ...target, ...(config.serverName === undefined ? {} : { serverName: config.serverName }) }, token);

@@ -1,7 +1,9 @@
 /**
  * The certificate a peer presented, parsed once per connection: the accept
  * path reads its serial (revocation) and its CN (the client's name) from the
- * same parse.
+ * same parse. What stays cached for the connection's life is the plain
+ * CertificateInfo only: the pkijs object tree behind a parse (~900 JS objects,
+ * tens of KiB) was most of what an idle client cost the server.
  */
 import { certificatePolicyRefusal, parseCertificate, type CertificateInfo, type CertificateRole } from "../pki/index.ts";
 import type { RefusedConnection } from "../runtime/index.ts";
@@ -14,10 +16,18 @@ export function peerCertificate(peer: TransportPeer): Promise<CertificateInfo | 
   let certificate = parsed.get(peer);
   if (certificate === undefined) {
     // The TLS layer verified the certificate; failing to read it here only means no name.
-    certificate = peer.certificateDer ? parseCertificate(peer.certificateDer).catch(() => undefined) : Promise.resolve(undefined);
+    certificate = peer.certificateDer ? parseCertificate(peer.certificateDer).then((info) => plainInfo(info, peer.certificateDer!), () => undefined) : Promise.resolve(undefined);
     parsed.set(peer, certificate);
   }
   return certificate;
+}
+
+/**
+ * The info's own fields without the parser's object attached to it (pki/ decodes the DER again if it ever needs
+ * that), its DER the peer's own bytes rather than the parser's copy.
+ */
+function plainInfo(info: CertificateInfo, der: Uint8Array): CertificateInfo {
+  return Object.freeze({ ...info, der });
 }
 
 /** The CN of the peer's certificate (a client's name), or undefined. */

@@ -1,10 +1,12 @@
 /**
- * A histogram with one label, counted in a Float64Array per label value
- * and exposed through prom-client's Registry (prom-client writes the
+ * A histogram with at most one label, counted in a Float64Array per label
+ * value and exposed through prom-client's Registry (prom-client writes the
  * exposition; this only supplies the values, as its own Histogram's get()
  * does). observe() is a bucket search and three additions, ~10x cheaper than
  * prom-client's, which hashes and validates the labels on every call; it is
- * the one per-request observe on the event path.
+ * the one per-request observe on the event path. It needs no prom-client
+ * until it is registered (at the first scrape), so a node that is never
+ * scraped never loads prom-client.
  */
 import type { Metric, Registry } from "prom-client";
 
@@ -21,7 +23,7 @@ interface Series extends HistogramSeries {
   count: number;
 }
 
-/** A one-label histogram registered in `registry` under `name`. */
+/** A histogram named `name` with one label `labelName` ("" for none), registered in `registry` now or later. */
 export class FastHistogram {
   readonly type = "histogram";
   readonly aggregator = "sum";
@@ -32,8 +34,15 @@ export class FastHistogram {
     readonly help: string,
     readonly labelName: string,
     readonly buckets: readonly number[],
-    registry: Registry,
+    registry?: Registry,
   ) {
+    // An unlabelled histogram shows its zero buckets before the first observation, as prom-client's does.
+    if (labelName === "") this.series("");
+    if (registry) this.register(registry);
+  }
+
+  /** Shows this histogram in `registry`'s exposition. */
+  register(registry: Registry): void {
     registry.registerMetric(this as unknown as Metric);
   }
 
@@ -64,7 +73,7 @@ export class FastHistogram {
   get() {
     const values: Array<{ value: number; labels: Record<string, string | number>; metricName: string }> = [];
     for (const series of this.#series.values()) {
-      const label = { [this.labelName]: series.labelValue };
+      const label: Record<string, string> = this.labelName === "" ? {} : { [this.labelName]: series.labelValue };
       let cumulative = 0;
       this.buckets.forEach((bound, i) => {
         cumulative += series.counts[i]!;

@@ -5,44 +5,48 @@
  * Connected clients always have both series; disconnected ones keep them
  * only while they are among the last `remember` to disconnect, so a fleet
  * of N clients costs at most 2·(N + remember) series however many CNs come
- * and go.
+ * and go. Kept as plain Map entries (the CN string is the pipe's own) and
+ * turned into gauge values only when scraped: a connected client costs one
+ * Map entry here, not two prom-client label sets.
  */
 import type { Gauge } from "prom-client";
 
-/** Keeps the per-CN gauges and bounds the disconnected ones. */
+/** Keeps the per-CN state and bounds the disconnected CNs. */
 export class PerCnSeries {
-  /** Disconnected CNs still shown, oldest first. */
-  readonly #gone = new Map<string, true>();
+  /** Connected CNs, with how many of their sessions are open (a takeover overlaps two). */
+  readonly #connected = new Map<string, number>();
+  /** Disconnected CNs still shown, oldest first, with when they left (epoch seconds). */
+  readonly #gone = new Map<string, number>();
 
-  constructor(
-    readonly connected: Gauge<"cn">,
-    readonly lastSeen: Gauge<"cn">,
-    readonly remember: number,
-  ) {}
+  constructor(readonly remember: number) {}
 
-  /** `cn` connected at `nowS` (epoch seconds). */
-  opened(cn: string, nowS: number): void {
+  /** `cn` connected. */
+  opened(cn: string): void {
     this.#gone.delete(cn);
-    this.connected.set({ cn }, 1);
-    this.lastSeen.set({ cn }, nowS);
+    this.#connected.set(cn, (this.#connected.get(cn) ?? 0) + 1);
   }
 
-  /** `cn` disconnected at `nowS`; the oldest remembered CN beyond the bound loses its series. */
+  /** A session of `cn` ended at `nowS` (epoch seconds); the oldest remembered CN beyond the bound loses its series. */
   closed(cn: string, nowS: number): void {
-    this.connected.set({ cn }, 0);
-    this.lastSeen.set({ cn }, nowS);
+    const open = (this.#connected.get(cn) ?? 1) - 1;
+    if (open > 0) return void this.#connected.set(cn, open);
+    this.#connected.delete(cn);
     this.#gone.delete(cn);
-    this.#gone.set(cn, true);
-    while (this.#gone.size > this.remember) {
-      const oldest = this.#gone.keys().next().value as string;
-      this.#gone.delete(oldest);
-      this.connected.remove({ cn: oldest });
-      this.lastSeen.remove({ cn: oldest });
-    }
+    this.#gone.set(cn, nowS);
+    while (this.#gone.size > this.remember) this.#gone.delete(this.#gone.keys().next().value as string);
   }
 
-  /** Marks the connected CNs as seen now (call from the last-seen gauge's collect()). */
-  seen(cns: Iterable<string>, nowS: number): void {
-    for (const cn of cns) this.lastSeen.set({ cn }, nowS);
+  /** Fills both gauges (call from a collect()): connected CNs seen at `nowS`, remembered ones at their leaving. */
+  collect(connected: Gauge<"cn">, lastSeen: Gauge<"cn">, nowS: number): void {
+    connected.reset();
+    lastSeen.reset();
+    for (const cn of this.#connected.keys()) {
+      connected.set({ cn }, 1);
+      lastSeen.set({ cn }, nowS);
+    }
+    for (const [cn, leftS] of this.#gone) {
+      connected.set({ cn }, 0);
+      lastSeen.set({ cn }, leftS);
+    }
   }
 }

@@ -1,6 +1,6 @@
-/** The /metrics of a server in a fleet: forwarded requests by outcome, peer links, NATS. */
-import { Counter, Gauge, type Registry } from "prom-client";
-import { METRIC_PREFIX } from "./prometheus.ts";
+/** The /metrics of a server in a fleet: forwarded requests by outcome, peer links, NATS (prom-client loaded at the first scrape, as for the rest). */
+import type { Registry } from "prom-client";
+import { METRIC_PREFIX, type PrometheusMetrics } from "./prometheus.ts";
 
 /** What a fleet member reports, read at each scrape. */
 export interface FleetFigures {
@@ -18,8 +18,12 @@ export interface FleetFigures {
   readonly natsUp: boolean;
 }
 
-/** Registers the fleet's metrics in `registry`, read from `read` at each scrape. */
-export function registerFleetMetrics(registry: Registry, read: () => FleetFigures): void {
+/** Adds the fleet's metrics to `prometheus`, read from `read` at each scrape. */
+export function registerFleetMetrics(prometheus: PrometheusMetrics, read: () => FleetFigures): void {
+  prometheus.extend(async (registry) => addFleetMetrics(registry, read, await import("prom-client")));
+}
+
+function addFleetMetrics(registry: Registry, read: () => FleetFigures, { Counter, Gauge }: typeof import("prom-client")): void {
   const registers = [registry];
   new Counter({
     name: `${METRIC_PREFIX}fleet_forwarded_requests_total`,

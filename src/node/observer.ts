@@ -76,7 +76,7 @@ export class NodeObserver {
 
   /** A server in a fleet (figures as FleetFigures says): its forwarded requests, peer links and NATS state in /metrics. */
   followFleet(read: () => FleetFigures): void {
-    registerFleetMetrics(this.prometheus.registry, read);
+    registerFleetMetrics(this.prometheus, read);
   }
 
   /** Server: where /metrics reads how many CNs two hosts share now (restpipe_shared_identities). */

@@ -3,9 +3,16 @@
  * heartbeat has gone unanswered and nothing at all has arrived for the
  * timeout. Inbound traffic counts as life, so a heartbeat reply stuck behind
  * a large body does not kill a busy pipe. A peer that vanishes is declared
- * dead within interval + timeout.
+ * dead within interval + timeout (+ one grid step, below).
+ *
+ * No pipe has a timer of its own: every monitor of one clock with the same
+ * timing shares one grid (_heartbeat-grid.ts), which wakes once per step for
+ * all the heartbeats and checks due then: a server with 50,000 clients has
+ * one heartbeat timer, not 100,000, and sends each step's heartbeats in one
+ * batch.
  */
-import type { Clock, TimerHandle } from "./clock.ts";
+import type { Clock } from "./clock.ts";
+import { gridFor, type HeartbeatGrid } from "./_heartbeat-grid.ts";
 
 /** Heartbeat timing. 0 disables the respective part. */
 export interface HeartbeatTiming {
@@ -26,11 +33,13 @@ export interface HeartbeatActions {
 /** Sends heartbeats and watches for answers, in the injected clock's time. */
 export class HeartbeatMonitor {
   #nextId = 1;
-  #outstanding: { id: number; sentAt: number } | undefined;
+  #outstandingId = 0;
+  #sentAt = 0;
   #lastInboundAt: number;
-  #tickTimer: TimerHandle | undefined;
-  #checkTimer: TimerHandle | undefined;
   #stopped = false;
+  readonly #grid: HeartbeatGrid;
+  /** The grid's record of this monitor's slots. */
+  readonly booked = { beat: -1, check: -1 };
   /** Round-trip time of the last answered heartbeat, in ms. */
   lastRttMs: number | undefined;
 
@@ -40,6 +49,7 @@ export class HeartbeatMonitor {
     readonly actions: HeartbeatActions,
   ) {
     this.#lastInboundAt = clock.now();
+    this.#grid = gridFor(clock, timing);
   }
 
   /**
@@ -47,9 +57,8 @@ export class HeartbeatMonitor {
    * proves the peer answers) and, unless the interval is 0, schedules the rest.
    */
   start(): void {
-    if (this.timing.intervalMs > 0) return this.#beat();
-    this.#outstanding = { id: this.#nextId++, sentAt: this.clock.now() };
-    this.actions.send(this.#outstanding.id);
+    if (this.timing.intervalMs > 0) return this.beat();
+    this.#send();
   }
 
   /** Call on every inbound chunk. */
@@ -59,55 +68,50 @@ export class HeartbeatMonitor {
 
   /** Call on a HeartbeatReply; returns false when `id` does not answer the outstanding heartbeat. */
   answered(id: number): boolean {
-    if (this.#outstanding?.id !== id) return false;
-    this.lastRttMs = this.clock.now() - this.#outstanding.sentAt;
-    this.#outstanding = undefined;
-    this.#clear("check");
+    if (this.#outstandingId === 0 || this.#outstandingId !== id) return false;
+    this.lastRttMs = this.clock.now() - this.#sentAt;
+    this.#outstandingId = 0;
+    this.#grid.unschedule(this, "check");
     return true;
   }
 
-  /** Stops all timers. */
+  /** Stops: the grid forgets this monitor. */
   stop(): void {
     this.#stopped = true;
-    this.#clear("tick");
-    this.#clear("check");
+    this.#grid.unschedule(this, "beat");
+    this.#grid.unschedule(this, "check");
   }
 
-  #beat = (): void => {
+  /** The grid's call at this monitor's beat: a heartbeat unless one is unanswered, and the next beat booked. */
+  beat(): void {
     if (this.#stopped) return;
-    if (this.#outstanding === undefined) {
-      const id = this.#nextId;
-      this.#nextId = (this.#nextId % 0xffff_ffff) + 1;
-      this.#outstanding = { id, sentAt: this.clock.now() };
-      this.actions.send(id);
-      if (this.timing.timeoutMs > 0) this.#scheduleCheck(this.timing.timeoutMs);
+    if (this.#outstandingId === 0) {
+      this.#send();
+      if (this.timing.timeoutMs > 0) this.#grid.schedule(this, "check", this.clock.now() + this.timing.timeoutMs);
     }
-    this.#tickTimer = this.clock.setTimeout(this.#beat, this.timing.intervalMs);
-  };
-
-  #scheduleCheck(ms: number): void {
-    this.#clear("check");
-    this.#checkTimer = this.clock.setTimeout(this.#check, ms);
+    this.#grid.schedule(this, "beat", this.clock.now() + this.timing.intervalMs);
   }
 
-  #check = (): void => {
-    this.#checkTimer = undefined;
-    if (this.#stopped || this.#outstanding === undefined) return;
-    const silentMs = this.clock.now() - Math.max(this.#lastInboundAt, this.#outstanding.sentAt);
+  /** The grid's call at this monitor's check: dead after `timeoutMs` of silence, else checked again when it could be. */
+  check(): void {
+    if (this.#stopped || this.#outstandingId === 0) return;
+    const now = this.clock.now();
+    const silentMs = now - Math.max(this.#lastInboundAt, this.#sentAt);
     if (silentMs >= this.timing.timeoutMs && this.actions.excused?.()) {
-      this.#scheduleCheck(this.timing.timeoutMs);
+      this.#grid.schedule(this, "check", now + this.timing.timeoutMs);
     } else if (silentMs >= this.timing.timeoutMs) {
       this.stop();
-      this.actions.dead(this.clock.now() - this.#lastInboundAt);
+      this.actions.dead(now - this.#lastInboundAt);
     } else {
-      this.#scheduleCheck(this.timing.timeoutMs - silentMs);
+      this.#grid.schedule(this, "check", now + this.timing.timeoutMs - silentMs);
     }
-  };
+  }
 
-  #clear(which: "tick" | "check"): void {
-    const handle = which === "tick" ? this.#tickTimer : this.#checkTimer;
-    if (handle !== undefined) this.clock.clearTimeout(handle);
-    if (which === "tick") this.#tickTimer = undefined;
-    else this.#checkTimer = undefined;
+  #send(): void {
+    const id = this.#nextId;
+    this.#nextId = (this.#nextId % 0xffff_ffff) + 1;
+    this.#outstandingId = id;
+    this.#sentAt = this.clock.now();
+    this.actions.send(id);
   }
 }

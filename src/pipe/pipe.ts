@@ -101,7 +101,7 @@ export class Pipe {
     bytesOut: 0,
   };
   /** Capabilities the peer announced in its heartbeats (empty for original v1 peers). */
-  peerCapabilities: ReadonlySet<string> = new Set();
+  peerCapabilities: ReadonlySet<string> = NO_CAPABILITIES;
   /** The largest frame body the peer accepts, when it said so in a heartbeat (peers of this implementation). */
   peerMaxFrameBytes: number | undefined;
   /** Resolves when the pipe has closed, with the error that closed it, if any. */
@@ -149,6 +149,7 @@ export class Pipe {
   #peerReason: string | undefined;
   #resolveClosed!: (error: Error | undefined) => void;
   #idleWaiters: Array<() => void> = [];
+  #beatBodies: HeartbeatBodies | undefined;
 
   constructor(transport: Transport, options: PipeOptions) {
     this.#transport = transport;
@@ -176,7 +177,7 @@ export class Pipe {
       { intervalMs: options.heartbeatIntervalMs ?? 5_000, timeoutMs: options.heartbeatTimeoutMs ?? 10_000 },
       this.#clock,
       {
-        send: (id) => this.#sendMessage(id, { type: FrameType.Heartbeat, message: this.#heartbeatMessage() }),
+        send: (id) => this.#sendBody(FrameType.Heartbeat, id, this.#heartbeatBodies().beat),
         dead: (silentMs) => this.#shutdown(new HeartbeatTimeoutError(silentMs, this.peer.name), true),
         // While we do not read (our write queue is full), the peer's silence is ours: the slow-consumer timer judges.
         excused: () => this.#outbox.full,
@@ -395,7 +396,7 @@ export class Pipe {
         return this.#handleReply(frame.id, decoded.message);
       case FrameType.Heartbeat:
         this.#learnCapabilities(decoded.message);
-        return this.#sendMessage(frame.id, { type: FrameType.HeartbeatReply, message: this.#heartbeatMessage() });
+        return this.#sendBody(FrameType.HeartbeatReply, frame.id, this.#heartbeatBodies().reply);
       case FrameType.HeartbeatReply:
         this.#learnCapabilities(decoded.message);
         if (!this.#heartbeat.answered(frame.id)) this.stats.unknownReplies++;
@@ -771,14 +772,18 @@ export class Pipe {
   }
 
   #learnCapabilities(heartbeat: { readonly capabilities: readonly string[]; readonly maxFrameBytes?: number }): void {
-    if (heartbeat.capabilities.length > 0) this.peerCapabilities = new Set(heartbeat.capabilities);
+    // Every heartbeat repeats them: a new Set only when they changed.
+    if (heartbeat.capabilities.length > 0 && !sameMembers(this.peerCapabilities, heartbeat.capabilities)) this.peerCapabilities = new Set(heartbeat.capabilities);
     if (heartbeat.maxFrameBytes !== undefined) this.peerMaxFrameBytes = heartbeat.maxFrameBytes;
     if (heartbeat.capabilities.includes(Capability.SmallRecords)) this.#transport.preferSmallRecords?.();
   }
 
-  /** Our heartbeat (and reply): capabilities, and the largest frame we accept, so that the peer refuses larger ones itself. */
-  #heartbeatMessage(): { version: number; capabilities: string[]; maxFrameBytes: number } {
-    return { ...heartbeat(this.#options.capabilities), maxFrameBytes: this.#decoder.maxFrameBytes };
+  /**
+   * Our heartbeat and its reply, encoded: capabilities, and the largest frame we accept, so that the peer refuses
+   * larger ones itself. The same bytes every time (the id is in the frame header), shared by the pipes alike.
+   */
+  #heartbeatBodies(): HeartbeatBodies {
+    return (this.#beatBodies ??= heartbeatBodies(this.#options.capabilities, this.#decoder.maxFrameBytes));
   }
 
   #peerLimitDetail(): string {
@@ -894,8 +899,34 @@ function addCallerContext(message: Event, event: OutboundEvent): void {
   if (event.tracestate !== undefined) message.tracestate = event.tracestate;
 }
 
-function heartbeat(extra: readonly string[] = []): { version: number; capabilities: string[] } {
-  return { version: WIRE_VERSION, capabilities: extra.length === 0 ? OUR_CAPABILITIES : [...OUR_CAPABILITIES, ...extra] };
+/** The empty capability set of a peer not heard from yet (shared: one per pipe would be 50,000 on a busy server). */
+const NO_CAPABILITIES: ReadonlySet<string> = new Set();
+
+/** The encoded Heartbeat and HeartbeatReply bodies of one configuration. */
+interface HeartbeatBodies {
+  readonly beat: Uint8Array;
+  readonly reply: Uint8Array;
+}
+
+/** Encoded heartbeat bodies by configuration (a node has one or two; bounded all the same). */
+const HEARTBEAT_BODIES = new Map<string, HeartbeatBodies>();
+
+function heartbeatBodies(extra: readonly string[] = [], maxFrameBytes: number): HeartbeatBodies {
+  const key = `${maxFrameBytes} ${extra.join(" ")}`;
+  let bodies = HEARTBEAT_BODIES.get(key);
+  if (!bodies) {
+    const message = { version: WIRE_VERSION, capabilities: extra.length === 0 ? OUR_CAPABILITIES : [...OUR_CAPABILITIES, ...extra], maxFrameBytes };
+    bodies = { beat: encodeMessage({ type: FrameType.Heartbeat, message }), reply: encodeMessage({ type: FrameType.HeartbeatReply, message }) };
+    if (HEARTBEAT_BODIES.size >= 64) HEARTBEAT_BODIES.clear();
+    HEARTBEAT_BODIES.set(key, bodies);
+  }
+  return bodies;
+}
+
+function sameMembers(set: ReadonlySet<string>, items: readonly string[]): boolean {
+  if (set.size !== items.length) return false;
+  for (const item of items) if (!set.has(item)) return false;
+  return true;
 }
 
 function isWireCode(code: unknown): boolean {

@@ -1,6 +1,6 @@
 /** Reading the parts of a pkijs Certificate that CertificateInfo exposes. */
 import * as asn1js from "asn1js";
-import { Certificate, PublicKeyInfo as PublicKeyInfoClass, type PublicKeyInfo } from "pkijs";
+import { Certificate, PublicKeyInfo as PublicKeyInfoClass, RSASSAPSSParams, type PublicKeyInfo } from "pkijs";
 import { bytesEqual } from "./_bytes.ts";
 import { formatIp } from "./_ip.ts";
 import { CertificateError } from "./errors.ts";
@@ -147,5 +147,31 @@ export function publicKeyMatches(certificate: Certificate, spkiDer: Uint8Array):
   return (
     mine.algorithm.algorithmId === other.algorithm.algorithmId &&
     bytesEqual(mine.subjectPublicKey.valueBlock.valueHexView, other.subjectPublicKey.valueBlock.valueHexView)
+  );
+}
+
+/** The signature algorithm's OID; for RSASSA-PSS with its hash's OID after a colon (SHA-1, PSS's default, when unreadable). */
+export function signatureAlgorithmOf(certificate: Certificate): string {
+  const algorithm = certificate.signatureAlgorithm;
+  const oid = algorithm.algorithmId;
+  if (oid !== OID.rsaPss) return oid;
+  let hash = "1.3.14.3.2.26"; // RSASSA-PSS defaults to SHA-1
+  try {
+    const params = algorithm.algorithmParams as asn1js.AsnType | undefined;
+    if (params instanceof asn1js.Sequence) hash = new RSASSAPSSParams({ schema: params }).hashAlgorithm.algorithmId;
+  } catch {
+    // unreadable parameters: judged as the default
+  }
+  return `${oid}:${hash}`;
+}
+
+/** The extended key usage OIDs, or undefined when the certificate has no such extension. */
+export function extendedKeyUsagesOf(certificate: Certificate): readonly string[] | undefined {
+  const extension = certificate.extensions?.find((e) => e.extnID === OID.extKeyUsage);
+  if (!extension) return undefined;
+  const parsed = asn1js.fromBER(extension.extnValue.valueBlock.valueHexView).result;
+  if (!(parsed instanceof asn1js.Sequence)) return Object.freeze([]);
+  return Object.freeze(
+    parsed.valueBlock.value.filter((item) => item instanceof asn1js.ObjectIdentifier).map((item) => (item as asn1js.ObjectIdentifier).valueBlock.toString()),
   );
 }

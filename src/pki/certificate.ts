@@ -3,7 +3,7 @@ import type { Certificate } from "pkijs";
 import { labelsFromUris, type Labels } from "../labels/index.ts";
 import { ENGINE } from "./_engine.ts";
 import { firstCn, formatName } from "./_names.ts";
-import { altNamesOf, colonHex, decodeCertificate, isCaOf, keyAlgorithmOf, serialHexOf } from "./_x509.ts";
+import { altNamesOf, colonHex, decodeCertificate, extendedKeyUsagesOf, isCaOf, keyAlgorithmOf, serialHexOf, signatureAlgorithmOf } from "./_x509.ts";
 import { CertificateError } from "./errors.ts";
 import { pemBlocks, type PemBlock } from "./pem.ts";
 
@@ -36,6 +36,10 @@ export interface CertificateInfo {
   readonly fingerprintSha256: string;
   /** "EC P-256", "EC P-384", "RSA-2048", "Ed25519", ... */
   readonly keyAlgorithm: string;
+  /** The signature algorithm's OID; for RSASSA-PSS, the OID of its hash after a colon ("1.2.840.113549.1.1.10:2.16.840.1.101.3.4.2.1"). */
+  readonly signatureAlgorithm: string;
+  /** The extended key usage OIDs, or undefined when the certificate has no such extension. */
+  readonly extendedKeyUsages: readonly string[] | undefined;
 }
 
 const PKIJS = Symbol("pkijs.Certificate");
@@ -64,6 +68,9 @@ export async function parseCertificate(der: Uint8Array): Promise<CertificateInfo
     isCa: isCaOf(certificate),
     fingerprintSha256: colonHex(digest),
     keyAlgorithm: keyAlgorithmOf(certificate.subjectPublicKeyInfo),
+    // Read now so that the certificate policy needs no pkijs object (a connection keeps only this info).
+    signatureAlgorithm: signatureAlgorithmOf(certificate),
+    extendedKeyUsages: extendedKeyUsagesOf(certificate),
   };
   Object.defineProperty(info, PKIJS, { value: certificate, enumerable: false });
   return Object.freeze(info);

@@ -9,10 +9,8 @@
  * - an extended key usage, when present, includes clientAuth (a client) or serverAuth (the server);
  * - the server's certificate names a host: a DNS or IP subjectAltName.
  */
-import * as asn1js from "asn1js";
-import { RSASSAPSSParams } from "pkijs";
 import { OID } from "./_x509.ts";
-import { describeCertificate, pkijsCertificate, type CertificateInfo } from "./certificate.ts";
+import { describeCertificate, type CertificateInfo } from "./certificate.ts";
 import { CertificateError } from "./errors.ts";
 
 /** Which end of the pipe a certificate is for. */
@@ -56,7 +54,7 @@ export function policyProblem(certificate: CertificateInfo, role: CertificateRol
   const signature = signatureProblem(certificate);
   if (signature) return signature;
   if (certificate.isCa) return "it is a CA certificate (basicConstraints CA:TRUE); a node needs a leaf certificate issued by the CA";
-  const usages = extendedKeyUsages(certificate);
+  const usages = certificate.extendedKeyUsages;
   const needed = role === "client" ? OID.clientAuth : OID.serverAuth;
   const neededName = role === "client" ? "clientAuth" : "serverAuth";
   if (usages !== undefined && !usages.includes(needed)) {
@@ -88,7 +86,7 @@ export function checkCertificatePolicy(certificate: CertificateInfo, role: Certi
  * certificate with one).
  */
 export function isServerCertificate(certificate: CertificateInfo): boolean {
-  return extendedKeyUsages(certificate)?.includes(OID.serverAuth) === true;
+  return certificate.extendedKeyUsages?.includes(OID.serverAuth) === true;
 }
 
 const EKU_NAMES: Readonly<Record<string, string>> = {
@@ -108,28 +106,11 @@ function keyProblem(algorithm: string): string | undefined {
 }
 
 function signatureProblem(info: CertificateInfo): string | undefined {
-  const algorithm = pkijsCertificate(info).signatureAlgorithm;
-  const oid = algorithm.algorithmId;
+  const [oid = "", pssHash] = info.signatureAlgorithm.split(":");
   if (oid in STRONG_SIGNATURES) return undefined;
   if (oid === OID.rsaPss) {
-    let hash = "1.3.14.3.2.26"; // RSASSA-PSS defaults to SHA-1
-    try {
-      const params = algorithm.algorithmParams as asn1js.AsnType | undefined;
-      if (params instanceof asn1js.Sequence) hash = new RSASSAPSSParams({ schema: params }).hashAlgorithm.algorithmId;
-    } catch {
-      // unreadable parameters: judged as the default
-    }
-    if (STRONG_PSS_HASHES.has(hash)) return undefined;
+    if (STRONG_PSS_HASHES.has(pssHash ?? "")) return undefined;
     return "it is signed with RSASSA-PSS over a hash shorter than SHA-256; the CA must sign with SHA-256 or stronger";
   }
   return `it is signed with ${WEAK_SIGNATURES[oid] ?? oid}; the CA must sign with SHA-256 or stronger`;
-}
-
-/** The extended key usage OIDs, or undefined when the certificate has no such extension. */
-function extendedKeyUsages(info: CertificateInfo): string[] | undefined {
-  const extension = pkijsCertificate(info).extensions?.find((e) => e.extnID === OID.extKeyUsage);
-  if (!extension) return undefined;
-  const parsed = asn1js.fromBER(extension.extnValue.valueBlock.valueHexView).result;
-  if (!(parsed instanceof asn1js.Sequence)) return [];
-  return parsed.valueBlock.value.filter((item) => item instanceof asn1js.ObjectIdentifier).map((item) => (item as asn1js.ObjectIdentifier).valueBlock.toString());
 }

@@ -64,4 +64,9 @@ export interface TlsConnectOptions {
   readonly timeoutMs: number;
   /** Dial through this HTTP proxy (CONNECT), with mTLS end to end inside the tunnel. */
   readonly proxy?: ProxyEndpoint;
+  /**
+   * The local address to dial from (Bun adapter only; the swarm benchmark spreads its clients over
+   * 127.0.0.x with it, since one source address has only ~28,000 ephemeral ports towards one server port).
+   */
+  readonly localAddress?: string;
 }

@@ -2,7 +2,8 @@
  * The pipe port's handshake limits on a real Bun listener: connections that
  * never start TLS are cut after the handshake timeout; past the cap on
  * pending handshakes a new connection is cut at once. Either way the reason
- * is reported, and a real client gets in once the slots are free.
+ * is reported, and a real client gets in once the slots are free. And a
+ * dial's local address (the swarm benchmark's source addresses) is used.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Socket } from "bun";
@@ -72,5 +73,20 @@ test("at the cap a new connection is cut at once; the silent ones after the time
 
   const transport = await bunRuntime.connectTls({ hostname: "127.0.0.1", port: listener.port, identity: await pki.client("real"), serverName: "localhost", timeoutMs: 5_000 });
   await until(() => accepted.length === 1, "the real client");
+  transport.close();
+});
+
+test("a dial from another loopback source address (localAddress) arrives from that address", async () => {
+  const before = accepted.length;
+  const transport = await bunRuntime.connectTls({
+    hostname: "127.0.0.1",
+    port: listener.port,
+    identity: await pki.client("sourced"),
+    serverName: "localhost",
+    timeoutMs: 5_000,
+    localAddress: "127.0.0.3",
+  });
+  await until(() => accepted.length === before + 1, "the client from 127.0.0.3");
+  expect(accepted[before]).toMatch(/^127\.0\.0\.3:\d+$/);
   transport.close();
 });

@@ -29,7 +29,9 @@ export function connectTls(options: TlsConnectOptions): Promise<SocketTransport>
     dialProxy(options, attempt, tls, handlers, keep);
     return attempt.promise;
   }
-  Bun.connect<Connection>({ hostname: options.hostname, port: options.port, data: {}, tls, socket: handlers }).then(
+  // `localAddress` works in Bun.connect though its types do not list it (checked on 1.4.4: the server sees that address).
+  const local = options.localAddress === undefined ? {} : { localAddress: options.localAddress };
+  Bun.connect<Connection>({ hostname: options.hostname, port: options.port, data: {}, tls, socket: handlers, ...local }).then(
     (socket) => (socketRef ??= socket),
     (error: unknown) => attempt.fail(describe(error), error),
   );

@@ -45,6 +45,7 @@ export function listenTls(options: TlsListenOptions): TlsListener {
         },
         handshake(socket, success, authorizationError) {
           if (!settleHandshake(socket)) return;
+          delete socket.data.handshake; // settled: nothing of it needs to live as long as the connection
           // `success` can be true for a certificate from another CA: `authorized` is the verdict.
           if (!success || !socket.authorized) {
             const error = authorizationError ?? socket.getAuthorizationError();

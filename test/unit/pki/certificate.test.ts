@@ -63,6 +63,8 @@ describe("parseCertificate", () => {
       isCa: false,
       fingerprintSha256: undefined,
       keyAlgorithm: "EC P-256",
+      signatureAlgorithm: "1.2.840.10045.4.3.2",
+      extendedKeyUsages: ["1.3.6.1.5.5.7.3.1"],
     });
     expect(info!.der).toEqual(pemBlocks(issued.certPem)[0]!.der);
   });
