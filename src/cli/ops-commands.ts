@@ -1,13 +1,13 @@
 /** `rp-server clients` and `rp-client status`: the running node's status, read from its front's /_rp/status.json. */
 import type { ClientConfig, CommonConfig, Role, ServerConfig } from "../config/index.ts";
-import { clientsTable, clientStatusText, OPS_PATHS, type ClientStatusJson, type ServerStatusJson, type StatusJson } from "../ops/index.ts";
+import { clientsTable, clientStatusText, fleetClientsTable, OPS_PATHS, type ClientStatusJson, type ServerStatusJson, type StatusJson } from "../ops/index.ts";
 import { fetchFront, frontUrl } from "../platform/index.ts";
 import { parseLabels, type Labels } from "../labels/index.ts";
 import { UsageError } from "./args.ts";
 import { EXIT, say, type Command } from "./program.ts";
 
 /** Flags of `clients`. */
-export const CLIENTS_COMMAND_FLAGS = { clients: { label: "string" } } as const;
+export const CLIENTS_COMMAND_FLAGS = { clients: { label: "string", fleet: "boolean" } } as const;
 
 /** The status of the `role` node whose front `config.http` names; errors say where it looked and how to point elsewhere. */
 export async function readStatus(config: CommonConfig, role: Role): Promise<StatusJson> {
@@ -38,7 +38,8 @@ export function serverOpsCommands(): Record<string, Command<ServerConfig>> {
       } catch (error) {
         throw new UsageError(`--label: ${(error as Error).message}`);
       }
-      say(clientsTable((await readStatus(config, "server")) as ServerStatusJson, wanted));
+      const status = (await readStatus(config, "server")) as ServerStatusJson;
+      say(line.flags["fleet"] === true ? fleetClientsTable(status) : clientsTable(status, wanted));
       return EXIT.ok;
     },
   };

@@ -29,9 +29,10 @@ Usage:
   ${PROGRAM} identity show                 this server's certificate and CA: CN, SANs, issuer,
                                            validity, fingerprint
   ${PROGRAM} ${CA_USAGE}
-  ${PROGRAM} clients [--http ADDR] [--label KEY=VALUE ...]
+  ${PROGRAM} clients [--http ADDR] [--label KEY=VALUE ...] [--fleet]
                                            list the connected clients (from the server's front),
-                                           or only those with all the labels given
+                                           or only those with all the labels given;
+                                           --fleet: every CN of the fleet and the server holding it
   ${PROGRAM} ${POLICY_USAGE}  the policy's verdict on a client's call, and the deciding rule
   ${PROGRAM} ${handlerUsage(PROGRAM)}
   ${PROGRAM} config check                  print the resolved configuration

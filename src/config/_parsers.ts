@@ -24,6 +24,8 @@ export interface Parser<T> {
   fromJson(value: unknown): T;
   /** Shows a value in `config check` and --help. */
   format(value: T): string;
+  /** Masks what must not be echoed in an error about the raw text (a password inside a URL). */
+  readonly redact?: (text: string) => string;
 }
 
 type Base<T> = Omit<Parser<T>, "secret" | "fromJson"> & Partial<Pick<Parser<T>, "secret" | "fromJson">>;
@@ -168,6 +170,43 @@ export function host(): Parser<string> {
 /** The client's servers, see parseTargetList: kept as normalised text (one bare host stays as it was given). */
 export function targetList(): Parser<string> {
   return parser({ placeholder: "HOST[:PORT],...", fromText: (text) => formatTargetList(parseTargetList(text)), format: String });
+}
+
+/** A comma-separated list of NATS server URLs (nats://, tls://, or host:port); empty: none. */
+export function natsUrls(): Parser<readonly string[]> {
+  const fromText = (value: string): readonly string[] => {
+    const urls = value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+    for (const url of urls) {
+      if (!/^(?:(?:nats|tls):\/\/)?(?:[^@\s/]+@)?[^\s/@]+(?::\d{1,5})?$/.test(url)) {
+        throw new InvalidValue(`must be NATS URLs separated by commas, such as nats://127.0.0.1:4222 (not "${url.replace(/\/\/[^@/]*@/, "//***@")}")`);
+      }
+    }
+    return Object.freeze(urls);
+  };
+  // User and password in a URL are shown masked, in `config check` and in errors alike.
+  const redact = (text: string) => text.replace(/\/\/[^@/,]*@/g, "//***@");
+  return parser({ placeholder: "URL[,URL...]", fromText, format: (urls) => (urls.length === 0 ? "none (no fleet)" : redact(urls.join(","))), redact });
+}
+
+/** A fleet name: it names the NATS buckets, so letters, digits, "-" and "_" only. */
+export function fleetName(): Parser<string> {
+  const fromText = (value: string): string => {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) throw new InvalidValue('must be 1-64 letters, digits, "-" or "_"');
+    return value;
+  };
+  return parser({ placeholder: "NAME", fromText, format: String });
+}
+
+/** "host:port" (a bracketed IPv6 literal allowed), as peers dial it. */
+export function hostPort(): Parser<string> {
+  const fromText = (value: string): string => {
+    const match = /^(\[[^\]]+\]|[^:\[\]]+):(\d{1,5})$/.exec(value);
+    const port = match ? Number(match[2]) : 0;
+    const bare = match ? match[1]!.replace(/^\[(.*)\]$/, "$1") : "";
+    if (!match || port < 1 || port > 65535 || !(isHost(bare) || parseIpv6(bare) !== undefined)) throw new InvalidValue("must be HOST:PORT (a port from 1 to 65535)");
+    return value;
+  };
+  return parser({ placeholder: "HOST:PORT", fromText, format: String });
 }
 
 /** A listen address, see parseListen. */

@@ -336,10 +336,55 @@ export const SERVER_SETTINGS: Table<ServerConfig> = {
     default: 64 * 1024 * 1024,
     description: "reply data one fan-out answer may hold; later replies are listed without their data",
   },
+  ...fleet(),
   ...statsd(),
   ...access("RP_SERVER"),
   ...sharing("RP_SERVER"),
 };
+
+type FleetKeys = "natsUrls" | "fleet" | "natsCredsFile" | "natsCaFile" | "fleetAddress" | "fleetExpiryMs";
+
+/** A fleet of servers coordinated by NATS (README "Running several servers"). */
+function fleet(): Table<Pick<ServerConfig, FleetKeys>> {
+  return {
+    natsUrls: {
+      env: ["RP_SERVER_NATS_URL"],
+      parser: p.natsUrls(),
+      default: Object.freeze([]),
+      description: "NATS servers (JetStream on) holding the fleet's presence, comma-separated; with RP_SERVER_FLEET it turns the fleet on",
+    },
+    fleet: {
+      env: ["RP_SERVER_FLEET"],
+      parser: p.optional(p.fleetName()),
+      default: undefined,
+      description: "name of the fleet this server joins (the same on every server of it)",
+    },
+    natsCredsFile: {
+      env: ["RP_SERVER_NATS_CREDS"],
+      parser: p.optional(p.text("FILE")),
+      default: undefined,
+      description: "NATS credentials file (.creds: JWT and NKey seed) for the NATS connection",
+    },
+    natsCaFile: {
+      env: ["RP_SERVER_NATS_CA"],
+      parser: p.optional(p.text("FILE")),
+      default: undefined,
+      description: "CA certificate (PEM) NATS servers are checked against, for tls:// URLs",
+    },
+    fleetAddress: {
+      env: ["RP_SERVER_FLEET_ADDRESS"],
+      parser: p.optional(p.hostPort()),
+      default: undefined,
+      description: "HOST:PORT the other servers dial to reach this one's pipe port (default: the bind interface, or the certificate's first IP or DNS name, and the pipe port)",
+    },
+    fleetExpiryMs: {
+      env: ["RP_SERVER_FLEET_EXPIRY_S"],
+      parser: p.seconds(0.001),
+      default: 3_000,
+      description: "seconds after which a server that stopped refreshing its presence is taken as gone, with its clients (it refreshes 4 times as often)",
+    },
+  };
+}
 
 /** The settings of rp-client, in --help order. */
 export const CLIENT_SETTINGS: Table<ClientConfig> = {

@@ -91,7 +91,9 @@ function parseText(setting: Setting<unknown>, raw: unknown): unknown {
 /** `RP_SERVER_BIND_PORT="abc"`, `--port="abc"`, `RP_SERVER_BIND_PORT=70000 in the config file`; secrets as `(hidden)`. */
 function label(origin: Origin, setting: Setting<unknown>, value: unknown): string {
   if (origin.source === "default") return `${origin.name} (default ${setting.parser.format(value)})`;
-  const shown = setting.parser.secret ? "(hidden)" : (JSON.stringify(origin.raw) ?? String(origin.raw));
+  const redact = setting.parser.redact;
+  const raw = redact && typeof origin.raw === "string" ? redact(origin.raw) : origin.raw;
+  const shown = setting.parser.secret ? "(hidden)" : (JSON.stringify(raw) ?? String(raw));
   return `${origin.name}=${shown}${origin.source === "file" ? " in the config file" : ""}`;
 }
 
@@ -139,6 +141,16 @@ function crossCheck(role: Role, values: Readonly<Record<string, unknown>>, byKey
     const named = new Set((shares.value as ServerConfig["shares"]).map((share) => share.name));
     for (const name of writable.value as readonly string[]) {
       if (!named.has(name)) problems.push(`${blame(writable)}: Cannot make share ${name} writable: no share of that name; add --share ${name}=DIR`);
+    }
+  }
+
+  if (role === "server") {
+    const [urls, fleet] = [at("natsUrls"), at("fleet")];
+    if (urls.valid && fleet.valid && (urls.value as readonly string[]).length > 0 && fleet.value === undefined) {
+      problems.push(`${blame(urls)}: a fleet needs its name too; set ${fleet.setting.env[0]}`);
+    }
+    if (urls.valid && fleet.valid && (urls.value as readonly string[]).length === 0 && fleet.value !== undefined) {
+      problems.push(`${blame(fleet)}: a fleet needs NATS; set ${urls.setting.env[0]} (nats://HOST:4222)`);
     }
   }
 

@@ -104,6 +104,18 @@ export interface ServerConfig extends CommonConfig {
   readonly fanoutConcurrency: number;
   /** Reply data one fan-out answer may hold; later replies are listed without their data. */
   readonly fanoutMaxAnswerBytes: number;
+  /** NATS servers holding the fleet's presence; empty: no fleet. */
+  readonly natsUrls: readonly string[];
+  /** The fleet's name; undefined: no fleet. */
+  readonly fleet: string | undefined;
+  /** NATS credentials file (JWT + NKey seed). */
+  readonly natsCredsFile: string | undefined;
+  /** CA (PEM file) for tls:// NATS URLs. */
+  readonly natsCaFile: string | undefined;
+  /** "host:port" the fleet's other servers dial to reach this one; undefined: derived. */
+  readonly fleetAddress: string | undefined;
+  /** A server silent this long is taken as gone (its presence refreshes 4 times as often). */
+  readonly fleetExpiryMs: number;
 }
 
 /** The validated, frozen configuration of rp-client. */

@@ -6,7 +6,8 @@
  * refreshing. nats-server 2.9 (Debian's) has no per-key TTL: liveness is the
  * refreshed server record, and claims are swept by the live servers.
  */
-import { connect, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
+import { readFileSync } from "node:fs";
+import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { Change, FleetStore, PresenceRecord, ServerRecord, StopWatching } from "./store.ts";
 
@@ -17,7 +18,11 @@ export interface NatsStoreOptions {
   readonly fleet: string;
   /** How long a server record lives without a refresh. */
   readonly serverTtlMs: number;
-  /** Passed to the NATS client as is (credentials, TLS, name, reconnect...). */
+  /** A NATS credentials file (JWT and NKey seed), as `nats --creds` takes it. */
+  readonly credsFile?: string;
+  /** A CA certificate (PEM file) for tls:// servers. */
+  readonly caFile?: string;
+  /** Passed to the NATS client as is (name, reconnect...). */
   readonly connection?: Partial<ConnectionOptions>;
 }
 
@@ -29,12 +34,36 @@ export async function openNatsStore(options: NatsStoreOptions): Promise<FleetSto
   if (!FLEET_NAME.test(options.fleet)) {
     throw new RangeError(`Cannot join fleet "${options.fleet}": a fleet name has 1-64 letters, digits, "-" or "_"`);
   }
-  const nc = await connect({ ...options.connection, servers: [...options.servers] });
+  const nc = await connect({
+    // Reconnect for ever: a NATS outage must not end the fleet, only pause it.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    ...options.connection,
+    servers: [...options.servers],
+    ...(options.credsFile === undefined ? {} : { authenticator: credsAuthenticator(readFileSync(options.credsFile)) }),
+    ...(options.caFile === undefined ? {} : { tls: { caFile: options.caFile } }),
+  });
   try {
     const kvm = new Kvm(nc);
-    const presence = await kvm.create(`rp_${options.fleet}_presence`, { history: 1 });
-    const servers = await kvm.create(`rp_${options.fleet}_servers`, { history: 1, ttl: options.serverTtlMs });
-    return new NatsStore(nc, presence, servers);
+    // Several NATS URLs: a cluster, whose buckets keep up to 3 replicas so that presence survives a node; a bucket
+    // made before with another replica count (or a single node behind several URLs) is opened as it is.
+    const replicas = options.servers.length >= 3 ? 3 : 1;
+    const bucket = async (name: string, config: { history: number; ttl?: number }): Promise<KV> => {
+      if (replicas > 1) {
+        // A cluster still electing its JetStream leader refuses for a moment: try a few times before settling for less.
+        for (let attempt = 0; attempt < 5; attempt++) {
+          try {
+            return await kvm.create(name, { ...config, replicas });
+          } catch {
+            await new Promise((resolve) => setTimeout(resolve, 500));
+          }
+        }
+      }
+      return kvm.create(name, config);
+    };
+    const presence = await bucket(`rp_${options.fleet}_presence`, { history: 1 });
+    const servers = await bucket(`rp_${options.fleet}_servers`, { history: 1, ttl: options.serverTtlMs });
+    return new NatsStore(nc, presence, servers, (await presence.status()).replicas);
   } catch (error) {
     await nc.close();
     throw error;
@@ -42,11 +71,30 @@ export async function openNatsStore(options: NatsStoreOptions): Promise<FleetSto
 }
 
 class NatsStore implements FleetStore {
+  #up = true;
+  readonly #watches = new Set<{ restart(): void }>();
+  /** The beat this server last wrote into the presence bucket, and the last one its presence watch delivered. */
+  #beatSent = 0;
+  #beatSeen = 0;
+  #beatMisses = 0;
+
   constructor(
     private readonly nc: NatsConnection,
     private readonly presence: KV,
     private readonly servers: KV,
-  ) {}
+    readonly replicas: number,
+  ) {
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === "disconnect") this.#up = false;
+        else if (status.type === "reconnect") this.#up = true;
+      }
+    })().catch(() => undefined);
+  }
+
+  isUp(): boolean {
+    return this.#up && !this.nc.isClosed();
+  }
 
   putPresence(record: PresenceRecord): Promise<number> {
     return this.presence.put(keyOf(record.cn), JSON.stringify(record));
@@ -62,37 +110,108 @@ class NatsStore implements FleetStore {
   }
 
   watchPresence(change: Change<PresenceRecord>, ready: () => void): Promise<StopWatching> {
-    return watch(this.presence, (key, value, revision) => change(cnOf(key), value as PresenceRecord | undefined, revision), ready);
+    return watch(
+      this.presence,
+      (key, value, revision) => {
+        // A beat key ("=" is no base64url character, so no CN has it): proof that this watch still delivers.
+        if (key.startsWith(BEAT_PREFIX)) {
+          if (key === this.#beatKey && typeof value === "number") this.#beatSeen = Math.max(this.#beatSeen, value);
+          return;
+        }
+        change(cnOf(key), value as PresenceRecord | undefined, revision);
+      },
+      ready,
+      this.#watches,
+    );
+  }
+
+  #beatKey = "";
+
+  restartWatches(): void {
+    for (const watching of this.#watches) watching.restart();
+  }
+
+  /**
+   * With each refresh, a beat goes into the presence bucket; a presence watch
+   * that delivered none of the last two is stalled (seen: a watch whose
+   * consumer was on a NATS node that died never resumes) and is reopened.
+   * The servers watch is checked the same way by Presence (its own record).
+   */
+  async #beat(id: string): Promise<void> {
+    this.#beatKey = `${BEAT_PREFIX}${keyOf(id)}`;
+    if (this.#beatSent > 0 && this.#beatSeen < this.#beatSent) {
+      if (++this.#beatMisses >= 2) {
+        this.#beatMisses = 0;
+        this.restartWatches();
+      }
+    } else {
+      this.#beatMisses = 0;
+    }
+    const beat = this.#beatSent + 1;
+    await this.presence.put(this.#beatKey, String(beat));
+    this.#beatSent = beat;
   }
 
   async putServer(record: ServerRecord): Promise<void> {
+    await this.#beat(record.id);
     await this.servers.put(keyOf(record.id), JSON.stringify(record));
   }
 
   watchServers(change: Change<ServerRecord>, ready: () => void): Promise<StopWatching> {
-    return watch(this.servers, (key, value, revision) => change(cnOf(key), value as ServerRecord | undefined, revision), ready);
+    return watch(this.servers, (key, value, revision) => change(cnOf(key), value as ServerRecord | undefined, revision), ready, this.#watches);
   }
 
   async close(): Promise<void> {
+    if (this.#beatKey !== "") await this.presence.purge(this.#beatKey).catch(() => undefined); // a crashed server's beat stays (one small key)
     await this.nc.drain().catch(() => this.nc.close());
   }
 }
 
-/** Delivers current values, then `ready` (at the first entry with nothing pending after it), then each change. */
-async function watch(kv: KV, change: (key: string, value: unknown, revision: number) => void, ready: () => void): Promise<StopWatching> {
+/**
+ * Delivers current values, then `ready` (at the first entry with nothing pending after it), then each change. A
+ * restart (the watch went quiet: its consumer was on a NATS node that died) opens a new watch, which delivers the
+ * current values again.
+ */
+async function watch(
+  kv: KV,
+  change: (key: string, value: unknown, revision: number) => void,
+  ready: () => void,
+  registry: Set<{ restart(): void }>,
+): Promise<StopWatching> {
   let waiting = (await kv.status()).values > 0;
   if (!waiting) ready();
-  const iterator = await kv.watch();
-  void (async () => {
-    for await (const entry of iterator) {
-      change(entry.key, entry.operation === "PUT" ? parsed(entry.string()) : undefined, entry.revision);
-      if (waiting && (entry.delta === 0 || entry.isUpdate)) {
-        waiting = false;
-        ready();
+  let stopped = false;
+  let iterator = await kv.watch();
+  const consume = (current: typeof iterator) =>
+    void (async () => {
+      for await (const entry of current) {
+        change(entry.key, entry.operation === "PUT" ? parsed(entry.string()) : undefined, entry.revision);
+        if (waiting && (entry.delta === 0 || entry.isUpdate)) {
+          waiting = false;
+          ready();
+        }
       }
-    }
-  })();
-  return () => iterator.stop();
+    })().catch(() => undefined);
+  consume(iterator);
+  const controller = {
+    restart() {
+      iterator.stop();
+      void kv.watch().then(
+        (fresh) => {
+          if (stopped) return fresh.stop();
+          iterator = fresh;
+          consume(fresh);
+        },
+        () => undefined, // NATS still away: the next restart tries again
+      );
+    },
+  };
+  registry.add(controller);
+  return () => {
+    stopped = true;
+    registry.delete(controller);
+    iterator.stop();
+  };
 }
 
 /** A value that is not JSON counts as absent (nothing in the bucket is trusted blindly). */
@@ -103,6 +222,9 @@ function parsed(text: string): unknown {
     return undefined;
   }
 }
+
+/** Keys of the presence bucket that are no claim: each server's beat (see NatsStore.#beat). */
+const BEAT_PREFIX = "=beat.";
 
 function keyOf(name: string): string {
   return Buffer.from(name, "utf8").toString("base64url") || "_";

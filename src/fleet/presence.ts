@@ -29,6 +29,10 @@ export interface Location {
 export interface PresenceEvents {
   /** A CN this server holds at `epoch` was claimed by a newer session on another server: close the local one. */
   readonly takenOver: (cn: string, epoch: number, by: string) => void;
+  /** The claim of `cn` changed, or (no CN) a server record did: waiting requests look again. */
+  readonly changed?: (cn?: string) => void;
+  /** A claim of ours vanished from NATS (swept while we looked dead, or NATS lost its store) and was made again at `epoch`. */
+  readonly reclaimed?: (cn: string, epoch: number) => void;
 }
 
 interface Claim extends PresenceRecord {
@@ -44,6 +48,8 @@ export class Presence {
   readonly #stops: StopWatching[] = [];
   #timer: TimerHandle | undefined;
   #closed = false;
+  /** When the servers watch last showed this server's own refresh: a watch silent on it is stalled, and restarted. */
+  #echoAt = 0;
 
   constructor(
     private readonly store: FleetStore,
@@ -57,7 +63,15 @@ export class Presence {
   async start(): Promise<void> {
     await this.#refresh();
     await Promise.all([
-      new Promise<void>((ready) => void this.store.watchServers((id, record) => this.#serverChanged(id, record), ready).then((stop) => this.#stops.push(stop))),
+      new Promise<void>(
+        (ready) =>
+          void this.store
+            .watchServers((id, record) => {
+              if (id === this.self.id) this.#echoAt = this.clock.now();
+              this.#serverChanged(id, record);
+            }, ready)
+            .then((stop) => this.#stops.push(stop)),
+      ),
       new Promise<void>((ready) => void this.store.watchPresence((cn, record, revision) => this.#claimChanged(cn, record, revision), ready).then((stop) => this.#stops.push(stop))),
     ]);
     this.#schedule();
@@ -120,6 +134,22 @@ export class Presence {
   #serverChanged(id: string, record: ServerRecord | undefined): void {
     if (!isServerRecord(record, id) || record.fleet !== this.self.fleet) this.#servers.delete(id);
     else this.#servers.set(id, { ...record, seenAt: this.clock.now() });
+    this.events.changed?.();
+  }
+
+  /** True when a live server of the fleet announced `cn` as its certificate's CN. */
+  isServerCn(cn: string): boolean {
+    return this.liveServers().some((server) => server.cn === cn);
+  }
+
+  /** The live server `id`, if it is one. */
+  server(id: string): ServerRecord | undefined {
+    return this.#live(id);
+  }
+
+  /** The epoch of this server's own session of `cn`, if it holds one. */
+  heldEpoch(cn: string): number | undefined {
+    return this.#held.get(cn);
   }
 
   #claimChanged(cn: string, record: PresenceRecord | undefined, revision: number): void {
@@ -127,9 +157,11 @@ export class Presence {
     if (current && current.revision > revision) return; // an older change arriving late
     if (!isPresenceRecord(record, cn)) {
       this.#claims.delete(cn);
+      this.events.changed?.(cn);
       return;
     }
     this.#claims.set(cn, { ...record, revision });
+    this.events.changed?.(cn);
     const heldEpoch = this.#held.get(cn);
     if (heldEpoch !== undefined && revision > heldEpoch && record.server !== this.self.id) {
       this.#held.delete(cn);
@@ -141,13 +173,28 @@ export class Presence {
     const record = { ...this.self, refreshedAt: this.clock.now() };
     await this.store.putServer(record);
     this.#serverChanged(record.id, record);
+    await this.#reclaimLost();
+  }
+
+  /** Claims of ours that NATS no longer has are made again: presence is rebuilt after an outage. */
+  async #reclaimLost(): Promise<void> {
+    for (const [cn, epoch] of [...this.#held]) {
+      const claim = this.#claims.get(cn);
+      if (claim !== undefined && (claim.revision >= epoch || claim.server !== this.self.id)) continue;
+      const revision = await this.store.putPresence({ cn, server: this.self.id, since: this.clock.now() });
+      if (this.#held.get(cn) !== epoch) continue; // released or taken over meanwhile
+      this.#held.set(cn, revision);
+      this.#claimChanged(cn, { cn, server: this.self.id, since: this.clock.now() }, revision);
+      this.events.reclaimed?.(cn, revision);
+    }
   }
 
   /** Deletes claims of servers taken as dead; a CAS on the revision keeps a newer claim safe. */
   async #sweep(): Promise<void> {
     for (const [cn, claim] of this.#claims) {
       if (this.#live(claim.server) || claim.server === this.self.id) continue;
-      this.#claims.delete(cn);
+      // Not forgotten here: the watch reports the delete. A delete NATS did not take (down, or a newer claim) must not
+      // hide a claim that is still there once its server is seen alive again.
       await this.store.deletePresence(cn, claim.revision).catch(() => false);
     }
   }
@@ -155,6 +202,10 @@ export class Presence {
   #schedule(): void {
     if (this.#closed) return;
     this.#timer = this.clock.setTimeout(() => {
+      if (this.#echoAt > 0 && this.clock.now() - this.#echoAt > this.timing.deadAfterMs / 2) {
+        this.#echoAt = this.clock.now();
+        this.store.restartWatches();
+      }
       void Promise.all([this.#refresh(), this.#sweep()])
         .catch(() => undefined) // NATS unreachable: the next round tries again
         .finally(() => this.#schedule());
@@ -169,6 +220,6 @@ function isPresenceRecord(value: PresenceRecord | undefined, cn: string): value 
 
 function isServerRecord(value: ServerRecord | undefined, id: string): value is ServerRecord {
   return (
-    typeof value === "object" && value !== null && value.id === id && typeof value.fleet === "string" && typeof value.address === "string" && typeof value.refreshedAt === "number"
+    typeof value === "object" && value !== null && value.id === id && typeof value.fleet === "string" && typeof value.address === "string" && typeof value.cn === "string" && typeof value.refreshedAt === "number"
   );
 }

@@ -21,6 +21,8 @@ export interface ServerRecord {
   readonly fleet: string;
   /** Where its peers reach it ("host:port" of its pipe port). */
   readonly address: string;
+  /** The CN of its certificate: a connection presenting a server certificate with this CN is a peer, not a client. */
+  readonly cn: string;
   /** When it last refreshed this record (ms since the epoch, its own clock). */
   readonly refreshedAt: number;
 }
@@ -43,6 +45,12 @@ export interface FleetStore {
   putServer(record: ServerRecord): Promise<void>;
   /** Calls `change` with every current server record, then with each change. */
   watchServers(change: Change<ServerRecord>, ready: () => void): Promise<StopWatching>;
+  /** Replicas of the presence bucket (3 in a cluster of 3 or more nodes). */
+  readonly replicas: number;
+  /** False while the connection to NATS is down (it reconnects by itself). */
+  isUp(): boolean;
+  /** Opens the watches anew (they went quiet), delivering the current values again. */
+  restartWatches(): void;
   /** Closes the connection; pending writes are flushed. */
   close(): Promise<void>;
 }

@@ -5,7 +5,7 @@
  */
 import { Elysia, type AnyElysia } from "elysia";
 import { isReservedCode, mimetypeProblem, replyHeadProblem, replyStatusProblem, requestHead } from "../replies/index.ts";
-import { PeerReplyError, type IncomingReply, type Pipe } from "../pipe/index.ts";
+import { PeerReplyError, type IncomingReply, type RequestTarget } from "../pipe/index.ts";
 import { ReplyCode } from "../wire/index.ts";
 import { handlerNameFor } from "../dispatch/index.ts";
 import { silentLogger, type Logger } from "../log/index.ts";
@@ -31,7 +31,7 @@ export const INLINE_BODY_BYTES = 64 * 1024;
 export interface FrontOptions {
   readonly role: "server" | "client";
   /** Finds (waiting if need be) the pipe to a client CN (server) or to the server (client, `undefined`). */
-  readonly acquire: (peer: string | undefined, signal: AbortSignal) => Promise<Pipe>;
+  readonly acquire: (peer: string | undefined, signal: AbortSignal) => Promise<RequestTarget>;
   /** Largest body sent whole (the only kind an original v1 peer takes). */
   readonly maxBodyBytes: number;
   /** Largest body streamed to a peer that takes streams (undefined: no limit). */

@@ -7,6 +7,7 @@ import { isReservedCode, replyStatusProblem } from "../replies/index.ts";
 import {
   NotConnectedError,
   PeerReplyError,
+  PeerUnavailableError,
   PipeClosedError,
   PipeDrainingError,
   RequestAbortedError,
@@ -88,7 +89,7 @@ export function outcomeForError(error: unknown): ErrorOutcome {
     return { status: 405, code: ReplyCode.BadRequest, message, headers: { allow: error.allow } };
   }
   if (error instanceof ShuttingDownError) return { status: 503, code: ReplyCode.Unavailable, message, headers: { connection: "close" } };
-  if (error instanceof NotConnectedError || error instanceof PipeDrainingError) {
+  if (error instanceof NotConnectedError || error instanceof PipeDrainingError || error instanceof PeerUnavailableError) {
     return { status: 503, code: ReplyCode.Unavailable, message };
   }
   if (error instanceof TooManyInFlightError || error instanceof WriteQueueFullError) {

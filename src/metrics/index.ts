@@ -2,5 +2,6 @@
 export * from "./recorder.ts";
 export * from "./prometheus.ts";
 export * from "./statsd.ts";
+export * from "./fleet-metrics.ts";
 export * from "./statsd-names.ts";
 export { verbLabel, handlerAnswered } from "./_labels.ts";

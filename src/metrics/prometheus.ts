@@ -24,6 +24,8 @@ export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8
 export class PrometheusMetrics implements MetricsRecorder {
   readonly #state: MetricsState;
   #registry: Promise<Registry> | undefined;
+  /** Metrics of the node's own (a fleet's), registered when the registry is made. */
+  readonly #extras: Array<(registry: Registry) => Promise<void>> = [];
 
   constructor(options: PrometheusOptions) {
     this.#state = new MetricsState(options, METRIC_PREFIX);
@@ -31,8 +33,18 @@ export class PrometheusMetrics implements MetricsRecorder {
 
   /** The exposition text of every metric. */
   scrape(): Promise<string> {
-    this.#registry ??= import("./_exposition.ts").then(({ buildRegistry }) => buildRegistry(this.#state, METRIC_PREFIX));
+    this.#registry ??= import("./_exposition.ts").then(async ({ buildRegistry }) => {
+      const registry = buildRegistry(this.#state, METRIC_PREFIX);
+      for (const extra of this.#extras) await extra(registry);
+      return registry;
+    });
     return this.#registry.then((registry) => registry.metrics());
+  }
+
+  /** Adds metrics to the registry (now, or when the first scrape makes it). */
+  extend(register: (registry: Registry) => Promise<void>): void {
+    this.#extras.push(register);
+    if (this.#registry) this.#registry = this.#registry.then(async (registry) => (await register(registry), registry));
   }
 
   /** Content-Type of scrape()'s text. */

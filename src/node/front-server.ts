@@ -2,7 +2,7 @@
 import type { CommonConfig, Role } from "../config/index.ts";
 import { anyHost, createFront, ShuttingDownError, type FrontOptions } from "../http/index.ts";
 import type { Logger } from "../log/index.ts";
-import type { Pipe } from "../pipe/index.ts";
+import type { RequestTarget } from "../pipe/index.ts";
 import { ListenError, type HttpServer, type Runtime } from "../runtime/index.ts";
 
 /** A running front that can be told to refuse new requests while the node drains. */
@@ -16,7 +16,7 @@ export interface Front {
 export function startFront(
   config: CommonConfig,
   role: Role,
-  acquire: (peer: string | undefined, signal: AbortSignal) => Promise<Pipe>,
+  acquire: (peer: string | undefined, signal: AbortSignal) => Promise<RequestTarget>,
   runtime: Runtime,
   log: Logger,
   extras: Pick<FrontOptions, "routes" | "onSent" | "onAnswered" | "fanout"> = {},

@@ -7,7 +7,7 @@ import type { CommonConfig, Role } from "../config/index.ts";
 import type { Dispatcher } from "../dispatch/index.ts";
 import type { FrontOptions } from "../http/index.ts";
 import type { Logger, LogFields } from "../log/index.ts";
-import { PipeRegistry, systemClock, type Clock, type Pipe } from "../pipe/index.ts";
+import { PipeRegistry, systemClock, type Clock, type Pipe, type RequestTarget } from "../pipe/index.ts";
 import { opsRoutes, type ClientStatusJson, type Readiness, type ServerStatusJson } from "../ops/index.ts";
 import type { Runtime, TlsIdentity } from "../runtime/index.ts";
 import { drainAll } from "./drain.ts";
@@ -58,7 +58,7 @@ export function serveNodeFront(
   deps: NodeDeps,
   observer: NodeObserver,
   reports: NodeReports,
-  acquire: (peer: string | undefined, signal: AbortSignal) => Promise<Pipe>,
+  acquire: (peer: string | undefined, signal: AbortSignal) => Promise<RequestTarget>,
   extras: Pick<FrontOptions, "fanout"> = {},
 ): Front {
   const routes = opsRoutes({ readiness: reports.readiness, status: reports.status, metrics: observer.prometheus, token: config.httpToken });

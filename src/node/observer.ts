@@ -6,7 +6,10 @@
  */
 import type { ClientStatus, ShareLine } from "../ops/index.ts";
 import type { Role } from "../config/index.ts";
-import { fanOut, PrometheusMetrics, StatsdRecorder, type DatagramSink, type MetricsRecorder } from "../metrics/index.ts";
+import { fanOut, PrometheusMetrics, registerFleetMetrics, StatsdRecorder, type DatagramSink, type FleetFigures, type MetricsRecorder } from "../metrics/index.ts";
+
+/** What a server in a fleet reports to /metrics (see followFleet). */
+export type { FleetFigures };
 import type { Pipe, PipeRegistry } from "../pipe/index.ts";
 import { ConnectionTracker } from "../ops/index.ts";
 import type { AuditLog } from "../audit/index.ts";
@@ -90,6 +93,11 @@ export class NodeObserver {
   /** The shares and their counts, for status.json. */
   shareLines(): ShareLine[] {
     return [...this.#shares].map(([name, tally]) => ({ name, ...tally }));
+  }
+
+  /** A server in a fleet (figures as FleetFigures says): its forwarded requests, peer links and NATS state in /metrics. */
+  followFleet(read: () => FleetFigures): void {
+    registerFleetMetrics(this.prometheus, read);
   }
 
   /** Server: where /metrics reads how many CNs two hosts share now (restpipe_shared_identities). */

@@ -48,6 +48,17 @@ export const STATUS_PAGE_HTML = `<!doctype html>
     <thead><tr><th>Certificate subject</th><th>Refused</th><th>Since</th><th>Last reason</th></tr></thead>
     <tbody></tbody>
   </table>
+  <section id="fleet-view" hidden>
+    <h2>Fleet <span id="fleet-name"></span>: <span id="fleet-summary" class="muted"></span></h2>
+    <table id="fleet-servers">
+      <thead><tr><th>Server</th><th>Clients</th><th>Link</th></tr></thead>
+      <tbody></tbody>
+    </table>
+    <table id="fleet-holders">
+      <thead><tr><th>CN</th><th>Held by</th></tr></thead>
+      <tbody></tbody>
+    </table>
+  </section>
 </section>
 <section id="client-view" hidden>
   <h2>Pipe to the server</h2>
@@ -110,6 +121,17 @@ function render(s) {
     $("shared").textContent = (s.sharedIdentities || []).map((f) =>
       "Two hosts share the identity " + f.cn + ": " + f.replacements + " replacements in the last minute from " + f.hosts.join(", ") + "; give each host its own certificate").join(" · ");
     fill($("refused").tBodies[0], (s.refused || []).map((r) => row([r.subject, [r.count, "n"], time(r.since), r.lastReason], { "data-subject": r.subject })));
+    const f = s.fleet;
+    $("fleet-view").hidden = !f;
+    if (f) {
+      $("fleet-name").textContent = f.name;
+      $("fleet-summary").textContent = f.holderCount + " clients on " + f.servers.length + " servers; NATS " + (f.natsUp ? "up" : "unreachable") +
+        "; forwarded " + f.forwarded.sent + " (refused " + f.forwarded.refused + "), received " + f.forwarded.received;
+      const links = new Map(f.links.map((l) => [l.address, l]));
+      fill($("fleet-servers").tBodies[0], f.servers.map((v) => row([v.address + (v.address === f.address ? " (this server)" : ""), [v.clients, "n"],
+        v.address === f.address ? "" : links.has(v.address) ? links.get(v.address).state : "no link yet"], { "data-server": v.address })));
+      fill($("fleet-holders").tBodies[0], f.holders.map((h) => row([h.cn, h.server], { "data-cn": h.cn })));
+    }
   } else {
     const p = s.pipe;
     const since = s.status.since === undefined ? "" : time(s.status.since) + " (" + age(s.status.since, s.now) + ")";

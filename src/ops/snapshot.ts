@@ -69,6 +69,27 @@ export interface ServerStatusJson extends Common {
   readonly refused?: readonly RefusedLine[];
   /** CNs whose sessions keep replacing each other from different hosts (two hosts with one identity). */
   readonly sharedIdentities?: readonly SharedIdentity[];
+  /** When this server is in a fleet: its servers, which holds each CN, its peer links, forwarded requests. */
+  readonly fleet?: FleetStatusJson;
+}
+
+/** A server's view of its fleet. */
+export interface FleetStatusJson {
+  readonly name: string;
+  /** This server's id in the fleet, and the address its peers dial. */
+  readonly server: string;
+  readonly address: string;
+  readonly natsUp: boolean;
+  /** The live servers, with how many clients each holds. */
+  readonly servers: readonly { readonly id: string; readonly address: string; readonly cn: string; readonly clients: number }[];
+  /** Which server (its address) holds each CN, sorted by CN (cut to the status limit). */
+  readonly holders: readonly { readonly cn: string; readonly server: string }[];
+  readonly holderCount: number;
+  /** The links this server dialled to its peers. */
+  readonly links: readonly { readonly server: string; readonly address: string; readonly state: string; readonly lastError?: string }[];
+  /** Links the peers dialled to this server. */
+  readonly acceptedLinks: number;
+  readonly forwarded: { readonly sent: number; readonly refused: number; readonly linkFailed: number; readonly received: number; readonly receivedRefused: number };
 }
 
 /** Refused handshakes of one certificate subject since its last success. */

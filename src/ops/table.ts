@@ -64,6 +64,26 @@ export function clientsTable(status: ServerStatusJson, wanted?: Labels): string 
   return rows.length === 0 ? count : `${alignColumns([header, ...rows], new Set([3, 4, 5]))}\n${count}`;
 }
 
+/**
+ * `clients --fleet`: which server of the fleet holds each CN (this one
+ * marked), then the servers with their client counts and this server's
+ * links to them. A server outside a fleet says so.
+ */
+export function fleetClientsTable(status: ServerStatusJson): string {
+  const fleet = status.fleet;
+  if (fleet === undefined) return `not in a fleet: ${status.listening} serves its own clients only (set RP_SERVER_NATS_URL and RP_SERVER_FLEET to join one)`;
+  const rows = fleet.holders.map((h) => [printable(h.cn), h.server === fleet.address ? `${h.server} (this server)` : h.server]);
+  const links = new Map(fleet.links.map((link) => [link.address, link]));
+  const servers = fleet.servers.map((server) => {
+    const link = links.get(server.address);
+    const state = server.address === fleet.address ? "this server" : link ? `link ${link.state}${link.lastError && link.state !== "up" ? `: ${link.lastError}` : ""}` : "no link yet";
+    return [server.address, String(server.clients), state];
+  });
+  const count = `${fleet.holderCount} client${fleet.holderCount === 1 ? "" : "s"} held by ${fleet.servers.length} server${fleet.servers.length === 1 ? "" : "s"} of fleet ${fleet.name}${fleet.natsUp ? "" : " (NATS unreachable: as last seen)"}`;
+  const table = rows.length === 0 ? "" : `${alignColumns([["CN", "SERVER"], ...rows])}\n`;
+  return `${table}${count}\n${alignColumns([["SERVER", "CLIENTS", "STATE"], ...servers], new Set([1]))}`;
+}
+
 /** The client's pipe state as "key  value" lines. */
 export function clientStatusText(status: ClientStatusJson): string {
   const pipe = status.pipe;

@@ -14,6 +14,11 @@ export class PipeClosedError extends PipeError {
   }
 }
 
+/** The request cannot be taken now for a reason its message gives (a fleet server refused it, a peer link is down): 503. */
+export class PeerUnavailableError extends PipeError {
+  override name = "PeerUnavailableError";
+}
+
 /** The peer announced it is draining (GoAway): new requests must wait for a new pipe. */
 export class PipeDrainingError extends PipeError {
   override name = "PipeDrainingError";

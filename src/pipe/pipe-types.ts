@@ -48,6 +48,32 @@ export interface OutboundEvent {
   readonly tracestate?: string;
   /** Allow-listed request headers (Range, If-None-Match, ...); sent only to peers listing the reply-head capability. */
   readonly head?: HttpHead;
+  /** A forward between servers of a fleet: sent only to peers listing the fleet capability. */
+  readonly fleet?: FleetForward;
+}
+
+/** What a forwarded event names: the client it is for, the session epoch it was routed to, the sender's fleet. */
+export interface FleetForward {
+  readonly target: string;
+  readonly epoch: number;
+  readonly fleet: string;
+  /** A takeover notice rather than a request: the receiver closes its session of `target` and answers. */
+  readonly takeover?: boolean;
+  /** The sending server's id (the receiver forwards to it over the same link). */
+  readonly sender?: string;
+}
+
+/**
+ * Where the front sends one event: a Pipe, or a stand-in for one (a client
+ * held by another server of the fleet, reached through a peer link).
+ */
+export interface RequestTarget {
+  readonly peer: PipePeer;
+  /** True when the target takes streamed bodies. */
+  readonly streams: boolean;
+  /** True when the target reads request heads and sends reply heads (ranges, conditional requests, HEAD). */
+  readonly replyHead: boolean;
+  request(event: OutboundEvent, options?: RequestOptions): Promise<IncomingReply>;
 }
 
 /** How long to wait for one reply. */

@@ -282,6 +282,13 @@ export class Pipe {
     // Caller and trace context only to peers of this implementation that read them: a v1 peer sees its old bytes.
     if (this.peerCapabilities.has(Capability.CallerContext)) addCallerContext(message, event);
     if (event.head && this.replyHead) message.head = event.head;
+    if (event.fleet !== undefined && this.peerCapabilities.has(Capability.Fleet)) {
+      message.fleetTarget = event.fleet.target;
+      message.fleetEpoch = event.fleet.epoch;
+      message.fleetName = event.fleet.fleet;
+      if (event.fleet.takeover) message.fleetTakeover = true;
+      if (event.fleet.sender !== undefined) message.fleetSender = event.fleet.sender;
+    }
     const body = encodeMessage({ type: FrameType.Event, message });
     if (body.length > this.#decoder.maxFrameBytes) {
       return Promise.reject(new FrameTooLargeError(body.length, this.#decoder.maxFrameBytes, "send event"));
@@ -537,6 +544,10 @@ export class Pipe {
       // An original peer (or one before reply-head) gets the bytes it always got.
       delete message.httpStatus;
       delete message.head;
+    }
+    if (!this.peerCapabilities.has(Capability.Fleet)) {
+      delete message.fleetRefusal;
+      delete message.fleetStatus;
     }
     const data = reply.data ?? EMPTY;
     let size: number;

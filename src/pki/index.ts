@@ -3,7 +3,7 @@ export * from "./errors.ts";
 export { pemBlocks, toPem, type PemBlock } from "./pem.ts";
 export { describeCertificate, parseCertificate, parseCertificatesPem, requireCn, type CertificateInfo } from "./certificate.ts";
 export { checkValidity, trustedIssuer, verifyCertificate } from "./verify.ts";
-export { certificatePolicyRefusal, checkCertificatePolicy, MIN_RSA_BITS, policyProblem, type CertificateRole } from "./policy.ts";
+export { certificatePolicyRefusal, checkCertificatePolicy, isServerCertificate, MIN_RSA_BITS, policyProblem, type CertificateRole } from "./policy.ts";
 export { certifyPublicKey, createCa, issueCertificate, type CaOptions, type IssueOptions, type KeyAlgorithm, type PemIdentity } from "./issue.ts";
 export { checkIdentity, type CheckedIdentity, type Identity } from "./identity.ts";
 export { identityPaths, readIdentityFiles, storeIdentity, type IdentityPaths, type Role } from "./store.ts";

@@ -43,7 +43,7 @@ export interface IssueOptions {
   readonly cn?: string;
   /** An optional subject O. */
   readonly organization?: string;
-  /** Sets extKeyUsage: serverAuth or clientAuth. */
+  /** Sets extKeyUsage: serverAuth and clientAuth (a server, which dials its fleet peers too) or clientAuth. */
   readonly role: "client" | "server";
   /** subjectAltName dNSName entries. For a server with neither these nor ipAddresses, the CN is used. */
   readonly dnsNames?: readonly string[];
@@ -113,7 +113,8 @@ export async function certifyPublicKey(options: IssueOptions, publicKey: CryptoK
     isCa: false,
     keyUsage:
       algorithm === "rsa" ? [KEY_USAGE.digitalSignature, KEY_USAGE.keyEncipherment] : [KEY_USAGE.digitalSignature],
-    extKeyUsage: [options.role === "server" ? OID.serverAuth : OID.clientAuth],
+    // A server's certificate serves for clientAuth too: a server of a fleet dials its peers with it.
+    extKeyUsage: options.role === "server" ? [OID.serverAuth, OID.clientAuth] : [OID.clientAuth],
     dnsNames,
     ipAddresses,
     uris: labelUris(options.labels),

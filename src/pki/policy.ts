@@ -79,6 +79,16 @@ export function checkCertificatePolicy(certificate: CertificateInfo, role: Certi
   if (refusal !== undefined) throw new CertificateError("policy", refusal);
 }
 
+/**
+ * True when the certificate is a server's (its extended key usage lists
+ * serverAuth): a fleet peer presents it, as a TLS client, to another server.
+ * A certificate without the extension is a client's (RestPipe issues every
+ * certificate with one).
+ */
+export function isServerCertificate(certificate: CertificateInfo): boolean {
+  return certificate.extendedKeyUsages?.includes(OID.serverAuth) === true;
+}
+
 const EKU_NAMES: Readonly<Record<string, string>> = {
   [OID.serverAuth]: "serverAuth",
   [OID.clientAuth]: "clientAuth",

@@ -8,11 +8,12 @@ import { FanoutLimiter, RecentClients, RegistryDirectory } from "../fanout/index
 import { fanoutHandler } from "../http/index.ts";
 import { explainRefusal, peerCertificate } from "../identity/index.ts";
 import { RepeatedFailures } from "../log/index.ts";
-import { certificatePolicyRefusal } from "../pki/index.ts";
+import { certificatePolicyRefusal, isServerCertificate } from "../pki/index.ts";
 import { Pipe, type PipeRegistry, type Transport } from "../pipe/index.ts";
 import type { TlsListener } from "../runtime/index.ts";
 import { drainNode, nodeParts, pipeOptions, sayWhyAndClose, serveNodeFront, withListenFix, type Front, type NodeDeps, type NodeObserver } from "../node/index.ts";
 import { FLAP_WINDOW_MS, FlapDetector } from "./_flaps.ts";
+import { joinFleet, type FleetMember } from "./_fleet.ts";
 import { serverReadiness, serverStatus } from "./status.ts";
 
 /** What a running server needs from outside. */
@@ -64,6 +65,8 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
   async function accept(transport: Transport): Promise<void> {
     const remote = transport.peer.remoteAddress;
     const certificate = await peerCertificate(transport.peer);
+    // A server of the fleet links with its server certificate; anything else is a client, as without a fleet.
+    if (fleet && certificate && isServerCertificate(certificate) && (await fleet.acceptPeer(transport, certificate))) return;
     const refusal = certificate === undefined ? undefined : certificatePolicyRefusal(certificate, "client");
     if (refusal !== undefined) {
       refuse(remote, refusal, certificate?.subject);
@@ -82,6 +85,8 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     if (certificate!.invalidLabels.length > 0) peerLog.warn("ignored invalid labels in the client certificate", { labels: certificate!.invalidLabels.join(" ") });
     const peer = { name: cn, remoteAddress: remote, labels };
     const pipe = new Pipe(transport, pipeOptions(config, peer, deps.dispatcher, peerLog, { onHeartbeat: observer.heartbeat, clock, peerFrameSetting: "RP_CLIENT_MAX_FRAME_BYTES on the client" }));
+    // In a fleet, the server holding this CN closes its old session first: no old session answers after this one did.
+    if (fleet) await fleet.admit(cn);
     const previous = registry.get(cn);
     const replacing = previous !== undefined;
     refusedLog.ended(certificate?.subject ?? "");
@@ -111,13 +116,19 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
   };
   let idleTimer = clock.setTimeout(idleTick, config.idleHookIntervalMs);
 
+  // Without RP_SERVER_NATS_URL and RP_SERVER_FLEET nothing of the fleet runs (NATS is not even loaded).
+  const fleet: FleetMember | undefined = config.natsUrls.length > 0 && config.fleet !== undefined ? joinFleet(config, deps, registry, listener, clock) : undefined;
   const listening = `${listener.hostname}:${listener.port}`;
   const readiness = serverReadiness(listening, () => draining);
   const status = serverStatus(observer, registry, listening, readiness, {
     refused: () => refusedLog.streaks().map(({ key, total, lastReason, since }) => ({ subject: key, count: total, lastReason, since })),
     sharedIdentities: () => flaps.flapping(),
+    ...(fleet ? { fleet: (limit: number) => fleet.status(limit) } : {}),
   });
-  const acquire = (peer: string | undefined, signal: AbortSignal) => registry.acquire(peer ?? "", config.clientWaitMs, signal);
+  if (fleet) observer.followFleet(() => fleet.figures());
+  const acquire = fleet
+    ? (peer: string | undefined, signal: AbortSignal) => fleet.acquire(peer ?? "", signal)
+    : (peer: string | undefined, signal: AbortSignal) => registry.acquire(peer ?? "", config.clientWaitMs, signal);
   const fanout = fanoutHandler({
     directory: new RegistryDirectory(registry, recent),
     limiter: new FanoutLimiter(config.fanoutConcurrency),
@@ -138,6 +149,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     clock.clearTimeout(idleTimer);
     listener.stop(true);
     observer.close();
+    void fleet?.stop(); // and the fleet's NATS connection and timers
     throw error;
   }
   log.info("server listening", { pipe: `${listener.hostname}:${listener.port}`, http: front.server.url });
@@ -153,6 +165,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
       listener.stop(false);
       const pipes = [...registry.pipes()];
       await drainNode(config, front, pipes, reconnectWindowMs(pipes.length), log, clock, (busy) => ({ pipes: busy }));
+      await fleet?.stop();
       listener.stop(true);
       observer.close();
     },

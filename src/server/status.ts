@@ -1,6 +1,6 @@
 /** rp-server's readiness and status, as its front reports them (/readyz, /_rp/status.json). */
 import type { NodeObserver } from "../node/index.ts";
-import { pipeRows, type Readiness, type RefusedLine, type ServerStatusJson, type SharedIdentity } from "../ops/index.ts";
+import { pipeRows, type FleetStatusJson, type Readiness, type RefusedLine, type ServerStatusJson, type SharedIdentity } from "../ops/index.ts";
 import type { PipeRegistry } from "../pipe/index.ts";
 
 /** rp-server: ready while listening and not draining. */
@@ -12,6 +12,8 @@ export function serverReadiness(listening: string, draining: () => boolean): () 
 export interface ServerStatusExtras {
   readonly refused?: () => RefusedLine[];
   readonly sharedIdentities?: () => SharedIdentity[];
+  /** In a fleet: its view, cut to `limit` holders. */
+  readonly fleet?: (limit: number) => FleetStatusJson;
 }
 
 /** rp-server's status: every connected client, the recent events, refused handshakes, shared identities. */
@@ -33,6 +35,7 @@ export function serverStatus(observer: NodeObserver, registry: PipeRegistry, lis
       shares: observer.shareLines(),
       refused: extras.refused?.() ?? [],
       sharedIdentities: extras.sharedIdentities?.() ?? [],
+      ...(extras.fleet ? { fleet: extras.fleet(limit) } : {}),
     };
   };
 }

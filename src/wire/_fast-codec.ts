@@ -116,6 +116,12 @@ export function encodeEvent(event: Event): Uint8Array {
   // Fields 24-26 (policy and trace context): two-byte tags 0xc2/0xca/0xd2 0x01.
   const extras = [event.caller, event.traceparent, event.tracestate].map((value) => (value === undefined ? undefined : text(value)));
   const head = event.head ? encodeHead(event.head) : undefined; // the generated code tests the field for truthiness too
+  // Fields 40-42 (fleet forwarding): two-byte tags 0xc2 0x02, 0xc8 0x02, 0xd2 0x02.
+  const target = event.fleetTarget === undefined ? undefined : text(event.fleetTarget);
+  const epoch = event.fleetEpoch === undefined ? undefined : uint64(event.fleetEpoch);
+  const fleet = event.fleetName === undefined ? undefined : text(event.fleetName);
+  const takeover = event.fleetTakeover;
+  const sender = event.fleetSender === undefined ? undefined : text(event.fleetSender);
   let size = 0;
   if (version !== undefined) size += 1 + varintSize(version);
   if (verb !== undefined) size += delimitedSize(verb.length);
@@ -128,6 +134,11 @@ export function encodeEvent(event: Event): Uint8Array {
   if (length !== undefined) size += 2 + varintSize(length);
   for (const extra of extras) if (extra !== undefined) size += 1 + delimitedSize(extra.length);
   if (head !== undefined) size += 1 + delimitedSize(head.length);
+  if (target !== undefined) size += 1 + delimitedSize(target.length);
+  if (epoch !== undefined) size += 2 + varintSize(epoch);
+  if (fleet !== undefined) size += 1 + delimitedSize(fleet.length);
+  if (takeover !== undefined) size += 3;
+  if (sender !== undefined) size += 1 + delimitedSize(sender.length);
   const out = new Uint8Array(size);
   let at = 0;
   if (version !== undefined) {
@@ -166,6 +177,28 @@ export function encodeEvent(event: Event): Uint8Array {
     out[at++] = 0x82; // field 32, length-delimited: tag 258 as a varint
     at = putDelimited(out, at, 0x02, head);
   }
+  if (target !== undefined) {
+    out[at++] = 0xc2; // field 40, length-delimited: tag 322
+    at = putDelimited(out, at, 0x02, target);
+  }
+  if (epoch !== undefined) {
+    out[at++] = 0xc8; // field 41, varint: tag 328
+    out[at++] = 0x02;
+    at = putVarint64(out, at, epoch);
+  }
+  if (fleet !== undefined) {
+    out[at++] = 0xd2; // field 42, length-delimited: tag 338
+    at = putDelimited(out, at, 0x02, fleet);
+  }
+  if (takeover !== undefined) {
+    out[at++] = 0xd8; // field 43, varint: tag 344
+    out[at++] = 0x02;
+    out[at++] = takeover ? 1 : 0;
+  }
+  if (sender !== undefined) {
+    out[at++] = 0xe2; // field 44, length-delimited: tag 354
+    at = putDelimited(out, at, 0x02, sender);
+  }
   return out;
 }
 
@@ -180,6 +213,8 @@ export function encodeEventReply(reply: EventReply): Uint8Array {
   const denied = reply.deniedByRule === undefined ? undefined : uint32(reply.deniedByRule);
   const status = reply.httpStatus === undefined ? undefined : uint32(reply.httpStatus);
   const head = reply.head ? encodeHead(reply.head) : undefined;
+  const refusal = reply.fleetRefusal === undefined ? undefined : text(reply.fleetRefusal);
+  const fleetStatus = reply.fleetStatus === undefined ? undefined : uint32(reply.fleetStatus);
   let size = 0;
   if (version !== undefined) size += 1 + varintSize(version);
   if (mimetype !== undefined) size += delimitedSize(mimetype.length);
@@ -190,6 +225,8 @@ export function encodeEventReply(reply: EventReply): Uint8Array {
   if (denied !== undefined) size += 2 + varintSize(denied);
   if (status !== undefined) size += 2 + varintSize(status);
   if (head !== undefined) size += 1 + delimitedSize(head.length);
+  if (refusal !== undefined) size += 1 + delimitedSize(refusal.length);
+  if (fleetStatus !== undefined) size += 2 + varintSize(fleetStatus);
   const out = new Uint8Array(size);
   let at = 0;
   if (version !== undefined) {
@@ -225,6 +262,15 @@ export function encodeEventReply(reply: EventReply): Uint8Array {
   if (head !== undefined) {
     out[at++] = 0x8a; // field 33, length-delimited: tag 266 as a varint
     at = putDelimited(out, at, 0x02, head);
+  }
+  if (refusal !== undefined) {
+    out[at++] = 0xc2; // field 40, length-delimited: tag 322
+    at = putDelimited(out, at, 0x02, refusal);
+  }
+  if (fleetStatus !== undefined) {
+    out[at++] = 0xc8; // field 41, varint: tag 328
+    out[at++] = 0x02;
+    at = putVarint(out, at, fleetStatus);
   }
   return out;
 }
@@ -322,19 +368,21 @@ export function decodeEvent(body: Uint8Array): Event | undefined {
       else event.deadlineMs = value;
       continue;
     }
-    if (tag === 0x90) {
+    if (tag === 0x90 || tag === 344) {
       const value = readVarint(body);
       if (value < 0) return undefined;
-      event.bodyStream = value !== 0;
+      if (tag === 0x90) event.bodyStream = value !== 0;
+      else event.fleetTakeover = value !== 0;
       continue;
     }
-    if (tag === 0x98) {
+    if (tag === 0x98 || tag === 328) {
       const value = readVarint64(body);
       if (value < 0) return undefined;
-      event.bodyLength = value;
+      if (tag === 0x98) event.bodyLength = value;
+      else event.fleetEpoch = value;
       continue;
     }
-    if (tag !== 0x12 && tag !== 0x1a && tag !== 0x22 && tag !== 0x2a && tag !== 0x82 && tag !== 0xc2 && tag !== 0xca && tag !== 0xd2 && tag !== 0x102) return undefined;
+    if (tag !== 0x12 && tag !== 0x1a && tag !== 0x22 && tag !== 0x2a && tag !== 0x82 && tag !== 0xc2 && tag !== 0xca && tag !== 0xd2 && tag !== 0x102 && tag !== 322 && tag !== 338 && tag !== 354) return undefined;
     const start = readDelimited(body);
     if (start < 0) return undefined;
     if (tag === 0x102) {
@@ -355,7 +403,10 @@ export function decodeEvent(body: Uint8Array): Event | undefined {
     else if (tag === 0x82) event.query = value;
     else if (tag === 0xc2) event.caller = value;
     else if (tag === 0xca) event.traceparent = value;
-    else event.tracestate = value;
+    else if (tag === 0xd2) event.tracestate = value;
+    else if (tag === 322) event.fleetTarget = value;
+    else if (tag === 338) event.fleetName = value;
+    else event.fleetSender = value;
   }
   return event;
 }
@@ -366,13 +417,14 @@ export function decodeEventReply(body: Uint8Array): EventReply | undefined {
   pos = 0;
   while (pos < body.length) {
     const tag = readVarint(body);
-    if (tag === 0x08 || tag === 0x18 || tag === 0xc0 || tag === 0x100) {
+    if (tag === 0x08 || tag === 0x18 || tag === 0xc0 || tag === 0x100 || tag === 328) {
       const value = readVarint(body);
       if (value < 0) return undefined;
       if (tag === 0x08) reply.version = value;
       else if (tag === 0x18) reply.code = value;
       else if (tag === 0xc0) reply.deniedByRule = value;
-      else reply.httpStatus = value;
+      else if (tag === 0x100) reply.httpStatus = value;
+      else reply.fleetStatus = value;
       continue;
     }
     if (tag === 0x80) {
@@ -387,7 +439,7 @@ export function decodeEventReply(body: Uint8Array): EventReply | undefined {
       reply.bodyLength = value;
       continue;
     }
-    if (tag !== 0x12 && tag !== 0x22 && tag !== 0x10a) return undefined;
+    if (tag !== 0x12 && tag !== 0x22 && tag !== 0x10a && tag !== 322) return undefined;
     const start = readDelimited(body);
     if (start < 0) return undefined;
     if (tag === 0x10a) {
@@ -402,7 +454,8 @@ export function decodeEventReply(body: Uint8Array): EventReply | undefined {
     }
     const value = readAscii(body, start);
     if (value === undefined) return undefined;
-    reply.mimetype = value;
+    if (tag === 0x12) reply.mimetype = value;
+    else reply.fleetRefusal = value;
   }
   return reply;
 }

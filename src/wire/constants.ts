@@ -105,4 +105,6 @@ export const Capability = {
   SmallRecords: "small-records",
   /** The peer reads Event.head and sends and reads EventReply.http_status/head (HTTP semantics: ranges, conditional requests, HEAD, the file share). */
   ReplyHead: "reply-head",
+  /** An rp-server of a fleet: it reads and sends Event.fleet_* and EventReply.fleet_refusal (forwarding between servers). */
+  Fleet: "fleet",
 } as const;

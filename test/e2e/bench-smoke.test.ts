@@ -20,4 +20,17 @@ describe("bench smoke", () => {
     expect(table).toContain("| c=1 req/s |");
     expect(table).toContain("| 64 KiB reply MB/s |");
   });
+
+  test("fleet: 3 servers and nats-server, single vs cross-server, renders the table", async () => {
+    const child = Bun.spawn([process.execPath, "test/bench/fleet.ts"], {
+      // wrk when installed, else fetch loops: either way the script's path runs.
+      env: { ...process.env, BENCH_SECONDS: "1", BENCH_GIB_REPS: "1", BENCH_BODY_MIB: "4" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [out, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+    expect({ code, errors: /errors (\d+)/.exec(out)?.[1] }).toEqual({ code: 0, errors: "0" });
+    expect(out).toContain("| c=64 req/s |");
+    expect(out).toContain("| 4 MiB reply MB/s |");
+  }, 120_000);
 });

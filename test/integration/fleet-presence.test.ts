@@ -23,7 +23,7 @@ afterAll(async () => {
 async function server(id: string, fleet = "test", takeovers: string[] = []): Promise<Presence> {
   const store = await openNatsStore({ servers: [nats.url], fleet, serverTtlMs: timing.deadAfterMs });
   stores.push(store);
-  const presence = new Presence(store, { id, fleet, address: `127.0.0.1:${1000 + presences.length}` }, systemClock, timing, {
+  const presence = new Presence(store, { id, fleet, address: `127.0.0.1:${1000 + presences.length}`, cn: `server-${id}` }, systemClock, timing, {
     takenOver: (cn, epoch, by) => takeovers.push(`${cn}@${epoch} by ${by}`),
   });
   await presence.start();

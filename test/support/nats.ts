@@ -85,3 +85,54 @@ async function waitReady(proc: Subprocess<"ignore", "ignore", "pipe">): Promise<
   }
   void proc.stderr.pipeTo(new WritableStream()).catch(() => undefined); // keep draining its log
 }
+
+/** A JetStream cluster of nats-servers on loopback (each node with its own client port, route port and store). */
+export interface NatsCluster {
+  readonly nodes: readonly NatsServer[];
+  /** Every node's client URL, comma-separated (RP_SERVER_NATS_URL). */
+  readonly urls: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `size` clustered nats-servers with JetStream; resolves once each said it is ready. */
+export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+  const ports = await Promise.all(Array.from({ length: size * 2 }, () => freePort()));
+  const routes = Array.from({ length: size }, (_, i) => `nats://127.0.0.1:${ports[size + i]}`).join(",");
+  const nodes = await Promise.all(
+    Array.from({ length: size }, (_, i) => {
+      const args = ["-n", `rp-nats-${i + 1}`, "--cluster_name", "rp-test", "--cluster", `nats://127.0.0.1:${ports[size + i]}`, "--routes", routes];
+      return startNatsNode(ports[i]!, args);
+    }),
+  );
+  return {
+    nodes,
+    urls: nodes.map((node) => node.url).join(","),
+    async stop() {
+      await Promise.all(nodes.map((node) => node.stop()));
+    },
+  };
+}
+
+async function startNatsNode(port: number, extra: readonly string[]): Promise<NatsServer> {
+  const store = mkdtempSync(join(tmpdir(), "rp-nats-"));
+  let proc: Subprocess<"ignore", "ignore", "pipe">;
+  const launch = async () => {
+    proc = Bun.spawn([natsServerPath(), "-js", "-a", "127.0.0.1", "-p", String(port), "-sd", store, ...extra], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    await waitReady(proc);
+  };
+  await launch();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    async stop(keepData = false) {
+      proc.kill("SIGTERM");
+      await proc.exited;
+      if (!keepData) rmSync(store, { recursive: true, force: true });
+    },
+    async kill() {
+      proc.kill("SIGKILL");
+      await proc.exited;
+    },
+    restart: launch,
+  };
+}

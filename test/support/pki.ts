@@ -59,9 +59,10 @@ let sharedCa: Promise<PemIdentity> | undefined;
 let sharedForeignCa: Promise<PemIdentity> | undefined;
 
 /** Creates a test PKI in a fresh temp directory, with the server identity already written. */
-export async function makeTestPki(options: { serverCn?: string } = {}): Promise<TestPki> {
+export async function makeTestPki(options: { serverCn?: string; foreignCa?: boolean } = {}): Promise<TestPki> {
   const dir = await mkdtemp(join(tmpdir(), "restpipe-pki-"));
-  const ca = await (sharedCa ??= createCa({ cn: "RestPipe Test CA" }));
+  // foreignCa: a whole second PKI under the foreign CA (its own server and clients), e.g. a server of another CA.
+  const ca = await (options.foreignCa ? (sharedForeignCa ??= createCa({ cn: "Foreign Test CA" })) : (sharedCa ??= createCa({ cn: "RestPipe Test CA" })));
   const caPaths = { certPath: join(dir, "ca.crt.pem"), keyPath: join(dir, "ca.key.pem") };
   await writeSecret(caPaths.keyPath, ca.keyPem);
   await writePublic(caPaths.certPath, ca.certPem);

@@ -89,6 +89,42 @@ export interface Event {
      * @generated from protobuf field: optional restpipe.v1.HttpHead head = 32
      */
     head?: HttpHead;
+    /**
+     * Fleet forwarding (fields 40-49), only between rp-servers of one fleet
+     * that listed the "fleet" capability. The CN of the client the event is for.
+     *
+     * @generated from protobuf field: optional string fleet_target = 40
+     */
+    fleetTarget?: string;
+    /**
+     * The session epoch (presence revision) the sender routed the event to: the
+     * receiver answers only if that session is still the one it holds.
+     *
+     * @generated from protobuf field: optional uint64 fleet_epoch = 41
+     */
+    fleetEpoch?: number;
+    /**
+     * The sender's fleet name (RP_SERVER_FLEET): a different one is refused.
+     *
+     * @generated from protobuf field: optional string fleet_name = 42
+     */
+    fleetName?: string;
+    /**
+     * A takeover notice instead of a request: the sender now holds
+     * fleet_target; the receiver closes its session of it (at fleet_epoch or
+     * older) and answers once it is closed, so that no old session answers
+     * after the new one took its first request.
+     *
+     * @generated from protobuf field: optional bool fleet_takeover = 43
+     */
+    fleetTakeover?: boolean;
+    /**
+     * The sending server's id in the fleet: the receiver uses the link it came
+     * on for its own forwards to that server (one link per pair of servers).
+     *
+     * @generated from protobuf field: optional string fleet_sender = 44
+     */
+    fleetSender?: string;
 }
 /**
  * Headers of an HTTP request or response crossing the pipe, from an
@@ -173,6 +209,21 @@ export interface EventReply {
      * @generated from protobuf field: optional restpipe.v1.HttpHead head = 33
      */
     head?: HttpHead;
+    /**
+     * Set by an rp-server of the fleet that refused a forwarded event without
+     * passing it on (stale epoch, client gone, another fleet): why, for logs and
+     * the front's 503. Only sent to peers listing "fleet".
+     *
+     * @generated from protobuf field: optional string fleet_refusal = 40
+     */
+    fleetRefusal?: string;
+    /**
+     * With fleet_refusal: the HTTP status the sending front answers (502 the
+     * client's session failed mid-request, 503 not here or stale, 504 deadline).
+     *
+     * @generated from protobuf field: optional uint32 fleet_status = 41
+     */
+    fleetStatus?: number;
 }
 /**
  * Liveness probe; also carries this implementation's capabilities.
@@ -290,7 +341,12 @@ class Event$Type extends MessageType<Event> {
             { no: 24, name: "caller", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
             { no: 25, name: "traceparent", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
             { no: 26, name: "tracestate", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
-            { no: 32, name: "head", kind: "message", T: () => HttpHead }
+            { no: 32, name: "head", kind: "message", T: () => HttpHead },
+            { no: 40, name: "fleet_target", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
+            { no: 41, name: "fleet_epoch", kind: "scalar", opt: true, T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
+            { no: 42, name: "fleet_name", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
+            { no: 43, name: "fleet_takeover", kind: "scalar", opt: true, T: 8 /*ScalarType.BOOL*/ },
+            { no: 44, name: "fleet_sender", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ }
         ]);
     }
     create(value?: PartialMessage<Event>): Event {
@@ -343,6 +399,21 @@ class Event$Type extends MessageType<Event> {
                 case /* optional restpipe.v1.HttpHead head */ 32:
                     message.head = HttpHead.internalBinaryRead(reader, reader.uint32(), options, message.head);
                     break;
+                case /* optional string fleet_target */ 40:
+                    message.fleetTarget = reader.string();
+                    break;
+                case /* optional uint64 fleet_epoch */ 41:
+                    message.fleetEpoch = reader.uint64().toNumber();
+                    break;
+                case /* optional string fleet_name */ 42:
+                    message.fleetName = reader.string();
+                    break;
+                case /* optional bool fleet_takeover */ 43:
+                    message.fleetTakeover = reader.bool();
+                    break;
+                case /* optional string fleet_sender */ 44:
+                    message.fleetSender = reader.string();
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -394,6 +465,21 @@ class Event$Type extends MessageType<Event> {
         /* optional restpipe.v1.HttpHead head = 32; */
         if (message.head)
             HttpHead.internalBinaryWrite(message.head, writer.tag(32, WireType.LengthDelimited).fork(), options).join();
+        /* optional string fleet_target = 40; */
+        if (message.fleetTarget !== undefined)
+            writer.tag(40, WireType.LengthDelimited).string(message.fleetTarget);
+        /* optional uint64 fleet_epoch = 41; */
+        if (message.fleetEpoch !== undefined)
+            writer.tag(41, WireType.Varint).uint64(message.fleetEpoch);
+        /* optional string fleet_name = 42; */
+        if (message.fleetName !== undefined)
+            writer.tag(42, WireType.LengthDelimited).string(message.fleetName);
+        /* optional bool fleet_takeover = 43; */
+        if (message.fleetTakeover !== undefined)
+            writer.tag(43, WireType.Varint).bool(message.fleetTakeover);
+        /* optional string fleet_sender = 44; */
+        if (message.fleetSender !== undefined)
+            writer.tag(44, WireType.LengthDelimited).string(message.fleetSender);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);
@@ -516,7 +602,9 @@ class EventReply$Type extends MessageType<EventReply> {
             { no: 17, name: "body_length", kind: "scalar", opt: true, T: 4 /*ScalarType.UINT64*/, L: 2 /*LongType.NUMBER*/ },
             { no: 24, name: "denied_by_rule", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ },
             { no: 32, name: "http_status", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ },
-            { no: 33, name: "head", kind: "message", T: () => HttpHead }
+            { no: 33, name: "head", kind: "message", T: () => HttpHead },
+            { no: 40, name: "fleet_refusal", kind: "scalar", opt: true, T: 9 /*ScalarType.STRING*/ },
+            { no: 41, name: "fleet_status", kind: "scalar", opt: true, T: 13 /*ScalarType.UINT32*/ }
         ]);
     }
     create(value?: PartialMessage<EventReply>): EventReply {
@@ -557,6 +645,12 @@ class EventReply$Type extends MessageType<EventReply> {
                 case /* optional restpipe.v1.HttpHead head */ 33:
                     message.head = HttpHead.internalBinaryRead(reader, reader.uint32(), options, message.head);
                     break;
+                case /* optional string fleet_refusal */ 40:
+                    message.fleetRefusal = reader.string();
+                    break;
+                case /* optional uint32 fleet_status */ 41:
+                    message.fleetStatus = reader.uint32();
+                    break;
                 default:
                     let u = options.readUnknownField;
                     if (u === "throw")
@@ -596,6 +690,12 @@ class EventReply$Type extends MessageType<EventReply> {
         /* optional restpipe.v1.HttpHead head = 33; */
         if (message.head)
             HttpHead.internalBinaryWrite(message.head, writer.tag(33, WireType.LengthDelimited).fork(), options).join();
+        /* optional string fleet_refusal = 40; */
+        if (message.fleetRefusal !== undefined)
+            writer.tag(40, WireType.LengthDelimited).string(message.fleetRefusal);
+        /* optional uint32 fleet_status = 41; */
+        if (message.fleetStatus !== undefined)
+            writer.tag(41, WireType.Varint).uint32(message.fleetStatus);
         let u = options.writeUnknownFields;
         if (u !== false)
             (u == true ? UnknownFieldHandler.onWrite : u)(this.typeName, message, writer);

@@ -37,6 +37,12 @@ describe("defaults", () => {
       maxFanout: 10_000,
       fanoutConcurrency: 128,
       fanoutMaxAnswerBytes: 64 * 1024 * 1024,
+      natsUrls: [],
+      fleet: undefined,
+      natsCredsFile: undefined,
+      natsCaFile: undefined,
+      fleetAddress: undefined,
+      fleetExpiryMs: 3_000,
       statsdHost: undefined,
       statsdPort: undefined,
       statsdPrefix: undefined,
@@ -136,6 +142,12 @@ describe("the environment", () => {
         RP_SERVER_MAX_FANOUT: "50",
         RP_SERVER_FANOUT_CONCURRENCY: "8",
         RP_SERVER_FANOUT_MAX_ANSWER_BYTES: "1MiB",
+        RP_SERVER_NATS_URL: "nats://a:4222, tls://user:pw@b.example:4223,c",
+        RP_SERVER_FLEET: "eu-west_1",
+        RP_SERVER_NATS_CREDS: "/etc/rp/nats.creds",
+        RP_SERVER_NATS_CA: "/etc/rp/nats-ca.pem",
+        RP_SERVER_FLEET_ADDRESS: "[::1]:7443",
+        RP_SERVER_FLEET_EXPIRY_S: "5",
         RP_SERVER_HTTP_TOKEN: "t0ken",
         RP_SERVER_HTTP_IDLE_TIMEOUT_S: "5",
         RP_SERVER_HTTP_SOCKET_MODE: "0660",
@@ -181,6 +193,12 @@ describe("the environment", () => {
       maxFanout: 50,
       fanoutConcurrency: 8,
       fanoutMaxAnswerBytes: 1_048_576,
+      natsUrls: ["nats://a:4222", "tls://user:pw@b.example:4223", "c"],
+      fleet: "eu-west_1",
+      natsCredsFile: "/etc/rp/nats.creds",
+      natsCaFile: "/etc/rp/nats-ca.pem",
+      fleetAddress: "[::1]:7443",
+      fleetExpiryMs: 5_000,
       httpToken: "t0ken",
       httpIdleTimeoutMs: 5_000,
       httpSocketMode: 0o660,
@@ -219,6 +237,22 @@ describe("the environment", () => {
     ]);
     expect(problemsOf(() => loadServerConfig({ env: { RP_SERVER_POLICY: "rules" } }))).toEqual([
       'RP_SERVER_POLICY="rules": must be a policy as JSON: {"default": "allow"|"deny", "rules": [{"cn", "verbs", "noun", "handler", "action"}]}',
+    ]);
+  });
+
+  test("the fleet needs both NATS and a name; bad URLs, names and addresses are problems", () => {
+    expect(problemsOf(() => loadServerConfig({ env: { RP_SERVER_NATS_URL: "nats://127.0.0.1:4222" } }))).toEqual([
+      'RP_SERVER_NATS_URL="nats://127.0.0.1:4222": a fleet needs its name too; set RP_SERVER_FLEET',
+    ]);
+    expect(problemsOf(() => loadServerConfig({ env: { RP_SERVER_FLEET: "one" } }))).toEqual(['RP_SERVER_FLEET="one": a fleet needs NATS; set RP_SERVER_NATS_URL (nats://HOST:4222)']);
+    expect(problemsOf(() => loadServerConfig({ env: { RP_SERVER_NATS_URL: "nats://rp:s3cret@n1:4222,bad url", RP_SERVER_FLEET: "f" } }))).toEqual([
+      'RP_SERVER_NATS_URL="nats://***@n1:4222,bad url": must be NATS URLs separated by commas, such as nats://127.0.0.1:4222 (not "bad url")',
+    ]);
+    expect(JSON.stringify(describeConfig(loadServerConfig({ env: { RP_SERVER_NATS_URL: "nats://rp:s3cret@n1:4222", RP_SERVER_FLEET: "f" } }), "server"))).not.toContain("s3cret");
+    expect(problemsOf(() => loadServerConfig({ env: { RP_SERVER_NATS_URL: "http://x/y", RP_SERVER_FLEET: "a.b", RP_SERVER_FLEET_ADDRESS: "host" } }))).toEqual([
+      'RP_SERVER_NATS_URL="http://x/y": must be NATS URLs separated by commas, such as nats://127.0.0.1:4222 (not "http://x/y")',
+      'RP_SERVER_FLEET="a.b": must be 1-64 letters, digits, "-" or "_"',
+      'RP_SERVER_FLEET_ADDRESS="host": must be HOST:PORT (a port from 1 to 65535)',
     ]);
   });
 

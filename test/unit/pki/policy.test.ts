@@ -1,6 +1,6 @@
 /** The certificate policy (src/pki/policy.ts) on certificates made by openssl: what passes, and each refusal's words. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { parseCertificatesPem, policyProblem } from "../../../src/pki/index.ts";
+import { isServerCertificate, parseCertificatesPem, policyProblem } from "../../../src/pki/index.ts";
 import { makeTestPki, type TestPki } from "../../support/index.ts";
 import { opensslIdentity, type OpensslCertificateOptions } from "../../support/openssl-identity.ts";
 
@@ -28,6 +28,26 @@ describe("accepted", () => {
   for (const [name, options] of cases) test(`client: ${name}`, async () => expect(await problemOf("client", options)).toBeUndefined());
   test("server with a DNS SAN and serverAuth", async () => expect(await problemOf("server", { extensions: SERVER })).toBeUndefined());
   test("server with only an IP SAN", async () => expect(await problemOf("server", { extensions: ["subjectAltName=IP:10.0.0.5"] })).toBeUndefined());
+});
+
+describe("a server's certificate, as a fleet peer presents it", () => {
+  const serverLike = async (options: OpensslCertificateOptions) => {
+    const [certificate] = await parseCertificatesPem(opensslIdentity(pki, "client", "eku", options).certPem);
+    return isServerCertificate(certificate!);
+  };
+  test("serverAuth in the EKU (with or without clientAuth): a server", async () => {
+    expect(await serverLike({ extensions: ["extendedKeyUsage=serverAuth,clientAuth"] })).toBe(true);
+    expect(await serverLike({ extensions: ["extendedKeyUsage=serverAuth"] })).toBe(true);
+  });
+  test("clientAuth only, or no EKU at all: a client", async () => {
+    expect(await serverLike({ extensions: ["extendedKeyUsage=clientAuth"] })).toBe(false);
+    expect(await serverLike({})).toBe(false);
+  });
+  test("the test PKI's server certificate (issued by RestPipe) is one and passes as a client's too", async () => {
+    const [certificate] = await parseCertificatesPem(pki.server.certPem);
+    expect(isServerCertificate(certificate!)).toBe(true);
+    expect(policyProblem(certificate!, "client")).toBeUndefined();
+  });
 });
 
 describe("refused, with the reason", () => {

@@ -40,7 +40,11 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
     packages: ["node:fs", "node:path"],
   },
   pipe: { role: "one connection: correlation, heartbeats, write coalescing; the registry of pipes", imports: ["log", "replies", "wire"], packages: [], neutral: true },
-  fleet: { role: "a fleet of servers: presence of CNs and servers in NATS JetStream KV, epochs, takeover (not wired to the server yet)", imports: ["pipe"], packages: ["@nats-io/kv", "@nats-io/transport-node"] },
+  fleet: {
+    role: "a fleet of servers: presence of CNs and servers in NATS JetStream KV (loaded lazily), epochs, takeover, peer links, routing and fencing of forwarded events",
+    imports: ["log", "pipe", "wire"],
+    packages: ["@nats-io/kv", "@nats-io/transport-node", "node:fs"],
+  },
   labels: { role: "client labels: their syntax, their SAN URI form (restpipe:label:key=value), matching", imports: [], packages: [], neutral: true },
   fanout: {
     role: "fan-out: selectors, the fan-out's query controls, the runner with its cap and deadline, the answer document, the client directory",
@@ -84,7 +88,7 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
     imports: ["audit", "config", "dispatch", "http", "log", "metrics", "ops", "pipe", "policy", "replies", "runtime", "trace", "wire"],
     packages: [],
   },
-  server: { role: "rp-server: accept, name clients by CN, registry, front; its status and readiness", imports: ["config", "fanout", "http", "identity", "log", "node", "ops", "pipe", "pki", "runtime"], packages: [] },
+  server: { role: "rp-server: accept, name clients by CN, registry, front; its status and readiness; its part in a fleet", imports: ["config", "fanout", "fleet", "http", "identity", "log", "node", "ops", "pipe", "pki", "runtime", "wire"], packages: [] },
   client: {
     role: "rp-client: dial loop with backoff over one or several servers (failover), front; its status and readiness",
     imports: ["config", "identity", "log", "node", "ops", "pipe", "pki", "proxy", "runtime", "wire"],

@@ -53,6 +53,11 @@ function randomEvent(random: () => number, large = true): Event {
   if (random() < 0.3) event.traceparent = pick(random, TEXTS);
   if (random() < 0.3) event.tracestate = pick(random, TEXTS);
   if (random() < 0.3) event.head = randomHead(random);
+  if (random() < 0.3) event.fleetTarget = pick(random, TEXTS);
+  if (random() < 0.3) event.fleetEpoch = pick(random, U53);
+  if (random() < 0.3) event.fleetName = pick(random, TEXTS);
+  if (random() < 0.3) event.fleetTakeover = random() < 0.5;
+  if (random() < 0.3) event.fleetSender = pick(random, TEXTS);
   return event;
 }
 
@@ -67,6 +72,8 @@ function randomReply(random: () => number, large = true): EventReply {
   if (random() < 0.3) reply.deniedByRule = pick(random, U32);
   if (random() < 0.3) reply.httpStatus = pick(random, U32);
   if (random() < 0.3) reply.head = randomHead(random);
+  if (random() < 0.3) reply.fleetRefusal = pick(random, TEXTS);
+  if (random() < 0.3) reply.fleetStatus = pick(random, U32);
   return reply;
 }
 
@@ -120,7 +127,7 @@ describe("hand-written Event/EventReply codec", () => {
       const sameBytes = (a: Uint8Array, b: Uint8Array) => isDeepStrictEqual(a, b) || expect({ i, hex: toHex(a) }).toEqual({ i, hex: toHex(b) });
       sameBytes(encodeEvent(event), body);
       const headTexts = (event.head?.headers ?? []).flatMap((h) => [h.name, h.value]);
-      const ascii = [event.verb, event.noun, event.mimetype, event.query, event.caller, event.traceparent, event.tracestate, ...headTexts].every((t) => t === undefined || /^[\x00-\x7f]*$/.test(t));
+      const ascii = [event.verb, event.noun, event.mimetype, event.query, event.caller, event.traceparent, event.tracestate, event.fleetTarget, event.fleetName, event.fleetSender, ...headTexts].every((t) => t === undefined || /^[\x00-\x7f]*$/.test(t));
       if (ascii) expect({ i, fast: decodeEvent(body) !== undefined }).toEqual({ i, fast: true }); // the common shapes never fall back
       expect({ i, ...outcome(() => ours.event(body)) }).toEqual({ i, ...outcome(() => reference.event(body)) });
       const reply = randomReply(random);

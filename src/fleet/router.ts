@@ -1,0 +1,184 @@
+/**
+ * Where a front request for client CN X goes on a server of a fleet: the
+ * local pipe when this server holds X, else the server the presence names,
+ * through the peer link to it (the event carries X and the session epoch it
+ * was routed to). Neither: the bounded wait for X to appear anywhere, then
+ * 503, as a single server does. A refusal for a stale epoch is routed again
+ * when the body can be sent again (not a stream), within the same wait.
+ */
+import {
+  NotConnectedError,
+  PeerUnavailableError,
+  PipeClosedError,
+  RequestTimeoutError,
+  type Clock,
+  type IncomingReply,
+  type OutboundEvent,
+  type Pipe,
+  type PipeRegistry,
+  type RequestOptions,
+  type RequestTarget,
+} from "../pipe/index.ts";
+import type { PeerLinks } from "./peer-links.ts";
+import type { Location, Presence } from "./presence.ts";
+import type { ServerRecord } from "./store.ts";
+
+/** What the router counts (the /metrics counters). */
+export interface FleetCounters {
+  /** Requests sent to another server over a peer link. */
+  forwarded: number;
+  /** Of those, refused by the other server (stale epoch, client gone there, deadline). */
+  refused: number;
+  /** Requests that found no link to the server holding the client (dial failed). */
+  linkFailed: number;
+  /** Forwarded requests received from other servers. */
+  received: number;
+  /** Of those, refused here. */
+  receivedRefused: number;
+}
+
+/** What the router works with. */
+export interface RouterDeps {
+  readonly registry: PipeRegistry;
+  readonly links: PeerLinks;
+  readonly clock: Clock;
+  readonly selfId: string;
+  readonly fleet: string;
+  /** The presence, once NATS answered (undefined before: only local clients are found). */
+  readonly presence: () => Presence | undefined;
+  /** False while NATS is unreachable (the refusal then says so). */
+  readonly natsUp: () => boolean;
+}
+
+/** Most times one request is routed again after a stale-epoch refusal. */
+const MAX_REROUTES = 3;
+
+/** Routes front requests to local pipes or to the servers holding their clients. */
+export class FleetRouter {
+  readonly counters: FleetCounters = { forwarded: 0, refused: 0, linkFailed: 0, received: 0, receivedRefused: 0 };
+  /** Requests waiting for their CN to show up, by CN (a claim wakes only its own). */
+  readonly #wakers = new Map<string, Set<() => void>>();
+
+  constructor(private readonly deps: RouterDeps) {
+    deps.registry.subscribe((change) => change.kind === "added" && this.changed(change.pipe.peer.name));
+  }
+
+  /** Wakes waiting requests: for `cn` (its claim or local pipe changed), or all (a server came or went, NATS back). */
+  changed(cn?: string): void {
+    const sets = cn === undefined ? [...this.#wakers.values()] : [this.#wakers.get(cn)].filter((set) => set !== undefined);
+    for (const set of sets) for (const wake of [...set]) wake();
+  }
+
+  /** The target for `cn`, waiting up to `waitMs` for it to be held somewhere. */
+  async acquire(cn: string, waitMs: number, signal: AbortSignal, attempt = 0, refusedEpoch?: number): Promise<RequestTarget> {
+    const { clock } = this.deps;
+    const started = clock.now();
+    for (;;) {
+      const target = this.#find(cn, waitMs - (clock.now() - started), signal, attempt, refusedEpoch);
+      if (target) return target;
+      const left = waitMs - (clock.now() - started);
+      if (left <= 0 || signal.aborted) throw this.#notFound(cn, waitMs);
+      await this.#nextChange(cn, left, signal);
+    }
+  }
+
+  /** A local pipe, or the server the presence names (not at `refusedEpoch`, which that server just refused). */
+  #find(cn: string, leftMs: number, signal: AbortSignal, attempt: number, refusedEpoch: number | undefined): RequestTarget | undefined {
+    const local = this.deps.registry.get(cn);
+    if (local) return local;
+    const presence = this.deps.presence();
+    const location = presence?.locate(cn);
+    if (!presence || !location || location.server === this.deps.selfId || location.epoch === refusedEpoch) return undefined;
+    const server = presence.server(location.server);
+    return server ? this.#remote(cn, location, server, leftMs, signal, attempt) : undefined;
+  }
+
+  /**
+   * Before a new session of `cn` here takes requests: the server that holds it
+   * closes its session (and says so), so that an old session never answers
+   * after the new one did. A holder that does not answer within `waitMs`
+   * (gone, or its link down) is not waited for longer: its claim is older and
+   * forwarded requests to it are fenced by epoch.
+   */
+  async takeOver(cn: string, waitMs: number): Promise<void> {
+    const presence = this.deps.presence();
+    const location = presence?.locate(cn);
+    if (!presence || !location || location.server === this.deps.selfId) return;
+    const server = presence.server(location.server);
+    if (!server) return;
+    const link = await this.deps.links.get(server);
+    await link.request(
+      { verb: "post", noun: "_fleet/takeover", fleet: { target: cn, epoch: location.epoch, fleet: this.deps.fleet, takeover: true, sender: this.deps.selfId } },
+      { deadlineMs: waitMs },
+    );
+  }
+
+  #notFound(cn: string, waitMs: number): Error {
+    if (this.deps.presence() !== undefined && this.deps.natsUp()) return new NotConnectedError(cn, waitMs);
+    return new PeerUnavailableError(
+      `Cannot reach "${cn}": not connected to this server, and NATS (the fleet's presence) is unreachable, so the other servers' clients are unknown; check the NATS servers of RP_SERVER_NATS_URL`,
+    );
+  }
+
+  #nextChange(cn: string, waitMs: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.#wakers.get(cn) ?? new Set<() => void>();
+      this.#wakers.set(cn, set);
+      const done = () => {
+        this.deps.clock.clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        set.delete(done);
+        if (set.size === 0 && this.#wakers.get(cn) === set) this.#wakers.delete(cn);
+        resolve();
+      };
+      const timer = this.deps.clock.setTimeout(done, waitMs);
+      signal.addEventListener("abort", done, { once: true });
+      set.add(done);
+    });
+  }
+
+  #remote(cn: string, location: Location, server: ServerRecord, leftMs: number, signal: AbortSignal, attempt: number): RequestTarget {
+    return {
+      peer: { name: cn, remoteAddress: `via server ${server.address}` },
+      streams: true,
+      // Servers of one fleet run this implementation; the server holding the client adapts the head to it.
+      replyHead: true,
+      request: (event, options) => this.#forward(cn, location, server, event, options ?? {}, leftMs, signal, attempt),
+    };
+  }
+
+  async #forward(
+    cn: string,
+    location: Location,
+    server: ServerRecord,
+    event: OutboundEvent,
+    options: RequestOptions,
+    leftMs: number,
+    signal: AbortSignal,
+    attempt: number,
+  ): Promise<IncomingReply> {
+    let link: Pipe;
+    try {
+      link = await this.deps.links.get(server);
+    } catch (error) {
+      this.counters.linkFailed++;
+      throw new PeerUnavailableError(`Cannot reach "${cn}" on server ${server.address}: ${(error as Error).message}`);
+    }
+    this.counters.forwarded++;
+    const started = this.deps.clock.now();
+    const reply = await link.request({ ...event, fleet: { target: cn, epoch: location.epoch, fleet: this.deps.fleet, sender: this.deps.selfId } }, options);
+    if (reply.fleetRefusal === undefined) return reply;
+    this.counters.refused++;
+    const status = reply.fleetStatus ?? 503;
+    const left = leftMs - (this.deps.clock.now() - started);
+    // Routed to a session that is gone: route again once the presence moved on, if the body can be sent again.
+    if (status === 503 && event.body === undefined && attempt < MAX_REROUTES && left > 0 && !signal.aborted) {
+      const target = await this.acquire(cn, left, signal, attempt + 1, location.epoch);
+      return target.request(event, options);
+    }
+    const why = `server ${server.address} answered: ${reply.fleetRefusal}`;
+    if (status === 504) throw new RequestTimeoutError(options.deadlineMs ?? 0, cn);
+    if (status === 502) throw new PipeClosedError(cn, { cause: new Error(why) });
+    throw new PeerUnavailableError(`Cannot reach "${cn}": ${why}`);
+  }
+}
