@@ -64,7 +64,7 @@ describe("parseCertificate", () => {
       fingerprintSha256: undefined,
       keyAlgorithm: "EC P-256",
       signatureAlgorithm: "1.2.840.10045.4.3.2",
-      extendedKeyUsages: ["1.3.6.1.5.5.7.3.1"],
+      extendedKeyUsages: ["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"], // a server certificate serves and, in a fleet, dials its peers
     });
     expect(info!.der).toEqual(pemBlocks(issued.certPem)[0]!.der);
   });
