@@ -7,6 +7,8 @@
  * NO_PROXY naming one server: each is dialled its own way.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startFleetServer } from "../support/fleet.ts";
+import { startNats } from "../support/nats.ts";
 import { FIXTURE_HANDLERS, freePort, makeTestPki, runBinary, startClientProcess, startServerProcess, Tinyproxy, type ClientProcess, type ServerProcess, type TestPki } from "../support/index.ts";
 
 let pki: TestPki;
@@ -108,6 +110,27 @@ describe("client failover between two servers", () => {
     expect(ms).toBeLessThan(2_000); // was ${ms}: not after the drain (about 2.7 s)
     expect(answer).toEqual({ status: 200, text: '{"slept":3000}' });
     await started.proc.waitForMessage("the server is draining: moving to the next server", { target: `127.0.0.1:${first.pipePort}` }, 1_000);
+  });
+
+  test("in a fleet, a server stopped gracefully: the takeover by the other server lets the draining session finish its slow request", async () => {
+    const nats = await startNats();
+    stops.push(() => nats.stop());
+    const servers: ServerProcess[] = [];
+    for (let i = 0; i < 2; i++) {
+      const started = await startFleetServer(pki.server.dir, nats);
+      stops.push(() => started.proc.stop("SIGKILL"));
+      servers.push(started);
+    }
+    const started = await client("fleet-drained", servers.map((s) => `127.0.0.1:${s.pipePort}`).join(","), { RP_EVENT_HANDLER: FIXTURE_HANDLERS });
+    const first = await holder(servers, "fleet-drained");
+    const other = servers.find((s) => s !== first)!;
+    await started.proc.waitForMessage("connected to the server");
+    const slow = fetch(`${first.http}/client/fleet-drained/sleep//3000`).then(async (response) => ({ status: response.status, text: await response.text() }));
+    await inFlight(first, "fleet-drained", 1);
+    first.proc.signal("SIGTERM");
+    await other.proc.waitForMessage("client connected", { client: "fleet-drained" }, 10_000);
+    // Before the fix the takeover closed the draining session at once: the slow request got a 502.
+    expect(await slow).toEqual({ status: 200, text: '{"slept":3000}' });
   });
 
   test("the first servers of the list down at start: connected to the live one promptly", async () => {
