@@ -39,32 +39,7 @@ export interface NatsServer {
 
 /** Starts nats-server with JetStream on loopback and waits until it is ready. */
 export async function startNats(): Promise<NatsServer> {
-  const port = await freePort();
-  const store = mkdtempSync(join(tmpdir(), "rp-nats-"));
-  let proc: Subprocess<"ignore", "ignore", "pipe">;
-  const launch = async () => {
-    proc = Bun.spawn([natsServerPath(), "-js", "-a", "127.0.0.1", "-p", String(port), "-sd", store], {
-      stdin: "ignore",
-      stdout: "ignore",
-      stderr: "pipe",
-    });
-    await waitReady(proc);
-  };
-  await launch();
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    port,
-    async stop(keepData = false) {
-      proc.kill("SIGTERM");
-      await proc.exited;
-      if (!keepData) rmSync(store, { recursive: true, force: true });
-    },
-    async kill() {
-      proc.kill("SIGKILL");
-      await proc.exited;
-    },
-    restart: launch,
-  };
+  return startNatsNode(await freePort(), []);
 }
 
 async function waitReady(proc: Subprocess<"ignore", "ignore", "pipe">): Promise<void> {
