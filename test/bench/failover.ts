@@ -12,14 +12,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startDialLoop, type DialLoop } from "../../src/client/index.ts";
+import type { DialLoop } from "../../src/client/index.ts";
 import { loadClientConfig } from "../../src/config/index.ts";
 import { createDispatcher } from "../../src/dispatch/index.ts";
-import { silentLogger } from "../../src/log/index.ts";
-import { pipeOptions } from "../../src/node/index.ts";
 import { Pipe } from "../../src/pipe/index.ts";
-import { bunRuntime } from "../../src/runtime/bun/index.ts";
 import { percentile } from "./_load.ts";
+import { startSwarmClient } from "./_swarm-client.ts";
 import { swarmPki } from "./_swarm-pki.ts";
 import { ensureFdLimit, startSwarmServer } from "./swarm.ts";
 import * as handlers from "./handlers.ts";
@@ -42,28 +40,9 @@ const pipes: Pipe[] = [];
 
 /** Starts client `i`; resolves once it is connected. */
 function client(i: number): Promise<void> {
-  const identity = { keyPem: pki.clients[i]!.keyPem, certPem: pki.clients[i]!.certPem, caPem: pki.ca.certPem };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`client ${i} not connected within 60 s`)), 60_000);
-    loops[i] = startDialLoop({
-      targets,
-      dial: (target) => bunRuntime.connectTls({ hostname: target.host, port: target.port, identity, serverName: "localhost", timeoutMs: config.connectTimeoutMs }),
-      open: async (transport) => {
-        const pipe = new Pipe(transport, pipeOptions(config, { name: "localhost", remoteAddress: transport.peer.remoteAddress }, dispatcher, silentLogger));
-        pipes.push(pipe);
-        return pipe;
-      },
-      ready: () => {},
-      baseMs: config.reconnectBaseMs,
-      capMs: config.reconnectCapMs,
-      log: silentLogger,
-      onStatus: (status) => {
-        if (status.state !== "connected") return;
-        clearTimeout(timer);
-        resolve();
-      },
-    });
-  });
+  const { loop, connected } = startSwarmClient({ pki, i, targets, config, dispatcher, pipes, timeoutS: 60 });
+  loops[i] = loop;
+  return connected;
 }
 
 const on = (label: string) => loops.filter((loop) => loop.status.state === "connected" && loop.target === label).length;

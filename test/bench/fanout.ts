@@ -17,15 +17,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { startDialLoop, type DialLoop } from "../../src/client/index.ts";
+import type { DialLoop } from "../../src/client/index.ts";
 import { loadClientConfig } from "../../src/config/index.ts";
 import { createDispatcher } from "../../src/dispatch/index.ts";
-import { silentLogger } from "../../src/log/index.ts";
-import { pipeOptions } from "../../src/node/index.ts";
 import { Pipe } from "../../src/pipe/index.ts";
-import { bunRuntime } from "../../src/runtime/bun/index.ts";
 import { findWrk, percentile, wrkLoad, type LoadResult } from "./_load.ts";
 import { cpuSeconds } from "./_proc.ts";
+import { startSwarmClient } from "./_swarm-client.ts";
 import { swarmPki, type SwarmPki } from "./_swarm-pki.ts";
 import { ensureFdLimit, startSwarmServer } from "./swarm.ts";
 
@@ -48,31 +46,9 @@ function handlersFor(i: number) {
 
 function dial(i: number, pki: SwarmPki, port: number, loops: DialLoop[], pipes: Pipe[]): Promise<void> {
   const config = loadClientConfig({ env: {}, flags: {} });
-  const dispatcher = createDispatcher(handlersFor(i));
-  const identity = { keyPem: pki.clients[i]!.keyPem, certPem: pki.clients[i]!.certPem, caPem: pki.ca.certPem };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`client ${i} not connected within 60 s`)), 60_000);
-    loops.push(
-      startDialLoop({
-        targets: [{ host: "127.0.0.1", port }],
-        dial: () => bunRuntime.connectTls({ hostname: "127.0.0.1", port, identity, serverName: "localhost", timeoutMs: config.connectTimeoutMs }),
-        open: async (transport) => {
-          const pipe = new Pipe(transport, pipeOptions(config, { name: "localhost", remoteAddress: transport.peer.remoteAddress }, dispatcher, silentLogger));
-          pipes.push(pipe);
-          return pipe;
-        },
-        ready: () => {},
-        baseMs: config.reconnectBaseMs,
-        capMs: config.reconnectCapMs,
-        log: silentLogger,
-        onStatus: (status) => {
-          if (status.state !== "connected") return;
-          clearTimeout(timer);
-          resolve();
-        },
-      }),
-    );
-  });
+  const { loop, connected } = startSwarmClient({ pki, i, targets: [{ host: "127.0.0.1", port }], config, dispatcher: createDispatcher(handlersFor(i)), pipes, timeoutS: 60 });
+  loops.push(loop);
+  return connected;
 }
 
 interface Answer {

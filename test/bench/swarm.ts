@@ -24,17 +24,15 @@ import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { startDialLoop, type DialLoop } from "../../src/client/index.ts";
+import type { DialLoop } from "../../src/client/index.ts";
 import { loadClientConfig } from "../../src/config/index.ts";
 import { createDispatcher } from "../../src/dispatch/index.ts";
-import { silentLogger } from "../../src/log/index.ts";
-import { pipeOptions } from "../../src/node/index.ts";
 import { Pipe } from "../../src/pipe/index.ts";
 import { storeIdentity } from "../../src/pki/index.ts";
-import { bunRuntime } from "../../src/runtime/bun/index.ts";
 import { binary, NodeProcess } from "../support/index.ts";
 import { fetchLoad, findWrk, wrkLoad, type LoadResult } from "./_load.ts";
 import { cpuSeconds, rssKiB } from "./_proc.ts";
+import { startSwarmClient } from "./_swarm-client.ts";
 import { swarmCn, swarmPki, type SwarmPki } from "./_swarm-pki.ts";
 import * as handlers from "./handlers.ts";
 
@@ -137,30 +135,19 @@ const DIAL_TIMEOUT_S = Number(process.env["SWARM_DIAL_TIMEOUT_S"] ?? 120);
 function dial(i: number, pki: SwarmPki, port: number, sources: number, loops: DialLoop[], pipes: Pipe[]): Promise<void> {
   const config = loadClientConfig({ env: {}, flags: {} });
   const dispatcher = createDispatcher(handlers);
-  const identity = { keyPem: pki.clients[i]!.keyPem, certPem: pki.clients[i]!.certPem, caPem: pki.ca.certPem };
-  const local = sources > 1 ? { localAddress: `127.0.0.${1 + (i % sources)}` } : {};
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`client ${i} not connected within ${DIAL_TIMEOUT_S} s (SWARM_DIAL_TIMEOUT_S)`)), DIAL_TIMEOUT_S * 1000);
-    const loop = startDialLoop({
-      targets: [{ host: "127.0.0.1", port }],
-      dial: () => bunRuntime.connectTls({ hostname: "127.0.0.1", port, identity, serverName: "localhost", timeoutMs: config.connectTimeoutMs, ...local }),
-      open: async (transport) => {
-        const pipe = new Pipe(transport, pipeOptions(config, { name: "localhost", remoteAddress: transport.peer.remoteAddress }, dispatcher, silentLogger));
-        pipes.push(pipe);
-        return pipe;
-      },
-      ready: () => {},
-      baseMs: config.reconnectBaseMs,
-      capMs: config.reconnectCapMs,
-      log: silentLogger,
-      onStatus: (status) => {
-        if (status.state !== "connected") return;
-        clearTimeout(timer);
-        resolve();
-      },
-    });
-    loops.push(loop);
+  const { loop, connected } = startSwarmClient({
+    pki,
+    i,
+    targets: [{ host: "127.0.0.1", port }],
+    config,
+    dispatcher,
+    pipes,
+    timeoutS: DIAL_TIMEOUT_S,
+    hint: " (SWARM_DIAL_TIMEOUT_S)",
+    ...(sources > 1 ? { localAddress: `127.0.0.${1 + (i % sources)}` } : {}),
   });
+  loops.push(loop);
+  return connected;
 }
 
 /**
