@@ -13,7 +13,7 @@ import {
 } from "pkijs";
 import { ENGINE } from "./_engine.ts";
 import { OID_CN } from "./_names.ts";
-import { OID } from "./_x509.ts";
+import { OID } from "./_oids.ts";
 
 /** Key pair algorithms RestPipe generates: EC P-256 or RSA-2048. */
 export type KeyAlgorithm = "ec" | "rsa";

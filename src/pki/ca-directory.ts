@@ -10,10 +10,9 @@ import { parseIp } from "./_ip.ts";
 import { formatBundle } from "./bundle.ts";
 import { EMPTY_INDEX, normalizeSerial, readCaIndex, writeCaIndex, type IssuedKind, type IssuedRecord } from "./ca-index.ts";
 import { parseCertificatesPem, type CertificateInfo } from "./certificate.ts";
-import { signCrl } from "./crl.ts";
 import { CaError } from "./errors.ts";
-import { readCsr } from "./csr.ts";
-import { certifyPublicKey, createCa, issueCertificate, type KeyAlgorithm, type PemIdentity } from "./issue.ts";
+import type { KeyAlgorithm, PemIdentity } from "./issue.ts";
+import { certifyPublicKey, createCa, issueCertificate, readCsr, signCrl } from "./issuing.ts";
 
 const DAY_MS = 86_400_000;
 

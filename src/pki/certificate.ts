@@ -1,13 +1,17 @@
-/** X.509 certificates, parsed once with pkijs into a plain read-only summary. */
-import type { Certificate } from "pkijs";
+/**
+ * X.509 certificates, parsed once into a plain read-only summary: the runtime's X509Certificate (node:crypto, in
+ * Bun and Deno) accepts the DER and computes the fingerprint, the small DER reader of _fields.ts reads the fields.
+ * No asn1js or pkijs: a serving node parses its own, its CA's and every peer's certificate without loading them.
+ */
+import { createHash, X509Certificate } from "node:crypto";
 import { labelsFromUris, type Labels } from "../labels/index.ts";
-import { ENGINE } from "./_engine.ts";
+import { DerError, readTlv } from "./_der.ts";
+import { altNamesOf, certificateParts, ExtensionShapeError, extendedKeyUsagesOf, isCaOf, keyAlgorithmOf, serialHexOf, signatureAlgorithmOf, type CertificateParts } from "./_fields.ts";
 import { firstCn, formatName } from "./_names.ts";
-import { altNamesOf, colonHex, decodeCertificate, extendedKeyUsagesOf, isCaOf, keyAlgorithmOf, serialHexOf, signatureAlgorithmOf } from "./_x509.ts";
 import { CertificateError } from "./errors.ts";
 import { pemBlocks, type PemBlock } from "./pem.ts";
 
-/** What RestPipe reads from a certificate. Plain data; the parsed pkijs object rides along, hidden, for verify. */
+/** What RestPipe reads from a certificate. Plain data (a connection keeps it for its lifetime: nothing parsed rides along). */
 export interface CertificateInfo {
   readonly der: Uint8Array;
   /** First CN of the subject (ASN.1 order), or undefined when the subject has none. */
@@ -42,38 +46,72 @@ export interface CertificateInfo {
   readonly extendedKeyUsages: readonly string[] | undefined;
 }
 
-const PKIJS = Symbol("pkijs.Certificate");
-
-/** Parses one DER certificate; throws CertificateError "malformed". About 1 ms: fine on every accepted connection. */
+/** Parses one DER certificate; throws CertificateError "malformed". Fine on every accepted connection. */
 export async function parseCertificate(der: Uint8Array): Promise<CertificateInfo> {
   const copy = new Uint8Array(der);
-  const certificate = decodeCertificate(copy);
-  const digest = new Uint8Array(await ENGINE.digest({ name: "SHA-256" }, copy));
-  const { dnsNames, ipAddresses, uris } = altNamesOf(certificate);
+  const parts = decodeCertificate(copy);
+  try {
+    return Object.freeze(summaryOf(copy, parts));
+  } catch (cause) {
+    throw malformed(cause);
+  }
+}
+
+function summaryOf(copy: Uint8Array, parts: CertificateParts): CertificateInfo {
+  const { dnsNames, ipAddresses, uris } = altNamesOf(parts);
   const { labels, invalid } = labelsFromUris(uris);
-  const info: CertificateInfo = {
+  return {
     der: copy,
-    subjectCn: firstCn(certificate.subject),
-    issuerCn: firstCn(certificate.issuer),
-    subject: formatName(certificate.subject),
-    issuer: formatName(certificate.issuer),
+    subjectCn: firstCn(parts.subject),
+    issuerCn: firstCn(parts.issuer),
+    subject: formatName(parts.subject),
+    issuer: formatName(parts.issuer),
     dnsNames: Object.freeze(dnsNames),
     ipAddresses: Object.freeze(ipAddresses),
     uris: Object.freeze(uris),
     labels,
     invalidLabels: Object.freeze(invalid),
-    serialHex: serialHexOf(certificate),
-    notBefore: certificate.notBefore.value,
-    notAfter: certificate.notAfter.value,
-    isCa: isCaOf(certificate),
-    fingerprintSha256: colonHex(digest),
-    keyAlgorithm: keyAlgorithmOf(certificate.subjectPublicKeyInfo),
-    // Read now so that the certificate policy needs no pkijs object (a connection keeps only this info).
-    signatureAlgorithm: signatureAlgorithmOf(certificate),
-    extendedKeyUsages: extendedKeyUsagesOf(certificate),
+    serialHex: serialHexOf(parts),
+    notBefore: parts.notBefore,
+    notAfter: parts.notAfter,
+    isCa: isCaOf(parts),
+    fingerprintSha256: colonHex(createHash("sha256").update(copy).digest()),
+    keyAlgorithm: keyAlgorithmOf(parts),
+    // Read now so that the certificate policy needs nothing parsed (a connection keeps only this info).
+    signatureAlgorithm: signatureAlgorithmOf(parts),
+    extendedKeyUsages: extendedKeyUsagesOf(parts),
   };
-  Object.defineProperty(info, PKIJS, { value: certificate, enumerable: false });
-  return Object.freeze(info);
+}
+
+function malformed(cause: unknown): CertificateError {
+  if (cause instanceof ExtensionShapeError) return new CertificateError("malformed", `Cannot parse the certificate: ${cause.message}`, { cause });
+  return new CertificateError("malformed", "Cannot parse the certificate: the DER is not an X.509 certificate", { cause });
+}
+
+/**
+ * Checks that `der` is one whole DER certificate and splits it into its parts; throws CertificateError "malformed"
+ * with the reasons earlier versions gave ("not DER (...)", "N bytes follow the DER", "not an X.509 certificate").
+ */
+export function decodeCertificate(der: Uint8Array): CertificateParts {
+  let end: number;
+  try {
+    end = readTlv(der, 0).end;
+  } catch (cause) {
+    const reason = cause instanceof DerError ? cause.message : "bad ASN.1";
+    throw new CertificateError("malformed", `Cannot parse the certificate: not DER (${reason})`, { cause });
+  }
+  if (end !== der.length) throw new CertificateError("malformed", `Cannot parse the certificate: ${der.length - end} bytes follow the DER`);
+  try {
+    new X509Certificate(der); // the runtime's parser: the whole structure, strictly
+    return certificateParts(der);
+  } catch (cause) {
+    throw malformed(cause);
+  }
+}
+
+/** Upper-case, colon-separated hex, as `openssl x509 -fingerprint` prints it. */
+export function colonHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0").toUpperCase()).join(":");
 }
 
 /** Parses every CERTIFICATE block of a PEM text, in order; throws if there is none or one is malformed. */
@@ -104,10 +142,4 @@ export function requireCn(certificate: CertificateInfo): string {
 /** A certificate for messages: its quoted subject, or its serial when the subject is empty. */
 export function describeCertificate(certificate: CertificateInfo): string {
   return certificate.subject ? `"${certificate.subject}"` : `with serial ${certificate.serialHex} and an empty subject`;
-}
-
-/** The pkijs object behind a CertificateInfo (re-decoded from `der` if the info was copied). Internal to pki/. */
-export function pkijsCertificate(certificate: CertificateInfo): Certificate {
-  const attached = (certificate as { [PKIJS]?: Certificate })[PKIJS];
-  return attached ?? decodeCertificate(certificate.der);
 }

@@ -4,8 +4,8 @@ import { AuthorityKeyIdentifier, CertificateRevocationList, Extensions, RevokedC
 import { ENGINE } from "./_engine.ts";
 import { extension, serialFromHex, timeOf } from "./_build.ts";
 import { formatName } from "./_names.ts";
-import { integerHex } from "./_x509.ts";
-import { pkijsCertificate, type CertificateInfo } from "./certificate.ts";
+import { derOf, integerHex, pkijsCertificate } from "./_x509.ts";
+import type { CertificateInfo } from "./certificate.ts";
 import { RevocationListError } from "./errors.ts";
 import { loadCa, type PemIdentity } from "./issue.ts";
 import { pemBlocks, toPem } from "./pem.ts";
@@ -75,7 +75,7 @@ export async function signCrl(options: CrlOptions): Promise<string> {
 /** Reads the first CRL of a PEM text and checks that one of `trusted` signed it; RevocationListError says what is wrong. */
 export async function readCrl(pem: string, trusted: readonly CertificateInfo[]): Promise<CrlInfo> {
   const crl = decodeCrl(pem);
-  const issuer = formatName(crl.issuer);
+  const issuer = formatName(derOf(crl.issuer));
   const signer = await signerOf(crl, trusted);
   if (!signer) {
     const names = trusted.map((ca) => `"${ca.subject}"`).join(", ");

@@ -9,6 +9,7 @@ import { CertificationRequest } from "pkijs";
 import { buildName, generateKeyPair, type KeyAlgorithm } from "./_build.ts";
 import { ENGINE } from "./_engine.ts";
 import { firstCn } from "./_names.ts";
+import { derOf } from "./_x509.ts";
 import { CaError } from "./errors.ts";
 import { pemBlocks, toPem } from "./pem.ts";
 
@@ -54,7 +55,7 @@ export async function readCsr(pem: string): Promise<CheckedCsr> {
   if (!(await request.verify(ENGINE).catch(() => false))) {
     throw new CaError("Cannot sign the request: its signature does not verify (damaged, or not signed by its own key); make a new one");
   }
-  const cn = firstCn(request.subject);
+  const cn = firstCn(derOf(request.subject));
   if (cn === undefined || cn === "") throw new CaError("Cannot sign the request: its subject has no CN; make it with: rp-client identity request --cn NAME");
   const publicKey = await request.getPublicKey(undefined, ENGINE);
   const algorithm: KeyAlgorithm = publicKey.algorithm.name === "ECDSA" ? "ec" : "rsa";

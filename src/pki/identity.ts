@@ -1,10 +1,9 @@
 /** An identity: a private key, its certificate and the CA both sides trust. checkIdentity says what is wrong with one. */
 import { readPrivateKey } from "./keys.ts";
-import { publicKeyMatches } from "./_x509.ts";
+import { certificateParts, publicKeyMatches } from "./_fields.ts";
 import {
   describeCertificate,
   parseCertificatesPem,
-  pkijsCertificate,
   requireCn,
   type CertificateInfo,
 } from "./certificate.ts";
@@ -40,7 +39,7 @@ export async function checkIdentity(identity: Identity, at: Date = new Date(), r
   );
   const certificate = certificates[0]!; // the leaf; any further blocks are a chain RestPipe does not need
   const ca = await attemptAsync("ca", "Cannot read the CA certificate", () => parseCertificatesPem(identity.caPem));
-  if (!publicKeyMatches(pkijsCertificate(certificate), key.spkiDer)) {
+  if (!publicKeyMatches(certificateParts(certificate.der), key.spkiDer)) {
     throw new IdentityError(
       "match",
       `Cannot use the identity: the private key does not match the certificate ${describeCertificate(certificate)}`,

@@ -12,8 +12,8 @@ import {
 } from "./_build.ts";
 import { labelUri, parseLabels, type Labels } from "../labels/index.ts";
 import { parseIp } from "./_ip.ts";
-import { OID, publicKeyMatches, subjectKeyIdOf } from "./_x509.ts";
-import { describeCertificate, parseCertificatesPem, pkijsCertificate } from "./certificate.ts";
+import { OID, pkijsCertificate, publicKeyMatches, subjectKeyIdOf } from "./_x509.ts";
+import { describeCertificate, parseCertificatesPem } from "./certificate.ts";
 import { IdentityError } from "./errors.ts";
 import { pemBlocks, toPem } from "./pem.ts";
 

@@ -9,7 +9,7 @@
  * - an extended key usage, when present, includes clientAuth (a client) or serverAuth (the server);
  * - the server's certificate names a host: a DNS or IP subjectAltName.
  */
-import { OID } from "./_x509.ts";
+import { OID } from "./_oids.ts";
 import { describeCertificate, type CertificateInfo } from "./certificate.ts";
 import { CertificateError } from "./errors.ts";
 

@@ -3,11 +3,12 @@
  * and ignores it, seen on 2.9.6): built by the composition root and handed to
  * the runtime adapter as TlsListenOptions.revocationCheck, so a client whose
  * serial the CRL lists is refused right after the handshake, before its pipe
- * starts, with the reason a TLS stack gives. As in OpenSSL, a CRL past its nextUpdate refuses
+ * starts, with the reason a TLS stack gives. Reading the CRL loads pkijs (node:crypto has no CRL
+ * parser): only a node that has a CRL pays for it. As in OpenSSL, a CRL past its nextUpdate refuses
  * everyone, and so does one that cannot be read or is not signed by the CA.
  */
 import { parseCertificate, parseCertificatesPem } from "./certificate.ts";
-import { readCrl } from "./crl.ts";
+import { readCrl } from "./issuing.ts";
 
 /** Why the client certificate `der` must be refused, or undefined when it may pass (runtime's TlsListenOptions.revocationCheck). */
 export type RevocationCheck = (der: Uint8Array | undefined) => Promise<string | undefined>;

@@ -1,6 +1,12 @@
-/** Is a certificate valid now and issued by one of the trusted CA certificates? */
-import { ENGINE } from "./_engine.ts";
-import { describeCertificate, pkijsCertificate, type CertificateInfo } from "./certificate.ts";
+/**
+ * Is a certificate valid now and issued by one of the trusted CA certificates? The signature is checked by the
+ * runtime's X509Certificate.verify (node:crypto), the issuer name as pkijs compared it (_names.ts sameName).
+ */
+import { constants, verify as verifySignature, X509Certificate, type KeyObject } from "node:crypto";
+import { certificateParts, pssParamsOf, signatureAlgorithmOf, type CertificateParts } from "./_fields.ts";
+import { OID } from "./_oids.ts";
+import { sameName } from "./_names.ts";
+import { describeCertificate, type CertificateInfo } from "./certificate.ts";
 import { CertificateError } from "./errors.ts";
 
 /**
@@ -23,13 +29,14 @@ export async function trustedIssuer(
   at: Date = new Date(),
 ): Promise<CertificateInfo> {
   checkValidity(certificate, at);
-  const subject = pkijsCertificate(certificate);
+  const parts = certificateParts(certificate.der);
+  let subject: X509Certificate | undefined;
   for (const candidate of trusted) {
-    const issuer = pkijsCertificate(candidate);
-    if (!subject.issuer.isEqual(issuer.subject)) continue;
+    if (!sameName(parts.issuer, certificateParts(candidate.der).subject)) continue;
     let signed = false;
     try {
-      signed = await subject.verify(issuer, ENGINE);
+      subject ??= new X509Certificate(certificate.der);
+      signed = signedBy(subject, parts, new X509Certificate(candidate.der).publicKey);
     } catch {
       signed = false; // an unsupported algorithm or a key that does not fit: not this issuer
     }
@@ -50,4 +57,26 @@ export function checkValidity(certificate: CertificateInfo, at: Date = new Date(
   if (at.getTime() > certificate.notAfter.getTime()) {
     throw new CertificateError("expired", `certificate ${name} expired on ${certificate.notAfter.toISOString()}`);
   }
+}
+
+/** Hash names for node:crypto, by OID (RSASSA-PSS hashes). */
+const HASHES: Readonly<Record<string, string>> = {
+  "1.3.14.3.2.26": "sha1",
+  "2.16.840.1.101.3.4.2.1": "sha256",
+  "2.16.840.1.101.3.4.2.2": "sha384",
+  "2.16.840.1.101.3.4.2.3": "sha512",
+};
+
+/**
+ * Whether `key` signed the certificate. X509Certificate.verify says false for every RSASSA-PSS signature in Bun
+ * 1.4.4 and Deno 2.9.6 (pkijs verified them), so those are checked over the TBS bytes with crypto.verify and the
+ * PSS parameters of the certificate (MGF1 over the same hash, as RFC 4055 certificates use).
+ */
+function signedBy(subject: X509Certificate, parts: CertificateParts, key: KeyObject): boolean {
+  if (subject.verify(key)) return true;
+  if (!signatureAlgorithmOf(parts).startsWith(`${OID.rsaPss}:`)) return false;
+  const params = pssParamsOf(parts);
+  const hash = params && HASHES[params.hash];
+  if (!params || !hash) return false;
+  return verifySignature(hash, parts.tbs, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: params.saltLength }, parts.signature);
 }
