@@ -6,7 +6,7 @@
  *   bun build/compile.ts --target=bun-linux-arm64
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { buildDefines } from "./_stamp.ts";
 
@@ -33,11 +33,27 @@ export const NO_AUTOLOAD_FLAGS = [
  */
 export const COMPILE_FLAGS = ["--compile", "--minify", "--splitting", "--bytecode", "--format=esm", ...NO_AUTOLOAD_FLAGS] as const;
 
+/** Where a program's bytecode order file is kept (written by build/bytecode-order.ts from a run of the binary). */
+export function bytecodeOrderPath(program: keyof typeof PROGRAMS): string {
+  return join(root, "build", "bytecode-order", `${program}.order`);
+}
+
+/**
+ * `--bytecode-order`: the bytecode a started, connected, idle node runs is laid out together, so it touches fewer
+ * pages of the binary (idle RSS of the pair 95.9 -> 90.4 MiB here). An order file from older code still builds;
+ * functions it does not name keep the default layout.
+ */
+export function bytecodeOrderArgs(program: keyof typeof PROGRAMS): string[] {
+  const path = bytecodeOrderPath(program);
+  return existsSync(path) ? [`--bytecode-order=${path}`] : [];
+}
+
 /** The `bun build` arguments for one program. */
 export function compileArgs(program: keyof typeof PROGRAMS, target?: string): string[] {
   const outfile = join("dist", target ? `${program}-${target.replace(/^bun-/, "")}` : program);
   const stamp = buildDefines(root, target);
-  return ["build", ...COMPILE_FLAGS, ...stamp, ...(target ? [`--target=${target}`] : []), PROGRAMS[program], "--outfile", outfile];
+  const order = bytecodeOrderArgs(program);
+  return ["build", ...COMPILE_FLAGS, ...order, ...stamp, ...(target ? [`--target=${target}`] : []), PROGRAMS[program], "--outfile", outfile];
 }
 
 /** Compiles both programs; returns their paths and sizes. */
