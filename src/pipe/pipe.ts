@@ -24,6 +24,7 @@ import {
 } from "../wire/index.ts";
 import { silentLogger, type Logger } from "../log/index.ts";
 import { handlerErrorReply, unavailableReply } from "../replies/index.ts";
+import { capabilitySet } from "./_capability-sets.ts";
 import { systemClock, type Clock, type TimerHandle } from "./clock.ts";
 import {
   HeartbeatTimeoutError,
@@ -838,7 +839,7 @@ export class Pipe {
 
   #learnCapabilities(heartbeat: { readonly capabilities: readonly string[]; readonly maxFrameBytes?: number }): void {
     // Every heartbeat repeats them: a new Set only when they changed.
-    if (heartbeat.capabilities.length > 0 && !sameMembers(this.peerCapabilities, heartbeat.capabilities)) this.peerCapabilities = new Set(heartbeat.capabilities);
+    if (heartbeat.capabilities.length > 0 && !sameMembers(this.peerCapabilities, heartbeat.capabilities)) this.peerCapabilities = capabilitySet(heartbeat.capabilities);
     if (heartbeat.maxFrameBytes !== undefined) this.peerMaxFrameBytes = heartbeat.maxFrameBytes;
     if (heartbeat.capabilities.includes(Capability.SmallRecords)) this.#transport.preferSmallRecords?.();
   }

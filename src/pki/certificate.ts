@@ -60,27 +60,59 @@ export async function parseCertificate(der: Uint8Array): Promise<CertificateInfo
 function summaryOf(copy: Uint8Array, parts: CertificateParts): CertificateInfo {
   const { dnsNames, ipAddresses, uris } = altNamesOf(parts);
   const { labels, invalid } = labelsFromUris(uris);
+  const usages = extendedKeyUsagesOf(parts);
+  // A server keeps this for each connection: what all clients of one CA share (issuer, algorithms, usages, empty
+  // lists) is one shared value, not a copy each (a frozen array costs JSC a sparse map besides its storage).
   return {
     der: copy,
     subjectCn: firstCn(parts.subject),
-    issuerCn: firstCn(parts.issuer),
+    issuerCn: shared(firstCn(parts.issuer)),
     subject: formatName(parts.subject),
-    issuer: formatName(parts.issuer),
-    dnsNames: Object.freeze(dnsNames),
-    ipAddresses: Object.freeze(ipAddresses),
-    uris: Object.freeze(uris),
+    issuer: shared(formatName(parts.issuer)),
+    dnsNames: frozenList(dnsNames),
+    ipAddresses: frozenList(ipAddresses),
+    uris: frozenList(uris),
     labels,
-    invalidLabels: Object.freeze(invalid),
+    invalidLabels: frozenList(invalid),
     serialHex: serialHexOf(parts),
     notBefore: parts.notBefore,
     notAfter: parts.notAfter,
     isCa: isCaOf(parts),
     fingerprintSha256: colonHex(createHash("sha256").update(copy).digest()),
-    keyAlgorithm: keyAlgorithmOf(parts),
+    keyAlgorithm: shared(keyAlgorithmOf(parts)),
     // Read now so that the certificate policy needs nothing parsed (a connection keeps only this info).
-    signatureAlgorithm: signatureAlgorithmOf(parts),
-    extendedKeyUsages: extendedKeyUsagesOf(parts),
+    signatureAlgorithm: shared(signatureAlgorithmOf(parts)),
+    extendedKeyUsages: usages === undefined ? undefined : sharedList(usages),
   };
+}
+
+const EMPTY: readonly string[] = Object.freeze([]);
+
+/** Distinct shared values kept; past it (the values come from peers' certificates) each gets its own. */
+const MAX_SHARED = 256;
+const sharedStrings = new Map<string, string>();
+const sharedLists = new Map<string, readonly string[]>();
+
+function shared<T extends string | undefined>(value: T): T {
+  if (value === undefined) return value;
+  const known = sharedStrings.get(value);
+  if (known !== undefined) return known as T;
+  if (sharedStrings.size < MAX_SHARED && value.length <= 256) sharedStrings.set(value, value);
+  return value;
+}
+
+function frozenList(items: readonly string[]): readonly string[] {
+  return items.length === 0 ? EMPTY : Object.freeze(items);
+}
+
+function sharedList(items: readonly string[]): readonly string[] {
+  if (items.length === 0) return EMPTY;
+  const key = items.join("\n");
+  const known = sharedLists.get(key);
+  if (known !== undefined) return known;
+  const list = Object.freeze([...items]);
+  if (sharedLists.size < MAX_SHARED && key.length <= 1024) sharedLists.set(key, list);
+  return list;
 }
 
 function malformed(cause: unknown): CertificateError {
