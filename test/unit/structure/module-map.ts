@@ -68,7 +68,7 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
     packages: ["node:buffer", "node:dgram", "node:dns", "node:fs", "node:net", "node:path", "node:process"],
   },
   pki: {
-    role: "X.509 with pkijs: certificates, keys, identities, bundles, CRLs and the CRL check, CSRs, the built-in CA",
+    role: "X.509: certificates parsed and verified with the runtime's X509Certificate, keys, identities, bundles; with pkijs (loaded at first use) CRLs and the CRL check, CSRs, the built-in CA",
     imports: ["labels", "platform"],
     packages: ["asn1js", "node:crypto", "pkijs"],
   },
