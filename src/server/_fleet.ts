@@ -16,7 +16,7 @@ import { pipeOptions, sayWhyAndClose, type FleetFigures, type NodeDeps } from ".
 import type { FleetStatusJson } from "../ops/index.ts";
 import { certificatePolicyRefusal, isServerCertificate, parseCertificatesPem, type CertificateInfo } from "../pki/index.ts";
 import { Pipe, PeerUnavailableError, type Clock, type PipeRegistry, type RequestTarget, type Transport } from "../pipe/index.ts";
-import { Capability } from "../wire/index.ts";
+import { Capability, readBytes } from "../wire/index.ts";
 
 /** How often a server that could not reach NATS tries again. */
 const JOIN_RETRY_MS = 2_000;
@@ -77,7 +77,11 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
     forwardedEventHandler({
       fleet,
       session,
-      readWhole: (body) => readAll(body, config.maxBodyBytes),
+      readWhole: async (body) => {
+        const bytes = await readBytes(body, config.maxBodyBytes);
+        if (bytes === undefined) throw new PeerUnavailableError(`Cannot forward the body: over ${config.maxBodyBytes} bytes for a client that takes whole bodies only; set RP_SERVER_MAX_BODY_BYTES`);
+        return bytes;
+      },
       log: peerLog,
       counted: (refused) => {
         router.counters.received++;
@@ -304,25 +308,6 @@ async function recognised(cn: string, presence: () => Presence | undefined, cloc
   return true;
 }
 
-async function readAll(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value: chunk } = await reader.read();
-    if (done) break;
-    length += chunk.length;
-    if (length > limit) throw new PeerUnavailableError(`Cannot forward the body: over ${limit} bytes for a client that takes whole bodies only; set RP_SERVER_MAX_BODY_BYTES`);
-    chunks.push(chunk);
-  }
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
 
 function wildcard(host: string): boolean {
   return host === "0.0.0.0" || host === "::" || host === "";
