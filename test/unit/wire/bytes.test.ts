@@ -9,7 +9,7 @@ function streamOf(chunks: Uint8Array[], onCancel?: (reason: unknown) => void): R
         if (next < chunks.length) controller.enqueue(chunks[next++]!);
         else controller.close();
       },
-      cancel: onCancel,
+      cancel: (reason) => onCancel?.(reason),
     },
     { highWaterMark: 0 },
   );
