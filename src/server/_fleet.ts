@@ -8,6 +8,7 @@
  * serves its own clients as a single server does.
  */
 import type { ServerConfig } from "../config/index.ts";
+import type { RemoteClients } from "../fanout/index.ts";
 import { FleetRouter, forwardedEventHandler, openNatsStore, PeerLinks, Presence, type FleetStore, type ServerRecord } from "../fleet/index.ts";
 import { fleetStatus, type FleetView } from "./_fleet-status.ts";
 import { dialPeer } from "./_peer-dial.ts";
@@ -31,6 +32,8 @@ const PEER_RECOGNITION_MS = 2_000;
 export interface FleetMember {
   /** The front's acquire: local pipe, forwarder to another server, or the bounded wait. */
   acquire(cn: string, signal: AbortSignal): Promise<RequestTarget>;
+  /** The clients the other servers hold, for a fan-out here (undefined until the fleet is joined). */
+  remoteClients(): RemoteClients | undefined;
   /** Before a new session of `cn` is registered: the server holding it closes its session. */
   admit(cn: string): Promise<void>;
   /** True when the connection is a peer server's link (then it was taken over here). */
@@ -119,7 +122,7 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
   async function claim(pipe: Pipe): Promise<void> {
     const cn = pipe.peer.name;
     try {
-      const epoch = await presence!.claim(cn);
+      const epoch = await presence!.claim(cn, pipe.peer.labels);
       epochs.set(pipe, epoch);
       if (pipe.status.state === "closed" || registry.get(cn) !== pipe) await presence!.release(cn, epoch);
     } catch (error) {
@@ -201,6 +204,18 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
 
   return {
     acquire: (cn, signal) => router.acquire(cn, config.clientWaitMs, signal),
+
+    remoteClients() {
+      const current = presence;
+      if (!current) return undefined;
+      return {
+        all: () => current.remoteClaims(),
+        get: (cn) => {
+          const target = router.forwarder(cn);
+          return target ? { name: cn, pipe: target } : undefined;
+        },
+      };
+    },
 
     admit: (cn) => {
       // Bounded as a whole (a dial to a server that vanished without a word could take the dial timeout).
