@@ -44,6 +44,8 @@ export class DerError extends Error {
 export function readTlv(bytes: Uint8Array, offset: number, limit: number = bytes.length): Tlv {
   if (limit - offset <= 0) throw new DerError(offset === 0 ? "Input buffer has zero length" : "no element where one is due");
   const first = bytes[offset]!;
+  // Universal tag 0 ends indefinite-length content, which DER does not have (asn1js stops there too).
+  if ((first & 0xdf) === 0) throw new DerError("end-of-contents octets in DER");
   let at = offset + 1;
   let tagNumber = first & 0x1f;
   if (tagNumber === 0x1f) {
@@ -97,8 +99,9 @@ export function encodingOf(bytes: Uint8Array, tlv: Tlv): Uint8Array {
   return bytes.subarray(tlv.start, tlv.end);
 }
 
-/** An OBJECT IDENTIFIER's content as dotted text ("2.5.4.3"), as asn1js prints it. */
+/** An OBJECT IDENTIFIER's content as dotted text ("2.5.4.3"), as asn1js prints it; DerError when a sub-identifier is unterminated. */
 export function oidText(content: Uint8Array): string {
+  if (content.length === 0 || content[content.length - 1]! & 0x80) throw new DerError("bad OBJECT IDENTIFIER");
   const arcs: string[] = [];
   let value = 0n;
   let first = true;
@@ -137,7 +140,8 @@ export function timeOf(bytes: Uint8Array, tlv: Tlv): Date | undefined {
 export function stringOf(bytes: Uint8Array, tlv: Tlv): string | undefined {
   if (tlv.tagClass !== 1 || tlv.constructed || !STRING_TAGS.has(tlv.tagNumber)) return undefined;
   const content = contentOf(bytes, tlv);
-  if (tlv.tagNumber === TAG.utf8String) {
+  if (tlv.tagNumber === TAG.utcTime || tlv.tagNumber === TAG.generalizedTime) return ""; // asn1js keeps no text for them
+  if (tlv.tagNumber === TAG.utf8String || UTF8_TAGS.has(tlv.tagNumber)) {
     try {
       return STRICT_UTF8.decode(content);
     } catch {
@@ -149,8 +153,23 @@ export function stringOf(bytes: Uint8Array, tlv: Tlv): string | undefined {
   return latin1(content);
 }
 
-/** Utf8String, NumericString, PrintableString, TeletexString, VideotexString, IA5String, GraphicString, VisibleString, GeneralString, UniversalString, CharacterString, BMPString. */
-const STRING_TAGS: ReadonlySet<number> = new Set([12, 18, 19, 20, 21, 22, 25, 26, 27, 28, 29, 30]);
+/**
+ * The types asn1js reads as text: Utf8String, NumericString, PrintableString, TeletexString, VideotexString,
+ * IA5String, UTCTime, GeneralizedTime, GraphicString, VisibleString, GeneralString, UniversalString,
+ * CharacterString, BMPString, and TIME, DATE, TIME-OF-DAY, DATE-TIME, DURATION (decoded as UTF-8, as asn1js does).
+ */
+const STRING_TAGS: ReadonlySet<number> = new Set([12, 14, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34]);
+const UTF8_TAGS: ReadonlySet<number> = new Set([14, 31, 32, 33, 34]);
+
+/** Deepest nesting checkNested follows (DER from a peer: bounded work whatever it holds). */
+const MAX_DEPTH = 32;
+
+/** Throws DerError unless every constructed element inside `tlv` decodes, down to MAX_DEPTH (as asn1js decodes them). */
+export function checkNested(bytes: Uint8Array, tlv: Tlv, depth = 0): void {
+  if (!tlv.constructed) return;
+  if (depth >= MAX_DEPTH) throw new DerError("nested too deep");
+  for (const child of childrenOf(bytes, tlv)) checkNested(bytes, child, depth + 1);
+}
 
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 

@@ -3,7 +3,7 @@
  * side's parser: no asn1js, no pkijs). Each reads exactly what the pkijs-based reader of earlier versions read, so
  * the summary and every refusal built from it stay the same (test/unit/pki/native-parse.test.ts compares the two).
  */
-import { childrenOf, contentOf, encodingOf, isUniversal, latin1, oidText, readTlv, TAG, timeOf, toHex, type Tlv } from "./_der.ts";
+import { checkNested, childrenOf, contentOf, encodingOf, isUniversal, latin1, oidText, readTlv, TAG, timeOf, toHex, type Tlv } from "./_der.ts";
 import { formatIp } from "./_ip.ts";
 import { CURVES, OID, SHA1 } from "./_oids.ts";
 
@@ -117,7 +117,19 @@ export function extendedKeyUsagesOf(parts: CertificateParts): readonly string[] 
     return Object.freeze([]);
   }
   if (!isUniversal(list, TAG.sequence)) return Object.freeze([]);
-  return Object.freeze(childrenOf(value, list).filter((item) => isUniversal(item, TAG.oid)).map((item) => oidText(contentOf(value, item))));
+  // As asn1js reads a broken list: the elements before the first one that does not decode, the rest dropped.
+  const oids: string[] = [];
+  try {
+    for (let at = list.contentStart; at < list.end; ) {
+      const item = readTlv(value, at, list.end);
+      checkNested(value, item);
+      if (isUniversal(item, TAG.oid)) oids.push(oidText(contentOf(value, item)));
+      at = item.end;
+    }
+  } catch {
+    // the rest does not decode
+  }
+  return Object.freeze(oids);
 }
 
 /** "EC P-256", "RSA-2048", "Ed25519", ... or the algorithm OID when unknown. */
@@ -230,7 +242,9 @@ export class ExtensionShapeError extends RangeError {
 
 function rsaModulusBits(keyDer: Uint8Array): number | undefined {
   try {
-    const [modulus] = childrenOf(keyDer, readTlv(keyDer, 0));
+    // Only the first element (the modulus) is read, as asn1js's partial result gave it for a key that breaks later.
+    const key = readTlv(keyDer, 0);
+    const modulus = isUniversal(key, TAG.sequence) ? readTlv(keyDer, key.contentStart, key.end) : undefined;
     if (!isUniversal(modulus, TAG.integer)) return undefined;
     return bitLength(contentOf(keyDer, modulus));
   } catch {
