@@ -20,6 +20,7 @@
  *   bun run build && bun test/bench/policy-cost.ts        (needs wrk)
  *   BENCH_ROUNDS=7 BENCH_DURATION_S=5 BENCH_CONNS=64 bun test/bench/policy-cost.ts
  *   BENCH_CONFIGS=plain,audit,plain bun test/bench/policy-cost.ts   (any of plain, policy, audit, both; repeat plain for the spread)
+ *   BENCH_CONFIGS=plain,both,both@/tmp/old/dist,plain bun test/bench/policy-cost.ts   (KIND@DIR: that pair on the binaries in DIR: a before/after in one run)
  *   BENCH_BASELINE_DIST=/tmp/main/dist bun test/bench/policy-cost.ts  (every pair but the plain ones on dist/, the plain ones on other binaries)
  *   BENCH_GUARDED_DIST=/tmp/old/dist bun test/bench/policy-cost.ts    (the policy/audit pairs on other binaries: a before/after)
  */
@@ -114,11 +115,14 @@ const median = (values: readonly number[]) => {
 const range = (values: readonly number[], digits: number) => `${Math.min(...values).toFixed(digits)}…${Math.max(...values).toFixed(digits)}`;
 const percent = (values: readonly number[]) => `${median(values).toFixed(1)} % (${range(values, 1)})`;
 
-/** The configurations to run, from BENCH_CONFIGS (default plain, policy, both, plain: the second plain for the spread). */
-function configs(): Kind[] {
-  const list = (process.env["BENCH_CONFIGS"] ?? "plain,policy,both,plain").split(",").map((s) => s.trim()) as Kind[];
-  const bad = list.find((kind) => !KINDS.includes(kind));
-  if (bad !== undefined) throw new Error(`Cannot run BENCH_CONFIGS=${process.env["BENCH_CONFIGS"]}: unknown ${JSON.stringify(bad)}; use ${KINDS.join(", ")}`);
+/** The configurations to run, from BENCH_CONFIGS (default plain, policy, both, plain: the second plain for the spread); `KIND@DIR` runs on DIR's binaries. */
+function configs(): Array<{ kind: Kind; dist: string | undefined }> {
+  const list = (process.env["BENCH_CONFIGS"] ?? "plain,policy,both,plain").split(",").map((item) => {
+    const [kind, dist] = item.trim().split("@") as [Kind, string | undefined];
+    return { kind, dist };
+  });
+  const bad = list.find(({ kind }) => !KINDS.includes(kind));
+  if (bad !== undefined) throw new Error(`Cannot run BENCH_CONFIGS=${process.env["BENCH_CONFIGS"]}: unknown ${JSON.stringify(bad.kind)}; use ${KINDS.join(", ")} (optionally @DIR)`);
   return list;
 }
 
@@ -140,13 +144,13 @@ if (import.meta.main) {
     const baseline = process.env["BENCH_BASELINE_DIST"];
     const guardedDist = process.env["BENCH_GUARDED_DIST"];
     const pairs: Pair[] = [];
-    const kinds = configs();
+    const list = configs();
     const seen = new Map<Kind, number>();
-    for (const kind of kinds) {
+    for (const { kind, dist: own } of list) {
       const n = (seen.get(kind) ?? 0) + 1;
       seen.set(kind, n);
-      const dist = kind === "plain" ? baseline : guardedDist;
-      const twins = kinds.filter((k) => k === kind).length > 1;
+      const dist = own ?? (kind === "plain" ? baseline : guardedDist);
+      const twins = list.filter((k) => k.kind === kind).length > 1;
       const name = `${LABEL[kind]}${twins ? ` ${String.fromCharCode(64 + n)}` : ""}${dist ? ` (${dist})` : ""}`;
       pairs.push(await startPair(name, kind, work.dir, policyFile, cleanups, dist));
     }
