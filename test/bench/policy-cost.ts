@@ -21,6 +21,8 @@
  *   BENCH_ROUNDS=7 BENCH_DURATION_S=5 BENCH_CONNS=64 bun test/bench/policy-cost.ts
  *   BENCH_CONFIGS=plain,audit,plain bun test/bench/policy-cost.ts   (any of plain, policy, audit, both; repeat plain for the spread)
  *   BENCH_CONFIGS=plain,both,both@/tmp/old/dist,plain bun test/bench/policy-cost.ts   (KIND@DIR: that pair on the binaries in DIR: a before/after in one run)
+ *   BENCH_TOGETHER=1 bun test/bench/policy-cost.ts   (each round loads every pair at once, each with its own wrk at c=BENCH_CONNS:
+ *     all meet the same background load at the same instants; the ratios are then far steadier on a busy machine)
  *   BENCH_BASELINE_DIST=/tmp/main/dist bun test/bench/policy-cost.ts  (every pair but the plain ones on dist/, the plain ones on other binaries)
  *   BENCH_GUARDED_DIST=/tmp/old/dist bun test/bench/policy-cost.ts    (the policy/audit pairs on other binaries: a before/after)
  */
@@ -135,6 +137,7 @@ if (import.meta.main) {
   const seconds = Number(process.env["BENCH_DURATION_S"] ?? 5);
   const rounds = Number(process.env["BENCH_ROUNDS"] ?? 5);
   const connections = Number(process.env["BENCH_CONNS"] ?? 64);
+  const together = process.env["BENCH_TOGETHER"] === "1";
   const cleanups: Array<() => Promise<void>> = [];
   try {
     const work = await makeTestPki();
@@ -159,21 +162,26 @@ if (import.meta.main) {
     const loads: string[] = [];
     for (let round = 0; round < rounds; round++) {
       const order = pairs.map((_, i) => pairs[(i + round) % pairs.length]!);
-      for (const pair of order) {
+      const measure = async (pair: Pair) => {
         const s0 = cpuSeconds(pair.server);
         const c0 = cpuSeconds(pair.client);
         const result: LoadResult = await wrkLoad(wrk, pair.url, connections, seconds);
-        const perRequest = (seconds: number) => (seconds / Math.max(1, result.requests)) * 1e6;
-        const entry = results.get(pair)!;
-        const server = perRequest(cpuSeconds(pair.server) - s0);
-        const client = perRequest(cpuSeconds(pair.client) - c0);
-        entry.rates.push(result.perSecond);
-        entry.p99.push(result.p99Ms);
-        entry.server.push(server);
-        entry.client.push(client);
-        entry.total.push(server + client);
-        entry.errors += result.errors;
-      }
+        const [s1, c1] = [cpuSeconds(pair.server), cpuSeconds(pair.client)];
+        return () => {
+          const perRequest = (cpu: number) => (cpu / Math.max(1, result.requests)) * 1e6;
+          const entry = results.get(pair)!;
+          const server = perRequest(s1 - s0);
+          const client = perRequest(c1 - c0);
+          entry.rates.push(result.perSecond);
+          entry.p99.push(result.p99Ms);
+          entry.server.push(server);
+          entry.client.push(client);
+          entry.total.push(server + client);
+          entry.errors += result.errors;
+        };
+      };
+      if (together) for (const record of await Promise.all(pairs.map(measure))) record();
+      else for (const pair of order) (await measure(pair))();
       loads.push((await Bun.file("/proc/loadavg").text()).split(" ")[0]!);
     }
     const plains = pairs.filter((p) => p.kind === "plain");
@@ -181,7 +189,8 @@ if (import.meta.main) {
     const reference = (measure: keyof Omit<Runs, "errors">, r: number) => plains.reduce((sum, p) => sum + results.get(p)![measure][r]!, 0) / Math.max(1, plains.length);
     const costs = (pair: Pair, measure: "rates" | "total" | "server" | "client", against: (r: number) => number) =>
       results.get(pair)![measure].map((value, r) => (measure === "rates" ? (1 - value / against(r)) * 100 : (value / against(r) - 1) * 100));
-    console.log(`Policy + audit cost at c=${connections} (wrk, ${rounds} rounds × ${seconds} s per pair, order rotated each round; loadavg per round ${loads.join(", ")})`);
+    const how = together ? "all pairs loaded at once" : "order rotated each round";
+    console.log(`Policy + audit cost at c=${connections} (wrk, ${rounds} rounds × ${seconds} s per pair, ${how}; loadavg per round ${loads.join(", ")})`);
     console.log("| pair | req/s (median; range) | p99 ms | CPU µs/req server | client | both | req/s cost | CPU/req cost | errors |");
     console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const pair of pairs) {
