@@ -68,11 +68,11 @@ const on = (label: string) => loops.filter((loop) => loop.status.state === "conn
 /** Polls `front` for `cn` until it answers 200; resolves with the ms after `since` (undefined past the bound). */
 async function firstAnswer(front: string, cn: string, since: number, failed: Map<string, number>, boundMs = BOUND_MS): Promise<number | undefined> {
   while (performance.now() - since < boundMs) {
-    const status = await fetch(`${front}/client/${cn}/time`, { signal: AbortSignal.timeout(30_000) }).then(
-      async (response) => (await response.arrayBuffer(), String(response.status)),
-      (error: Error) => error.name,
+    const [status, body] = await fetch(`${front}/client/${cn}/time`, { signal: AbortSignal.timeout(30_000) }).then(
+      async (response): Promise<[string, string]> => [String(response.status), await response.text()],
+      (error: Error): [string, string] => [error.name, error.message],
     );
-    if (process.env["FAILOVER_DEBUG"] && status !== "200") log(`${front} ${cn}: ${status} ${await fetch(`${front}/client/${cn}/time`).then((r) => r.text(), () => "")}`);
+    if (process.env["FAILOVER_DEBUG"] && status !== "200") log(`${(performance.now() - since).toFixed(0)} ms ${front} ${cn}: ${status} ${body}`);
     if (status === "200") return performance.now() - since;
     failed.set(status, (failed.get(status) ?? 0) + 1);
     await Bun.sleep(pollMs);
