@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
 import { Kvm, type KV } from "@nats-io/kv";
+import { explainConnectFailure, natsTlsOption } from "./_nats-tls.ts";
 import type { Change, FleetStore, PresenceRecord, ServerRecord, StopWatching } from "./store.ts";
 
 /** How to reach NATS and which fleet this is. */
@@ -22,9 +23,15 @@ export interface NatsStoreOptions {
   readonly credsFile?: string;
   /** A CA certificate (PEM file) for tls:// servers. */
   readonly caFile?: string;
+  /** A client certificate and its key (PEM files) for servers that verify clients (`tls { verify: true }`). */
+  readonly certFile?: string;
+  readonly keyFile?: string;
   /** Passed to the NATS client as is (name, reconnect...). */
   readonly connection?: Partial<ConnectionOptions>;
 }
+
+/** How long the first connection to NATS may take (TCP, TLS, INFO/CONNECT). */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 /** Fleet names become bucket names: letters, digits, "-" and "_". */
 const FLEET_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -34,14 +41,19 @@ export async function openNatsStore(options: NatsStoreOptions): Promise<FleetSto
   if (!FLEET_NAME.test(options.fleet)) {
     throw new RangeError(`Cannot join fleet "${options.fleet}": a fleet name has 1-64 letters, digits, "-" or "_"`);
   }
+  const tls = natsTlsOption(options);
   const nc = await connect({
     // Reconnect for ever: a NATS outage must not end the fleet, only pause it.
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
+    // A first connection that hangs (a TLS refusal shows as one) is reported within seconds; the join tries again.
+    timeout: CONNECT_TIMEOUT_MS,
     ...options.connection,
     servers: [...options.servers],
     ...(options.credsFile === undefined ? {} : { authenticator: credsAuthenticator(readFileSync(options.credsFile)) }),
-    ...(options.caFile === undefined ? {} : { tls: { caFile: options.caFile } }),
+    ...(tls === undefined ? {} : { tls }),
+  }).catch(async (error: Error) => {
+    throw await explainConnectFailure(error, options.servers, options);
   });
   try {
     const kvm = new Kvm(nc);
