@@ -75,7 +75,7 @@ export async function openNatsStore(options: NatsStoreOptions): Promise<FleetSto
     };
     const presence = await bucket(`rp_${options.fleet}_presence`, { history: 1 });
     const servers = await bucket(`rp_${options.fleet}_servers`, { history: 1, ttl: options.serverTtlMs });
-    return new NatsStore(nc, presence, servers, (await presence.status()).replicas);
+    return new NatsStore(nc, presence, servers, (await presence.status()).replicas, options.serverTtlMs);
   } catch (error) {
     await nc.close();
     throw error;
@@ -95,6 +95,7 @@ class NatsStore implements FleetStore {
     private readonly presence: KV,
     private readonly servers: KV,
     readonly replicas: number,
+    private readonly serverTtlMs: number,
   ) {
     void (async () => {
       for await (const status of nc.status()) {
@@ -128,6 +129,8 @@ class NatsStore implements FleetStore {
         // A beat key ("=" is no base64url character, so no CN has it): proof that this watch still delivers.
         if (key.startsWith(BEAT_PREFIX)) {
           if (key === this.#beatKey && typeof value === "number") this.#beatSeen = Math.max(this.#beatSeen, value);
+          if (value === undefined) this.#beats.delete(key);
+          else this.#beats.set(key, { revision, seenAt: Date.now() });
           return;
         }
         change(cnOf(key), value as PresenceRecord | undefined, revision);
@@ -138,6 +141,8 @@ class NatsStore implements FleetStore {
   }
 
   #beatKey = "";
+  /** Every server's beat key as this server's watch last saw it change (when, and at which revision). */
+  readonly #beats = new Map<string, { revision: number; seenAt: number }>();
 
   restartWatches(): void {
     for (const watching of this.#watches) watching.restart();
@@ -162,6 +167,22 @@ class NatsStore implements FleetStore {
     const beat = this.#beatSent + 1;
     await this.presence.put(this.#beatKey, String(beat));
     this.#beatSent = beat;
+    await this.#purgeStaleBeats();
+  }
+
+  /**
+   * A server that crashed leaves its beat key behind (no per-key TTL in
+   * nats-server 2.9): a beat that has not changed for twice the server
+   * expiry (a live server rewrites its own 4 times per expiry) is purged, on
+   * its revision, so a beat that moved meanwhile is kept.
+   */
+  async #purgeStaleBeats(): Promise<void> {
+    const now = Date.now();
+    for (const [key, beat] of [...this.#beats]) {
+      if (key === this.#beatKey || now - beat.seenAt <= 2 * this.serverTtlMs) continue;
+      this.#beats.delete(key); // tried once: a newer beat arriving through the watch sets it again
+      await this.presence.purge(key, { previousSeq: beat.revision }).catch(() => undefined);
+    }
   }
 
   async putServer(record: ServerRecord): Promise<void> {
@@ -174,7 +195,7 @@ class NatsStore implements FleetStore {
   }
 
   async close(): Promise<void> {
-    if (this.#beatKey !== "") await this.presence.purge(this.#beatKey).catch(() => undefined); // a crashed server's beat stays (one small key)
+    if (this.#beatKey !== "") await this.presence.purge(this.#beatKey).catch(() => undefined); // a crashed server's: purged by the others (#purgeStaleBeats)
     await this.nc.drain().catch(() => this.nc.close());
   }
 }
