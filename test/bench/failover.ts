@@ -104,9 +104,14 @@ async function throughEveryFront(movedCns: readonly string[]): Promise<void> {
       connectedAt.push(performance.now() - since);
     }
   }, 10);
+  /** First answers through the front of the server the CN moved to, and through the other one (forwarded). */
+  const ownFront: number[] = [];
+  const otherFront: number[] = [];
   const perCn = await Promise.all(
     movedCns.map(async (cn) => {
       const times = await Promise.all(fronts.map((front) => firstAnswer(front, cn, since, failed)));
+      const target = loops[Number(cn.slice(cn.lastIndexOf("-") + 1))]!.target;
+      times.forEach((t, i) => t !== undefined && (servers[i + 1]!.port === Number(target?.slice(target.lastIndexOf(":") + 1)) ? ownFront : otherFront).push(t));
       return times.some((t) => t === undefined) ? undefined : Math.max(...(times as number[]));
     }),
   );
@@ -120,6 +125,8 @@ async function throughEveryFront(movedCns: readonly string[]): Promise<void> {
   console.log(`| every moved CN answers through both surviving fronts (ms after the kill) | ${all === undefined ? `not within ${BOUND_MS}` : all.toFixed(0)} | ≤ 3000 (${all !== undefined && all <= 3000 ? "met" : "missed"}) |`);
   console.log(`| per-CN time, p50 / p99 (ms) | ${percentile(answered, 50).toFixed(0)} / ${percentile(answered, 99).toFixed(0)} | |`);
   console.log(`| of which: the moved clients connected to another server, p50 / p99 / all (ms) | ${percentile(connectedAt, 50).toFixed(0)} / ${percentile(connectedAt, 99).toFixed(0)} / ${Math.max(...connectedAt).toFixed(0)} | |`);
+  console.log(`| of which: first answer through the new holder's own front, p50 / p99 (ms) | ${percentile(ownFront, 50).toFixed(0)} / ${percentile(ownFront, 99).toFixed(0)} | |`);
+  console.log(`| of which: first answer through the other front (forwarded), p50 / p99 (ms) | ${percentile(otherFront, 50).toFixed(0)} / ${percentile(otherFront, 99).toFixed(0)} | |`);
   console.log(`| CNs answered through both fronts | ${answered.length} of ${movedCns.length} | all |`);
   const failures = [...failed].sort().map(([status, k]) => `${k} × ${status}`).join(", ") || "none";
   console.log(`| failed answers meanwhile (by status) | ${failures} | |`);
