@@ -91,6 +91,7 @@ async function throughEveryFront(movedCns: readonly string[]): Promise<void> {
     }
   }
   const failed = new Map<string, number>();
+  const marks = servers.map((s) => s.proc.logs.length);
   const since = performance.now();
   servers[0]!.proc.signal("SIGKILL");
   // Where the time goes: when each moved client's own loop was connected to another server (sampled every 10 ms).
@@ -131,6 +132,16 @@ async function throughEveryFront(movedCns: readonly string[]): Promise<void> {
   const failures = [...failed].sort().map(([status, k]) => `${k} × ${status}`).join(", ") || "none";
   console.log(`| failed answers meanwhile (by status) | ${failures} | |`);
   console.log(`| clients connected at the end | ${on(labels[1]!) + on(labels[2]!)} of ${n} | all |`);
+  // What the surviving servers warned of meanwhile (a claim NATS did not take, a takeover unconfirmed...).
+  const warned = new Map<string, number>();
+  for (const [i, s] of servers.entries()) {
+    if (i === 0) continue;
+    for (const record of s.proc.logs.slice(marks[i])) if (record["level"] === "warn" || record["level"] === "error") {
+      const what = `${record.msg}${record["reason"] === undefined ? "" : `: ${String(record["reason"]).replace(/\d+/g, "N")}`}`;
+      warned.set(what, (warned.get(what) ?? 0) + 1);
+    }
+  }
+  log(`warnings of the surviving servers after the kill: ${[...warned].map(([msg, k]) => `${k} × "${msg}"`).join(", ") || "none"}`);
 }
 
 /** The failover measure without a fleet: the killed server's clients connected to the other one. */
