@@ -5,7 +5,6 @@
  */
 import type { Socket } from "bun";
 import type { TransportPeer } from "../../pipe/index.ts";
-import { bytesMoved } from "./_paced-collection.ts";
 import { PROXY_RECORD_BYTES } from "../_proxy-reasons.ts";
 import { CLOSE_FLUSH_TIMEOUT_MS, HARD_QUEUE_LIMIT, HIGH_WATER_MARK, overflowError, TransportBase } from "../_transport-base.ts";
 
@@ -31,7 +30,6 @@ export class SocketTransport extends TransportBase {
   }
 
   write(bytes: Uint8Array): boolean {
-    bytesMoved(bytes.length);
     const slice = this.#recordBytes;
     if (slice === undefined || bytes.length <= slice) return this.#write(bytes);
     let ok = true;
@@ -88,7 +86,6 @@ export class SocketTransport extends TransportBase {
   /** Bun handler: bytes arrived. */
   onData(chunk: Uint8Array): void {
     this.deliver(chunk);
-    bytesMoved(chunk.length);
   }
 
   /** Bun handler: the socket can take more. */
