@@ -8,7 +8,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { parseSelector, RecentClients, RegistryDirectory } from "../../../src/fanout/index.ts";
-import { FleetRouter, PeerLinks, Presence, type ServerRecord } from "../../../src/fleet/index.ts";
+import { FleetRouter, PeerLinks, Presence, REFUSED_EPOCH_SKIP_MS, type ServerRecord } from "../../../src/fleet/index.ts";
 import { NotConnectedError, PeerUnavailableError, Pipe, PipeClosedError, PipeRegistry, RequestTimeoutError, type InboundHandler } from "../../../src/pipe/index.ts";
 import { Capability, type Event } from "../../../src/wire/index.ts";
 import { FakeClock, memoryPair, settle } from "../../support/index.ts";
@@ -126,6 +126,35 @@ describe("the fleet router", () => {
     refusals = [{ status: 504, reason: "no reply" }];
     const late = await (await s.router.acquire("x", 1_000, signal())).request({ verb: "get", noun: "who" }, { deadlineMs: 700 }).catch((error: unknown) => error);
     expect(late).toBeInstanceOf(RequestTimeoutError);
+  });
+
+  test("a holder that refuses the session it holds is asked again after a moment, not waited on for the whole wait; the refusals are bounded", async () => {
+    let refusals = 1;
+    const seen: number[] = [];
+    const s = await setup((event) => {
+      seen.push(event.fleetEpoch ?? -1);
+      if (refusals-- > 0) return { code: 0, data: new Uint8Array(0), fleetRefusal: "the session is not held here", fleetStatus: 503 };
+      return { code: 0, data: new TextEncoder().encode(`ok@${event.fleetEpoch}`) };
+    });
+    const epoch = await s.b.claim("x");
+    await settle();
+    const answered = (await s.router.acquire("x", 20_000, signal())).request({ verb: "get", noun: "who" });
+    await settle();
+    await s.clock.advance(REFUSED_EPOCH_SKIP_MS);
+    await settle();
+    expect(text((await answered).data)).toBe(`ok@${epoch}`);
+    expect(seen).toEqual([epoch, epoch]);
+    // A holder that keeps refusing: the request ends with its refusal after the reroutes, long before the 20 s wait.
+    refusals = 100;
+    const refused = (await s.router.acquire("x", 20_000, signal())).request({ verb: "get", noun: "who" }).catch((error: unknown) => error as Error);
+    for (let i = 0; i < 4; i++) {
+      await settle();
+      await s.clock.advance(REFUSED_EPOCH_SKIP_MS);
+    }
+    const error = await refused;
+    expect(error).toBeInstanceOf(PeerUnavailableError);
+    expect((error as Error).message).toBe('Cannot reach "x": server 10.0.0.2:1234 answered: the session is not held here');
+    expect(s.clock.now()).toBeLessThan(5_000);
   });
 
   test("a failed dial (nothing sent) waits for a newer claim within the wait, else is a 503 naming the server and the reason; the failure is remembered briefly", async () => {
