@@ -49,6 +49,18 @@ export interface FanoutRun {
 /** The outcome of a run. */
 export interface FanoutResult extends FanoutSummary {
   readonly results: ReadonlyMap<string, FanoutEntry>;
+  /** Where the run's time went (ms since it began), for the answer's Server-Timing header and the benchmark. */
+  readonly timing: FanoutTiming;
+}
+
+/** Milestones of a run, in ms since it began. */
+export interface FanoutTiming {
+  /** The last request handed to its pipe (0 when none was sent). */
+  readonly lastSendMs: number;
+  /** The last reply (or pipe error) came back (0 when none did). */
+  readonly lastReplyMs: number;
+  /** Every entry known (the run's end). */
+  readonly doneMs: number;
 }
 
 /**
@@ -74,6 +86,8 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
   const yieldToIo = run.yieldToIo ?? afterIo;
   let answered = 0;
   let finished = false;
+  let lastSendAt = started;
+  let lastReplyAt = started;
   let resolve!: (result: FanoutResult) => void;
   const done = new Promise<FanoutResult>((r) => (resolve = r));
 
@@ -116,13 +130,15 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
     // Requests still in flight end now (their entries are set); the peer is told, so that its handlers stop.
     if (inFlight > 0) for (const controller of controllers) controller.abort();
     controllers.length = 0;
-    resolve({ matched: targets.length, answered, results });
+    const timing = { lastSendMs: lastSendAt - started, lastReplyMs: lastReplyAt - started, doneMs: clock.now() - started };
+    resolve({ matched: targets.length, answered, results, timing });
   };
 
   const returned = (index: number, replied: boolean, outcome: unknown) => {
     inFlight--;
     limiter.release();
     if (finished) return;
+    lastReplyAt = clock.now();
     const name = targets[index]!.name;
     if (replied) return settle(index, entries.reply(name, outcome as EventReply), true);
     // The pipe's own timer for what was left of the deadline: reported as the fan-out's deadline, like the others.
@@ -133,7 +149,8 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
   const send = () => {
     const index = live[next++]!;
     const pipe = targets[index]!.pipe!;
-    const leftMs = timeoutMs - (clock.now() - started);
+    const now = clock.now();
+    const leftMs = timeoutMs - (now - started);
     if (leftMs <= 0) {
       limiter.release(); // the deadline's timer sets its entry
       return;
@@ -145,6 +162,7 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
     }
     batchSize++;
     inFlight++;
+    lastSendAt = now;
     let reply: Promise<EventReply>;
     try {
       reply = pipe.request(run.event, { deadlineMs: Math.ceil(leftMs), signal: batch.signal });
