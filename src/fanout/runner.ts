@@ -5,9 +5,13 @@
  * deadline passes first (then its request is aborted, so the handler's
  * `ctx.signal` fires on the client). The result resolves at the deadline at
  * the latest, however many clients are slow. Sends go out in batches of
- * FANOUT_SEND_BATCH with a turn of the event loop between them.
+ * FANOUT_SEND_BATCH with a turn of the event loop between them. A request
+ * unanswered after FANOUT_SLOW_MS gives its slot of the cap back (it stays
+ * in flight): silent clients cost no work, and without this as many of them
+ * as the cap held every slot, so that the rest were never asked and were
+ * reported 504 (with the default cap of 128, any fan-out with 128 silent clients).
  */
-import { RequestAbortedError, RequestTimeoutError, type Clock, type OutboundEvent, type Pipe } from "../pipe/index.ts";
+import { RequestAbortedError, RequestTimeoutError, type Clock, type OutboundEvent, type Pipe, type TimerHandle } from "../pipe/index.ts";
 import type { EventReply } from "../wire/index.ts";
 import { ClientOfflineError } from "./errors.ts";
 import type { FanoutLimiter } from "./limiter.ts";
@@ -71,6 +75,15 @@ export interface FanoutTiming {
  */
 export const FANOUT_SEND_BATCH = 32;
 
+/**
+ * A request unanswered this long gives its slot of the concurrency cap back
+ * (it stays in flight until its reply or the deadline). Replies of a
+ * 1,000-client fan-out on a busy 2-core machine come within tens of ms; a
+ * request still out after this is waiting on a silent or slow client, not
+ * using the server. Checked by one timer per run, not one per request.
+ */
+export const FANOUT_SLOW_MS = 200;
+
 /** Runs `next` after the I/O already waiting (the default schedule of a run's next batch). */
 const afterIo = (next: () => void): void => void setImmediate(next);
 
@@ -116,6 +129,12 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
   let inFlight = 0;
   let cancelWait: (() => void) | undefined;
   let pumpScheduled = false;
+  // Requests in flight that hold a slot of the cap, oldest first (their live index and when each was sent): the slow check walks from the head.
+  const holding = new Uint8Array(targets.length);
+  const holders: number[] = [];
+  const holderSentAt: number[] = [];
+  let holdersHead = 0;
+  let slowTimer: TimerHandle | undefined;
   // Requests in flight share a controller per batch: one abort at the end reaches them all, and no signal holds thousands of listeners.
   const controllers: AbortController[] = [];
   let batch: AbortController | undefined;
@@ -124,6 +143,8 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
   const finish = () => {
     finished = true;
     clock.clearTimeout(timer);
+    if (slowTimer !== undefined) clock.clearTimeout(slowTimer);
+    slowTimer = undefined;
     run.signal?.removeEventListener("abort", onCallerAbort);
     cancelWait?.();
     cancelWait = undefined;
@@ -136,7 +157,10 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
 
   const returned = (index: number, replied: boolean, outcome: unknown) => {
     inFlight--;
-    limiter.release();
+    if (holding[index] === 1) {
+      holding[index] = 0;
+      limiter.release();
+    }
     if (finished) return;
     lastReplyAt = clock.now();
     const name = targets[index]!.name;
@@ -155,6 +179,10 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
       limiter.release(); // the deadline's timer sets its entry
       return;
     }
+    holding[index] = 1;
+    holders.push(index);
+    holderSentAt.push(now);
+    if (slowTimer === undefined) slowTimer = clock.setTimeout(releaseSlow, FANOUT_SLOW_MS);
     if (batch === undefined || batchSize >= FANOUT_SEND_BATCH) {
       batch = new AbortController();
       batchSize = 0;
@@ -173,6 +201,29 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
       (value) => returned(index, true, value),
       (error: unknown) => returned(index, false, error),
     );
+  };
+
+  /** Gives back the slots of requests out for FANOUT_SLOW_MS or more; checks again while any request holds one. */
+  const releaseSlow = () => {
+    slowTimer = undefined;
+    if (finished) return;
+    const now = clock.now();
+    while (holdersHead < holders.length) {
+      const index = holders[holdersHead]!;
+      if (holding[index] === 1) {
+        if (now - holderSentAt[holdersHead]! < FANOUT_SLOW_MS) break;
+        holding[index] = 0;
+        limiter.release();
+        if (finished) return; // a grant may have sent into a pipe that settled the last entry
+      }
+      holdersHead++;
+    }
+    if (holdersHead > 1024 && holdersHead * 2 > holders.length) {
+      holders.splice(0, holdersHead);
+      holderSentAt.splice(0, holdersHead);
+      holdersHead = 0;
+    }
+    if (holdersHead < holders.length) slowTimer = clock.setTimeout(releaseSlow, Math.max(1, holderSentAt[holdersHead]! + FANOUT_SLOW_MS - now));
   };
 
   /** Sends while slots are free, at most a batch before yielding to I/O; queues for a slot when none is. */

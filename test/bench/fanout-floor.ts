@@ -8,6 +8,8 @@
  *
  *   FLOOR_N=1000 FLOOR_ROUNDS=50 bun test/bench/fanout-floor.ts
  *   FLOOR_PIN=1 bun test/bench/fanout-floor.ts     (server on CPU 0, echo clients on CPU 1)
+ *   FLOOR_SCRATCH=1 bun test/bench/fanout-floor.ts (each write a 64-byte view of one 256 KiB buffer, as the pipe's outbox writes)
+ *   FLOOR_TURNS=32 bun test/bench/fanout-floor.ts  (32 writes per turn of the event loop, setImmediate between, as the fan-out sends)
  *
  * Loopback only; bounded in count and time; cleans up.
  */
@@ -19,7 +21,9 @@ import { swarmPki } from "./_swarm-pki.ts";
 const env = process.env;
 const N = Number(env["FLOOR_N"] ?? 1_000);
 const ROUNDS = Number(env["FLOOR_ROUNDS"] ?? 50);
-const MESSAGE = new Uint8Array(64).fill(7);
+const SCRATCH = env["FLOOR_SCRATCH"] === "1" ? new Uint8Array(256 * 1024 + 128).fill(7) : undefined;
+const MESSAGE = SCRATCH ? SCRATCH.subarray(0, 64) : new Uint8Array(64).fill(7);
+const TURNS = Number(env["FLOOR_TURNS"] ?? 0);
 const fmt = (x: number) => x.toFixed(1);
 
 /** The child: N TLS clients that echo what they get. */
@@ -79,7 +83,12 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const done = new Promise<void>((resolve) => (roundDone = resolve));
       waiting = sockets.length;
-      for (const socket of sockets) socket.write(MESSAGE);
+      if (TURNS > 0) {
+        for (let at = 0; at < sockets.length; at += TURNS) {
+          for (const socket of sockets.slice(at, at + TURNS)) socket.write(MESSAGE);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      } else for (const socket of sockets) socket.write(MESSAGE);
       await Promise.race([done, Bun.sleep(10_000)]);
       times.push(performance.now() - t0);
     }
@@ -87,7 +96,7 @@ async function main(): Promise<void> {
     const serverMs = (serverCpu.user + serverCpu.system) / 1000 / ROUNDS;
     const childMs = ((cpuSeconds(child.pid) - cpu0.child) * 1000) / ROUNDS;
     const load = (await Bun.file("/proc/loadavg").text()).trim();
-    console.log(`fanout-floor: ${sockets.length} bare Bun TLS sockets, 64-byte echo, ${ROUNDS} rounds${pin ? ", server CPU 0, clients CPU 1" : ""} (loadavg ${load})`);
+    console.log(`fanout-floor: ${sockets.length} bare Bun TLS sockets, 64-byte echo, ${ROUNDS} rounds${pin ? ", server CPU 0, clients CPU 1" : ""}${SCRATCH ? ", views of one 256 KiB buffer" : ""}${TURNS > 0 ? `, ${TURNS} writes per turn` : ""} (loadavg ${load})`);
     console.log("| measure | value |\n| --- | ---: |");
     console.log(`| round (write to all, every echo back): p50 / p99 (ms) | ${fmt(percentile(times, 50))} / ${fmt(percentile(times, 99))} |`);
     console.log(`| CPU ms per round: server / echo clients | ${fmt(serverMs)} / ${fmt(childMs)} |`);
