@@ -6,7 +6,7 @@
  * `ctx.signal` fires on the client). The result resolves at the deadline at
  * the latest, however many clients are slow. Sends go out in batches of
  * FANOUT_SEND_BATCH with a turn of the event loop between them. A request
- * unanswered after FANOUT_SLOW_MS gives its slot of the cap back (it stays
+ * unanswered after the limiter's `slowMs` gives its slot of the cap back (it stays
  * in flight): silent clients cost no work, and without this as many of them
  * as the cap held every slot, so that the rest were never asked and were
  * reported 504 (with the default cap of 128, any fan-out with 128 silent clients).
@@ -75,15 +75,6 @@ export interface FanoutTiming {
  */
 export const FANOUT_SEND_BATCH = 32;
 
-/**
- * A request unanswered this long gives its slot of the concurrency cap back
- * (it stays in flight until its reply or the deadline). Replies of a
- * 1,000-client fan-out on a busy 2-core machine come within tens of ms; a
- * request still out after this is waiting on a silent or slow client, not
- * using the server. Checked by one timer per run, not one per request.
- */
-export const FANOUT_SLOW_MS = 200;
-
 /** Runs `next` after the I/O already waiting (the default schedule of a run's next batch). */
 const afterIo = (next: () => void): void => void setImmediate(next);
 
@@ -94,6 +85,7 @@ const afterIo = (next: () => void): void => void setImmediate(next);
  */
 export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Promise<FanoutResult> {
   const { clock, timeoutMs, entries, limiter } = run;
+  const slowMs = limiter.slowMs;
   const results = new Map<string, FanoutEntry>();
   const started = clock.now();
   const yieldToIo = run.yieldToIo ?? afterIo;
@@ -182,7 +174,7 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
     holding[index] = 1;
     holders.push(index);
     holderSentAt.push(now);
-    if (slowTimer === undefined) slowTimer = clock.setTimeout(releaseSlow, FANOUT_SLOW_MS);
+    if (slowTimer === undefined && slowMs > 0) slowTimer = clock.setTimeout(releaseSlow, slowMs);
     if (batch === undefined || batchSize >= FANOUT_SEND_BATCH) {
       batch = new AbortController();
       batchSize = 0;
@@ -203,7 +195,7 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
     );
   };
 
-  /** Gives back the slots of requests out for FANOUT_SLOW_MS or more; checks again while any request holds one. */
+  /** Gives back the slots of requests out for `slowMs` or more; checks again while any request holds one. */
   const releaseSlow = () => {
     slowTimer = undefined;
     if (finished) return;
@@ -211,7 +203,7 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
     while (holdersHead < holders.length) {
       const index = holders[holdersHead]!;
       if (holding[index] === 1) {
-        if (now - holderSentAt[holdersHead]! < FANOUT_SLOW_MS) break;
+        if (now - holderSentAt[holdersHead]! < slowMs) break;
         holding[index] = 0;
         limiter.release();
         if (finished) return; // a grant may have sent into a pipe that settled the last entry
@@ -223,7 +215,7 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
       holderSentAt.splice(0, holdersHead);
       holdersHead = 0;
     }
-    if (holdersHead < holders.length) slowTimer = clock.setTimeout(releaseSlow, Math.max(1, holderSentAt[holdersHead]! + FANOUT_SLOW_MS - now));
+    if (holdersHead < holders.length) slowTimer = clock.setTimeout(releaseSlow, Math.max(1, holderSentAt[holdersHead]! + slowMs - now));
   };
 
   /** Sends while slots are free, at most a batch before yielding to I/O; queues for a slot when none is. */

@@ -124,6 +124,19 @@ describe("runFanout pacing", () => {
     expect([limiter.inUse, limiter.waiting, clock.pendingTimers]).toEqual([0, 0, 0]); // no slot given back twice, no timer left
   });
 
+  test("slowMs 0 (RP_SERVER_FANOUT_SLOW_S=0): a request holds its slot until it ends, and no slow check runs", async () => {
+    const limiter = new FanoutLimiter(1, { slowMs: 0 });
+    const clock = new FakeClock();
+    const { targets, sent } = peers(2);
+    const done = runFanout(targets, runOf(limiter, clock, []));
+    expect(clock.pendingTimers).toBe(1); // the deadline only
+    await clock.advance(999);
+    expect(sent).toEqual(["c0"]);
+    await clock.advance(1);
+    const result = await done;
+    expect([...result.results.values()].map((entry) => entry.status)).toEqual([504, 504]);
+  });
+
   test("a peer whose request throws gets an error entry, and its slot back", async () => {
     const limiter = new FanoutLimiter(1);
     const broken: FanoutTarget = {
