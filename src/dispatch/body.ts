@@ -1,4 +1,5 @@
 /** Request bodies in (bytes → what a handler sees) and reply data out (handler result → bytes). */
+import { joinBytes } from "../wire/index.ts";
 import type { RequestBody } from "./types.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -66,7 +67,7 @@ export async function decodeStreamedBody(mimetype: string, source: ReadableStrea
     const { done, value } = await reader.read();
     if (done) {
       reader.releaseLock();
-      const data = concat(head, read);
+      const data = joinBytes(head, read);
       return withStream(decodeData(mimetype, data), () => streamOf([data]), read);
     }
     head.push(value);
@@ -100,16 +101,6 @@ export function streamOf(chunks: readonly Uint8Array[], rest?: ReadableStream<Ui
   );
 }
 
-function concat(chunks: readonly Uint8Array[], length: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
 
 /** Encodes reply data: bytes and strings as they are, anything else as JSON. */
 export function encodeData(data: unknown): Uint8Array {

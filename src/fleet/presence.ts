@@ -6,6 +6,7 @@
  * servers that stopped refreshing (a crashed server's clients vanish from
  * lookups at once when its record goes stale, and from NATS by the sweep).
  */
+import { MAX_LABELS, NO_LABELS, parseLabels, type Labels } from "../labels/index.ts";
 import type { Clock, TimerHandle } from "../pipe/index.ts";
 import type { FleetStore, PresenceRecord, ServerRecord, StopWatching } from "./store.ts";
 
@@ -45,6 +46,8 @@ export class Presence {
   readonly #servers = new Map<string, ServerRecord & { readonly seenAt: number }>();
   /** CNs held here, with the epoch of the local session. */
   readonly #held = new Map<string, number>();
+  /** The labels of the CNs held here (a claim made again after an outage carries them again). */
+  readonly #heldLabels = new Map<string, Labels>();
   readonly #stops: StopWatching[] = [];
   #timer: TimerHandle | undefined;
   #closed = false;
@@ -77,18 +80,22 @@ export class Presence {
     this.#schedule();
   }
 
-  /** A client connected here: claims its CN; resolves with the session's epoch. */
-  async claim(cn: string): Promise<number> {
-    const record: PresenceRecord = { cn, server: this.self.id, since: this.clock.now() };
+  /** A client connected here: claims its CN (with its certificate's labels); resolves with the session's epoch. */
+  async claim(cn: string, labels: Labels = NO_LABELS): Promise<number> {
+    const record = this.#record(cn, labels);
     const revision = await this.store.putPresence(record);
     this.#held.set(cn, revision);
+    this.#heldLabels.set(cn, labels);
     this.#claimChanged(cn, record, revision);
     return revision;
   }
 
   /** The client's session at `epoch` ended here: removes the claim unless a newer one replaced it. */
   async release(cn: string, epoch: number): Promise<void> {
-    if (this.#held.get(cn) === epoch) this.#held.delete(cn);
+    if (this.#held.get(cn) === epoch) {
+      this.#held.delete(cn);
+      this.#heldLabels.delete(cn);
+    }
     if (this.#claims.get(cn)?.revision === epoch) this.#claims.delete(cn);
     await this.store.deletePresence(cn, epoch);
   }
@@ -113,6 +120,13 @@ export class Presence {
     return out;
   }
 
+  /** The clients other live servers hold, with their labels (what a fan-out on this server also asks). */
+  *remoteClaims(): Generator<{ readonly name: string; readonly labels: Labels }> {
+    for (const [cn, claim] of this.#claims) {
+      if (claim.server !== this.self.id && this.#live(claim.server)) yield { name: cn, labels: claim.labels ?? NO_LABELS };
+    }
+  }
+
   /** The live servers (for views and peering). */
   liveServers(): ServerRecord[] {
     return [...this.#servers.values()].filter((server) => this.#live(server.id) !== undefined);
@@ -123,6 +137,11 @@ export class Presence {
     this.#closed = true;
     if (this.#timer !== undefined) this.clock.clearTimeout(this.#timer);
     for (const stop of this.#stops.splice(0)) stop();
+  }
+
+  #record(cn: string, labels: Labels): PresenceRecord {
+    const record = { cn, server: this.self.id, since: this.clock.now() };
+    return Object.keys(labels).length === 0 ? record : { ...record, labels };
   }
 
   #live(id: string): (ServerRecord & { readonly seenAt: number }) | undefined {
@@ -160,11 +179,12 @@ export class Presence {
       this.events.changed?.(cn);
       return;
     }
-    this.#claims.set(cn, { ...record, revision });
+    this.#claims.set(cn, { cn, server: record.server, since: record.since, revision, ...believedLabels(record.labels) });
     this.events.changed?.(cn);
     const heldEpoch = this.#held.get(cn);
     if (heldEpoch !== undefined && revision > heldEpoch && record.server !== this.self.id) {
       this.#held.delete(cn);
+      this.#heldLabels.delete(cn);
       this.events.takenOver(cn, heldEpoch, record.server);
     }
   }
@@ -181,10 +201,11 @@ export class Presence {
     for (const [cn, epoch] of [...this.#held]) {
       const claim = this.#claims.get(cn);
       if (claim !== undefined && (claim.revision >= epoch || claim.server !== this.self.id)) continue;
-      const revision = await this.store.putPresence({ cn, server: this.self.id, since: this.clock.now() });
+      const record = this.#record(cn, this.#heldLabels.get(cn) ?? NO_LABELS);
+      const revision = await this.store.putPresence(record);
       if (this.#held.get(cn) !== epoch) continue; // released or taken over meanwhile
       this.#held.set(cn, revision);
-      this.#claimChanged(cn, { cn, server: this.self.id, since: this.clock.now() }, revision);
+      this.#claimChanged(cn, record, revision);
       this.events.reclaimed?.(cn, revision);
     }
   }
@@ -216,6 +237,22 @@ export class Presence {
 /** What NATS hands back is checked before it is believed: the right shape, and the key it is stored under. */
 function isPresenceRecord(value: PresenceRecord | undefined, cn: string): value is PresenceRecord {
   return typeof value === "object" && value !== null && value.cn === cn && typeof value.server === "string" && typeof value.since === "number";
+}
+
+/**
+ * A claim's labels as a fan-out may match them: what parses as labels (the syntax of a certificate's, at most
+ * MAX_LABELS); anything else in NATS is dropped, so a client is never selected by labels its certificate does not have
+ * the syntax for.
+ */
+function believedLabels(value: unknown): { readonly labels?: Labels } {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
+  const entries = Object.entries(value);
+  if (entries.length === 0 || entries.length > MAX_LABELS || entries.some(([, text]) => typeof text !== "string")) return {};
+  try {
+    return { labels: parseLabels(entries.map(([key, text]) => `${key}=${text as string}`)) };
+  } catch {
+    return {};
+  }
 }
 
 function isServerRecord(value: ServerRecord | undefined, id: string): value is ServerRecord {

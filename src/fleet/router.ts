@@ -53,6 +53,9 @@ export interface RouterDeps {
 /** Most times one request is routed again after a stale-epoch refusal. */
 const MAX_REROUTES = 3;
 
+/** The signal of a forwarder that is never routed again. */
+const NEVER_ABORTED = new AbortController().signal;
+
 /** Routes front requests to local pipes or to the servers holding their clients. */
 export class FleetRouter {
   readonly counters: FleetCounters = { forwarded: 0, refused: 0, linkFailed: 0, received: 0, receivedRefused: 0 };
@@ -91,6 +94,19 @@ export class FleetRouter {
     if (!presence || !location || location.server === this.deps.selfId || location.epoch === refusedEpoch) return undefined;
     const server = presence.server(location.server);
     return server ? this.#remote(cn, location, server, leftMs, signal, attempt) : undefined;
+  }
+
+  /**
+   * A target forwarding to the other server holding `cn` now, without waiting (a fan-out asks the clients that are
+   * somewhere at the moment it starts); undefined when no other live server holds it. Not routed again after a
+   * stale-epoch refusal: that client's entry tells the refusal.
+   */
+  forwarder(cn: string): RequestTarget | undefined {
+    const presence = this.deps.presence();
+    const location = presence?.locate(cn);
+    if (!presence || !location || location.server === this.deps.selfId) return undefined;
+    const server = presence.server(location.server);
+    return server ? this.#remote(cn, location, server, 0, NEVER_ABORTED, MAX_REROUTES) : undefined;
   }
 
   /**

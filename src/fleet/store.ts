@@ -13,6 +13,8 @@ export interface PresenceRecord {
   readonly server: string;
   /** When the client connected there (ms since the epoch). */
   readonly since: number;
+  /** The labels of the client's certificate (for fan-out selectors on every server); absent when it has none. */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 /** One live server of the fleet, as it announces itself. */

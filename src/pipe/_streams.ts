@@ -17,7 +17,7 @@
  * is bounded instead: a window grows only while the pipe's inbound windows
  * stay within STREAM_WINDOW_BUDGET.
  */
-import { MAX_DATA_CHUNK } from "../wire/index.ts";
+import { joinBytes, MAX_DATA_CHUNK } from "../wire/index.ts";
 import type { Clock } from "./clock.ts";
 import { StreamTooLargeError } from "./errors.ts";
 
@@ -219,14 +219,7 @@ export class InboundStream {
     while (count < this.#chunks.length && (count === 0 || length + this.#chunks[count]!.length <= PULL_BYTES)) length += this.#chunks[count++]!.length;
     const taken = this.#chunks.splice(0, count);
     this.#buffered -= length;
-    if (taken.length === 1) return taken[0]!;
-    const out = new Uint8Array(length);
-    let at = 0;
-    for (const chunk of taken) {
-      out.set(chunk, at);
-      at += chunk.length;
-    }
-    return out;
+    return joinBytes(taken, length);
   }
 
   /** The reader took (or dropped) `n` bytes: stream credit goes back in batches of half a window. */

@@ -17,6 +17,7 @@ import {
   HEADER_LENGTH,
   MalformedMessageError,
   WIRE_VERSION,
+  readBytes,
   type Event,
   type EventReply,
   type Frame,
@@ -742,7 +743,7 @@ export class Pipe {
     if (inline) {
       const limit = Math.min(this.#decoder.maxFrameBytes, this.peerMaxFrameBytes ?? Infinity) - 1024;
       try {
-        const data = await readWhole(source, limit);
+        const data = await readBytes(source, limit);
         if (data === undefined) {
           const error = new StreamsUnsupportedError(this.peer.name, limit);
           return this.#sendReply(id, handlerErrorReply(error, false), inbound.deadlineAt);
@@ -929,29 +930,6 @@ function sliced(bytes: Uint8Array): ReadableStream<Uint8Array> {
   );
 }
 
-/** The whole stream, or undefined when it is longer than `limit` bytes (the rest is cancelled). */
-async function readWhole(source: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array | undefined> {
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  const reader = source.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    length += value.length;
-    if (length > limit) {
-      await reader.cancel("too large for a whole body").catch(() => {});
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
 
 /** Bytes of a protobuf varint holding `n` (a u32). */
 function varintSize(n: number): number {

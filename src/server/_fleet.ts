@@ -8,6 +8,7 @@
  * serves its own clients as a single server does.
  */
 import type { ServerConfig } from "../config/index.ts";
+import type { RemoteClients } from "../fanout/index.ts";
 import { FleetRouter, forwardedEventHandler, openNatsStore, PeerLinks, Presence, type FleetStore, type ServerRecord } from "../fleet/index.ts";
 import { fleetStatus, type FleetView } from "./_fleet-status.ts";
 import { dialPeer } from "./_peer-dial.ts";
@@ -16,7 +17,7 @@ import { pipeOptions, sayWhyAndClose, type FleetFigures, type NodeDeps } from ".
 import type { FleetStatusJson } from "../ops/index.ts";
 import { certificatePolicyRefusal, isServerCertificate, parseCertificatesPem, type CertificateInfo } from "../pki/index.ts";
 import { Pipe, PeerUnavailableError, type Clock, type PipeRegistry, type RequestTarget, type Transport } from "../pipe/index.ts";
-import { Capability } from "../wire/index.ts";
+import { Capability, readBytes } from "../wire/index.ts";
 
 /** How often a server that could not reach NATS tries again. */
 const JOIN_RETRY_MS = 2_000;
@@ -31,6 +32,8 @@ const PEER_RECOGNITION_MS = 2_000;
 export interface FleetMember {
   /** The front's acquire: local pipe, forwarder to another server, or the bounded wait. */
   acquire(cn: string, signal: AbortSignal): Promise<RequestTarget>;
+  /** The clients the other servers hold, for a fan-out here (undefined until the fleet is joined). */
+  remoteClients(): RemoteClients | undefined;
   /** Before a new session of `cn` is registered: the server holding it closes its session. */
   admit(cn: string): Promise<void>;
   /** True when the connection is a peer server's link (then it was taken over here). */
@@ -77,7 +80,11 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
     forwardedEventHandler({
       fleet,
       session,
-      readWhole: (body) => readAll(body, config.maxBodyBytes),
+      readWhole: async (body) => {
+        const bytes = await readBytes(body, config.maxBodyBytes);
+        if (bytes === undefined) throw new PeerUnavailableError(`Cannot forward the body: over ${config.maxBodyBytes} bytes for a client that takes whole bodies only; set RP_SERVER_MAX_BODY_BYTES`);
+        return bytes;
+      },
       log: peerLog,
       counted: (refused) => {
         router.counters.received++;
@@ -115,7 +122,7 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
   async function claim(pipe: Pipe): Promise<void> {
     const cn = pipe.peer.name;
     try {
-      const epoch = await presence!.claim(cn);
+      const epoch = await presence!.claim(cn, pipe.peer.labels);
       epochs.set(pipe, epoch);
       if (pipe.status.state === "closed" || registry.get(cn) !== pipe) await presence!.release(cn, epoch);
     } catch (error) {
@@ -197,6 +204,18 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
 
   return {
     acquire: (cn, signal) => router.acquire(cn, config.clientWaitMs, signal),
+
+    remoteClients() {
+      const current = presence;
+      if (!current) return undefined;
+      return {
+        all: () => current.remoteClaims(),
+        get: (cn) => {
+          const target = router.forwarder(cn);
+          return target ? { name: cn, pipe: target } : undefined;
+        },
+      };
+    },
 
     admit: (cn) => {
       // Bounded as a whole (a dial to a server that vanished without a word could take the dial timeout).
@@ -304,25 +323,6 @@ async function recognised(cn: string, presence: () => Presence | undefined, cloc
   return true;
 }
 
-async function readAll(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value: chunk } = await reader.read();
-    if (done) break;
-    length += chunk.length;
-    if (length > limit) throw new PeerUnavailableError(`Cannot forward the body: over ${limit} bytes for a client that takes whole bodies only; set RP_SERVER_MAX_BODY_BYTES`);
-    chunks.push(chunk);
-  }
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
 
 function wildcard(host: string): boolean {
   return host === "0.0.0.0" || host === "::" || host === "";

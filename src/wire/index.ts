@@ -4,3 +4,4 @@ export * from "./errors.ts";
 export * from "./frame.ts";
 export * from "./decoder.ts";
 export * from "./messages.ts";
+export * from "./bytes.ts";

@@ -5,6 +5,7 @@
  * any size both ways), a client that moves is closed on its old server at
  * once, a CN held nowhere is 503 after the wait, and a server killed with
  * kill -9 fails its forwarded requests with 502 and drops out of presence.
+ * A fan-out on either front covers the clients of both servers.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
@@ -24,9 +25,9 @@ async function startFleetMember(): Promise<ServerProcess> {
   return server;
 }
 
-async function startClient(cn: string, server: ServerProcess): Promise<ClientProcess> {
+async function startClient(cn: string, server: ServerProcess, labels?: Record<string, string>): Promise<ClientProcess> {
   let identity = identities.get(cn);
-  if (!identity) identities.set(cn, (identity = await pki.client(cn)));
+  if (!identity) identities.set(cn, (identity = await pki.client(cn, labels ? { labels } : {})));
   const from = server.proc.logs.length;
   const client = await startClientProcess(identity.dir, server.pipePort, { RP_EVENT_HANDLER: FIXTURE_HANDLERS, FIXTURE_NAME: cn, RP_CLIENT_MAX_STREAM_BYTES: "2GiB" });
   await server.proc.waitForMessage("client connected", { client: cn }, 10_000, from);
@@ -97,6 +98,33 @@ describe("a fleet of two servers", () => {
     expect(ms).toBeGreaterThan(1_900); // was ${ms}
     expect(ms).toBeLessThan(6_000); // was ${ms}
   });
+
+  test("a fan-out on either front asks the clients of both servers, selected by CN, list or the labels of their certificates", async () => {
+    await Promise.all([startClient("fan-a", a, { role: "db" }), startClient("fan-b", b, { role: "db", site: "fra" }), startClient("fan-c", b, { role: "web" })]);
+    // Each front sees the other server's claims through the presence watch.
+    await reachable(`${a.http}/client/fan-c/whoami`);
+    await reachable(`${b.http}/client/fan-a/whoami`);
+    type Answer = { matched: number; answered: number; results: Record<string, { status: number; data?: { name: string } }> };
+    const ask = async (front: ServerProcess, path: string) => {
+      const response = await fetch(`${front.http}${path}`);
+      expect(response.status).toBe(200);
+      return (await response.json()) as Answer;
+    };
+    for (const front of [a, b]) {
+      const all = await ask(front, "/clients/fan-*/whoami");
+      expect({ matched: all.matched, answered: all.answered, names: Object.keys(all.results).sort() }).toEqual({ matched: 3, answered: 3, names: ["fan-a", "fan-b", "fan-c"] });
+      for (const [cn, entry] of Object.entries(all.results)) expect(entry).toMatchObject({ status: 200, data: { name: cn } });
+      const db = await ask(front, "/clients/role=db/whoami");
+      expect(Object.keys(db.results).sort()).toEqual(["fan-a", "fan-b"]);
+      const fra = await ask(front, "/clients/role%3Ddb%2Csite%3Dfra/whoami");
+      expect(Object.keys(fra.results)).toEqual(["fan-b"]);
+      const listed = await ask(front, "/clients/fan-c,edge-a,nobody/whoami");
+      expect(Object.keys(listed.results).sort()).toEqual(["edge-a", "fan-c"]);
+    }
+    const ndjson = await fetch(`${a.http}/clients/fan-*/whoami`, { headers: { accept: "application/x-ndjson" } });
+    const lines = (await ndjson.text()).trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.map((line) => line["client"] ?? "summary").sort()).toEqual(["fan-a", "fan-b", "fan-c", "summary"]);
+  }, 30_000);
 
   test("a client that moves to the other server is closed on the old one at once and reached there from both fronts", async () => {
     const fromB = b.proc.logs.length;

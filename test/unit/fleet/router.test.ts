@@ -6,6 +6,7 @@
  * epoch, 502 and 504 refusals, a failed dial remembered briefly.
  */
 import { afterEach, describe, expect, test } from "bun:test";
+import { parseSelector, RecentClients, RegistryDirectory } from "../../../src/fanout/index.ts";
 import { FleetRouter, PeerLinks, Presence, type ServerRecord } from "../../../src/fleet/index.ts";
 import { NotConnectedError, PeerUnavailableError, Pipe, PipeClosedError, PipeRegistry, RequestTimeoutError, type InboundHandler } from "../../../src/pipe/index.ts";
 import { Capability, type Event } from "../../../src/wire/index.ts";
@@ -144,5 +145,65 @@ describe("the fleet router", () => {
     expect(reply.code).toBe(0);
     expect(s.dials.length).toBe(2);
     expect(s.router.counters.linkFailed).toBe(2);
+  });
+});
+
+describe("a fan-out on one server of a fleet", () => {
+  const recent = () => new RecentClients(10, () => 0);
+
+  test("asks its own clients by their pipes and the other servers' clients through forwarders, selected by the labels in their claims", async () => {
+    const s = await setup();
+    const local = pipePair(() => ({ code: 0 }), "edge-1");
+    s.registry.add(local);
+    await s.b.claim("edge-2", { role: "db" });
+    await s.b.claim("edge-3");
+    await settle();
+    const remote = { all: () => s.a.remoteClaims(), get: (cn: string) => (s.router.forwarder(cn) ? { name: cn, pipe: s.router.forwarder(cn)! } : undefined) };
+    const directory = new RegistryDirectory(s.registry, recent(), () => remote);
+    const options = { includeOffline: false, limit: 100 };
+
+    const everyone = await directory.select(parseSelector("*"), options);
+    expect(everyone.targets.map((target) => target.name).sort()).toEqual(["edge-1", "edge-2", "edge-3"]);
+    expect(everyone.targets.find((target) => target.name === "edge-1")?.pipe).toBe(local);
+
+    const byLabel = await directory.select(parseSelector("role=db"), options);
+    expect(byLabel.targets.map((target) => target.name)).toEqual(["edge-2"]);
+    const reply = await byLabel.targets[0]!.pipe!.request({ verb: "get", noun: "who" });
+    expect(text(reply.data)).toMatch(/^edge-2@\d+$/);
+
+    const listed = await directory.select(parseSelector("edge-3,edge-9"), { includeOffline: true, limit: 100 });
+    expect(listed.targets.map((target) => [target.name, target.pipe === undefined])).toEqual([
+      ["edge-3", false],
+      ["edge-9", true],
+    ]);
+  });
+
+  test("counts the other servers' matches past the limit without making their forwarders, and skips a dead server's clients", async () => {
+    const s = await setup();
+    for (const cn of ["r1", "r2", "r3"]) await s.b.claim(cn);
+    await settle();
+    let made = 0;
+    const remote = { all: () => s.a.remoteClaims(), get: (cn: string) => (made++, { name: cn, pipe: s.router.forwarder(cn)! }) };
+    const directory = new RegistryDirectory(s.registry, recent(), () => remote);
+    const capped = await directory.select(parseSelector("*"), { includeOffline: false, limit: 1 });
+    expect([capped.matched, capped.targets.length, made]).toEqual([3, 1, 1]);
+
+    // B stops refreshing: past deadAfterMs its claims are no one's.
+    s.b.stop();
+    await s.clock.advance(timing.deadAfterMs + timing.refreshMs + 1);
+    expect([...s.a.remoteClaims()]).toEqual([]);
+    expect(s.router.forwarder("r1")).toBeUndefined();
+  });
+
+  test("a claim's labels in NATS are believed only when they parse as labels: anything else is dropped, never matched", async () => {
+    const s = await setup();
+    const hostile = [{ ROLE: "db" }, { role: 7 }, ["role=db"], "role=db", Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"]))];
+    for (const [i, labels] of hostile.entries()) s.fleet.presence.values.set(`h${i}`, { value: { cn: `h${i}`, server: "b", since: 0, labels } as never, revision: 900 + i });
+    s.a.stop();
+    const fresh = new Presence(s.fleet.store(), { id: "c", fleet: "blue", address: "10.0.0.3:1234", cn: "server" }, s.clock, timing, { takenOver: () => {} });
+    await fresh.start();
+    presences.push(fresh);
+    const seen = [...fresh.remoteClaims()].filter((claim) => claim.name.startsWith("h"));
+    expect(seen.map((claim) => [claim.name, claim.labels])).toEqual(hostile.map((_, i) => [`h${i}`, {}]));
   });
 });

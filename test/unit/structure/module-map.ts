@@ -40,12 +40,12 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
     packages: ["node:fs", "node:path"],
   },
   pipe: { role: "one connection: correlation, heartbeats, write coalescing; the registry of pipes", imports: ["log", "replies", "wire"], packages: [], neutral: true },
+  labels: { role: "client labels: their syntax, their SAN URI form (restpipe:label:key=value), matching", imports: [], packages: [], neutral: true },
   fleet: {
     role: "a fleet of servers: presence of CNs and servers in NATS JetStream KV (loaded lazily), epochs, takeover, peer links, routing and fencing of forwarded events",
-    imports: ["log", "pipe", "wire"],
+    imports: ["labels", "log", "pipe", "wire"],
     packages: ["@nats-io/kv", "@nats-io/transport-node", "node:fs"],
   },
-  labels: { role: "client labels: their syntax, their SAN URI form (restpipe:label:key=value), matching", imports: [], packages: [], neutral: true },
   fanout: {
     role: "fan-out: selectors, the fan-out's query controls, the runner with its cap and deadline, the answer document, the client directory",
     imports: ["labels", "pipe", "wire"],
