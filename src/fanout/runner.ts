@@ -75,6 +75,9 @@ export interface FanoutTiming {
  */
 export const FANOUT_SEND_BATCH = 32;
 
+/** A request is slow (gives its slot back) once out this many times the run's average reply time, and at least the limiter's slowMs. */
+export const SLOW_FACTOR = 4;
+
 /** Runs `next` after the I/O already waiting (the default schedule of a run's next batch). */
 const afterIo = (next: () => void): void => void setImmediate(next);
 
@@ -121,10 +124,13 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
   let inFlight = 0;
   let cancelWait: (() => void) | undefined;
   let pumpScheduled = false;
-  // Requests in flight that hold a slot of the cap, oldest first (their live index and when each was sent): the slow check walks from the head.
+  // Requests in flight that hold a slot of the cap, oldest first (target indexes; `sentAt` by index): the slow check walks from the head.
   const holding = new Uint8Array(targets.length);
+  const sentAt = new Float64Array(targets.length);
+  // How long this run's replies take (moving average): a request counts as slow only past max(slowMs, SLOW_FACTOR × that),
+  // so that on an overloaded machine, where every reply takes long, the cap still holds rather than letting the whole fan-out out at once.
+  let replyMsAverage = 0;
   const holders: number[] = [];
-  const holderSentAt: number[] = [];
   let holdersHead = 0;
   let slowTimer: TimerHandle | undefined;
   // Requests in flight share a controller per batch: one abort at the end reaches them all, and no signal holds thousands of listeners.
@@ -155,6 +161,8 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
     }
     if (finished) return;
     lastReplyAt = clock.now();
+    const tookMs = lastReplyAt - sentAt[index]!;
+    replyMsAverage = replyMsAverage === 0 ? tookMs : replyMsAverage + (tookMs - replyMsAverage) / 8;
     const name = targets[index]!.name;
     if (replied) return settle(index, entries.reply(name, outcome as EventReply), true);
     // The pipe's own timer for what was left of the deadline: reported as the fan-out's deadline, like the others.
@@ -172,8 +180,8 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
       return;
     }
     holding[index] = 1;
+    sentAt[index] = now;
     holders.push(index);
-    holderSentAt.push(now);
     if (slowTimer === undefined && slowMs > 0) slowTimer = clock.setTimeout(releaseSlow, slowMs);
     if (batch === undefined || batchSize >= FANOUT_SEND_BATCH) {
       batch = new AbortController();
@@ -195,15 +203,16 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
     );
   };
 
-  /** Gives back the slots of requests out for `slowMs` or more; checks again while any request holds one. */
+  /** Gives back the slots of requests out for max(slowMs, SLOW_FACTOR × the average reply) or more; checks again while any request holds one. */
   const releaseSlow = () => {
     slowTimer = undefined;
     if (finished) return;
     const now = clock.now();
+    const slowAfterMs = Math.max(slowMs, SLOW_FACTOR * replyMsAverage);
     while (holdersHead < holders.length) {
       const index = holders[holdersHead]!;
       if (holding[index] === 1) {
-        if (now - holderSentAt[holdersHead]! < slowMs) break;
+        if (now - sentAt[index]! < slowAfterMs) break;
         holding[index] = 0;
         limiter.release();
         if (finished) return; // a grant may have sent into a pipe that settled the last entry
@@ -212,10 +221,9 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
     }
     if (holdersHead > 1024 && holdersHead * 2 > holders.length) {
       holders.splice(0, holdersHead);
-      holderSentAt.splice(0, holdersHead);
       holdersHead = 0;
     }
-    if (holdersHead < holders.length) slowTimer = clock.setTimeout(releaseSlow, Math.max(1, holderSentAt[holdersHead]! + slowMs - now));
+    if (holdersHead < holders.length) slowTimer = clock.setTimeout(releaseSlow, Math.max(1, sentAt[holders[holdersHead]!]! + slowAfterMs - now));
   };
 
   /** Sends while slots are free, at most a batch before yielding to I/O; queues for a slot when none is. */

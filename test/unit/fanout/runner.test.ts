@@ -1,6 +1,6 @@
 /** The runner's pacing: sends in batches with a turn of the event loop between them, runs taking turns for slots, one abort for what is in flight. */
 import { describe, expect, test } from "bun:test";
-import { FANOUT_SEND_BATCH, FANOUT_SLOW_MS, FanoutLimiter, runFanout, type EntryMaker, type FanoutPeer, type FanoutRun, type FanoutTarget } from "../../../src/fanout/index.ts";
+import { FANOUT_SEND_BATCH, FANOUT_SLOW_MS, FanoutLimiter, SLOW_FACTOR, runFanout, type EntryMaker, type FanoutPeer, type FanoutRun, type FanoutTarget } from "../../../src/fanout/index.ts";
 import { RequestTimeoutError } from "../../../src/pipe/index.ts";
 import type { EventReply } from "../../../src/wire/index.ts";
 import { FakeClock } from "../../support/index.ts";
@@ -122,6 +122,24 @@ describe("runFanout pacing", () => {
     expect([...silent].every((name) => statuses[name] === 504)).toBe(true);
     await Promise.resolve();
     expect([limiter.inUse, limiter.waiting, clock.pendingTimers]).toEqual([0, 0, 0]); // no slot given back twice, no timer left
+  });
+
+  test("when this run's replies take long (an overloaded machine), a request is slow only past SLOW_FACTOR × their average", async () => {
+    const limiter = new FanoutLimiter(1);
+    const clock = new FakeClock();
+    const { targets, sent, answer } = peers(3);
+    const done = runFanout(targets, runOf(limiter, clock, []));
+    await clock.advance(150);
+    answer("c0"); // took 150 ms: slow from 4 × 150 = 600 ms on, not from FANOUT_SLOW_MS (200)
+    await clock.advance(0);
+    expect(sent).toEqual(["c0", "c1"]);
+    await clock.advance(150 * SLOW_FACTOR - 1);
+    expect(sent).toEqual(["c0", "c1"]);
+    await clock.advance(1);
+    expect(sent).toEqual(["c0", "c1", "c2"]);
+    await clock.advance(1_000);
+    const result = await done;
+    expect([...result.results.values()].map((entry) => entry.status)).toEqual([200, 504, 504]);
   });
 
   test("slowMs 0 (RP_SERVER_FANOUT_SLOW_S=0): a request holds its slot until it ends, and no slow check runs", async () => {
