@@ -180,6 +180,55 @@ function putWho(out: Uint8Array, at: number, record: AuditRecord, noun: string):
   return at + who.bytes.length;
 }
 
+/** The bytes from `,"code":` to `"duration_ms":` of the last line each way, and the numbers they hold: a node answers the same few. */
+interface Counts {
+  code: number;
+  status: number;
+  bytesIn: number;
+  bytesOut: number;
+  bytes: Uint8Array;
+}
+const lastCounts: Record<Direction, Counts | undefined> = { in: undefined, out: undefined };
+
+/** Writes `,"code":…,"duration_ms":` (code, status, bytes in and out): copied when the same as the last line's that way. */
+function putCounts(out: Uint8Array, at: number, record: AuditRecord): number {
+  let counts = lastCounts[record.direction];
+  if (counts === undefined || counts.code !== record.code || counts.status !== record.status || counts.bytesIn !== record.bytesIn || counts.bytesOut !== record.bytesOut) {
+    const scratch = new Uint8Array(160); // four numbers of at most 24 characters and the keys
+    let end = putAscii(scratch, 0, `,"code":`);
+    end = putNumber(scratch, end, record.code);
+    end = putAscii(scratch, end, `,"status":`);
+    end = putNumber(scratch, end, record.status);
+    end = putAscii(scratch, end, `,"bytes_in":`);
+    end = putNumber(scratch, end, record.bytesIn);
+    end = putAscii(scratch, end, `,"bytes_out":`);
+    end = putNumber(scratch, end, record.bytesOut);
+    end = putAscii(scratch, end, `,"duration_ms":`);
+    counts = { code: record.code, status: record.status, bytesIn: record.bytesIn, bytesOut: record.bytesOut, bytes: scratch.subarray(0, end) };
+    lastCounts[record.direction] = counts;
+  }
+  out.set(counts.bytes, at);
+  return at + counts.bytes.length;
+}
+
+/** `,"rule":N,"traceparent":` of the last line each way, and its rule (undefined: null). */
+const lastRule: Record<Direction, { rule: number | undefined; bytes: Uint8Array } | undefined> = { in: undefined, out: undefined };
+
+/** Writes `,"rule":…,"traceparent":`: copied when the rule is the last line's that way. */
+function putRule(out: Uint8Array, at: number, record: AuditRecord): number {
+  let last = lastRule[record.direction];
+  if (last === undefined || last.rule !== record.rule) {
+    const scratch = new Uint8Array(64);
+    let end = putAscii(scratch, 0, `,"rule":`);
+    end = putNumber(scratch, end, record.rule);
+    end = putAscii(scratch, end, `,"traceparent":`);
+    last = { rule: record.rule, bytes: scratch.subarray(0, end) };
+    lastRule[record.direction] = last;
+  }
+  out.set(last.bytes, at);
+  return at + last.bytes.length;
+}
+
 /**
  * Writes the JSON line of a record (with its trailing newline) into `out` at
  * `at`, at `epochMs`, in a fixed key order; returns the end. `out` must hold
@@ -188,7 +237,8 @@ function putWho(out: Uint8Array, at: number, record: AuditRecord, noun: string):
  * 19 % of the client's at c=64 (the join and the re-encode half of it);
  * this way 2 % and 8 %. The direction-to-caller part of the last line each
  * way is copied when it repeats (test/bench/audit-lines.ts: 0.50 → 0.41 µs a
- * line in this process alone).
+ * line in this process alone), and so are the code-to-bytes part and the
+ * rule part (0.36 → 0.25 µs a line in a tight loop).
  */
 export function encodeAuditLine(record: AuditRecord, epochMs: number, showArgs: boolean, out: Uint8Array, at: number): number {
   const second = Math.floor(epochMs / 1000);
@@ -198,19 +248,9 @@ export function encodeAuditLine(record: AuditRecord, epochMs: number, showArgs: 
   out[at++] = 0x30 + (Math.floor(ms / 10) % 10);
   out[at++] = 0x30 + (ms % 10);
   at = putWho(out, at, record, showArgs ? record.noun : redacted(record.noun));
-  at = putAscii(out, at, `,"code":`);
-  at = putNumber(out, at, record.code);
-  at = putAscii(out, at, `,"status":`);
-  at = putNumber(out, at, record.status);
-  at = putAscii(out, at, `,"bytes_in":`);
-  at = putNumber(out, at, record.bytesIn);
-  at = putAscii(out, at, `,"bytes_out":`);
-  at = putNumber(out, at, record.bytesOut);
-  at = putAscii(out, at, `,"duration_ms":`);
+  at = putCounts(out, at, record);
   at = putMillis(out, at, record.durationMs);
-  at = putAscii(out, at, `,"rule":`);
-  at = putNumber(out, at, record.rule);
-  at = putAscii(out, at, `,"traceparent":`);
+  at = putRule(out, at, record);
   at = putOptional(out, at, record.traceparent);
   out[at++] = 0x7d;
   out[at++] = 0x0a;

@@ -5,7 +5,7 @@
  * answered 252 with the deciding rule, which the sender's front shows as
  * 403), and the audit log gets one `in` line per event.
  */
-import type { AuditLog } from "../audit/index.ts";
+import type { AuditLog, AuditRecord } from "../audit/index.ts";
 import { handlerNameFor, type Dispatcher } from "../dispatch/index.ts";
 import { badRequestReply, deniedReply } from "../replies/index.ts";
 import { statusForReply } from "../http/index.ts";
@@ -28,9 +28,16 @@ export interface GuardOptions {
 /** The handler name the policy's handler patterns are matched against. */
 export const policyHandlerName = (verb: string, noun: string): string => handlerNameFor(verb.toLowerCase(), noun);
 
+/** The upper-case verbs of the audit line, without a new string per event. */
+const UPPER_VERBS: Readonly<Record<string, string>> = { get: "GET", head: "HEAD", post: "POST", put: "PUT", patch: "PATCH", delete: "DELETE" };
+
+/** A record filled for each line: AuditLog.record encodes it at once and keeps nothing of it, so one object serves every event. */
+type Line = { -readonly [K in keyof AuditRecord]: AuditRecord[K] };
+
 /** Wraps a dispatcher with the caller and trace checks, the policy and the audit line. */
 export function guardDispatcher(dispatcher: Dispatcher, options: GuardOptions): Dispatcher {
   const { audit, onDenied } = options;
+  const line: Line = { direction: "in", cn: "", verb: "", noun: "", caller: undefined, code: 0, status: 0, bytesIn: 0, bytesOut: 0, durationMs: 0, rule: undefined, traceparent: undefined };
   return async (event, context) => {
     const started = audit ? performance.now() : 0;
     const verb = event.verb ?? "";
@@ -59,20 +66,20 @@ export function guardDispatcher(dispatcher: Dispatcher, options: GuardOptions): 
         reply = await dispatcher(event, context);
       }
     }
-    audit?.record({
-      direction: "in",
-      cn: context.peer.name,
-      verb: verb.toUpperCase(),
-      noun,
-      caller: badCaller === undefined ? event.caller : undefined, // a refused tag may be anything, of any length
-      code: reply.code ?? 0,
-      status: statusForReply(reply),
-      bytesIn: event.data?.length ?? 0,
-      bytesOut: reply.data?.length ?? 0,
-      durationMs: performance.now() - started,
-      rule,
-      traceparent: event.traceparent,
-    });
+    if (audit) {
+      line.cn = context.peer.name;
+      line.verb = UPPER_VERBS[verb] ?? verb.toUpperCase();
+      line.noun = noun;
+      line.caller = badCaller === undefined ? event.caller : undefined; // a refused tag may be anything, of any length
+      line.code = reply.code ?? 0;
+      line.status = statusForReply(reply);
+      line.bytesIn = event.data?.length ?? 0;
+      line.bytesOut = reply.data?.length ?? 0;
+      line.durationMs = performance.now() - started;
+      line.rule = rule;
+      line.traceparent = event.traceparent;
+      audit.record(line);
+    }
     return reply;
   };
 }

@@ -12,7 +12,7 @@ import { fanOut, PrometheusMetrics, registerFleetMetrics, StatsdRecorder, type D
 export type { FleetFigures };
 import type { Pipe, PipeRegistry } from "../pipe/index.ts";
 import { ConnectionTracker } from "../ops/index.ts";
-import type { AuditLog } from "../audit/index.ts";
+import type { AuditLog, AuditRecord } from "../audit/index.ts";
 import type { FrontAnswer } from "../http/index.ts";
 
 /** What the composition root supplies. */
@@ -116,22 +116,38 @@ export class NodeObserver {
   /** For DispatchOptions.onHandled. */
   readonly handled = (handlerName: string, code: number, ms: number): void => this.recorder.eventHandled(handlerName, code, ms);
 
+  /** The `out` line being made: AuditLog.record encodes it at once and keeps nothing of it, so one object serves every answer. */
+  readonly #line: { -readonly [K in keyof AuditRecord]: AuditRecord[K] } = {
+    direction: "out",
+    cn: "",
+    verb: "",
+    noun: "",
+    caller: undefined,
+    code: 0,
+    status: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    durationMs: 0,
+    rule: undefined,
+    traceparent: undefined,
+  };
+
   /** For FrontOptions.onAnswered: the audit log's `out` line. */
-  readonly answered = (answer: FrontAnswer): void =>
-    this.audit?.record({
-      direction: "out",
-      cn: answer.peer,
-      verb: answer.verb,
-      noun: answer.noun,
-      caller: answer.context?.caller,
-      code: answer.code,
-      status: answer.status,
-      bytesIn: answer.bytesIn,
-      bytesOut: answer.bytesOut,
-      durationMs: answer.ms,
-      rule: undefined,
-      traceparent: answer.context?.traceparent,
-    });
+  readonly answered = (answer: FrontAnswer): void => {
+    if (this.audit === undefined) return;
+    const line = this.#line;
+    line.cn = answer.peer;
+    line.verb = answer.verb;
+    line.noun = answer.noun;
+    line.caller = answer.context?.caller;
+    line.code = answer.code;
+    line.status = answer.status;
+    line.bytesIn = answer.bytesIn;
+    line.bytesOut = answer.bytesOut;
+    line.durationMs = answer.ms;
+    line.traceparent = answer.context?.traceparent;
+    this.audit.record(line);
+  };
 
   /** For FrontOptions.onSent. */
   readonly sent = (verb: string, noun: string, code: number, ms: number): void => this.recorder.eventSent(verb, noun, code, ms);

@@ -1,11 +1,13 @@
 /**
  * Judging one call against a policy. Deny wins: a call that any deny rule
  * matches is refused whatever allow rules say, wherever they stand; a call
- * no rule matches gets the default. Verdicts are remembered per (CN, verb,
- * noun) in a bounded cache, since a fleet repeats the same few calls.
+ * no rule matches gets the default. The rules are sorted once by the verbs
+ * they name (a call is matched only against the rules for its verb), and
+ * verdicts are remembered per (CN, verb, noun) in a bounded cache of nested
+ * maps (no key is built per call), since a fleet repeats the same few calls.
  */
 import { globMatcher, type Matcher } from "./_glob.ts";
-import type { Action, Policy, PolicyRule } from "./rules.ts";
+import { POLICY_VERBS, type Action, type Policy, type PolicyRule } from "./rules.ts";
 
 /** One call to judge. */
 export interface PolicyCall {
@@ -36,7 +38,7 @@ export interface CompiledPolicy {
 
 /** Distinct (CN, verb, noun) verdicts remembered; the cache is emptied when full. */
 export const VERDICT_CACHE_SIZE = 4_096;
-/** Longest key cached: with VERDICT_CACHE_SIZE, the cache holds at most 2 MiB of keys (UTF-16); longer calls are judged each time. */
+/** Longest call cached (CN, verb and noun, plus 2): with VERDICT_CACHE_SIZE, the cache holds at most 2 MiB of keys (UTF-16); longer calls are judged each time. */
 export const VERDICT_CACHE_KEY_LENGTH = 256;
 
 interface CompiledRule {
@@ -51,32 +53,56 @@ interface CompiledRule {
 /** Compiles a checked policy. */
 export function compilePolicy(policy: Policy, handlerOf: HandlerOf): CompiledPolicy {
   const rules = policy.rules.map(compileRule);
-  const denies = rules.filter((rule) => rule.action === "deny");
-  const allows = rules.filter((rule) => rule.action === "allow");
+  const byVerb = new Map<string, RulesFor>(POLICY_VERBS.map((verb) => [verb, rulesFor(rules, verb)]));
+  // A verb no rule can name (not one of POLICY_VERBS) is matched by the rules for every verb only.
+  const otherVerbs = rulesFor(rules, undefined);
+  const needsHandler = rules.some((rule) => rule.handler !== undefined);
   const byDefault: Verdict = Object.freeze({ action: policy.default, rule: 0 });
-  const cache = new Map<string, Verdict>();
   const decide = (call: PolicyCall): Verdict => {
     const verb = call.verb.toUpperCase();
-    const handler = rules.some((rule) => rule.handler !== undefined) ? handlerOf(call.verb, call.noun) : "";
-    const deny = denies.find((rule) => matches(rule, call, verb, handler));
+    const { denies, allows } = byVerb.get(verb) ?? otherVerbs;
+    const handler = needsHandler ? handlerOf(call.verb, call.noun) : "";
+    const deny = denies.find((rule) => matches(rule, call, handler));
     if (deny) return { action: "deny", rule: deny.number };
-    const allow = allows.find((rule) => matches(rule, call, verb, handler));
+    const allow = allows.find((rule) => matches(rule, call, handler));
     return allow ? { action: "allow", rule: allow.number } : byDefault;
   };
+  // CN → verb → noun → verdict; `cached` counts the verdicts, so the whole cache holds at most VERDICT_CACHE_SIZE.
+  let cache = new Map<string, Map<string, Map<string, Verdict>>>();
+  let cached = 0;
   return {
     policy,
     allowsAll: rules.length === 0 && policy.default === "allow",
     judge(call) {
-      const key = `${call.cn}\u0000${call.verb}\u0000${call.noun}`;
-      const known = cache.get(key);
+      const byNoun = cache.get(call.cn)?.get(call.verb);
+      const known = byNoun?.get(call.noun);
       if (known) return known;
       const verdict = decide(call);
-      if (key.length > VERDICT_CACHE_KEY_LENGTH) return verdict;
-      if (cache.size >= VERDICT_CACHE_SIZE) cache.clear();
-      cache.set(key, verdict);
+      if (call.cn.length + call.verb.length + call.noun.length + 2 > VERDICT_CACHE_KEY_LENGTH) return verdict;
+      if (cached >= VERDICT_CACHE_SIZE) {
+        cache = new Map();
+        cached = 0;
+      }
+      let verbs = cache.get(call.cn);
+      if (verbs === undefined) cache.set(call.cn, (verbs = new Map()));
+      let nouns = verbs.get(call.verb);
+      if (nouns === undefined) verbs.set(call.verb, (nouns = new Map()));
+      nouns.set(call.noun, verdict);
+      cached++;
       return verdict;
     },
   };
+}
+
+/** The deny and the allow rules that can match a call with `verb` (undefined: a verb no rule names), in their order. */
+interface RulesFor {
+  readonly denies: readonly CompiledRule[];
+  readonly allows: readonly CompiledRule[];
+}
+
+function rulesFor(rules: readonly CompiledRule[], verb: string | undefined): RulesFor {
+  const fit = rules.filter((rule) => rule.verbs === undefined || (verb !== undefined && rule.verbs.has(verb)));
+  return { denies: fit.filter((rule) => rule.action === "deny"), allows: fit.filter((rule) => rule.action === "allow") };
 }
 
 function compileRule(rule: PolicyRule, index: number): CompiledRule {
@@ -90,10 +116,10 @@ function compileRule(rule: PolicyRule, index: number): CompiledRule {
   };
 }
 
-function matches(rule: CompiledRule, call: PolicyCall, verb: string, handler: string): boolean {
+/** Whether `rule` (one of the rules for the call's verb) matches the call. */
+function matches(rule: CompiledRule, call: PolicyCall, handler: string): boolean {
   return (
     rule.cn(call.cn) &&
-    (rule.verbs === undefined || rule.verbs.has(verb)) &&
     (rule.noun === undefined || rule.noun(call.noun)) &&
     (rule.handler === undefined || rule.handler(handler))
   );

@@ -1,16 +1,30 @@
 /**
- * What a 50-rule policy and the audit log cost, in one run on loopback: two
- * real pairs of dist/rp-server and dist/rp-client side by side, one plain,
- * one with a 50-rule policy on the client (which judges the server's calls;
- * the matching rule is the last) and the audit log on in both processes.
- * wrk GETs /client/bench/time through the server front at c=64, the pairs
- * taking turns (BENCH_ROUNDS rounds of BENCH_DURATION_S each) so that
- * background load hits both alike; the medians are compared.
+ * What a 50-rule policy and the audit log cost, on loopback: real pairs of
+ * dist/rp-server and dist/rp-client side by side, each pair one
+ * configuration: plain; a 50-rule policy on the client (which judges the
+ * server's calls; the matching rule is the last); the policy and the audit
+ * log on in both processes; and a second plain pair, identical to the first,
+ * whose difference from it is the benchmark's own spread. wrk GETs
+ * /client/bench/time through each server front at c=64, the pairs taking
+ * turns (A B C D, then B C D A, …: BENCH_ROUNDS rounds of BENCH_DURATION_S
+ * each) so that background load hits all alike.
+ *
+ * Beside req/s it reads each process's CPU time from /proc before and after
+ * each run: CPU µs per request is what the cost is judged on, since on a
+ * shared machine req/s swings with what else runs while the work a request
+ * costs does not (when the pair saturates the cores, req/s ∝ 1 / CPU per
+ * request). Costs are taken round by round against the plain pairs of the
+ * same round (their mean), then the median over rounds is shown with the
+ * range; the spread row is plain B against plain A the same way.
  *
  *   bun run build && bun test/bench/policy-cost.ts        (needs wrk)
- *   BENCH_ROUNDS=5 BENCH_DURATION_S=10 BENCH_CONNS=64 bun test/bench/policy-cost.ts
- *   BENCH_ONLY=policy (or audit, or none) bun test/bench/policy-cost.ts   (one part alone, or neither)
- *   BENCH_BASELINE_DIST=/tmp/main/dist bun test/bench/policy-cost.ts  (the plain pair on other binaries)
+ *   BENCH_ROUNDS=7 BENCH_DURATION_S=5 BENCH_CONNS=64 bun test/bench/policy-cost.ts
+ *   BENCH_CONFIGS=plain,audit,plain bun test/bench/policy-cost.ts   (any of plain, policy, audit, both; repeat plain for the spread)
+ *   BENCH_CONFIGS=plain,both,both@/tmp/old/dist,plain bun test/bench/policy-cost.ts   (KIND@DIR: that pair on the binaries in DIR: a before/after in one run)
+ *   BENCH_TOGETHER=1 bun test/bench/policy-cost.ts   (each round loads every pair at once, each with its own wrk at c=BENCH_CONNS:
+ *     all meet the same background load at the same instants; the ratios are then far steadier on a busy machine)
+ *   BENCH_BASELINE_DIST=/tmp/main/dist bun test/bench/policy-cost.ts  (every pair but the plain ones on dist/, the plain ones on other binaries)
+ *   BENCH_GUARDED_DIST=/tmp/old/dist bun test/bench/policy-cost.ts    (the policy/audit pairs on other binaries: a before/after)
  */
 import { stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
@@ -37,10 +51,28 @@ export function fiftyRules(): { default: string; rules: Array<Record<string, unk
   return { default: "deny", rules };
 }
 
+/** The configurations a pair can run. */
+type Kind = "plain" | "policy" | "audit" | "both";
+const KINDS: readonly Kind[] = ["plain", "policy", "audit", "both"];
+const LABEL: Record<Kind, string> = { plain: "plain", policy: "50 rules", audit: "audit", both: "50 rules + audit" };
+
 interface Pair {
   readonly name: string;
+  readonly kind: Kind;
   readonly url: string;
-  readonly pids: readonly number[];
+  readonly server: number;
+  readonly client: number;
+  readonly audits: readonly string[];
+}
+
+interface Runs {
+  rates: number[];
+  p99: number[];
+  /** CPU µs per request per round: server, client, both. */
+  server: number[];
+  client: number[];
+  total: number[];
+  errors: number;
 }
 
 async function stopProcess(proc: NodeProcess): Promise<void> {
@@ -51,27 +83,50 @@ async function stopProcess(proc: NodeProcess): Promise<void> {
 
 async function startPair(
   name: string,
+  kind: Kind,
   dir: string,
-  serverEnv: Record<string, string>,
-  clientEnv: Record<string, string>,
+  policyFile: string,
   cleanups: Array<() => Promise<void>>,
-  dist?: string,
+  dist: string | undefined,
 ): Promise<Pair> {
   const pki = await makeTestPki();
   cleanups.push(() => pki.cleanup());
+  const file = name.replace(/[^A-Za-z0-9]+/g, "-");
+  const audits = kind === "audit" || kind === "both" ? [join(dir, `${file}-server-audit.log`), join(dir, `${file}-client-audit.log`)] : [];
+  const serverEnv = audits.length ? { RP_SERVER_AUDIT_LOG: audits[0]! } : {};
+  const clientEnv: Record<string, string> = { RP_EVENT_HANDLER: HANDLERS };
+  if (audits.length) clientEnv["RP_CLIENT_AUDIT_LOG"] = audits[1]!;
+  if (kind === "policy" || kind === "both") clientEnv["RP_CLIENT_CONFIG"] = policyFile;
   const launcher = (program: string) => (dist === undefined ? [] : [{ argv: [join(dist, program)] }]);
   const server = await startServerProcess(pki.server.dir, serverEnv, [], ...launcher("rp-server"));
   cleanups.push(() => stopProcess(server.proc));
   const identity = await pki.client(CLIENT_CN);
-  const client = await startClientProcess(identity.dir, server.pipePort, { RP_EVENT_HANDLER: HANDLERS, ...clientEnv }, [], ...launcher("rp-client"));
+  const client = await startClientProcess(identity.dir, server.pipePort, clientEnv, [], ...launcher("rp-client"));
   cleanups.push(() => stopProcess(client.proc));
   const url = `${server.http}/client/${CLIENT_CN}/time`;
   const first = await fetch(url, { signal: AbortSignal.timeout(15_000) });
   if (first.status !== 200) throw new Error(`Cannot use the ${name} pair (${dir}): ${url} answered ${first.status} ${await first.text()}`);
-  return { name, url, pids: [server.proc.pid, client.proc.pid] };
+  return { name, kind, url, server: server.proc.pid, client: client.proc.pid, audits };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const range = (values: readonly number[], digits: number) => `${Math.min(...values).toFixed(digits)}…${Math.max(...values).toFixed(digits)}`;
+const percent = (values: readonly number[]) => `${median(values).toFixed(1)} % (${range(values, 1)})`;
+
+/** The configurations to run, from BENCH_CONFIGS (default plain, policy, both, plain: the second plain for the spread); `KIND@DIR` runs on DIR's binaries. */
+function configs(): Array<{ kind: Kind; dist: string | undefined }> {
+  const list = (process.env["BENCH_CONFIGS"] ?? "plain,policy,both,plain").split(",").map((item) => {
+    const [kind, dist] = item.trim().split("@") as [Kind, string | undefined];
+    return { kind, dist };
+  });
+  const bad = list.find(({ kind }) => !KINDS.includes(kind));
+  if (bad !== undefined) throw new Error(`Cannot run BENCH_CONFIGS=${process.env["BENCH_CONFIGS"]}: unknown ${JSON.stringify(bad.kind)}; use ${KINDS.join(", ")} (optionally @DIR)`);
+  return list;
+}
 
 if (import.meta.main) {
   const wrk = findWrk();
@@ -80,51 +135,85 @@ if (import.meta.main) {
     process.exit(2);
   }
   const seconds = Number(process.env["BENCH_DURATION_S"] ?? 5);
-  const rounds = Number(process.env["BENCH_ROUNDS"] ?? 3);
+  const rounds = Number(process.env["BENCH_ROUNDS"] ?? 5);
   const connections = Number(process.env["BENCH_CONNS"] ?? 64);
+  const together = process.env["BENCH_TOGETHER"] === "1";
   const cleanups: Array<() => Promise<void>> = [];
   try {
     const work = await makeTestPki();
     cleanups.push(() => work.cleanup());
     const policyFile = join(work.dir, "rp-client.json");
     await writeFile(policyFile, JSON.stringify({ RP_CLIENT_POLICY: fiftyRules() }));
-    const serverAudit = join(work.dir, "server-audit.log");
-    const clientAudit = join(work.dir, "client-audit.log");
-    // BENCH_BASELINE_DIST=<dir with rp-server and rp-client> runs the plain pair on other binaries (e.g. a build of main).
     const baseline = process.env["BENCH_BASELINE_DIST"];
-    const plain = await startPair(baseline ? `plain (${baseline})` : "plain", work.dir, {}, {}, cleanups, baseline);
-    // BENCH_ONLY=policy or =audit measures one part alone; =none neither (with BENCH_BASELINE_DIST: this build against another).
-    const only = process.env["BENCH_ONLY"];
-    const withPolicy = only === undefined || only === "policy" ? { RP_CLIENT_CONFIG: policyFile } : {};
-    const withAudit = (file: string, role: "SERVER" | "CLIENT") => (only === undefined || only === "audit" ? { [`RP_${role}_AUDIT_LOG`]: file } : {});
-    const guarded = await startPair(only === "none" ? "no policy, no audit" : only ? `${only} only` : "50 rules + audit", work.dir, withAudit(serverAudit, "SERVER"), { ...withPolicy, ...withAudit(clientAudit, "CLIENT") }, cleanups);
-    const pairs = [plain, guarded];
-    const results = new Map<string, { rates: number[]; cpu: number[]; errors: number; p99: number[] }>(pairs.map((p) => [p.name, { rates: [], cpu: [], errors: 0, p99: [] }]));
-    for (const pair of pairs) await wrkLoad(wrk, pair.url, 16, 2); // warm-up
-    for (let round = 0; round < rounds; round++) {
-      for (const pair of round % 2 === 0 ? pairs : [...pairs].reverse()) {
-        const cpu0 = pair.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-        const result: LoadResult = await wrkLoad(wrk, pair.url, connections, seconds);
-        const cpu1 = pair.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
-        const entry = results.get(pair.name)!;
-        entry.rates.push(result.perSecond);
-        entry.p99.push(result.p99Ms);
-        entry.cpu.push(((cpu1 - cpu0) / Math.max(1, result.requests)) * 1e6);
-        entry.errors += result.errors;
-      }
+    const guardedDist = process.env["BENCH_GUARDED_DIST"];
+    const pairs: Pair[] = [];
+    const list = configs();
+    const seen = new Map<Kind, number>();
+    for (const { kind, dist: own } of list) {
+      const n = (seen.get(kind) ?? 0) + 1;
+      seen.set(kind, n);
+      const dist = own ?? (kind === "plain" ? baseline : guardedDist);
+      const twins = list.filter((k) => k.kind === kind).length > 1;
+      const name = `${LABEL[kind]}${twins ? ` ${String.fromCharCode(64 + n)}` : ""}${dist ? ` (${dist})` : ""}`;
+      pairs.push(await startPair(name, kind, work.dir, policyFile, cleanups, dist));
     }
-    const [a, b] = [results.get(plain.name)!, results.get(guarded.name)!];
-    const cost = (1 - median(b.rates) / median(a.rates)) * 100;
-    const loadavg = (await Bun.file("/proc/loadavg").text()).trim();
-    console.log(`Policy + audit cost at c=${connections} (wrk, ${rounds} rounds × ${seconds} s per pair, interleaved; loadavg ${loadavg})`);
-    console.log(`| measure | ${plain.name} | ${guarded.name} | cost |`);
-    console.log("| --- | ---: | ---: | ---: |");
-    console.log(`| req/s (median; rounds: ${a.rates.map(Math.round).join(", ")} vs ${b.rates.map(Math.round).join(", ")}) | ${Math.round(median(a.rates))} | ${Math.round(median(b.rates))} | ${cost.toFixed(1)} % |`);
-    console.log(`| p99 ms (median) | ${median(a.p99).toFixed(2)} | ${median(b.p99).toFixed(2)} | |`);
-    console.log(`| CPU µs/request, both processes (median) | ${median(a.cpu).toFixed(1)} | ${median(b.cpu).toFixed(1)} | ${(median(b.cpu) - median(a.cpu)).toFixed(1)} µs |`);
-    console.log(`| errors | ${a.errors} | ${b.errors} | |`);
+    const results = new Map<Pair, Runs>(pairs.map((p) => [p, { rates: [], p99: [], server: [], client: [], total: [], errors: 0 }]));
+    for (const pair of pairs) await wrkLoad(wrk, pair.url, 16, 2); // warm-up
+    const loads: string[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const order = pairs.map((_, i) => pairs[(i + round) % pairs.length]!);
+      const measure = async (pair: Pair) => {
+        const s0 = cpuSeconds(pair.server);
+        const c0 = cpuSeconds(pair.client);
+        const result: LoadResult = await wrkLoad(wrk, pair.url, connections, seconds);
+        const [s1, c1] = [cpuSeconds(pair.server), cpuSeconds(pair.client)];
+        return () => {
+          const perRequest = (cpu: number) => (cpu / Math.max(1, result.requests)) * 1e6;
+          const entry = results.get(pair)!;
+          const server = perRequest(s1 - s0);
+          const client = perRequest(c1 - c0);
+          entry.rates.push(result.perSecond);
+          entry.p99.push(result.p99Ms);
+          entry.server.push(server);
+          entry.client.push(client);
+          entry.total.push(server + client);
+          entry.errors += result.errors;
+        };
+      };
+      if (together) for (const record of await Promise.all(pairs.map(measure))) record();
+      else for (const pair of order) (await measure(pair))();
+      loads.push((await Bun.file("/proc/loadavg").text()).split(" ")[0]!);
+    }
+    const plains = pairs.filter((p) => p.kind === "plain");
+    // Per round: the mean of the plain pairs of that round is the reference.
+    const reference = (measure: keyof Omit<Runs, "errors">, r: number) => plains.reduce((sum, p) => sum + results.get(p)![measure][r]!, 0) / Math.max(1, plains.length);
+    const costs = (pair: Pair, measure: "rates" | "total" | "server" | "client", against: (r: number) => number) =>
+      results.get(pair)![measure].map((value, r) => (measure === "rates" ? (1 - value / against(r)) * 100 : (value / against(r) - 1) * 100));
+    const how = together ? "all pairs loaded at once" : "order rotated each round";
+    console.log(`Policy + audit cost at c=${connections} (wrk, ${rounds} rounds × ${seconds} s per pair, ${how}; loadavg per round ${loads.join(", ")})`);
+    console.log("| pair | req/s (median; range) | p99 ms | CPU µs/req server | client | both | req/s cost | CPU/req cost | errors |");
+    console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (const pair of pairs) {
+      const r = results.get(pair)!;
+      const versus = plains.length === 0 || pair.kind === "plain" ? ["", ""] : [percent(costs(pair, "rates", (i) => reference("rates", i))), percent(costs(pair, "total", (i) => reference("total", i)))];
+      console.log(
+        `| ${pair.name} | ${Math.round(median(r.rates))} (${range(r.rates, 0)}) | ${median(r.p99).toFixed(2)} | ${median(r.server).toFixed(1)} | ${median(r.client).toFixed(1)} | ${median(r.total).toFixed(1)} (${range(r.total, 1)}) | ${versus[0]} | ${versus[1]} | ${r.errors} |`,
+      );
+    }
+    if (plains.length >= 2) {
+      const [a, b] = [plains[0]!, plains[1]!];
+      const against = (measure: "rates" | "total") => (r: number) => results.get(a)![measure][r]!;
+      console.log(`spread of identical pairs (${b.name} against ${a.name}, round by round): req/s ${percent(costs(b, "rates", against("rates")))}, CPU/req ${percent(costs(b, "total", against("total")))}`);
+    }
+    for (const pair of pairs) {
+      if (pair.kind === "plain") continue;
+      const r = results.get(pair)!;
+      const extra = (measure: "server" | "client") => r[measure].map((v, i) => v - reference(measure, i));
+      console.log(`${pair.name}: extra CPU µs/request, median (range): server ${median(extra("server")).toFixed(2)} (${range(extra("server"), 2)}), client ${median(extra("client")).toFixed(2)} (${range(extra("client"), 2)})`);
+    }
+    console.log("The cost is judged on CPU µs per request (both processes); req/s is shown beside it.");
     const size = (file: string) => stat(file).then((s) => s.size, () => 0);
-    console.log(`audit lines written: server ${await size(serverAudit)} bytes, client ${await size(clientAudit)} bytes`);
+    for (const pair of pairs) if (pair.audits.length) console.log(`${pair.name}: audit lines written: server ${await size(pair.audits[0]!)} bytes, client ${await size(pair.audits[1]!)} bytes`);
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   }

@@ -1,6 +1,6 @@
 /** The audit writer: batched lines, a byte bound (drop and count past it), write failures counted and logged at most once a minute. */
 import { describe, expect, test } from "bun:test";
-import { AuditLog, auditLine, redactNoun, type AuditRecord, type AuditSink } from "../../../src/audit/index.ts";
+import { AUDIT_SPARE_CHUNKS, AuditLog, auditLine, redactNoun, type AuditRecord, type AuditSink } from "../../../src/audit/index.ts";
 import { recordingLogger } from "../../support/index.ts";
 
 const RECORD: AuditRecord = {
@@ -137,5 +137,41 @@ describe("audit lines are bounded", () => {
     const parsed = JSON.parse(auditLine({ ...RECORD, verb: "v".repeat(3_000), noun: "n".repeat(5_000) }, 0, true)) as Record<string, string>;
     expect(parsed["verb"]).toBe(`${"v".repeat(2_048)}...(952 more)`);
     expect(parsed["noun"]).toBe(`${"n".repeat(2_048)}...(2952 more)`);
+  });
+});
+
+describe("AuditLog reuses its chunks", () => {
+  test("a chunk is reused only after the sink has written every part of it: every line intact, in order", async () => {
+    const written: string[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    let changedInFlight = 0;
+    const sink: AuditSink = {
+      name: "slow",
+      write: async (bytes) => {
+        const copy = bytes.slice();
+        buffers.add(bytes.buffer);
+        await new Promise((resolve) => setTimeout(resolve, 1)); // the bytes stay the sink's meanwhile
+        if (!bytes.every((byte, i) => byte === copy[i])) changedInFlight++;
+        written.push(new TextDecoder().decode(bytes));
+      },
+      reopen: async () => {},
+      close: async () => {},
+    };
+    let flushes = 0;
+    const audit = new AuditLog({ sink, log: recordingLogger().log, maxQueueBytes: 1 << 30, showArgs: false, now: () => 1_764_636_000_000, schedule: (flush) => void setTimeout(() => (flushes++, flush()), 0) });
+    const expected: string[] = [];
+    for (let i = 0; i < 12_000; i++) {
+      const record = { ...RECORD, bytesIn: i, noun: i % 7 === 0 ? `n${i % 5}` : RECORD.noun };
+      audit.record(record);
+      expected.push(auditLine(record, 1_764_636_000_000, false));
+      if (i % 500 === 0) await new Promise((resolve) => setTimeout(resolve, 0)); // writes complete between bursts
+    }
+    await audit.close();
+    expect(changedInFlight).toBe(0);
+    expect(written.join("")).toBe(expected.join(""));
+    expect(audit.stats).toEqual({ written: 12_000, dropped: 0 });
+    // ~3 MiB of lines went through at most the spare chunks and the ones being filled.
+    expect(buffers.size).toBeLessThanOrEqual(AUDIT_SPARE_CHUNKS + 2); // was ${buffers.size}
+    expect(flushes).toBeGreaterThan(0);
   });
 });

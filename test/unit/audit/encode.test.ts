@@ -76,6 +76,49 @@ describe("any text", () => {
   });
 });
 
+describe("repeated parts of lines", () => {
+  test("lines in any sequence, each way, give back their own numbers and texts (parts copied from the line before only when equal)", () => {
+    const few = <T>(...values: T[]) => fc.constantFrom(...values);
+    const record = fc.record({
+      direction: few<"in" | "out">("in", "out"),
+      cn: few("edge-7", "edge-8"),
+      verb: few("GET", "POST"),
+      noun: few("time", "files//a"),
+      caller: few<string | undefined>(undefined, "app"),
+      code: few(0, 252, 4_294_967_295),
+      status: few(200, 403),
+      bytesIn: few(0, 7),
+      bytesOut: few(22, 123_456_789, Number.NaN),
+      durationMs: few(0.5, 1.234),
+      rule: few<number | undefined>(undefined, 0, 50),
+      traceparent: few<string | undefined>(undefined, RECORD.traceparent),
+    });
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 30 }), (records) => {
+        for (const r of records) {
+          const parsed = parse(auditLine(r, 1_764_636_000_000, true));
+          expect(parsed).toEqual({
+            time: "2025-12-02T00:40:00.000Z",
+            direction: r.direction,
+            cn: r.cn,
+            verb: r.verb,
+            noun: r.noun,
+            caller: r.caller ?? null,
+            code: r.code,
+            status: r.status,
+            bytes_in: r.bytesIn,
+            bytes_out: Number.isNaN(r.bytesOut) ? 0 : r.bytesOut,
+            duration_ms: r.durationMs,
+            rule: r.rule ?? null,
+            traceparent: r.traceparent ?? null,
+          });
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe("chunks", () => {
   test("more lines than one chunk holds are all written, in order, whole", async () => {
     const writes: Uint8Array[] = [];

@@ -86,6 +86,15 @@ describe("judging", () => {
     for (let i = 0; i < 3; i++) expect(judge.judge(call("edge-7", i % 2 ? "GET" : "get", "secrets"))).toEqual({ action: "deny", rule: 3 });
   });
 
+  test("rules are matched by their verbs: a verb no rule names meets only the rules for every verb", () => {
+    const byVerb = compilePolicy(parsePolicy({ default: "deny", rules: [{ verbs: ["GET"], action: "allow" }, { verbs: "*", noun: "x", action: "deny" }, { cn: "a", action: "allow" }] }), handlerOf);
+    expect(byVerb.judge(call("b", "get", "time"))).toEqual({ action: "allow", rule: 1 });
+    expect(byVerb.judge(call("b", "post", "time"))).toEqual({ action: "deny", rule: 0 });
+    expect(byVerb.judge(call("a", "OPTIONS", "time"))).toEqual({ action: "allow", rule: 3 });
+    expect(byVerb.judge(call("a", "options", "x"))).toEqual({ action: "deny", rule: 2 });
+    expect(byVerb.judge(call("b", "GET", "x"))).toEqual({ action: "deny", rule: 2 });
+  });
+
   test("allowsAll only for no rules and default allow", () => {
     expect(compilePolicy(ALLOW_ALL, handlerOf).allowsAll).toBe(true);
     expect(judge.allowsAll).toBe(false);

@@ -24,9 +24,15 @@ describe("traceparent", () => {
     const replaced = traceContext("garbage", "a=1");
     expect(replaced.tracestate).toBeUndefined();
     expect(isValidTraceparent(replaced.traceparent)).toBe(true);
-    const ids = ["0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"];
-    const uuids = ["0af76519-16cd-43dd-8448-eb211c80319c", "b7ad6b71-6920-3331-9bb0-0123456789ab"];
-    expect(newTraceparent(() => uuids.shift()!)).toBe(`00-${ids[0]}-${ids[1]}-00`);
+    const hex = "0af7651916cd43dd8448eb211c80319cb7ad6b7169203331";
+    const bytes = (fill: Uint8Array) => (target: Uint8Array) => target.set(fill);
+    expect(newTraceparent(bytes(Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16))))).toBe(`00-${hex.slice(0, 32)}-${hex.slice(32)}-00`);
+    // All-zero ids are invalid: a last bit is set instead.
+    const zeros = newTraceparent(bytes(new Uint8Array(24)));
+    expect(zeros).toBe(`00-${"0".repeat(31)}1-${"0".repeat(15)}1-00`);
+    expect(isValidTraceparent(zeros)).toBe(true);
+    const many = new Set(Array.from({ length: 1_000 }, () => traceIdOf(newTraceparent())));
+    expect(many.size).toBe(1_000); // the pool is refilled (256 per fill), never repeated
   });
 });
 
