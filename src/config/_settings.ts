@@ -349,7 +349,7 @@ export const SERVER_SETTINGS: Table<ServerConfig> = {
   ...sharing("RP_SERVER"),
 };
 
-type FleetKeys = "natsUrls" | "fleet" | "natsCredsFile" | "natsCaFile" | "fleetAddress" | "fleetExpiryMs";
+type FleetKeys = "natsUrls" | "fleet" | "natsCredsFile" | "natsCaFile" | "natsCertFile" | "natsKeyFile" | "fleetAddress" | "fleetExpiryMs";
 
 /** A fleet of servers coordinated by NATS (README "Running several servers"). */
 function fleet(): Table<Pick<ServerConfig, FleetKeys>> {
@@ -377,6 +377,18 @@ function fleet(): Table<Pick<ServerConfig, FleetKeys>> {
       parser: p.optional(p.text("FILE")),
       default: undefined,
       description: "CA certificate (PEM) NATS servers are checked against, for tls:// URLs",
+    },
+    natsCertFile: {
+      env: ["RP_SERVER_NATS_CERT"],
+      parser: p.optional(p.text("FILE")),
+      default: undefined,
+      description: "client certificate (PEM) for NATS servers that verify clients (tls { verify: true }); with RP_SERVER_NATS_KEY",
+    },
+    natsKeyFile: {
+      env: ["RP_SERVER_NATS_KEY"],
+      parser: p.optional(p.text("FILE")),
+      default: undefined,
+      description: "private key (PEM) of RP_SERVER_NATS_CERT",
     },
     fleetAddress: {
       env: ["RP_SERVER_FLEET_ADDRESS"],

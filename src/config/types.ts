@@ -114,6 +114,10 @@ export interface ServerConfig extends CommonConfig {
   readonly natsCredsFile: string | undefined;
   /** CA (PEM file) for tls:// NATS URLs. */
   readonly natsCaFile: string | undefined;
+  /** Client certificate (PEM file) shown to NATS servers that verify clients (`tls { verify: true }`); with natsKeyFile. */
+  readonly natsCertFile: string | undefined;
+  /** Private key (PEM file) of natsCertFile. */
+  readonly natsKeyFile: string | undefined;
   /** "host:port" the fleet's other servers dial to reach this one; undefined: derived. */
   readonly fleetAddress: string | undefined;
   /** A server silent this long is taken as gone (its presence refreshes 4 times as often). */

@@ -4,7 +4,10 @@
  * through the peer link to it (the event carries X and the session epoch it
  * was routed to). Neither: the bounded wait for X to appear anywhere, then
  * 503, as a single server does. A refusal for a stale epoch is routed again
- * when the body can be sent again (not a stream), within the same wait.
+ * when the body can be sent again (not a stream), within the same wait; so
+ * is a request whose holder cannot be linked (nothing of it was sent): it
+ * waits for the CN's newer claim, as a client re-homing after its server
+ * was killed makes one within a second or two.
  */
 import {
   NotConnectedError,
@@ -173,15 +176,24 @@ export class FleetRouter {
     signal: AbortSignal,
     attempt: number,
   ): Promise<IncomingReply> {
+    const started = this.deps.clock.now();
     let link: Pipe;
     try {
       link = await this.deps.links.get(server);
     } catch (error) {
       this.counters.linkFailed++;
+      // Nothing was sent (the body is unread): the holder is gone (killed) and its client is likely reconnecting to
+      // another server. Wait within the same bound for a newer claim rather than fail while it is already elsewhere.
+      const left = leftMs - (this.deps.clock.now() - started);
+      if (attempt < MAX_REROUTES && left > 0 && !signal.aborted) {
+        const target = await this.acquire(cn, left, signal, attempt + 1, location.epoch).catch((waited: Error) => {
+          throw waited instanceof NotConnectedError ? new PeerUnavailableError(`Cannot reach "${cn}" on server ${server.address}: ${(error as Error).message}`) : waited;
+        });
+        return target.request(event, options);
+      }
       throw new PeerUnavailableError(`Cannot reach "${cn}" on server ${server.address}: ${(error as Error).message}`);
     }
     this.counters.forwarded++;
-    const started = this.deps.clock.now();
     const reply = await link.request({ ...event, fleet: { target: cn, epoch: location.epoch, fleet: this.deps.fleet, sender: this.deps.selfId } }, options);
     if (reply.fleetRefusal === undefined) return reply;
     this.counters.refused++;

@@ -42,6 +42,8 @@ describe("defaults", () => {
       fleet: undefined,
       natsCredsFile: undefined,
       natsCaFile: undefined,
+      natsCertFile: undefined,
+      natsKeyFile: undefined,
       fleetAddress: undefined,
       fleetExpiryMs: 3_000,
       statsdHost: undefined,
@@ -148,6 +150,8 @@ describe("the environment", () => {
         RP_SERVER_FLEET: "eu-west_1",
         RP_SERVER_NATS_CREDS: "/etc/rp/nats.creds",
         RP_SERVER_NATS_CA: "/etc/rp/nats-ca.pem",
+        RP_SERVER_NATS_CERT: "/etc/rp/nats-client.crt",
+        RP_SERVER_NATS_KEY: "/etc/rp/nats-client.key",
         RP_SERVER_FLEET_ADDRESS: "[::1]:7443",
         RP_SERVER_FLEET_EXPIRY_S: "5",
         RP_SERVER_HTTP_TOKEN: "t0ken",
@@ -200,6 +204,8 @@ describe("the environment", () => {
       fleet: "eu-west_1",
       natsCredsFile: "/etc/rp/nats.creds",
       natsCaFile: "/etc/rp/nats-ca.pem",
+      natsCertFile: "/etc/rp/nats-client.crt",
+      natsKeyFile: "/etc/rp/nats-client.key",
       fleetAddress: "[::1]:7443",
       fleetExpiryMs: 5_000,
       httpToken: "t0ken",
@@ -257,6 +263,18 @@ describe("the environment", () => {
       'RP_SERVER_FLEET="a.b": must be 1-64 letters, digits, "-" or "_"',
       'RP_SERVER_FLEET_ADDRESS="host": must be HOST:PORT (a port from 1 to 65535)',
     ]);
+  });
+
+  test("a NATS client certificate needs its key, and a key its certificate", () => {
+    const fleet = { RP_SERVER_NATS_URL: "tls://127.0.0.1:4222", RP_SERVER_FLEET: "f" };
+    expect(problemsOf(() => loadServerConfig({ env: { ...fleet, RP_SERVER_NATS_CERT: "/etc/rp/nats.crt" } }))).toEqual([
+      'RP_SERVER_NATS_CERT="/etc/rp/nats.crt": Cannot show NATS a client certificate without its key; set RP_SERVER_NATS_KEY too',
+    ]);
+    expect(problemsOf(() => loadServerConfig({ env: { ...fleet, RP_SERVER_NATS_KEY: "/etc/rp/nats.key" } }))).toEqual([
+      'RP_SERVER_NATS_KEY="/etc/rp/nats.key": Cannot show NATS a client certificate without the certificate; set RP_SERVER_NATS_CERT too',
+    ]);
+    const config = loadServerConfig({ env: { ...fleet, RP_SERVER_NATS_CERT: "/etc/rp/nats.crt", RP_SERVER_NATS_KEY: "/etc/rp/nats.key" } });
+    expect([config.natsCertFile, config.natsKeyFile]).toEqual(["/etc/rp/nats.crt", "/etc/rp/nats.key"]);
   });
 
   test("client settings", () => {
