@@ -330,6 +330,13 @@ export const SERVER_SETTINGS: Table<ServerConfig> = {
     default: 128,
     description: "fan-out requests in flight at once, over all fan-outs; the rest wait (single requests never do)",
   },
+  fanoutSlowMs: {
+    env: ["RP_SERVER_FANOUT_SLOW_S"],
+    parser: p.seconds(0),
+    // Without it, as many silent clients as the cap held every slot until the deadline: the rest were never asked and listed as 504.
+    default: 200,
+    description: "a fan-out request unanswered this long (or 4x its fan-out's average reply time, if longer) stops counting against RP_SERVER_FANOUT_CONCURRENCY (it stays in flight); 0: it counts until it ends",
+  },
   fanoutMaxAnswerBytes: {
     env: ["RP_SERVER_FANOUT_MAX_ANSWER_BYTES"],
     parser: p.byteSize(1, MAX_FRAME_BYTES),

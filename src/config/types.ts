@@ -102,6 +102,8 @@ export interface ServerConfig extends CommonConfig {
   readonly maxFanout: number;
   /** Requests of all fan-outs in flight at once; the rest wait their turn (single requests never do). */
   readonly fanoutConcurrency: number;
+  /** A fan-out request unanswered this long gives its slot of the cap back (0: never). */
+  readonly fanoutSlowMs: number;
   /** Reply data one fan-out answer may hold; later replies are listed without their data. */
   readonly fanoutMaxAnswerBytes: number;
   /** NATS servers holding the fleet's presence; empty: no fleet. */
