@@ -3,7 +3,8 @@
  * targets from a random start (so that a fleet's clients spread over its
  * servers), each name at each of its addresses (from a random start too:
  * a resolver returns them in the same order to every client), the next one
- * after a failure or a lost pipe, and a server that said GoAway skipped
+ * after a failure or a lost pipe (each client's own "next", so that the
+ * clients of a lost server spread over the others), and a server that said GoAway skipped
  * until its retry-after has passed while another one can be tried.
  */
 import { formatTarget, type Target } from "../config/index.ts";
@@ -38,6 +39,14 @@ export class DialPlan {
   #start: Start;
   /** Per-client offset into a name's addresses, fixed at start: the same client keeps its order. */
   readonly #spread: number;
+  /**
+   * How far the next round's start moves on after a failure or a lost pipe,
+   * per client in 1..targets-1 (fixed at start): the clients of a server
+   * that died spread over all the others instead of all landing on the one
+   * after it in the list (measured, 3 servers: ~340 at once on one server
+   * met its handshake gate; spread, each takes half).
+   */
+  readonly #hop: number;
   /** Label → clock time before which that address is not dialled (GoAway). */
   readonly #heldUntil = new Map<string, number>();
 
@@ -46,6 +55,7 @@ export class DialPlan {
     this.targets = targets;
     this.#start = { index: Math.min(targets.length - 1, Math.floor(random() * targets.length)) };
     this.#spread = random();
+    this.#hop = targets.length > 2 ? 1 + Math.min(targets.length - 2, Math.floor(random() * (targets.length - 1))) : 1;
   }
 
   /** The configured targets in the order of the next round (its first one first). */
@@ -61,13 +71,13 @@ export class DialPlan {
     return resolved.map((_, k) => resolved[(offset + k) % resolved.length]!);
   }
 
-  /** The next round begins after `used` (it failed, or its pipe was lost): the next address of its name, else the next target. */
+  /** The next round begins after `used` (it failed, or its pipe was lost): the next address of its name, else this client's next target. */
   moveOn(target: Target, arranged: readonly DialTarget[], used: DialTarget): void {
     const index = this.targets.indexOf(target);
     if (index === -1) return;
     const position = arranged.indexOf(used);
     const following = position >= 0 && position + 1 < arranged.length ? arranged[position + 1] : undefined;
-    this.#start = following?.address !== undefined ? { index, address: following.address } : { index: (index + 1) % this.targets.length };
+    this.#start = following?.address !== undefined ? { index, address: following.address } : { index: (index + this.#hop) % this.targets.length };
   }
 
   /** `target` said GoAway: not dialled again before clock time `untilMs` while another one can be. */

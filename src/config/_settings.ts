@@ -330,6 +330,13 @@ export const SERVER_SETTINGS: Table<ServerConfig> = {
     default: 128,
     description: "fan-out requests in flight at once, over all fan-outs; the rest wait (single requests never do)",
   },
+  fanoutSlowMs: {
+    env: ["RP_SERVER_FANOUT_SLOW_S"],
+    parser: p.seconds(0),
+    // Without it, as many silent clients as the cap held every slot until the deadline: the rest were never asked and listed as 504.
+    default: 200,
+    description: "a fan-out request unanswered this long (or 4x its fan-out's average reply time, if longer) stops counting against RP_SERVER_FANOUT_CONCURRENCY (it stays in flight); 0: it counts until it ends",
+  },
   fanoutMaxAnswerBytes: {
     env: ["RP_SERVER_FANOUT_MAX_ANSWER_BYTES"],
     parser: p.byteSize(1, MAX_FRAME_BYTES),
@@ -342,7 +349,7 @@ export const SERVER_SETTINGS: Table<ServerConfig> = {
   ...sharing("RP_SERVER"),
 };
 
-type FleetKeys = "natsUrls" | "fleet" | "natsCredsFile" | "natsCaFile" | "fleetAddress" | "fleetExpiryMs";
+type FleetKeys = "natsUrls" | "fleet" | "natsCredsFile" | "natsCaFile" | "natsCertFile" | "natsKeyFile" | "fleetAddress" | "fleetExpiryMs";
 
 /** A fleet of servers coordinated by NATS (README "Running several servers"). */
 function fleet(): Table<Pick<ServerConfig, FleetKeys>> {
@@ -370,6 +377,18 @@ function fleet(): Table<Pick<ServerConfig, FleetKeys>> {
       parser: p.optional(p.text("FILE")),
       default: undefined,
       description: "CA certificate (PEM) NATS servers are checked against, for tls:// URLs",
+    },
+    natsCertFile: {
+      env: ["RP_SERVER_NATS_CERT"],
+      parser: p.optional(p.text("FILE")),
+      default: undefined,
+      description: "client certificate (PEM) for NATS servers that verify clients (tls { verify: true }); with RP_SERVER_NATS_KEY",
+    },
+    natsKeyFile: {
+      env: ["RP_SERVER_NATS_KEY"],
+      parser: p.optional(p.text("FILE")),
+      default: undefined,
+      description: "private key (PEM) of RP_SERVER_NATS_CERT",
     },
     fleetAddress: {
       env: ["RP_SERVER_FLEET_ADDRESS"],

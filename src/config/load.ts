@@ -152,6 +152,11 @@ function crossCheck(role: Role, values: Readonly<Record<string, unknown>>, byKey
     if (urls.valid && fleet.valid && (urls.value as readonly string[]).length === 0 && fleet.value !== undefined) {
       problems.push(`${blame(fleet)}: a fleet needs NATS; set ${urls.setting.env[0]} (nats://HOST:4222)`);
     }
+    const [cert, key] = [at("natsCertFile"), at("natsKeyFile")];
+    if (cert.valid && key.valid && (cert.value === undefined) !== (key.value === undefined)) {
+      const [given, missing] = cert.value === undefined ? [key, cert] : [cert, key];
+      problems.push(`${blame(given)}: Cannot show NATS a client certificate without ${given === cert ? "its key" : "the certificate"}; set ${missing.setting.env[0]} too`);
+    }
   }
 
   const [http, token] = [at("http"), at("httpToken")];

@@ -102,6 +102,8 @@ export interface ServerConfig extends CommonConfig {
   readonly maxFanout: number;
   /** Requests of all fan-outs in flight at once; the rest wait their turn (single requests never do). */
   readonly fanoutConcurrency: number;
+  /** A fan-out request unanswered this long gives its slot of the cap back (0: never). */
+  readonly fanoutSlowMs: number;
   /** Reply data one fan-out answer may hold; later replies are listed without their data. */
   readonly fanoutMaxAnswerBytes: number;
   /** NATS servers holding the fleet's presence; empty: no fleet. */
@@ -112,6 +114,10 @@ export interface ServerConfig extends CommonConfig {
   readonly natsCredsFile: string | undefined;
   /** CA (PEM file) for tls:// NATS URLs. */
   readonly natsCaFile: string | undefined;
+  /** Client certificate (PEM file) shown to NATS servers that verify clients (`tls { verify: true }`); with natsKeyFile. */
+  readonly natsCertFile: string | undefined;
+  /** Private key (PEM file) of natsCertFile. */
+  readonly natsKeyFile: string | undefined;
   /** "host:port" the fleet's other servers dial to reach this one; undefined: derived. */
   readonly fleetAddress: string | undefined;
   /** A server silent this long is taken as gone (its presence refreshes 4 times as often). */

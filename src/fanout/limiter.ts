@@ -14,9 +14,25 @@ interface Waiter {
   reject: (reason: unknown) => void;
 }
 
+/** How the cap treats requests that take long. */
+export interface FanoutLimiterOptions {
+  /** A request unanswered this long gives its slot back (it stays in flight); 0: it holds its slot until it ends. Default FANOUT_SLOW_MS. */
+  readonly slowMs?: number;
+}
+
+/**
+ * A request unanswered this long gives its slot of the cap back by default
+ * (RP_SERVER_FANOUT_SLOW_S). Replies of a 1,000-client fan-out on a busy
+ * 2-core machine come within tens of ms; a request still out after this
+ * waits on a silent or slow client and costs the server nothing.
+ */
+export const FANOUT_SLOW_MS = 200;
+
 /** A counting semaphore with a FIFO queue. */
 export class FanoutLimiter {
   readonly max: number;
+  /** See FanoutLimiterOptions.slowMs (the runner applies it). */
+  readonly slowMs: number;
   #inUse = 0;
   #queue: Waiter[] = [];
   #head = 0;
@@ -29,9 +45,10 @@ export class FanoutLimiter {
    */
   readonly #bySignal = new Map<AbortSignal, { readonly waiters: Set<Waiter>; readonly onAbort: () => void }>();
 
-  constructor(max: number) {
+  constructor(max: number, options: FanoutLimiterOptions = {}) {
     if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`Cannot limit fan-outs to ${max} requests at once: use a whole number >= 1`);
     this.max = max;
+    this.slowMs = options.slowMs ?? FANOUT_SLOW_MS;
   }
 
   /** Slots held now. */

@@ -5,9 +5,13 @@
  * deadline passes first (then its request is aborted, so the handler's
  * `ctx.signal` fires on the client). The result resolves at the deadline at
  * the latest, however many clients are slow. Sends go out in batches of
- * FANOUT_SEND_BATCH with a turn of the event loop between them.
+ * FANOUT_SEND_BATCH with a turn of the event loop between them. A request
+ * unanswered after the limiter's `slowMs` gives its slot of the cap back (it stays
+ * in flight): silent clients cost no work, and without this as many of them
+ * as the cap held every slot, so that the rest were never asked and were
+ * reported 504 (with the default cap of 128, any fan-out with 128 silent clients).
  */
-import { RequestAbortedError, RequestTimeoutError, type Clock, type OutboundEvent, type Pipe } from "../pipe/index.ts";
+import { RequestAbortedError, RequestTimeoutError, type Clock, type OutboundEvent, type Pipe, type TimerHandle } from "../pipe/index.ts";
 import type { EventReply } from "../wire/index.ts";
 import { ClientOfflineError } from "./errors.ts";
 import type { FanoutLimiter } from "./limiter.ts";
@@ -49,6 +53,18 @@ export interface FanoutRun {
 /** The outcome of a run. */
 export interface FanoutResult extends FanoutSummary {
   readonly results: ReadonlyMap<string, FanoutEntry>;
+  /** Where the run's time went (ms since it began), for the answer's Server-Timing header and the benchmark. */
+  readonly timing: FanoutTiming;
+}
+
+/** Milestones of a run, in ms since it began. */
+export interface FanoutTiming {
+  /** The last request handed to its pipe (0 when none was sent). */
+  readonly lastSendMs: number;
+  /** The last reply (or pipe error) came back (0 when none did). */
+  readonly lastReplyMs: number;
+  /** Every entry known (the run's end). */
+  readonly doneMs: number;
 }
 
 /**
@@ -58,6 +74,9 @@ export interface FanoutResult extends FanoutSummary {
  * that share one AbortController (its listeners are scanned on each removal).
  */
 export const FANOUT_SEND_BATCH = 32;
+
+/** A request is slow (gives its slot back) once out this many times the run's average reply time, and at least the limiter's slowMs. */
+export const SLOW_FACTOR = 4;
 
 /** Runs `next` after the I/O already waiting (the default schedule of a run's next batch). */
 const afterIo = (next: () => void): void => void setImmediate(next);
@@ -69,11 +88,14 @@ const afterIo = (next: () => void): void => void setImmediate(next);
  */
 export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Promise<FanoutResult> {
   const { clock, timeoutMs, entries, limiter } = run;
+  const slowMs = limiter.slowMs;
   const results = new Map<string, FanoutEntry>();
   const started = clock.now();
   const yieldToIo = run.yieldToIo ?? afterIo;
   let answered = 0;
   let finished = false;
+  let lastSendAt = started;
+  let lastReplyAt = started;
   let resolve!: (result: FanoutResult) => void;
   const done = new Promise<FanoutResult>((r) => (resolve = r));
 
@@ -102,6 +124,15 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
   let inFlight = 0;
   let cancelWait: (() => void) | undefined;
   let pumpScheduled = false;
+  // Requests in flight that hold a slot of the cap, oldest first (target indexes; `sentAt` by index): the slow check walks from the head.
+  const holding = new Uint8Array(targets.length);
+  const sentAt = new Float64Array(targets.length);
+  // How long this run's replies take (moving average): a request counts as slow only past max(slowMs, SLOW_FACTOR × that),
+  // so that on an overloaded machine, where every reply takes long, the cap still holds rather than letting the whole fan-out out at once.
+  let replyMsAverage = 0;
+  const holders: number[] = [];
+  let holdersHead = 0;
+  let slowTimer: TimerHandle | undefined;
   // Requests in flight share a controller per batch: one abort at the end reaches them all, and no signal holds thousands of listeners.
   const controllers: AbortController[] = [];
   let batch: AbortController | undefined;
@@ -110,19 +141,28 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
   const finish = () => {
     finished = true;
     clock.clearTimeout(timer);
+    if (slowTimer !== undefined) clock.clearTimeout(slowTimer);
+    slowTimer = undefined;
     run.signal?.removeEventListener("abort", onCallerAbort);
     cancelWait?.();
     cancelWait = undefined;
     // Requests still in flight end now (their entries are set); the peer is told, so that its handlers stop.
     if (inFlight > 0) for (const controller of controllers) controller.abort();
     controllers.length = 0;
-    resolve({ matched: targets.length, answered, results });
+    const timing = { lastSendMs: lastSendAt - started, lastReplyMs: lastReplyAt - started, doneMs: clock.now() - started };
+    resolve({ matched: targets.length, answered, results, timing });
   };
 
   const returned = (index: number, replied: boolean, outcome: unknown) => {
     inFlight--;
-    limiter.release();
+    if (holding[index] === 1) {
+      holding[index] = 0;
+      limiter.release();
+    }
     if (finished) return;
+    lastReplyAt = clock.now();
+    const tookMs = lastReplyAt - sentAt[index]!;
+    replyMsAverage = replyMsAverage === 0 ? tookMs : replyMsAverage + (tookMs - replyMsAverage) / 8;
     const name = targets[index]!.name;
     if (replied) return settle(index, entries.reply(name, outcome as EventReply), true);
     // The pipe's own timer for what was left of the deadline: reported as the fan-out's deadline, like the others.
@@ -133,11 +173,16 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
   const send = () => {
     const index = live[next++]!;
     const pipe = targets[index]!.pipe!;
-    const leftMs = timeoutMs - (clock.now() - started);
+    const now = clock.now();
+    const leftMs = timeoutMs - (now - started);
     if (leftMs <= 0) {
       limiter.release(); // the deadline's timer sets its entry
       return;
     }
+    holding[index] = 1;
+    sentAt[index] = now;
+    holders.push(index);
+    if (slowTimer === undefined && slowMs > 0) slowTimer = clock.setTimeout(releaseSlow, slowMs);
     if (batch === undefined || batchSize >= FANOUT_SEND_BATCH) {
       batch = new AbortController();
       batchSize = 0;
@@ -145,6 +190,7 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
     }
     batchSize++;
     inFlight++;
+    lastSendAt = now;
     let reply: Promise<EventReply>;
     try {
       reply = pipe.request(run.event, { deadlineMs: Math.ceil(leftMs), signal: batch.signal });
@@ -155,6 +201,29 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
       (value) => returned(index, true, value),
       (error: unknown) => returned(index, false, error),
     );
+  };
+
+  /** Gives back the slots of requests out for max(slowMs, SLOW_FACTOR × the average reply) or more; checks again while any request holds one. */
+  const releaseSlow = () => {
+    slowTimer = undefined;
+    if (finished) return;
+    const now = clock.now();
+    const slowAfterMs = Math.max(slowMs, SLOW_FACTOR * replyMsAverage);
+    while (holdersHead < holders.length) {
+      const index = holders[holdersHead]!;
+      if (holding[index] === 1) {
+        if (now - sentAt[index]! < slowAfterMs) break;
+        holding[index] = 0;
+        limiter.release();
+        if (finished) return; // a grant may have sent into a pipe that settled the last entry
+      }
+      holdersHead++;
+    }
+    if (holdersHead > 1024 && holdersHead * 2 > holders.length) {
+      holders.splice(0, holdersHead);
+      holdersHead = 0;
+    }
+    if (holdersHead < holders.length) slowTimer = clock.setTimeout(releaseSlow, Math.max(1, sentAt[holders[holdersHead]!]! + slowAfterMs - now));
   };
 
   /** Sends while slots are free, at most a batch before yielding to I/O; queues for a slot when none is. */

@@ -5,7 +5,7 @@ export type { Change, FleetStore, PresenceRecord, ServerRecord, StopWatching } f
 export { Presence, type Location, type PresenceEvents, type PresenceTiming } from "./presence.ts";
 export type { NatsStoreOptions } from "./nats-store.ts";
 export { PeerLinks, type LinkState } from "./peer-links.ts";
-export { FleetRouter, type FleetCounters, type RouterDeps } from "./router.ts";
+export { FleetRouter, REFUSED_EPOCH_SKIP_MS, type FleetCounters, type RouterDeps } from "./router.ts";
 export { forwardedEventHandler, type ForwardedDeps, type Session } from "./receive.ts";
 
 /**

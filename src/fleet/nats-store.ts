@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
 import { Kvm, type KV } from "@nats-io/kv";
+import { explainConnectFailure, natsTlsOption } from "./_nats-tls.ts";
 import type { Change, FleetStore, PresenceRecord, ServerRecord, StopWatching } from "./store.ts";
 
 /** How to reach NATS and which fleet this is. */
@@ -22,9 +23,15 @@ export interface NatsStoreOptions {
   readonly credsFile?: string;
   /** A CA certificate (PEM file) for tls:// servers. */
   readonly caFile?: string;
+  /** A client certificate and its key (PEM files) for servers that verify clients (`tls { verify: true }`). */
+  readonly certFile?: string;
+  readonly keyFile?: string;
   /** Passed to the NATS client as is (name, reconnect...). */
   readonly connection?: Partial<ConnectionOptions>;
 }
+
+/** How long the first connection to NATS may take (TCP, TLS, INFO/CONNECT). */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 /** Fleet names become bucket names: letters, digits, "-" and "_". */
 const FLEET_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -34,14 +41,19 @@ export async function openNatsStore(options: NatsStoreOptions): Promise<FleetSto
   if (!FLEET_NAME.test(options.fleet)) {
     throw new RangeError(`Cannot join fleet "${options.fleet}": a fleet name has 1-64 letters, digits, "-" or "_"`);
   }
+  const tls = natsTlsOption(options);
   const nc = await connect({
     // Reconnect for ever: a NATS outage must not end the fleet, only pause it.
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
+    // A first connection that hangs (a TLS refusal shows as one) is reported within seconds; the join tries again.
+    timeout: CONNECT_TIMEOUT_MS,
     ...options.connection,
     servers: [...options.servers],
     ...(options.credsFile === undefined ? {} : { authenticator: credsAuthenticator(readFileSync(options.credsFile)) }),
-    ...(options.caFile === undefined ? {} : { tls: { caFile: options.caFile } }),
+    ...(tls === undefined ? {} : { tls }),
+  }).catch(async (error: Error) => {
+    throw await explainConnectFailure(error, options.servers, options);
   });
   try {
     const kvm = new Kvm(nc);
@@ -63,7 +75,7 @@ export async function openNatsStore(options: NatsStoreOptions): Promise<FleetSto
     };
     const presence = await bucket(`rp_${options.fleet}_presence`, { history: 1 });
     const servers = await bucket(`rp_${options.fleet}_servers`, { history: 1, ttl: options.serverTtlMs });
-    return new NatsStore(nc, presence, servers, (await presence.status()).replicas);
+    return new NatsStore(nc, presence, servers, (await presence.status()).replicas, options.serverTtlMs);
   } catch (error) {
     await nc.close();
     throw error;
@@ -83,6 +95,7 @@ class NatsStore implements FleetStore {
     private readonly presence: KV,
     private readonly servers: KV,
     readonly replicas: number,
+    private readonly serverTtlMs: number,
   ) {
     void (async () => {
       for await (const status of nc.status()) {
@@ -116,6 +129,8 @@ class NatsStore implements FleetStore {
         // A beat key ("=" is no base64url character, so no CN has it): proof that this watch still delivers.
         if (key.startsWith(BEAT_PREFIX)) {
           if (key === this.#beatKey && typeof value === "number") this.#beatSeen = Math.max(this.#beatSeen, value);
+          if (value === undefined) this.#beats.delete(key);
+          else this.#beats.set(key, { revision, seenAt: Date.now() });
           return;
         }
         change(cnOf(key), value as PresenceRecord | undefined, revision);
@@ -126,6 +141,8 @@ class NatsStore implements FleetStore {
   }
 
   #beatKey = "";
+  /** Every server's beat key as this server's watch last saw it change (when, and at which revision). */
+  readonly #beats = new Map<string, { revision: number; seenAt: number }>();
 
   restartWatches(): void {
     for (const watching of this.#watches) watching.restart();
@@ -150,6 +167,22 @@ class NatsStore implements FleetStore {
     const beat = this.#beatSent + 1;
     await this.presence.put(this.#beatKey, String(beat));
     this.#beatSent = beat;
+    await this.#purgeStaleBeats();
+  }
+
+  /**
+   * A server that crashed leaves its beat key behind (no per-key TTL in
+   * nats-server 2.9): a beat that has not changed for twice the server
+   * expiry (a live server rewrites its own 4 times per expiry) is purged, on
+   * its revision, so a beat that moved meanwhile is kept.
+   */
+  async #purgeStaleBeats(): Promise<void> {
+    const now = Date.now();
+    for (const [key, beat] of [...this.#beats]) {
+      if (key === this.#beatKey || now - beat.seenAt <= 2 * this.serverTtlMs) continue;
+      this.#beats.delete(key); // tried once: a newer beat arriving through the watch sets it again
+      await this.presence.purge(key, { previousSeq: beat.revision }).catch(() => undefined);
+    }
   }
 
   async putServer(record: ServerRecord): Promise<void> {
@@ -162,7 +195,7 @@ class NatsStore implements FleetStore {
   }
 
   async close(): Promise<void> {
-    if (this.#beatKey !== "") await this.presence.purge(this.#beatKey).catch(() => undefined); // a crashed server's beat stays (one small key)
+    if (this.#beatKey !== "") await this.presence.purge(this.#beatKey).catch(() => undefined); // a crashed server's: purged by the others (#purgeStaleBeats)
     await this.nc.drain().catch(() => this.nc.close());
   }
 }

@@ -4,7 +4,10 @@
  * through the peer link to it (the event carries X and the session epoch it
  * was routed to). Neither: the bounded wait for X to appear anywhere, then
  * 503, as a single server does. A refusal for a stale epoch is routed again
- * when the body can be sent again (not a stream), within the same wait.
+ * when the body can be sent again (not a stream), within the same wait; so
+ * is a request whose holder cannot be linked (nothing of it was sent): it
+ * waits for the CN's newer claim, as a client re-homing after its server
+ * was killed makes one within a second or two.
  */
 import {
   NotConnectedError,
@@ -53,6 +56,15 @@ export interface RouterDeps {
 /** Most times one request is routed again after a stale-epoch refusal. */
 const MAX_REROUTES = 3;
 
+/** How long a request refused by the holder of a CN's claim waits for a newer claim before asking that holder again. */
+export const REFUSED_EPOCH_SKIP_MS = 500;
+
+/** The epoch a request was just refused at (or could not reach), passed over for `skipMs`. */
+interface Refused {
+  readonly epoch: number;
+  readonly skipMs: number;
+}
+
 /** The signal of a forwarder that is never routed again. */
 const NEVER_ABORTED = new AbortController().signal;
 
@@ -73,15 +85,19 @@ export class FleetRouter {
   }
 
   /** The target for `cn`, waiting up to `waitMs` for it to be held somewhere. */
-  async acquire(cn: string, waitMs: number, signal: AbortSignal, attempt = 0, refusedEpoch?: number): Promise<RequestTarget> {
+  async acquire(cn: string, waitMs: number, signal: AbortSignal, attempt = 0, refused?: Refused): Promise<RequestTarget> {
     const { clock } = this.deps;
     const started = clock.now();
     for (;;) {
-      const target = this.#find(cn, waitMs - (clock.now() - started), signal, attempt, refusedEpoch);
+      const elapsed = clock.now() - started;
+      // A refused epoch is passed over for `skipMs` only: a holder that refused the session it holds (its claim not
+      // yet seen there) is asked again then, rather than waited on for a claim that will not change.
+      const skipping = refused !== undefined && elapsed < refused.skipMs;
+      const target = this.#find(cn, waitMs - elapsed, signal, attempt, skipping ? refused.epoch : undefined);
       if (target) return target;
-      const left = waitMs - (clock.now() - started);
+      const left = waitMs - elapsed;
       if (left <= 0 || signal.aborted) throw this.#notFound(cn, waitMs);
-      await this.#nextChange(cn, left, signal);
+      await this.#nextChange(cn, skipping ? Math.min(left, refused.skipMs - elapsed) : left, signal);
     }
   }
 
@@ -173,15 +189,25 @@ export class FleetRouter {
     signal: AbortSignal,
     attempt: number,
   ): Promise<IncomingReply> {
+    const started = this.deps.clock.now();
     let link: Pipe;
     try {
       link = await this.deps.links.get(server);
     } catch (error) {
       this.counters.linkFailed++;
+      // Nothing was sent (the body is unread): the holder is gone (killed) and its client is likely reconnecting to
+      // another server. Wait within the same bound for a newer claim rather than fail while it is already elsewhere.
+      const left = leftMs - (this.deps.clock.now() - started);
+      if (attempt < MAX_REROUTES && left > 0 && !signal.aborted) {
+        // The holder cannot be linked: its claim is passed over for the whole wait (it goes stale when its server is dead).
+        const target = await this.acquire(cn, left, signal, attempt + 1, { epoch: location.epoch, skipMs: Infinity }).catch((waited: Error) => {
+          throw waited instanceof NotConnectedError ? new PeerUnavailableError(`Cannot reach "${cn}" on server ${server.address}: ${(error as Error).message}`) : waited;
+        });
+        return target.request(event, options);
+      }
       throw new PeerUnavailableError(`Cannot reach "${cn}" on server ${server.address}: ${(error as Error).message}`);
     }
     this.counters.forwarded++;
-    const started = this.deps.clock.now();
     const reply = await link.request({ ...event, fleet: { target: cn, epoch: location.epoch, fleet: this.deps.fleet, sender: this.deps.selfId } }, options);
     if (reply.fleetRefusal === undefined) return reply;
     this.counters.refused++;
@@ -189,7 +215,7 @@ export class FleetRouter {
     const left = leftMs - (this.deps.clock.now() - started);
     // Routed to a session that is gone: route again once the presence moved on, if the body can be sent again.
     if (status === 503 && event.body === undefined && attempt < MAX_REROUTES && left > 0 && !signal.aborted) {
-      const target = await this.acquire(cn, left, signal, attempt + 1, location.epoch);
+      const target = await this.acquire(cn, left, signal, attempt + 1, { epoch: location.epoch, skipMs: REFUSED_EPOCH_SKIP_MS });
       return target.request(event, options);
     }
     const why = `server ${server.address} answered: ${reply.fleetRefusal}`;

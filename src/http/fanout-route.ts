@@ -21,6 +21,7 @@ import {
   type FanoutLimiter,
   type FanoutRun,
   type FanoutTarget,
+  type FanoutTiming,
 } from "../fanout/index.ts";
 import { silentLogger, type Logger } from "../log/index.ts";
 import { systemClock, type Clock } from "../pipe/index.ts";
@@ -65,6 +66,7 @@ export function fanoutHandler(options: FanoutRouteOptions): (request: Request) =
   const checkToken = options.token === undefined ? undefined : bearerTokenCheck(options.token);
   const clock = options.clock ?? systemClock;
   return async (request) => {
+    const received = clock.now();
     if (checkToken) await checkToken(request);
     if (!EVENT_METHODS.has(request.method)) throw new MethodNotAllowedError(request.method, FANOUT_METHODS);
     const { selectorText, selector, noun, controls } = parseFanoutUrl(request.url);
@@ -95,10 +97,23 @@ export function fanoutHandler(options: FanoutRouteOptions): (request: Request) =
       };
       const result = await runFanout(selection.targets, { ...base, signal: request.signal, onEntry });
       logDone(result.answered);
-      return new Response(document.text(result), { headers: { "content-type": "application/json", "x-event-return-code": "0" } });
+      const beforeText = clock.now();
+      const text = document.text(result);
+      const headers = { "content-type": "application/json", "x-event-return-code": "0", "server-timing": serverTiming(started - received, result.timing, clock.now() - beforeText) };
+      return new Response(text, { headers });
     }
     return streamedAnswer(selection.targets, { ...base, signal: request.signal, ...(count ? { onCount: count } : {}) }, logDone);
   };
+}
+
+/**
+ * The answer's Server-Timing header (ms): selecting and reading the body,
+ * then from the run's start the last send, the last reply and the run's end,
+ * and building the document: where a slow fan-out spent its time.
+ */
+function serverTiming(selectMs: number, timing: FanoutTiming, answerMs: number): string {
+  const ms = (value: number) => value.toFixed(1);
+  return `select;dur=${ms(selectMs)}, send;dur=${ms(timing.lastSendMs)}, reply;dur=${ms(timing.lastReplyMs)}, run;dur=${ms(timing.doneMs)}, answer;dur=${ms(answerMs)}`;
 }
 
 /** `/clients/<selector>/<noun>?<query>` → the parsed selector, the checked raw noun and the fan-out's controls. */

@@ -51,6 +51,9 @@ export const STREAM_WINDOW_BUDGET = 64 * 1024 * 1024;
  */
 const PULL_BYTES = 64 * 1024;
 
+/** A view pinning up to this many bytes beyond its own is kept as it is (not worth a copy). */
+const DETACH_SLACK = 16 * 1024;
+
 /** What an inbound stream asks its pipe to do. */
 export interface InboundActions {
   /** Grant the sender `bytes` more credit for this stream. */
@@ -63,6 +66,8 @@ export interface InboundActions {
   cancel(reason: string): void;
   /** The stream ended, was cancelled or reset: forget it. */
   done(): void;
+  /** The stream keeps views of received bytes past this read: the pipe calls `detach` before its next one. Absent: never. */
+  holding?(stream: InboundStream): void;
   /** The latest round-trip time, for window growth. */
   rttMs(): number | undefined;
 }
@@ -84,6 +89,8 @@ export class InboundStream {
   /** The reader had to wait for data since the last grant: the window, not the reader, set the pace. */
   #starved = false;
   #wake: (() => void) | undefined;
+  /** Chunks pushed since the last `detach` may be views of a read buffer. */
+  #holdsViews = false;
   /** Bytes received in all. */
   received = 0;
 
@@ -150,12 +157,33 @@ export class InboundStream {
       return undefined;
     }
     if (chunk.length > 0) {
+      if (!this.#holdsViews) {
+        this.#holdsViews = true;
+        this.actions.holding?.(this);
+      }
       this.#chunks.push(chunk);
       this.#buffered += chunk.length;
     }
     if (end) this.#ended = true;
     this.#wakeReader();
     return undefined;
+  }
+
+  /**
+   * Copies the chunks still waiting for the reader out of the buffers they
+   * are views of. A Data frame is a 64 KiB view of the transport's read
+   * buffer (512 KiB each on Bun): a reader that keeps up lets go of it before
+   * the next read, but a stalled one held every read buffer its frames came
+   * in, interleaved with a busy stream's: 8 times its window in memory.
+   * Only chunks that pin a larger buffer are copied, once each.
+   */
+  detach(): void {
+    this.#holdsViews = false;
+    const chunks = this.#chunks;
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i]!;
+      if (chunk.buffer.byteLength > chunk.length + DETACH_SLACK) chunks[i] = chunk.slice();
+    }
   }
 
   /** The sender reset the stream, or the pipe closed: the reader sees `error`. */

@@ -158,6 +158,8 @@ export class Pipe {
   readonly #connectionCredit = new PacedCredit(CONNECTION_WINDOW, () => this.#clock.now());
   /** The windows of the inbound streams, in all (window growth stays within STREAM_WINDOW_BUDGET). */
   #inboundWindows = 0;
+  /** Inbound streams that kept views of the last read's bytes: detached (copied out) before the next read. */
+  #holding: InboundStream[] = [];
   #connectionUnacked = 0;
   /** The smallest heartbeat round trip lately, and when it was seen (see #pathRttMs). */
   #minRttMs = Infinity;
@@ -389,6 +391,7 @@ export class Pipe {
     if (this.#status.state === "closed") return;
     this.stats.bytesIn += chunk.length;
     this.#heartbeat.received();
+    if (this.#holding.length > 0) this.#detachHeld();
     try {
       for (const frame of this.#decoder.push(chunk)) {
         this.#handleFrame(frame);
@@ -398,6 +401,13 @@ export class Pipe {
       this.#log.warn("closing pipe: protocol error from peer", { reason: (error as Error).message });
       this.#shutdown(error as Error, true);
     }
+  }
+
+  /** The streams whose readers did not take the last read's bytes copy them, so that the read buffer can go. */
+  #detachHeld(): void {
+    const held = this.#holding;
+    this.#holding = [];
+    for (const stream of held) stream.detach();
   }
 
   /** The connection ended; a clean end in the middle of a frame is the peer's protocol error. */
@@ -658,6 +668,7 @@ export class Pipe {
           this.#notifyIfIdle();
         },
         rttMs: () => this.#pathRttMs(),
+        holding: (held) => this.#holding.push(held),
       },
       this.#options.maxStreamBytes,
     );

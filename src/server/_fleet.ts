@@ -171,6 +171,8 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
           serverTtlMs: config.fleetExpiryMs,
           ...(config.natsCredsFile === undefined ? {} : { credsFile: config.natsCredsFile }),
           ...(config.natsCaFile === undefined ? {} : { caFile: config.natsCaFile }),
+          ...(config.natsCertFile === undefined ? {} : { certFile: config.natsCertFile }),
+          ...(config.natsKeyFile === undefined ? {} : { keyFile: config.natsKeyFile }),
           connection: { name: `rp-server ${id}` },
         });
         trying = new Presence(store, self, clock, { refreshMs: config.fleetExpiryMs / 4, deadAfterMs: config.fleetExpiryMs }, events);
@@ -184,7 +186,7 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
           nats: config.natsUrls.map((url) => url.replace(/\/\/[^@/]*@/, "//***@")).join(","),
           reason: (error as Error).message,
           retryS: JOIN_RETRY_MS / 1000,
-          fix: "check RP_SERVER_NATS_URL (and RP_SERVER_NATS_CREDS, RP_SERVER_NATS_CA) and that nats-server runs with JetStream (-js)",
+          fix: "check RP_SERVER_NATS_URL (and RP_SERVER_NATS_CREDS, RP_SERVER_NATS_CA, RP_SERVER_NATS_CERT, RP_SERVER_NATS_KEY) and that nats-server runs with JetStream (-js)",
         };
         if (attempt === 1) log.error("Cannot join the fleet: NATS did not answer; serving this server's clients only, trying again", fields);
         else log.debug("still cannot join the fleet", { ...fields, attempt });

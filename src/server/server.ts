@@ -131,7 +131,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): RunningServ
     : (peer: string | undefined, signal: AbortSignal) => registry.acquire(peer ?? "", config.clientWaitMs, signal);
   const fanout = fanoutHandler({
     directory: new RegistryDirectory(registry, recent, () => fleet?.remoteClients()),
-    limiter: new FanoutLimiter(config.fanoutConcurrency),
+    limiter: new FanoutLimiter(config.fanoutConcurrency, { slowMs: config.fanoutSlowMs }),
     maxFanout: config.maxFanout,
     maxAnswerBytes: config.fanoutMaxAnswerBytes,
     maxBodyBytes: config.maxBodyBytes,

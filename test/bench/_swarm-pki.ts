@@ -26,6 +26,11 @@ export function swarmCn(i: number): string {
 }
 
 const DAY_MS = 86_400_000;
+const CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+
+function serverIdentity(ca: PemIdentity): Promise<PemIdentity> {
+  return issueCertificate({ ca, role: "server", cn: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
+}
 const PARALLEL = 64;
 
 async function usable(cached: SwarmPki): Promise<boolean> {
@@ -42,8 +47,13 @@ export async function swarmPki(n: number, log: (line: string) => void): Promise<
   }
   if (!pki) {
     const ca = await createCa({ cn: "RestPipe Swarm Bench CA" });
-    const server = await issueCertificate({ ca, role: "server", cn: "localhost", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"] });
-    pki = { ca, server, clients: [] };
+    pki = { ca, server: await serverIdentity(ca), clients: [] };
+  }
+  // A cache from before server certificates carried clientAuth: the fleet's peer links need it, so the server's is issued anew.
+  const [server] = await parseCertificatesPem(pki.server.certPem);
+  if (server?.extendedKeyUsages?.includes(CLIENT_AUTH) !== true) {
+    pki = { ...pki, server: await serverIdentity(pki.ca) };
+    writeFileSync(SWARM_PKI_CACHE, JSON.stringify(pki), { mode: 0o600 });
   }
   if (pki.clients.length >= n) return pki;
   const started = performance.now();

@@ -11,6 +11,9 @@
  *   FANOUT_N=200 FANOUT_REPS=20 FANOUT_SINGLE_S=3 bun test/bench/fanout.ts
  *   RP_SERVER_FANOUT_CONCURRENCY=1000 bun test/bench/fanout.ts   (RP_SERVER_* pass through to the server)
  *   FANOUT_SERVER_PROFILE=/tmp/prof bun test/bench/fanout.ts      (the server from source under Bun's CPU profiler)
+ *   FANOUT_PIN=1 bun test/bench/fanout.ts   (taskset: the server on CPU 0, this swarm process on CPU 1; what each side costs alone)
+ *
+ * The answer's Server-Timing header gives the server's phases per fan-out (last send, last reply, run, document).
  *
  * Loopback only; bounded in count and time; cleans up.
  */
@@ -22,6 +25,7 @@ import { loadClientConfig } from "../../src/config/index.ts";
 import { createDispatcher } from "../../src/dispatch/index.ts";
 import { Pipe } from "../../src/pipe/index.ts";
 import { findWrk, percentile, wrkLoad, type LoadResult } from "./_load.ts";
+import { binary } from "../support/index.ts";
 import { cpuSeconds } from "./_proc.ts";
 import { startSwarmClient } from "./_swarm-client.ts";
 import { swarmPki, type SwarmPki } from "./_swarm-pki.ts";
@@ -57,13 +61,29 @@ interface Answer {
   readonly results: Record<string, { readonly status: number }>;
 }
 
-/** One fan-out: its time and its answer. */
-async function fanout(http: string, path: string): Promise<{ ms: number; answer: Answer }> {
+/** The server's phases of one fan-out (its Server-Timing header), in ms. */
+type Phases = Record<string, number>;
+
+/** `a;dur=1.5, b;dur=2` → { a: 1.5, b: 2 }. */
+function parsePhases(header: string | null): Phases {
+  const phases: Phases = {};
+  for (const part of (header ?? "").split(",")) {
+    const [name, dur] = part.trim().split(";dur=");
+    if (name && dur !== undefined) phases[name] = Number(dur);
+  }
+  return phases;
+}
+
+/** One fan-out: its time, its answer and the server's phases. */
+async function fanout(http: string, path: string): Promise<{ ms: number; answer: Answer; phases: Phases }> {
   const t0 = performance.now();
   const response = await fetch(`${http}${path}`, { signal: AbortSignal.timeout(30_000) });
   const answer = (await response.json()) as Answer;
-  return { ms: performance.now() - t0, answer };
+  return { ms: performance.now() - t0, answer, phases: parsePhases(response.headers.get("server-timing")) };
 }
+
+/** The server's phases, in the order they happen. */
+const PHASES = ["select", "send", "reply", "run", "answer"];
 
 const fmt = (x: number, digits = 1) => x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
@@ -79,7 +99,13 @@ async function main(): Promise<void> {
   const serverEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith("RP_SERVER_") && e[1] !== undefined));
   // FANOUT_SERVER_PROFILE=<dir>: the server runs from source under Bun's CPU profiler (a markdown profile in <dir> when it stops).
   const profile = env["FANOUT_SERVER_PROFILE"];
-  const command = profile ? [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${profile}`, resolve(import.meta.dir, "../../src/cli/rp-server.ts")] : undefined;
+  let command = profile ? [process.execPath, "--cpu-prof-md", `--cpu-prof-dir=${profile}`, resolve(import.meta.dir, "../../src/cli/rp-server.ts")] : undefined;
+  // FANOUT_PIN=1: server and swarm on a core each, so that neither's cost lands on the other's wall time.
+  const pin = env["FANOUT_PIN"] === "1";
+  if (pin) {
+    command = ["taskset", "-c", "0", ...(command ?? [binary("rp-server")])];
+    Bun.spawnSync(["taskset", "-a", "-p", "-c", "1", String(process.pid)], { stdout: "ignore" });
+  }
   const server = await startSwarmServer(dir, pki, N + 1024, serverEnv, ...(command ? [command] : []));
   try {
     log(`connecting ${N} clients`);
@@ -92,12 +118,14 @@ async function main(): Promise<void> {
 
     log(`${REPS} fan-outs to all ${N}`);
     const times: number[] = [];
+    const phases: Phases[] = [];
     let incomplete = 0;
     // CPU per fan-out, of the server and of this process (the swarm): steadier than wall time on a shared machine.
     const cpu0 = { server: cpuSeconds(server.proc.pid), swarm: process.cpuUsage() };
     for (let i = 0; i < REPS; i++) {
-      const { ms, answer } = await fanout(server.http, "/clients/*/time");
+      const { ms, answer, phases: seen } = await fanout(server.http, "/clients/*/time");
       times.push(ms);
+      phases.push(seen);
       if (answer.matched !== N || answer.answered !== N) incomplete++;
     }
     const swarmCpu = process.cpuUsage(cpu0.swarm);
@@ -137,6 +165,11 @@ async function main(): Promise<void> {
     const expected = Math.ceil(N / SILENT_EVERY);
     const rows = [
       [`GET /clients/*/time over ${N} clients, ${REPS} runs: p50 / p99 (ms)`, `${fmt(percentile(times, 50))} / ${fmt(percentile(times, 99))}`, "p50 ≤ 50, p99 ≤ 150"],
+      [
+        `  … server phases, p50 / p99 (ms): ${PHASES.join(", ")} (send, reply, run: since the run began)`,
+        PHASES.map((name) => `${fmt(percentile(phases.map((p) => p[name] ?? NaN), 50))} / ${fmt(percentile(phases.map((p) => p[name] ?? NaN), 99))}`).join(", "),
+        "",
+      ],
       ["  … answers not complete (matched or answered ≠ N)", String(incomplete), "0"],
       ["  … CPU ms per fan-out: server / swarm (this process)", `${fmt(cpuMs.server)} / ${fmt(cpuMs.swarm)}`, ""],
       [`GET /clients/*/maybe?timeout=1s, ${expected} silent: answer time (ms), 3 runs`, partial.map((p) => fmt(p.ms, 0)).join(", "), "≤ 1100"],
@@ -146,7 +179,7 @@ async function main(): Promise<void> {
       [`  … p99 during / p99 idle (medians; each round: ${ratios})`, fmt(busy.p99Ms / idle.p99Ms, 2), "≤ 2"],
     ];
     const load = (await Bun.file("/proc/loadavg").text()).trim();
-    const settings = Object.entries(serverEnv).map(([k, v]) => `${k}=${v}`).join(" ") || "defaults";
+    const settings = (Object.entries(serverEnv).map(([k, v]) => `${k}=${v}`).join(" ") || "defaults") + (pin ? "; server on CPU 0, swarm on CPU 1" : "");
     console.log(`fanout: ${N} mTLS clients in one process → one rp-server (${settings}; loopback; loadavg ${load})`);
     console.log(["| measure | value | target |", "| --- | ---: | --- |", ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n"));
   } finally {

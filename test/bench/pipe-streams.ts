@@ -2,7 +2,8 @@
  * Streamed bodies through the compiled binaries beside direct HTTP (the same
  * peers as pipe-http.ts): MB/s of one reply at 16 MiB (a whole buffer the
  * pipe streams) and at 1 GiB (a handler's stream), time to first byte of a
- * 16 MiB reply, RSS growth of each process during the 1 GiB reply, and
+ * 16 MiB reply, RSS growth of each process during the 1 GiB reply (alone,
+ * and beside a stalled reader), and
  * small-request p50/p99 idle and during a 1 GiB transfer with one stalled
  * reader on the same pipe. Loopback only, bounded in time.
  *
@@ -22,6 +23,8 @@ interface StreamFigures {
   readonly ttfb16Ms: number;
   /** Peak RSS growth per process during the 1 GiB reply, MiB. */
   readonly rssGrowthMiB: readonly number[];
+  /** Peak RSS growth per process during the 1 GiB reply beside a stalled reader, MiB (from the same base). */
+  readonly rssStalledMiB: readonly number[];
   readonly idle: LoadResult;
   readonly during: LoadResult;
 }
@@ -42,27 +45,32 @@ async function measure(peer: Peer, reps16: number, repsGiB: number): Promise<Str
   const runs16: Array<{ mbps: number; ttfbMs: number }> = [];
   for (let i = 0; i < reps16; i++) runs16.push(await curlGet(peer.blobUrl(16 * MiB), 16 * MiB));
   const base = peer.pids.map(rssKiB);
+  const sample = (peak: number[]) => setInterval(() => peer.pids.forEach((pid, i) => (peak[i] = Math.max(peak[i]!, rssKiB(pid)))), 50);
   const peak = [...base];
-  const sampler = setInterval(() => peer.pids.forEach((pid, i) => (peak[i] = Math.max(peak[i]!, rssKiB(pid)))), 50);
+  let sampler = sample(peak);
   const runsGiB: number[] = [];
   for (let i = 0; i < repsGiB; i++) runsGiB.push((await curlGet(genUrl(peer, GiB), GiB)).mbps);
   clearInterval(sampler);
+  const peakStalled = [...base];
   const idle = await fetchLoad(peer.timeUrl, 1, 3);
   // During: one 1 GiB transfer and one reader that never reads, on the same pipe.
   const { hostname, port } = new URL(peer.timeUrl);
   const stalled = connect({ host: hostname, port: Number(port) });
   stalled.pause();
   stalled.write(`GET ${new URL(genUrl(peer, GiB)).pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\n\r\n`);
+  sampler = sample(peakStalled);
   const transfer = curlGet(genUrl(peer, GiB), GiB).catch(() => undefined);
   await Bun.sleep(300);
   const during = await fetchLoad(peer.timeUrl, 1, 3);
   await transfer;
+  clearInterval(sampler);
   stalled.destroy();
   return {
     mbps16: percentile(runs16.map((r) => r.mbps), 50),
     ttfb16Ms: percentile(runs16.map((r) => r.ttfbMs), 50),
     mbps1G: percentile(runsGiB, 50),
     rssGrowthMiB: peak.map((kib, i) => (kib - base[i]!) / 1024),
+    rssStalledMiB: peakStalled.map((kib, i) => (kib - base[i]!) / 1024),
     idle,
     during,
   };
@@ -79,6 +87,8 @@ export function renderStreamingTable(pipe: StreamFigures, direct: StreamFigures)
   add("16 MiB reply time to first byte ms", pipe.ttfb16Ms, direct.ttfb16Ms, 2);
   add("RSS growth during 1 GiB, server MiB", pipe.rssGrowthMiB[0]!, direct.rssGrowthMiB[0]!, 1);
   add("RSS growth during 1 GiB, client MiB", pipe.rssGrowthMiB[1]!, 0, 1);
+  add("RSS growth during 1 GiB + a stalled reader, server MiB", pipe.rssStalledMiB[0]!, direct.rssStalledMiB[0]!, 1);
+  add("RSS growth during 1 GiB + a stalled reader, client MiB", pipe.rssStalledMiB[1]!, 0, 1);
   add("small request p50 ms, idle", pipe.idle.p50Ms, direct.idle.p50Ms, 3);
   add("small request p99 ms, idle", pipe.idle.p99Ms, direct.idle.p99Ms, 3);
   add("small request p50 ms, during 1 GiB + a stalled reader", pipe.during.p50Ms, direct.during.p50Ms, 3);

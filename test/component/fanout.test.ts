@@ -208,7 +208,8 @@ describe("the deadline and the cap", () => {
       },
     };
     for (const name of ["c1", "c2", "c3", "c4", "c5"]) clients[name] = { handlers: slow };
-    const { clock, limiter, send } = fleet(clients, { limiter: new FanoutLimiter(2) });
+    // slowMs 0: a slow request keeps its slot (by default it gives it back after FANOUT_SLOW_MS; see test/unit/fanout/runner.test.ts).
+    const { clock, limiter, send } = fleet(clients, { limiter: new FanoutLimiter(2, { slowMs: 0 }) });
     fleetRef.clock = clock;
     const { value, atMs } = await within(clock, send("/clients/*/work?timeout=1s"));
     expect(atMs).toBe(1000);

@@ -302,3 +302,39 @@ describe("window growth (virtual time)", () => {
     expect(fresh.stream.push(new Uint8Array(1), false)).toBe("Cannot accept body data: 1 bytes arrived with 0 bytes of credit left (the window is 262144)");
   });
 });
+
+describe("views of read buffers", () => {
+  const KiB = 1024;
+  function inbound() {
+    let holding = 0;
+    const stream = new InboundStream(new FakeClock(), { credit: () => {}, consumed: () => {}, cancel: () => {}, done: () => {}, rttMs: () => 1, holding: () => holding++ });
+    return { stream, holding: () => holding, reader: stream.readable.getReader() };
+  }
+
+  test("a reader that lags keeps copies, not the 512 KiB read buffers its 64 KiB frames were views of", async () => {
+    const s = inbound();
+    s.stream.widen(undefined); // a 1 MiB window: five frames fit
+    const read = new Uint8Array(512 * KiB).map((_, i) => i & 0xff);
+    for (let at = 0; at < 4; at++) expect(s.stream.push(read.subarray(at * 64 * KiB, (at + 1) * 64 * KiB), false)).toBeUndefined();
+    expect(s.holding()).toBe(1); // the pipe is told once per read, not per frame
+    s.stream.detach();
+    expect(s.stream.push(read.subarray(256 * KiB, 320 * KiB), false)).toBeUndefined();
+    expect(s.holding()).toBe(2); // views pushed after a detach are reported again
+    s.stream.detach();
+    for (let at = 0; at < 5; at++) {
+      const { value } = await s.reader.read();
+      expect(value!.buffer.byteLength).toBe(64 * KiB);
+      expect(value!.byteOffset).toBe(0);
+      expect(value![1]).toBe(1); // byte i of each 64 KiB slice is i & 0xff
+      expect(value![64 * KiB - 1]).toBe(0xff);
+    }
+  });
+
+  test("a chunk that is its own buffer is not copied", async () => {
+    const s = inbound();
+    const own = new Uint8Array(64 * KiB).fill(7);
+    s.stream.push(own, false);
+    s.stream.detach();
+    expect((await s.reader.read()).value).toBe(own);
+  });
+});

@@ -203,10 +203,12 @@ describe("bounds", () => {
     expect(check.stdout).toMatch(/RP_SERVER_MAX_FANOUT +10000 +default/);
     expect(check.stdout).toMatch(/RP_SERVER_FANOUT_CONCURRENCY +64 +env RP_SERVER_FANOUT_CONCURRENCY/);
     expect(check.stdout).toMatch(/RP_SERVER_FANOUT_MAX_ANSWER_BYTES +67108864 \(64 MiB\) +default/);
+    expect(check.stdout).toMatch(/RP_SERVER_FANOUT_SLOW_S +0\.2 s? *default/);
   });
 
   test("RP_SERVER_FANOUT_CONCURRENCY=1 asks one client at a time within one deadline; RP_SERVER_FANOUT_MAX_ANSWER_BYTES leaves out data past it", async () => {
-    const tight = await startServerProcess(serverDir, { RP_SERVER_FANOUT_CONCURRENCY: "1", RP_SERVER_FANOUT_MAX_ANSWER_BYTES: "20" });
+    // RP_SERVER_FANOUT_SLOW_S=0: a request holds its slot until it ends (the default gives it back after 0.2 s, see the next test).
+    const tight = await startServerProcess(serverDir, { RP_SERVER_FANOUT_CONCURRENCY: "1", RP_SERVER_FANOUT_SLOW_S: "0", RP_SERVER_FANOUT_MAX_ANSWER_BYTES: "20" });
     others.push(tight);
     for (const cn of ["edge-1", "edge-2"] as const) {
       const client = await startClientProcess(join(work, cn), tight.pipePort, { RP_EVENT_HANDLER: HANDLERS, FIXTURE_NAME: cn });
@@ -223,5 +225,21 @@ describe("bounds", () => {
     expect(entries.find((entry) => entry.data === undefined)!.error).toBe(
       "Cannot include the reply data (17 bytes): this answer already holds 17 of its 20 bytes; ask fewer clients or set RP_SERVER_FANOUT_MAX_ANSWER_BYTES",
     );
+  });
+
+  test("a client that does not answer gives its slot back after RP_SERVER_FANOUT_SLOW_S: with the cap full of silent clients the rest are still asked", async () => {
+    const slow = await startServerProcess(serverDir, { RP_SERVER_FANOUT_CONCURRENCY: "1", RP_SERVER_FANOUT_SLOW_S: "0.2" });
+    others.push(slow);
+    for (const cn of ["edge-1", "edge-2"] as const) {
+      const client = await startClientProcess(join(work, cn), slow.pipePort, { RP_EVENT_HANDLER: HANDLERS, FIXTURE_NAME: cn });
+      await slow.proc.waitForMessage("client connected", { client: cn });
+      others.push({ proc: client.proc, pipePort: 0, http: client.http });
+    }
+    // Both sleep 600 ms: the first asked gives its slot to the other after 200 ms, which answers by about 800 ms (before 1000; with the slot held, 1200).
+    const started = performance.now();
+    const answer = (await (await fetch(`${slow.http}/clients/edge-*/sleep//600?timeout=1s`)).json()) as Answer;
+    const ms = Math.round(performance.now() - started);
+    expect(Object.values(answer.results).map((entry) => entry.status)).toEqual([200, 200]);
+    expect(ms).toBeLessThan(1_500); // was ${ms} (about 800 on an idle machine)
   });
 });

@@ -1,5 +1,7 @@
-/** Presence of CNs and servers in a real nats-server (JetStream KV): claims, takeover, fencing, a dead server swept. */
+/** Presence of CNs and servers in a real nats-server (JetStream KV): claims, takeover, fencing, a dead server swept, its beat key purged. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Kvm } from "@nats-io/kv";
+import { connect } from "@nats-io/transport-node";
 import { openNatsStore, Presence, type FleetStore } from "../../src/fleet/index.ts";
 import { systemClock } from "../../src/pipe/index.ts";
 import { startNats, type NatsServer } from "../support/nats.ts";
@@ -76,6 +78,37 @@ describe("fleet presence in NATS", () => {
     const stored = new Map<string, string | undefined>();
     await new Promise<void>((ready) => void raw.watchPresence((cn, record) => stored.set(cn, record?.server), ready));
     expect(stored.get("orphan")).toBeUndefined(); // deleted from the bucket, not just ignored
+  });
+
+  test("a crashed server's beat key is purged by a live server within twice the expiry; the live one's stays", async () => {
+    const beatKey = (id: string) => `=beat.${Buffer.from(id, "utf8").toString("base64url")}`;
+    const nc = await connect({ servers: [nats.url] });
+    try {
+      const kv = await new Kvm(nc).open("rp_beats_presence");
+      const keys = async () => {
+        const out: string[] = [];
+        for await (const key of await kv.keys()) out.push(key);
+        return out;
+      };
+      const eventually = async (condition: () => Promise<boolean>, what: string, timeoutMs: number) => {
+        const deadline = performance.now() + timeoutMs;
+        while (!(await condition())) {
+          if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms; keys: ${(await keys()).join(", ")}`);
+          await Bun.sleep(50);
+        }
+      };
+      const crashed = await server("crashed", "beats");
+      await eventually(async () => (await keys()).includes(beatKey("crashed")), "the crashed server's beat is written", 5_000);
+      crashed.stop(); // as after kill -9: its store is never closed, so it never purges its own beat
+      const stoppedAt = performance.now();
+      await server("survivor", "beats");
+      await eventually(async () => !(await keys()).includes(beatKey("crashed")), "the crashed server's beat is purged", 10_000);
+      const gone = performance.now() - stoppedAt;
+      expect(gone).toBeLessThan(2 * timing.deadAfterMs + 2_000); // was ${gone}
+      expect(await keys()).toContain(beatKey("survivor"));
+    } finally {
+      await nc.close();
+    }
   });
 
   test("another fleet name shares nothing", async () => {

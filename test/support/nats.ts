@@ -3,7 +3,7 @@
  * a free port, a throwaway store directory, stopped by the test. Never shared
  * between test files, so a file's buckets start empty.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -40,6 +40,30 @@ export interface NatsServer {
 /** Starts nats-server with JetStream on loopback and waits until it is ready. */
 export async function startNats(): Promise<NatsServer> {
   return startNatsNode(await freePort(), []);
+}
+
+/** The PEM files of a nats-server's TLS: its certificate and key, and the CA its clients' certificates must come from. */
+export interface NatsTlsFiles {
+  readonly certPath: string;
+  readonly keyPath: string;
+  readonly caPath: string;
+}
+
+/** Starts nats-server with JetStream and TLS that verifies clients (`tls { verify: true }`); its url is tls://. */
+export async function startNatsTls(files: NatsTlsFiles): Promise<NatsServer> {
+  const dir = mkdtempSync(join(tmpdir(), "rp-nats-tls-"));
+  const conf = join(dir, "nats.conf");
+  const quoted = (path: string) => JSON.stringify(path);
+  writeFileSync(conf, `tls {\n  cert_file: ${quoted(files.certPath)}\n  key_file: ${quoted(files.keyPath)}\n  ca_file: ${quoted(files.caPath)}\n  verify: true\n  timeout: 2\n}\n`);
+  const node = await startNatsNode(await freePort(), ["-c", conf]);
+  return {
+    ...node,
+    url: node.url.replace(/^nats:/, "tls:"),
+    async stop(keepData) {
+      await node.stop(keepData);
+      if (!keepData) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function waitReady(proc: Subprocess<"ignore", "ignore", "pipe">): Promise<void> {

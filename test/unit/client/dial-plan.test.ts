@@ -39,6 +39,21 @@ describe("dial plan", () => {
     for (const host of ["a", "b", "c", "d"]) expect(counts.get(host)!).toBeGreaterThan(800); // each was ${counts.get(host)}
   });
 
+  test("the clients of a lost server spread over all the others, each keeping its own next (seeded: 3,000 clients of a among b, c, d)", () => {
+    const targets = T("a", "b", "c", "d");
+    const random = seeded(11);
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 3_000; i++) {
+      const plan = new DialPlan(targets, random);
+      plan.moveOn(targets[0]!, [targets[0]!], targets[0]!); // its pipe to a was lost, wherever its list began
+      const order = hosts(plan.order());
+      expect([...order].sort()).toEqual(["a", "b", "c", "d"]); // a round still covers every server
+      counts.set(order[0]!, (counts.get(order[0]!) ?? 0) + 1);
+    }
+    expect(counts.get("a")).toBeUndefined();
+    for (const host of ["b", "c", "d"]) expect(counts.get(host)!).toBeGreaterThan(800); // each was ${counts.get(host)}
+  });
+
   test("a name's addresses: a per-client start, all of them each round, then the next address after a lost pipe", () => {
     const name: Target = { host: "rp.example.com", port: 1 };
     const other: Target = { host: "10.0.0.9", port: 1 };

@@ -36,11 +36,14 @@ describe("defaults", () => {
       maxPendingHandshakes: 256,
       maxFanout: 10_000,
       fanoutConcurrency: 128,
+      fanoutSlowMs: 200,
       fanoutMaxAnswerBytes: 64 * 1024 * 1024,
       natsUrls: [],
       fleet: undefined,
       natsCredsFile: undefined,
       natsCaFile: undefined,
+      natsCertFile: undefined,
+      natsKeyFile: undefined,
       fleetAddress: undefined,
       fleetExpiryMs: 3_000,
       statsdHost: undefined,
@@ -141,11 +144,14 @@ describe("the environment", () => {
         RP_SERVER_MAX_PENDING_HANDSHAKES: "9",
         RP_SERVER_MAX_FANOUT: "50",
         RP_SERVER_FANOUT_CONCURRENCY: "8",
+        RP_SERVER_FANOUT_SLOW_S: "1.5",
         RP_SERVER_FANOUT_MAX_ANSWER_BYTES: "1MiB",
         RP_SERVER_NATS_URL: "nats://a:4222, tls://user:pw@b.example:4223,c",
         RP_SERVER_FLEET: "eu-west_1",
         RP_SERVER_NATS_CREDS: "/etc/rp/nats.creds",
         RP_SERVER_NATS_CA: "/etc/rp/nats-ca.pem",
+        RP_SERVER_NATS_CERT: "/etc/rp/nats-client.crt",
+        RP_SERVER_NATS_KEY: "/etc/rp/nats-client.key",
         RP_SERVER_FLEET_ADDRESS: "[::1]:7443",
         RP_SERVER_FLEET_EXPIRY_S: "5",
         RP_SERVER_HTTP_TOKEN: "t0ken",
@@ -192,11 +198,14 @@ describe("the environment", () => {
       maxPendingHandshakes: 9,
       maxFanout: 50,
       fanoutConcurrency: 8,
+      fanoutSlowMs: 1_500,
       fanoutMaxAnswerBytes: 1_048_576,
       natsUrls: ["nats://a:4222", "tls://user:pw@b.example:4223", "c"],
       fleet: "eu-west_1",
       natsCredsFile: "/etc/rp/nats.creds",
       natsCaFile: "/etc/rp/nats-ca.pem",
+      natsCertFile: "/etc/rp/nats-client.crt",
+      natsKeyFile: "/etc/rp/nats-client.key",
       fleetAddress: "[::1]:7443",
       fleetExpiryMs: 5_000,
       httpToken: "t0ken",
@@ -254,6 +263,18 @@ describe("the environment", () => {
       'RP_SERVER_FLEET="a.b": must be 1-64 letters, digits, "-" or "_"',
       'RP_SERVER_FLEET_ADDRESS="host": must be HOST:PORT (a port from 1 to 65535)',
     ]);
+  });
+
+  test("a NATS client certificate needs its key, and a key its certificate", () => {
+    const fleet = { RP_SERVER_NATS_URL: "tls://127.0.0.1:4222", RP_SERVER_FLEET: "f" };
+    expect(problemsOf(() => loadServerConfig({ env: { ...fleet, RP_SERVER_NATS_CERT: "/etc/rp/nats.crt" } }))).toEqual([
+      'RP_SERVER_NATS_CERT="/etc/rp/nats.crt": Cannot show NATS a client certificate without its key; set RP_SERVER_NATS_KEY too',
+    ]);
+    expect(problemsOf(() => loadServerConfig({ env: { ...fleet, RP_SERVER_NATS_KEY: "/etc/rp/nats.key" } }))).toEqual([
+      'RP_SERVER_NATS_KEY="/etc/rp/nats.key": Cannot show NATS a client certificate without the certificate; set RP_SERVER_NATS_CERT too',
+    ]);
+    const config = loadServerConfig({ env: { ...fleet, RP_SERVER_NATS_CERT: "/etc/rp/nats.crt", RP_SERVER_NATS_KEY: "/etc/rp/nats.key" } });
+    expect([config.natsCertFile, config.natsKeyFile]).toEqual(["/etc/rp/nats.crt", "/etc/rp/nats.key"]);
   });
 
   test("client settings", () => {

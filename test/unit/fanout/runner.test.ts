@@ -1,6 +1,6 @@
 /** The runner's pacing: sends in batches with a turn of the event loop between them, runs taking turns for slots, one abort for what is in flight. */
 import { describe, expect, test } from "bun:test";
-import { FANOUT_SEND_BATCH, FanoutLimiter, runFanout, type EntryMaker, type FanoutPeer, type FanoutRun, type FanoutTarget } from "../../../src/fanout/index.ts";
+import { FANOUT_SEND_BATCH, FANOUT_SLOW_MS, FanoutLimiter, SLOW_FACTOR, runFanout, type EntryMaker, type FanoutPeer, type FanoutRun, type FanoutTarget } from "../../../src/fanout/index.ts";
 import { RequestTimeoutError } from "../../../src/pipe/index.ts";
 import type { EventReply } from "../../../src/wire/index.ts";
 import { FakeClock } from "../../support/index.ts";
@@ -92,6 +92,67 @@ describe("runFanout pacing", () => {
     expect([...distinct].every((signal) => signal.aborted)).toBe(true);
     await Promise.resolve();
     expect(limiter.inUse).toBe(0);
+  });
+
+  test("silent clients give their slots back after FANOUT_SLOW_MS: as many of them as the cap no longer leave the rest unasked (and reported 504)", async () => {
+    const limiter = new FanoutLimiter(2);
+    const clock = new FakeClock();
+    const silent = new Set(["c0", "c1", "c3"]);
+    const sent: string[] = [];
+    const { targets, answer } = peers(6, "c", sent);
+    const turns: Array<() => void> = [];
+    const done = runFanout(targets, runOf(limiter, clock, turns));
+    expect(sent).toEqual(["c0", "c1"]); // the cap is full of silent clients
+    await clock.advance(FANOUT_SLOW_MS - 1);
+    expect(sent).toEqual(["c0", "c1"]); // not before FANOUT_SLOW_MS
+    await clock.advance(1);
+    expect(sent).toEqual(["c0", "c1", "c2", "c3"]);
+    expect(limiter.inUse).toBe(2); // the slots of c0 and c1 now belong to c2 and c3
+    answer("c2");
+    await clock.advance(0);
+    while (turns.length > 0) turns.shift()!();
+    expect(sent).toEqual(["c0", "c1", "c2", "c3", "c4"]); // c2's answer freed its slot; c3 still holds one
+    await clock.advance(FANOUT_SLOW_MS);
+    expect(sent).toEqual(["c0", "c1", "c2", "c3", "c4", "c5"]); // c3 went slow
+    for (const name of ["c4", "c5"]) answer(name);
+    await clock.advance(1_000);
+    const result = await done;
+    const statuses = Object.fromEntries([...result.results].map(([name, entry]) => [name, entry.status]));
+    expect(statuses).toEqual({ c0: 504, c1: 504, c2: 200, c3: 504, c4: 200, c5: 200 });
+    expect([...silent].every((name) => statuses[name] === 504)).toBe(true);
+    await Promise.resolve();
+    expect([limiter.inUse, limiter.waiting, clock.pendingTimers]).toEqual([0, 0, 0]); // no slot given back twice, no timer left
+  });
+
+  test("when this run's replies take long (an overloaded machine), a request is slow only past SLOW_FACTOR × their average", async () => {
+    const limiter = new FanoutLimiter(1);
+    const clock = new FakeClock();
+    const { targets, sent, answer } = peers(3);
+    const done = runFanout(targets, runOf(limiter, clock, []));
+    await clock.advance(150);
+    answer("c0"); // took 150 ms: slow from 4 × 150 = 600 ms on, not from FANOUT_SLOW_MS (200)
+    await clock.advance(0);
+    expect(sent).toEqual(["c0", "c1"]);
+    await clock.advance(150 * SLOW_FACTOR - 1);
+    expect(sent).toEqual(["c0", "c1"]);
+    await clock.advance(1);
+    expect(sent).toEqual(["c0", "c1", "c2"]);
+    await clock.advance(1_000);
+    const result = await done;
+    expect([...result.results.values()].map((entry) => entry.status)).toEqual([200, 504, 504]);
+  });
+
+  test("slowMs 0 (RP_SERVER_FANOUT_SLOW_S=0): a request holds its slot until it ends, and no slow check runs", async () => {
+    const limiter = new FanoutLimiter(1, { slowMs: 0 });
+    const clock = new FakeClock();
+    const { targets, sent } = peers(2);
+    const done = runFanout(targets, runOf(limiter, clock, []));
+    expect(clock.pendingTimers).toBe(1); // the deadline only
+    await clock.advance(999);
+    expect(sent).toEqual(["c0"]);
+    await clock.advance(1);
+    const result = await done;
+    expect([...result.results.values()].map((entry) => entry.status)).toEqual([504, 504]);
   });
 
   test("a peer whose request throws gets an error entry, and its slot back", async () => {

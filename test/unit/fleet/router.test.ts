@@ -3,11 +3,12 @@
  * peer links, in virtual time: a local pipe first, else a forwarder carrying
  * the CN and the epoch of the claim, the bounded wait woken by a claim, 503
  * (naming NATS when it is down), a stale refusal routed again to the newer
- * epoch, 502 and 504 refusals, a failed dial remembered briefly.
+ * epoch, 502 and 504 refusals, a failed dial waiting for a newer claim and
+ * remembered briefly.
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { parseSelector, RecentClients, RegistryDirectory } from "../../../src/fanout/index.ts";
-import { FleetRouter, PeerLinks, Presence, type ServerRecord } from "../../../src/fleet/index.ts";
+import { FleetRouter, PeerLinks, Presence, REFUSED_EPOCH_SKIP_MS, type ServerRecord } from "../../../src/fleet/index.ts";
 import { NotConnectedError, PeerUnavailableError, Pipe, PipeClosedError, PipeRegistry, RequestTimeoutError, type InboundHandler } from "../../../src/pipe/index.ts";
 import { Capability, type Event } from "../../../src/wire/index.ts";
 import { FakeClock, memoryPair, settle } from "../../support/index.ts";
@@ -127,23 +128,60 @@ describe("the fleet router", () => {
     expect(late).toBeInstanceOf(RequestTimeoutError);
   });
 
-  test("a failed dial is a 503 naming the server and the reason, remembered briefly (no dial per request)", async () => {
+  test("a holder that refuses the session it holds is asked again after a moment, not waited on for the whole wait; the refusals are bounded", async () => {
+    let refusals = 1;
+    const seen: number[] = [];
+    const s = await setup((event) => {
+      seen.push(event.fleetEpoch ?? -1);
+      if (refusals-- > 0) return { code: 0, data: new Uint8Array(0), fleetRefusal: "the session is not held here", fleetStatus: 503 };
+      return { code: 0, data: new TextEncoder().encode(`ok@${event.fleetEpoch}`) };
+    });
+    const epoch = await s.b.claim("x");
+    await settle();
+    const answered = (await s.router.acquire("x", 20_000, signal())).request({ verb: "get", noun: "who" });
+    await settle();
+    await s.clock.advance(REFUSED_EPOCH_SKIP_MS);
+    await settle();
+    expect(text((await answered).data)).toBe(`ok@${epoch}`);
+    expect(seen).toEqual([epoch, epoch]);
+    // A holder that keeps refusing: the request ends with its refusal after the reroutes, long before the 20 s wait.
+    refusals = 100;
+    const refused = (await s.router.acquire("x", 20_000, signal())).request({ verb: "get", noun: "who" }).catch((error: unknown) => error as Error);
+    for (let i = 0; i < 4; i++) {
+      await settle();
+      await s.clock.advance(REFUSED_EPOCH_SKIP_MS);
+    }
+    const error = await refused;
+    expect(error).toBeInstanceOf(PeerUnavailableError);
+    expect((error as Error).message).toBe('Cannot reach "x": server 10.0.0.2:1234 answered: the session is not held here');
+    expect(s.clock.now()).toBeLessThan(5_000);
+  });
+
+  test("a failed dial (nothing sent) waits for a newer claim within the wait, else is a 503 naming the server and the reason; the failure is remembered briefly", async () => {
     const s = await setup();
     s.refuseWith("Cannot link to server 10.0.0.2:1234: refused");
     await s.b.claim("x");
     await settle();
-    const failure = async () => (await s.router.acquire("x", 1_000, signal())).request({ verb: "get", noun: "who" }).catch((error: unknown) => error as Error);
-    const first = (await failure()) as Error;
-    expect(first).toBeInstanceOf(PeerUnavailableError);
-    expect(first.message).toBe('Cannot reach "x" on server 10.0.0.2:1234: Cannot link to server 10.0.0.2:1234: refused');
-    await failure();
+    const failure = async (waitMs: number) => (await s.router.acquire("x", waitMs, signal())).request({ verb: "get", noun: "who" }).catch((error: unknown) => error as Error);
+    const first = failure(1_000);
+    await settle();
+    await s.clock.advance(1_001);
+    const error = (await first) as Error;
+    expect(error).toBeInstanceOf(PeerUnavailableError);
+    expect(error.message).toBe('Cannot reach "x" on server 10.0.0.2:1234: Cannot link to server 10.0.0.2:1234: refused');
     expect(s.dials.length).toBe(1);
+    // The holder was killed and its client re-homes: the request waits for the new claim rather than fail.
+    await s.clock.advance(600);
+    const rehomed = failure(5_000);
+    await settle();
+    expect(s.dials.length).toBe(2);
     await s.clock.advance(600);
     s.refuseWith(undefined);
+    const epoch = await s.b.claim("x");
     await settle();
-    const reply = await (await s.router.acquire("x", 1_000, signal())).request({ verb: "get", noun: "who" });
-    expect(reply.code).toBe(0);
-    expect(s.dials.length).toBe(2);
+    const reply = (await rehomed) as Awaited<ReturnType<Pipe["request"]>>;
+    expect(text(reply.data)).toBe(`x@${epoch}`);
+    expect(s.dials.length).toBe(3);
     expect(s.router.counters.linkFailed).toBe(2);
   });
 });

@@ -42,9 +42,9 @@ export const MODULES: Readonly<Record<string, ModuleEntry>> = {
   pipe: { role: "one connection: correlation, heartbeats, write coalescing; the registry of pipes", imports: ["log", "replies", "wire"], packages: [], neutral: true },
   labels: { role: "client labels: their syntax, their SAN URI form (restpipe:label:key=value), matching", imports: [], packages: [], neutral: true },
   fleet: {
-    role: "a fleet of servers: presence of CNs and servers in NATS JetStream KV (loaded lazily), epochs, takeover, peer links, routing and fencing of forwarded events",
+    role: "a fleet of servers: presence of CNs and servers in NATS JetStream KV (loaded lazily), TLS towards NATS, epochs, takeover, peer links, routing and fencing of forwarded events",
     imports: ["labels", "log", "pipe", "wire"],
-    packages: ["@nats-io/kv", "@nats-io/transport-node", "node:fs"],
+    packages: ["@nats-io/kv", "@nats-io/transport-node", "node:fs", "node:net"],
   },
   fanout: {
     role: "fan-out: selectors, the fan-out's query controls, the runner with its cap and deadline, the answer document, the client directory",
