@@ -102,6 +102,7 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
   let timer: unknown;
   let current: DialTarget = plan.order()[0]!;
   let disconnectedSince: number | undefined;
+  let lastLost: { readonly reason: string; readonly at: number } | undefined; // shown while connected again (rp-client status)
   let goAwayMs: number | undefined; // the pipe in use said GoAway: its server is held this long once the pipe closes
   let parked = false; // every server is held by a pipe still draining: the next round waits for its close
   let moveOn: (() => void) | undefined; // set while a pipe is up: leave it (it said GoAway) for the next server
@@ -172,7 +173,7 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
   const runPipe = async (target: DialTarget, transport: Transport, pipe: Pipe): Promise<Outcome> => {
     const label = dialLabel(target);
     const openedAt = clock.now();
-    setStatus({ state: "connected", server: pipe.peer.name, since: Date.now() });
+    setStatus({ state: "connected", server: pipe.peer.name, since: Date.now(), ...(lastLost ? { lastLost } : {}) });
     log.info("connected to the server", {
       server: pipe.peer.name,
       remote: transport.peer.remoteAddress,
@@ -209,6 +210,7 @@ export function startDialLoop(options: DialLoopOptions): DialLoop {
     reconnects++;
     disconnectedSince = Date.now();
     const reason = closeReason(pipe, error);
+    lastLost = { reason, at: disconnectedSince };
     if (clock.now() - openedAt >= STABLE_AFTER_MS) attempt = 0;
     setStatus({ state: "disconnected", reason, since: disconnectedSince });
     log.warn("lost the pipe to the server", { reason, ...targetField(label), ...viaFields(target) });

@@ -94,6 +94,7 @@ export function clientStatusText(status: ClientStatusJson): string {
   if (pipe) lines.push(["since", since(pipe, status.now)]);
   else if ("since" in state) lines.push(["since", `${formatTime(state.since)} (${formatAge(status.now - state.since)})`]);
   if ("reason" in state) lines.push(["reason", printable(state.reason)]);
+  if ("lastLost" in state && state.lastLost) lines.push(["last lost", `${printable(state.lastLost.reason)} (${formatAge(status.now - state.lastLost.at)} ago)`]);
   lines.push(["heartbeat rtt", rtt(pipe?.rttMs ?? null)], ["reconnects", String(status.reconnects)]);
   if (pipe) lines.push(["in flight", String(pipe.inFlight + pipe.inboundInFlight)], ["requests", String(pipe.requestsSent + pipe.eventsReceived)]);
   return alignColumns(lines);

@@ -59,4 +59,18 @@ describe("clientStatusText", () => {
       "reconnects     2",
     ]);
   });
+
+  test("connected again: why the previous pipe was lost, and how long ago", () => {
+    const status: ClientStatusJson = {
+      ...common,
+      role: "client",
+      status: { state: "connected", server: "localhost", since: common.now - 2_000, lastLost: { reason: "closed by the peer: replaced by a newer connection", at: common.now - 3_000 } },
+      target: "rp.example.com:1234",
+      reconnects: 1,
+      pipe: null,
+    };
+    const lines = clientStatusText(status).split("\n");
+    expect(lines[0]).toBe("state          connected");
+    expect(lines).toContain("last lost      closed by the peer: replaced by a newer connection (3s ago)");
+  });
 });
