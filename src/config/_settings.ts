@@ -326,8 +326,9 @@ export const SERVER_SETTINGS: Table<ServerConfig> = {
   fanoutConcurrency: {
     env: ["RP_SERVER_FANOUT_CONCURRENCY"],
     parser: p.integer(1, 1_000_000),
-    // Measured (bench:fanout, 1,000 clients): at 1,000 single requests' p99 rose 11x during fan-outs, at 128 2x, fan-outs as fast.
-    default: 128,
+    // Measured (bench:fanout, 1,000 clients, one run of each cap): single requests' p99 during fan-outs rose 11x at a cap
+    // of 1,000, 2.3-2.9x at 512, 2.2-2.3x at 128, 1.3-1.5x at 64; fan-out p50 49-59 ms at 64, 51-54 at 128, 49 at 512.
+    default: 64,
     description: "fan-out requests in flight at once, over all fan-outs; the rest wait (single requests never do)",
   },
   fanoutSlowMs: {

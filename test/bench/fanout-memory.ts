@@ -18,7 +18,7 @@ import { percentile } from "./_load.ts";
 
 const N = Number(process.env["FANOUT_N"] ?? 1_000);
 const REPS = Number(process.env["FANOUT_REPS"] ?? 100);
-const CONCURRENCY = Number(process.env["RP_SERVER_FANOUT_CONCURRENCY"] ?? 128);
+const CONCURRENCY = Number(process.env["RP_SERVER_FANOUT_CONCURRENCY"] ?? 64);
 
 /** The registry of N connected in-memory clients, each answering get_time. */
 function swarm(): { registry: PipeRegistry; pipes: Pipe[] } {

@@ -199,9 +199,9 @@ describe("bounds", () => {
     expect(await response.json()).toEqual({ error: "Cannot fan out to 2 clients: more than the limit of 1; narrow the selector or set RP_SERVER_MAX_FANOUT" });
     const none = await fetch(`${small.http}/clients/*/whoami`);
     expect(await none.json()).toEqual({ matched: 0, answered: 0, results: {} });
-    const check = await runBinary("rp-server", ["config", "check"], { RP_SERVER_CERT_PATH: serverDir, RP_SERVER_FANOUT_CONCURRENCY: "64" });
+    const check = await runBinary("rp-server", ["config", "check"], { RP_SERVER_CERT_PATH: serverDir, RP_SERVER_FANOUT_CONCURRENCY: "96" });
     expect(check.stdout).toMatch(/RP_SERVER_MAX_FANOUT +10000 +default/);
-    expect(check.stdout).toMatch(/RP_SERVER_FANOUT_CONCURRENCY +64 +env RP_SERVER_FANOUT_CONCURRENCY/);
+    expect(check.stdout).toMatch(/RP_SERVER_FANOUT_CONCURRENCY +96 +env RP_SERVER_FANOUT_CONCURRENCY/);
     expect(check.stdout).toMatch(/RP_SERVER_FANOUT_MAX_ANSWER_BYTES +67108864 \(64 MiB\) +default/);
     expect(check.stdout).toMatch(/RP_SERVER_FANOUT_SLOW_S +0\.2 s? *default/);
   });

@@ -35,7 +35,7 @@ describe("defaults", () => {
       slowConsumerTimeoutMs: 20_000,
       maxPendingHandshakes: 256,
       maxFanout: 10_000,
-      fanoutConcurrency: 128,
+      fanoutConcurrency: 64,
       fanoutSlowMs: 200,
       fanoutMaxAnswerBytes: 64 * 1024 * 1024,
       natsUrls: [],
