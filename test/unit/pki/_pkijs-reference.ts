@@ -6,18 +6,10 @@
 import * as asn1js from "asn1js";
 import { Certificate, RSASSAPSSParams, type PublicKeyInfo, type RelativeDistinguishedNames } from "pkijs";
 import { createHash } from "node:crypto";
+// The constants and the IP printing are shared with the native reader: what is compared is how each reads the DER.
+import { formatIp } from "../../../src/pki/_ip.ts";
+import { CURVES, OID } from "../../../src/pki/_oids.ts";
 
-const OID = {
-  subjectAltName: "2.5.29.17",
-  basicConstraints: "2.5.29.19",
-  extKeyUsage: "2.5.29.37",
-  ecPublicKey: "1.2.840.10045.2.1",
-  rsaEncryption: "1.2.840.113549.1.1.1",
-  rsaPss: "1.2.840.113549.1.1.10",
-  ed25519: "1.3.101.112",
-  ed448: "1.3.101.113",
-} as const;
-const CURVES: Record<string, string> = { "1.2.840.10045.3.1.7": "P-256", "1.3.132.0.34": "P-384", "1.3.132.0.35": "P-521" };
 const SHORT_NAMES: Record<string, string> = {
   "2.5.4.3": "CN", "2.5.4.4": "SN", "2.5.4.5": "serialNumber", "2.5.4.6": "C", "2.5.4.7": "L", "2.5.4.8": "ST", "2.5.4.9": "STREET",
   "2.5.4.10": "O", "2.5.4.11": "OU", "2.5.4.12": "title", "2.5.4.42": "GN", "0.9.2342.19200300.100.1.1": "UID",
@@ -179,22 +171,6 @@ function bitLength(bytes: Uint8Array): number {
   return (bytes.length - start - 1) * 8 + (32 - Math.clz32(bytes[start]!));
 }
 
-function formatIp(bytes: Uint8Array): string {
-  if (bytes.length === 4) return Array.from(bytes).join(".");
-  if (bytes.length !== 16) return toHex(bytes);
-  const groups = Array.from({ length: 8 }, (_, i) => (bytes[2 * i]! << 8) | bytes[2 * i + 1]!);
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
-    i = j === i ? i + 1 : j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(":");
-  return `${hex.slice(0, bestStart).join(":")}::${hex.slice(bestStart + bestLength).join(":")}`;
-}
 
 function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
