@@ -117,17 +117,19 @@ export function extendedKeyUsagesOf(parts: CertificateParts): readonly string[] 
     return Object.freeze([]);
   }
   if (!isUniversal(list, TAG.sequence)) return Object.freeze([]);
-  // As asn1js reads a broken list: the elements before the first one that does not decode, the rest dropped.
+  // Fail closed: a list with anything but OIDs in it, or that does not decode to its end, grants no usage at all (a
+  // usage read from a broken list could let a certificate through for a role its issuer did not mean).
   const oids: string[] = [];
   try {
     for (let at = list.contentStart; at < list.end; ) {
       const item = readTlv(value, at, list.end);
       checkNested(value, item);
-      if (isUniversal(item, TAG.oid)) oids.push(oidText(contentOf(value, item)));
+      if (!isUniversal(item, TAG.oid)) return Object.freeze([]);
+      oids.push(oidText(contentOf(value, item)));
       at = item.end;
     }
   } catch {
-    // the rest does not decode
+    return Object.freeze([]);
   }
   return Object.freeze(oids);
 }

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseCertificate, pemBlocks, trustedIssuer, type CertificateInfo } from "../../../src/pki/index.ts";
+import { parseCertificate, pemBlocks, policyProblem, trustedIssuer, type CertificateInfo } from "../../../src/pki/index.ts";
 import { DENO, ROOT } from "../../support/deno.ts";
 import { makeTestPki, type TestPki } from "../../support/index.ts";
 import { openssl, scratchDir } from "./_openssl.ts";
@@ -150,4 +150,25 @@ describe("Deno reads certificates as Bun does", () => {
     }
     expect(lines.filter((line) => String(line["issuedBy"]).startsWith("certificate ")).length).toBe(4); // the foreign one and the three self-signed ones are not the CA's
   }, 60_000);
+});
+
+describe("a broken extended key usage list grants no usage (fail closed)", () => {
+  test("an element that is not an OID before clientAuth: no usages, so the certificate is refused for either role", async () => {
+    // A server certificate lists serverAuth then clientAuth (fleet links): the first element is broken, clientAuth stays.
+    const der = new Uint8Array(pemBlocks((await pki.serverIdentity("eku-broken")).certPem)[0]!.der);
+    // extKeyUsage (2.5.29.37) → OCTET STRING → SEQUENCE → its first element's tag: OID (6) becomes 15, as the fuzzer found.
+    const oid = [0x06, 0x03, 0x55, 0x1d, 0x25];
+    let at = der.findIndex((_, i) => oid.every((byte, k) => der[i + k] === byte));
+    expect(at).toBeGreaterThan(0);
+    at += oid.length;
+    if (der[at] === 0x01) at += 3; // a critical flag
+    expect([der[at], der[at + 2], der[at + 4]]).toEqual([0x04, 0x30, 0x06]);
+    const before = await parseCertificate(der);
+    expect(before.extendedKeyUsages).toContain("1.3.6.1.5.5.7.3.2");
+    expect(policyProblem(before, "client")).toBeUndefined();
+    der[at + 4] = 0x0f;
+    const broken = await parseCertificate(der);
+    expect(broken.extendedKeyUsages).toEqual([]);
+    expect(policyProblem(broken, "client")).toContain("lacks clientAuth");
+  });
 });
