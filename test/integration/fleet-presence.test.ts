@@ -23,7 +23,8 @@ afterAll(async () => {
 });
 
 async function server(id: string, fleet = "test", takeovers: string[] = []): Promise<Presence> {
-  const store = await openNatsStore({ servers: [nats.url], fleet, serverTtlMs: timing.deadAfterMs });
+  // A first connection may take longer than the product's 5 s while the whole suite loads the machine.
+  const store = await openNatsStore({ servers: [nats.url], fleet, serverTtlMs: timing.deadAfterMs, connection: { timeout: 20_000 } });
   stores.push(store);
   const presence = new Presence(store, { id, fleet, address: `127.0.0.1:${1000 + presences.length}`, cn: `server-${id}` }, systemClock, timing, {
     takenOver: (cn, epoch, by) => takeovers.push(`${cn}@${epoch} by ${by}`),
@@ -106,7 +107,7 @@ describe("fleet presence in NATS", () => {
     } finally {
       await nc.close();
     }
-  });
+  }, 60_000);
 
   test("another fleet name shares nothing", async () => {
     const one = await server("x", "fleet-one");
