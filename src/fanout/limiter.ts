@@ -28,12 +28,16 @@ export interface FanoutLimiterOptions {
  */
 export const FANOUT_SLOW_MS = 200;
 
+/** Requests that gave their slot back but are still out (slow) stay at most this many times the cap: the cap still bounds what is in flight. */
+export const SLOW_CEILING = 8;
+
 /** A counting semaphore with a FIFO queue. */
 export class FanoutLimiter {
   readonly max: number;
   /** See FanoutLimiterOptions.slowMs (the runner applies it). */
   readonly slowMs: number;
   #inUse = 0;
+  #slowOut = 0;
   #queue: Waiter[] = [];
   #head = 0;
   /** Waiters in the queue that still wait (granted, aborted and cancelled ones are skipped). */
@@ -72,6 +76,24 @@ export class FanoutLimiter {
   release(): void {
     this.#inUse--;
     this.#next();
+  }
+
+  /** A slow request gives its slot back and stays in flight; false (it keeps the slot) when SLOW_CEILING × max already did. */
+  releaseSlow(): boolean {
+    if (this.#slowOut >= SLOW_CEILING * this.max) return false;
+    this.#slowOut++;
+    this.release();
+    return true;
+  }
+
+  /** A request that gave its slot back with releaseSlow() ended. */
+  slowEnded(): void {
+    this.#slowOut--;
+  }
+
+  /** Requests out that gave their slot back (see releaseSlow). */
+  get slowOut(): number {
+    return this.#slowOut;
   }
 
   /**

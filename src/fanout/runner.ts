@@ -75,6 +75,9 @@ export interface FanoutTiming {
  */
 export const FANOUT_SEND_BATCH = 32;
 
+/** `holding` of a request that gave its slot back as slow and is still out (1: it holds a slot; 0: neither). */
+const SLOW = 2;
+
 /** A request is slow (gives its slot back) once out this many times the run's average reply time, and at least the limiter's slowMs. */
 export const SLOW_FACTOR = 4;
 
@@ -155,10 +158,9 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
 
   const returned = (index: number, replied: boolean, outcome: unknown) => {
     inFlight--;
-    if (holding[index] === 1) {
-      holding[index] = 0;
-      limiter.release();
-    }
+    if (holding[index] === 1) limiter.release();
+    else if (holding[index] === SLOW) limiter.slowEnded();
+    holding[index] = 0;
     if (finished) return;
     lastReplyAt = clock.now();
     const tookMs = lastReplyAt - sentAt[index]!;
@@ -213,8 +215,13 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
       const index = holders[holdersHead]!;
       if (holding[index] === 1) {
         if (now - sentAt[index]! < slowAfterMs) break;
-        holding[index] = 0;
-        limiter.release();
+        // At the ceiling of slow requests out (all fan-outs together): keep the slot, look again a slow period later.
+        holding[index] = SLOW;
+        if (!limiter.releaseSlow()) {
+          holding[index] = 1;
+          slowTimer = clock.setTimeout(releaseSlow, slowAfterMs);
+          return;
+        }
         if (finished) return; // a grant may have sent into a pipe that settled the last entry
       }
       holdersHead++;

@@ -1,6 +1,6 @@
 /** The fan-out concurrency cap: at most max slots, FIFO, aborted waiters leave the queue. */
 import { describe, expect, test } from "bun:test";
-import { FanoutLimiter } from "../../../src/fanout/index.ts";
+import { FanoutLimiter, SLOW_CEILING } from "../../../src/fanout/index.ts";
 
 describe("FanoutLimiter", () => {
   test("grants up to max at once, then in arrival order as slots are released", async () => {
@@ -79,3 +79,21 @@ describe("FanoutLimiter", () => {
     expect(limiter.inUse).toBe(0);
   });
 });
+
+describe("slow requests", () => {
+  test("give their slot back up to SLOW_CEILING × the cap; past it they keep it, and an ended one makes room again", () => {
+    const limiter = new FanoutLimiter(2);
+    let given = 0;
+    for (let i = 0; i < 100; i++) {
+      if (!limiter.tryAcquire()) break;
+      if (limiter.releaseSlow()) given++;
+      else break;
+    }
+    expect({ given, slowOut: limiter.slowOut, inUse: limiter.inUse }).toEqual({ given: SLOW_CEILING * 2, slowOut: SLOW_CEILING * 2, inUse: 1 });
+    expect(limiter.releaseSlow()).toBe(false);
+    limiter.slowEnded();
+    expect(limiter.releaseSlow()).toBe(true);
+    expect(limiter.inUse).toBe(0);
+  });
+});
+
