@@ -11,14 +11,19 @@
  * as the cap held every slot, so that the rest were never asked and were
  * reported 504 (with the default cap of 128, any fan-out with 128 silent clients).
  */
-import { RequestAbortedError, RequestTimeoutError, type Clock, type OutboundEvent, type Pipe, type TimerHandle } from "../pipe/index.ts";
+import { PreparedEvent, RequestAbortedError, RequestTimeoutError, type Clock, type OutboundEvent, type Pipe, type ReplySink, type TimerHandle } from "../pipe/index.ts";
 import type { EventReply } from "../wire/index.ts";
 import { ClientOfflineError } from "./errors.ts";
 import type { FanoutLimiter } from "./limiter.ts";
 import type { FanoutEntry, FanoutSummary } from "./result.ts";
 
-/** What a fan-out sends through: a Pipe here; a fleet can hand in a forwarder to a client on another server. */
-export type FanoutPeer = Pick<Pipe, "request">;
+/**
+ * What a fan-out sends through: a Pipe here; a fleet can hand in a forwarder
+ * to a client on another server (`request` only). A peer with
+ * `requestPrepared` gets the event encoded once for the whole run, and its
+ * outcome by callback (no promise, no abort listener per target).
+ */
+export type FanoutPeer = Pick<Pipe, "request"> & Partial<Pick<Pipe, "requestPrepared" | "abortRequest">>;
 
 /** One client a fan-out asks: connected (a pipe) or listed offline. */
 export interface FanoutTarget {
@@ -140,6 +145,14 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
   const controllers: AbortController[] = [];
   let batch: AbortController | undefined;
   let batchSize = 0;
+  // Peers with requestPrepared: the event encoded once for the run, outcomes by the run's one sink (the token is the
+  // target's index), the request's id kept (0 once it returned) to abort it at the end.
+  const prepared = run.event.body === undefined ? new PreparedEvent(run.event) : undefined;
+  const ids = new Float64Array(targets.length);
+  const sink: ReplySink = {
+    replied: (index, reply) => returned(index, true, reply),
+    failed: (index, error) => returned(index, false, error),
+  };
 
   const finish = () => {
     finished = true;
@@ -152,12 +165,17 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
     // Requests still in flight end now (their entries are set); the peer is told, so that its handlers stop.
     if (inFlight > 0) for (const controller of controllers) controller.abort();
     controllers.length = 0;
+    for (let i = 0; i < next && inFlight > 0; i++) {
+      const index = live[i]!;
+      if (ids[index] !== 0) targets[index]!.pipe!.abortRequest?.(ids[index]!);
+    }
     const timing = { lastSendMs: lastSendAt - started, lastReplyMs: lastReplyAt - started, doneMs: clock.now() - started };
     resolve({ matched: targets.length, answered, results, timing });
   };
 
   const returned = (index: number, replied: boolean, outcome: unknown) => {
     inFlight--;
+    ids[index] = 0;
     if (holding[index] === 1) limiter.release();
     else if (holding[index] === SLOW) limiter.slowEnded();
     holding[index] = 0;
@@ -185,14 +203,20 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
     sentAt[index] = now;
     holders.push(index);
     if (slowTimer === undefined && slowMs > 0) slowTimer = clock.setTimeout(releaseSlow, slowMs);
+    inFlight++;
+    lastSendAt = now;
+    if (prepared !== undefined && pipe.requestPrepared !== undefined) {
+      const id = pipe.requestPrepared(prepared, Math.ceil(leftMs), sink, index);
+      if (typeof id === "number") ids[index] = id;
+      else queueMicrotask(() => returned(index, false, id)); // refused (closed, full, ...): an error entry, after this turn like a rejection
+      return;
+    }
     if (batch === undefined || batchSize >= FANOUT_SEND_BATCH) {
       batch = new AbortController();
       batchSize = 0;
       controllers.push(batch);
     }
     batchSize++;
-    inFlight++;
-    lastSendAt = now;
     let reply: Promise<EventReply>;
     try {
       reply = pipe.request(run.event, { deadlineMs: Math.ceil(leftMs), signal: batch.signal });

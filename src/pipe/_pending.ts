@@ -11,7 +11,7 @@
  * closure per request); it is removed on settlement, since a caller may pass
  * one long-lived signal to many requests.
  */
-import type { IncomingReply as EventReply } from "./pipe-types.ts";
+import type { IncomingReply as EventReply, ReplySink } from "./pipe-types.ts";
 import type { Clock, TimerHandle } from "./clock.ts";
 import { RequestAbortedError, RequestTimeoutError } from "./errors.ts";
 
@@ -34,9 +34,33 @@ class Pending {
   }
 }
 
+/**
+ * One request whose outcome goes to a sink under a token (`trackFor`): no
+ * promise, no closure and no abort listener per request (a fan-out aborts
+ * its requests by id).
+ */
+class SinkPending {
+  readonly signal: undefined = undefined;
+  constructor(
+    readonly id: number,
+    readonly sink: ReplySink,
+    readonly token: number,
+    readonly deadlineAt: number,
+    readonly deadlineMs: number,
+  ) {}
+
+  resolve(reply: EventReply): void {
+    this.sink.replied(this.token, reply);
+  }
+
+  reject(error: Error): void {
+    this.sink.failed(this.token, error);
+  }
+}
+
 /** The pending-request table of one pipe. */
 export class PendingRequests {
-  readonly #entries = new Map<number, Pending>();
+  readonly #entries = new Map<number, Pending | SinkPending>();
   #nextId = 1;
   #sweepTimer: TimerHandle | undefined;
   /** When the armed sweep fires (clock time), Infinity when none is armed. */
@@ -77,6 +101,14 @@ export class PendingRequests {
     if (signal) signal.addEventListener("abort", entry, { once: true });
     if (deadlineAt < this.#sweepAt) this.#arm(deadlineAt);
     return promise;
+  }
+
+  /** Like `track`, but the outcome goes to `sink` under `token` (see SinkPending); the caller aborts it by settling `id`. */
+  trackFor(id: number, deadlineMs: number | undefined, sink: ReplySink, token: number): void {
+    const timed = deadlineMs !== undefined && deadlineMs > 0;
+    const deadlineAt = timed ? this.clock.now() + deadlineMs : Infinity;
+    this.#entries.set(id, new SinkPending(id, sink, token, deadlineAt, timed ? deadlineMs : 0));
+    if (deadlineAt < this.#sweepAt) this.#arm(deadlineAt);
   }
 
   /** Settles `id` once; false when it was not pending (unknown, or already settled). */
@@ -120,7 +152,7 @@ export class PendingRequests {
     this.#sweepTimer = undefined;
     this.#sweepAt = Infinity;
     const now = this.clock.now();
-    const expired: Pending[] = [];
+    const expired: Array<Pending | SinkPending> = [];
     let next = Infinity;
     for (const entry of this.#entries.values()) {
       if (entry.deadlineAt <= now) expired.push(entry);

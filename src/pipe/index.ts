@@ -4,4 +4,5 @@ export * from "./clock.ts";
 export * from "./errors.ts";
 export * from "./pipe-types.ts";
 export * from "./pipe.ts";
+export * from "./prepared-event.ts";
 export * from "./registry.ts";

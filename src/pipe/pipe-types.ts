@@ -84,6 +84,17 @@ export interface RequestOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * Where the outcome of a request sent with `Pipe.requestPrepared` goes: one
+ * call, under the caller's token, instead of a promise (a fan-out passes one
+ * sink for all its targets, their index as the token).
+ */
+export interface ReplySink {
+  replied(token: number, reply: IncomingReply): void;
+  /** Deadline (RequestTimeoutError), `Pipe.abortRequest` (RequestAbortedError), the pipe's end, a refusal of the peer. */
+  failed(token: number, error: Error): void;
+}
+
 /** The pipe's life cycle. */
 export type PipeStatus =
   | { readonly state: "open" }

@@ -45,6 +45,7 @@ import { LARGE_BODY, Outbox, type OutboundFrame } from "./_outbox.ts";
 import { CONNECTION_WINDOW, INITIAL_STREAM_WINDOW, InboundStream, OutboundBody, STREAM_WINDOW_BUDGET } from "./_streams.ts";
 import { PendingRequests } from "./_pending.ts";
 import { CONNECTION_CREDIT_BATCH, PacedCredit } from "./_paced-credit.ts";
+import type { PreparedEvent } from "./prepared-event.ts";
 import type {
   IncomingReply,
   InboundContext,
@@ -54,6 +55,7 @@ import type {
   PipePeer,
   PipeStats,
   PipeStatus,
+  ReplySink,
   RequestOptions,
 } from "./pipe-types.ts";
 import type { Transport } from "./transport.ts";
@@ -311,6 +313,38 @@ export class Pipe {
     // A request that fails here (deadline, caller gone) is reset, so that the peer's handler stops too.
     reply.catch((error: unknown) => this.#requestFailed(id, error));
     return reply;
+  }
+
+  /**
+   * Sends a prepared event (see PreparedEvent: encoded once for all the pipes
+   * a fan-out asks) and reports its outcome once to `sink` under `token`: no
+   * promise per request. Refused as `request` refuses (the error returned, the
+   * sink not called); otherwise returns the request's id, for `abortRequest`.
+   */
+  requestPrepared(prepared: PreparedEvent, deadlineMs: number | undefined, sink: ReplySink, token: number): number | Error {
+    if (this.#status.state === "closed") return new PipeClosedError(this.peer.name, { cause: this.#status.error });
+    if (this.#peerDraining) return new PipeDrainingError(this.peer.name);
+    if (this.#pending.size >= this.#maxInFlight) return new TooManyInFlightError(this.#maxInFlight, this.peer.name);
+    if (this.#outbox.full) return new WriteQueueFullError(this.#outbox.queuedBytes, this.#maxWriteQueueBytes, this.peer.name);
+    const timed = deadlineMs !== undefined && deadlineMs > 0;
+    const body = prepared.body(prepared.variant(this.peerCapabilities), timed ? Math.ceil(deadlineMs) : undefined);
+    if (body.length > this.#decoder.maxFrameBytes) return new FrameTooLargeError(body.length, this.#decoder.maxFrameBytes, "send event");
+    if (this.peerMaxFrameBytes !== undefined && body.length > this.peerMaxFrameBytes) {
+      return new FrameTooLargeError(body.length, this.peerMaxFrameBytes, "send event", this.#peerLimitDetail());
+    }
+    const id = this.#pending.allocate();
+    this.#pending.trackFor(id, deadlineMs, sink, token);
+    this.stats.requestsSent++;
+    this.#sendBody(FrameType.Event, id, body, this.#stillPending);
+    return id;
+  }
+
+  /** Aborts request `id` sent with `requestPrepared` (its caller left): its sink hears RequestAbortedError, the peer a reset. */
+  abortRequest(id: number): void {
+    if (this.#isClosed() || !this.#pending.has(id)) return;
+    const error = new RequestAbortedError(this.peer.name);
+    this.#pending.settle(id, error);
+    this.#sendReset(id, false, error.message); // to a peer with streams: its handler's signal aborts
   }
 
   /**

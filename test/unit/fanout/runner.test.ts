@@ -1,7 +1,7 @@
 /** The runner's pacing: sends in batches with a turn of the event loop between them, runs taking turns for slots, one abort for what is in flight. */
 import { describe, expect, test } from "bun:test";
 import { FANOUT_SEND_BATCH, FANOUT_SLOW_MS, FanoutLimiter, SLOW_FACTOR, runFanout, type EntryMaker, type FanoutPeer, type FanoutRun, type FanoutTarget } from "../../../src/fanout/index.ts";
-import { RequestTimeoutError } from "../../../src/pipe/index.ts";
+import { PipeDrainingError, PreparedEvent, RequestAbortedError, RequestTimeoutError, type ReplySink } from "../../../src/pipe/index.ts";
 import type { EventReply } from "../../../src/wire/index.ts";
 import { FakeClock } from "../../support/index.ts";
 
@@ -168,6 +168,73 @@ describe("runFanout pacing", () => {
     const result = await runFanout([broken], runOf(limiter, new FakeClock(), []));
     expect(result.results.get("x")).toEqual({ status: 502, code: 255, error: "forwarder is down" });
     expect(limiter.inUse).toBe(0);
+  });
+});
+
+/** Peers with requestPrepared (as Pipes have): `calls` records each (name, token, deadline), `aborted` the ids the run aborted. */
+function preparedPeers(count: number, refuse = new Set<string>()) {
+  const calls: Array<{ name: string; token: number; deadlineMs: number | undefined; prepared: PreparedEvent }> = [];
+  const sinks = new Map<string, { sink: ReplySink; token: number; id: number }>();
+  const aborted: number[] = [];
+  let requests = 0;
+  const targets: FanoutTarget[] = Array.from({ length: count }, (_, i) => {
+    const name = `p${i}`;
+    const pipe: FanoutPeer = {
+      request: () => {
+        requests++;
+        return Promise.reject(new Error("request() is not for peers with requestPrepared"));
+      },
+      requestPrepared: (prepared, deadlineMs, sink, token) => {
+        calls.push({ name, token, deadlineMs, prepared });
+        if (refuse.has(name)) return new PipeDrainingError(name);
+        sinks.set(name, { sink, token, id: 100 + i });
+        return 100 + i;
+      },
+      abortRequest: (id) => {
+        aborted.push(id);
+        const entry = [...sinks.values()].find((s) => s.id === id)!;
+        entry.sink.failed(entry.token, new RequestAbortedError(name));
+      },
+    };
+    return { name, pipe };
+  });
+  const answer = (name: string, code = 0) => {
+    const entry = sinks.get(name)!;
+    sinks.delete(name);
+    entry.sink.replied(entry.token, { code });
+  };
+  return { targets, calls, aborted, answer, requests: () => requests };
+}
+
+describe("runFanout with peers that take a prepared event", () => {
+  test("one PreparedEvent for the run, one sink, the target's index as token; no request() and no abort signal", async () => {
+    const limiter = new FanoutLimiter(1_000);
+    const clock = new FakeClock();
+    const { targets, calls, answer, requests } = preparedPeers(3);
+    const done = runFanout(targets, runOf(limiter, clock, []));
+    expect(calls.map((call) => [call.name, call.token, call.deadlineMs])).toEqual([["p0", 0, 1_000], ["p1", 1, 1_000], ["p2", 2, 1_000]]);
+    expect(new Set(calls.map((call) => call.prepared)).size).toBe(1);
+    expect(calls[0]!.prepared.event).toEqual({ verb: "get", noun: "time" });
+    answer("p2", 7);
+    answer("p0");
+    answer("p1");
+    const result = await done;
+    expect([...result.results]).toEqual([["p2", { status: 200, code: 7 }], ["p0", { status: 200, code: 0 }], ["p1", { status: 200, code: 0 }]]);
+    expect([requests(), limiter.inUse, clock.pendingTimers]).toEqual([0, 0, 0]);
+  });
+
+  test("the deadline aborts by id what is in flight (their entries 504), a refusal is an error entry; every slot comes back", async () => {
+    const limiter = new FanoutLimiter(1_000);
+    const clock = new FakeClock();
+    const { targets, aborted, answer } = preparedPeers(4, new Set(["p3"]));
+    const done = runFanout(targets, runOf(limiter, clock, []));
+    await clock.advance(400);
+    answer("p1");
+    await clock.advance(600);
+    const result = await done;
+    expect(Object.fromEntries([...result.results].map(([name, entry]) => [name, entry.status]))).toEqual({ p3: 502, p1: 200, p0: 504, p2: 504 });
+    expect(aborted).toEqual([100, 102]);
+    expect([result.answered, limiter.inUse]).toEqual([1, 0]);
   });
 });
 
