@@ -10,6 +10,9 @@
  * in flight): silent clients cost no work, and without this as many of them
  * as the cap held every slot, so that the rest were never asked and were
  * reported 504 (with the default cap of 128, any fan-out with 128 silent clients).
+ * A target that is a Pipe gets the event encoded once for the run
+ * (PreparedEvent) and reports back by one callback; its in-flight request is
+ * aborted by id at the end (one listener and one promise fewer per target).
  */
 import { PreparedEvent, RequestAbortedError, RequestTimeoutError, type Clock, type OutboundEvent, type Pipe, type ReplySink, type TimerHandle } from "../pipe/index.ts";
 import type { EventReply } from "../wire/index.ts";
@@ -76,7 +79,8 @@ export interface FanoutTiming {
  * Requests sent at most in one go before the run yields to the event loop
  * (setImmediate), so that front requests and replies of other pipes are
  * served between the batches of a large fan-out; also the most requests
- * that share one AbortController (its listeners are scanned on each removal).
+ * of forwarders (peers without requestPrepared) that share one
+ * AbortController (its listeners are scanned on each removal).
  */
 export const FANOUT_SEND_BATCH = 32;
 
@@ -141,7 +145,7 @@ export function runFanout(targets: readonly FanoutTarget[], run: FanoutRun): Pro
   const holders: number[] = [];
   let holdersHead = 0;
   let slowTimer: TimerHandle | undefined;
-  // Requests in flight share a controller per batch: one abort at the end reaches them all, and no signal holds thousands of listeners.
+  // Forwarders' requests in flight share a controller per batch: one abort at the end reaches them all, and no signal holds thousands of listeners.
   const controllers: AbortController[] = [];
   let batch: AbortController | undefined;
   let batchSize = 0;
