@@ -3,3 +3,4 @@ export * from "./logger.ts";
 export * from "./console-logger.ts";
 export * from "./printable.ts";
 export * from "./repeated.ts";
+export * from "./burst.ts";

@@ -12,7 +12,7 @@ import type { RemoteClients } from "../fanout/index.ts";
 import { FleetRouter, forwardedEventHandler, openNatsStore, PeerLinks, Presence, type FleetStore, type ServerRecord } from "../fleet/index.ts";
 import { fleetStatus, type FleetView } from "./_fleet-status.ts";
 import { dialPeer } from "./_peer-dial.ts";
-import type { Logger } from "../log/index.ts";
+import { BurstLog, type Logger } from "../log/index.ts";
 import { pipeOptions, sayWhyAndClose, type FleetFigures, type NodeDeps } from "../node/index.ts";
 import type { FleetStatusJson } from "../ops/index.ts";
 import { certificatePolicyRefusal, isServerCertificate, parseCertificatesPem, type CertificateInfo } from "../pki/index.ts";
@@ -59,6 +59,15 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
   let presence: Presence | undefined;
   let store: FleetStore | undefined;
   let stopped = false;
+  // A killed server's clients all re-home at once, and each takeover of a session it held goes unanswered: one line per dead holder.
+  const takeoverLog = new BurstLog(
+    log,
+    {
+      first: "the server holding a reconnected client did not confirm closing its session",
+      summary: "more reconnected clients' sessions were not confirmed closed by the server holding them",
+    },
+    clock,
+  );
   let address = config.fleetAddress ?? `${bracketed(listener.hostname)}:${listener.port}`;
 
   const links: PeerLinks = new PeerLinks((server) => {
@@ -220,13 +229,12 @@ export function joinFleet(config: ServerConfig, deps: NodeDeps, registry: PipeRe
     },
 
     admit: (cn) => {
+      const holder = presence?.locate(cn)?.server;
       // Bounded as a whole (a dial to a server that vanished without a word could take the dial timeout).
       let timer: ReturnType<Clock["setTimeout"]> | undefined;
       const late = new Promise<void>((_, reject) => (timer = clock.setTimeout(() => reject(new Error(`no answer within ${TAKEOVER_WAIT_MS} ms`)), TAKEOVER_WAIT_MS)));
       return Promise.race([router.takeOver(cn, TAKEOVER_WAIT_MS), late])
-        .catch((error: unknown) =>
-          log.warn("the server holding a reconnected client did not confirm closing its session", { client: cn, reason: (error as Error).message }),
-        )
+        .catch((error: unknown) => takeoverLog.failed(holder ?? "", { client: cn, holder, reason: (error as Error).message }))
         .finally(() => timer !== undefined && clock.clearTimeout(timer));
     },
 
