@@ -231,7 +231,7 @@ describe("the general codec against the generated code", () => {
     for (const bad of [-1, 1.5, 2 ** 32, Number.NaN, "7"]) {
       const want = outcome(() => gen.StreamCredit.toBinary({ credit: bad as number }, WRITE));
       expect(outcome(() => encodeFlat(schemas.STREAM_CREDIT, { credit: bad }))).toEqual(want);
-      expect(want).toHaveProperty("error");
+      expect("error" in want).toBe(true);
     }
   });
 });
