@@ -3,7 +3,8 @@
  * everything those import statically; `import()` is followed only where the start path takes it) must not reach
  * pkijs or asn1js (~13 MiB of RSS a process, needed only to issue certificates, CSRs and CRLs or read a CRL: see
  * src/pki/issuing.ts), nor prom-client (loaded at the first scrape), nor the generated protobuf code and
- * @protobuf-ts/runtime (~3.5 MiB: the wire codec is hand-written, the generated code is the tests' oracle).
+ * @protobuf-ts/runtime (the wire codec is hand-written, the generated code is the tests' oracle), nor smol-toml (loaded to read a
+ * .toml config file).
  */
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
@@ -52,11 +53,11 @@ describe("a serving node's start-up modules", () => {
   });
 
   for (const main of ["src/cli/server-main.ts", "src/cli/client-main.ts"]) {
-    test(`${main} (with src/cli's entry) loads neither pkijs, asn1js, prom-client, @protobuf-ts/runtime nor src/wire/gen`, () => {
+    test(`${main} (with src/cli's entry) loads neither pkijs, asn1js, prom-client, @protobuf-ts/runtime, src/wire/gen nor smol-toml`, () => {
       const packages = reach([main, main.replace(/(server|client)-main/, "rp-$1")]);
       expect(packages.has("elysia")).toBe(true); // the walker does reach the packages a node serves with
       expect(packages.has("src/wire/messages.ts")).toBe(true); // and the wire codec's files
-      for (const name of ["pkijs", "asn1js", "prom-client", "@protobuf-ts/runtime", "src/wire/gen/restpipe.ts"]) {
+      for (const name of ["pkijs", "asn1js", "prom-client", "@protobuf-ts/runtime", "src/wire/gen/restpipe.ts", "smol-toml"]) {
         expect({ name, chain: packages.get(name) }).toEqual({ name, chain: undefined });
       }
     });
