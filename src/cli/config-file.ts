@@ -16,7 +16,7 @@ export async function readConfigFile(role: Role, env: Readonly<Record<string, st
   if (location === undefined) return { file: {}, origin: undefined, problems: [] };
   const origin = `${location.variable}=${location.path}`;
   try {
-    return { file: parseConfigFile(await readText(location.path), location.path), origin, problems: [] };
+    return { file: await parseConfigFile(await readText(location.path), location.path), origin, problems: [] };
   } catch (error) {
     const message = (error as Error).message;
     const problem = message.startsWith("Cannot read config file") ? `${location.variable}: ${message}` : `${location.variable}: Cannot read config file ${message}`;

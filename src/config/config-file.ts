@@ -5,7 +5,6 @@
  * RP_*_USER_CONFIG_MODULE are accepted as aliases). Reading the file is
  * the CLI's job; this module only finds the path and parses the text.
  */
-import { parse as parseToml } from "smol-toml";
 import type { Role } from "./types.ts";
 
 /** The variables naming each role's config file: canonical first, then the seed's alias. */
@@ -23,12 +22,16 @@ export function configFileLocation(role: Role, env: Readonly<Record<string, stri
   return undefined;
 }
 
-/** Parses config-file text; throws Error "Cannot read config file PATH: ..." when it is not a JSON object or TOML table. */
-export function parseConfigFile(text: string, path: string): Record<string, unknown> {
+/**
+ * Parses config-file text; rejects with Error "Cannot read config file PATH: ..." when it is not a JSON object or
+ * TOML table. smol-toml is loaded here, for a .toml file only: a node without one does not carry it.
+ */
+export async function parseConfigFile(text: string, path: string): Promise<Record<string, unknown>> {
   const toml = path.toLowerCase().endsWith(".toml");
+  const parseToml = toml ? (await import("smol-toml")).parse : undefined;
   let parsed: unknown;
   try {
-    parsed = toml ? parseToml(text) : JSON.parse(text);
+    parsed = parseToml ? parseToml(text) : JSON.parse(text);
   } catch (error) {
     const reason = (error as Error).message.split("\n")[0];
     throw new Error(`Cannot read config file ${path}: invalid ${toml ? "TOML" : "JSON"}: ${reason}`, { cause: error });

@@ -156,8 +156,11 @@ export class Pipe {
   readonly #replyBodiesOut = new Map<number, OutboundBody>();
   readonly #replyBodiesIn = new Map<number, InboundStream>();
   readonly #requestBodiesIn = new Map<number, InboundStream>();
-  /** What we may send of stream data in all; paced once the peer returns it in small batches (see _paced-credit.ts). */
-  readonly #connectionCredit = new PacedCredit(CONNECTION_WINDOW, () => this.#clock.now());
+  /** What we may send of stream data in all; paced once the peer returns it in small batches (see _paced-credit.ts). Made at the first stream: an idle pipe does without. */
+  #credit: PacedCredit | undefined;
+  get #connectionCredit(): PacedCredit {
+    return (this.#credit ??= new PacedCredit(CONNECTION_WINDOW, () => this.#clock.now()));
+  }
   /** The windows of the inbound streams, in all (window growth stays within STREAM_WINDOW_BUDGET). */
   #inboundWindows = 0;
   /** Inbound streams that kept views of the last read's bytes: detached (copied out) before the next read. */
@@ -172,7 +175,7 @@ export class Pipe {
   /** Armed while the write queue is over its bound; re-armed each time the transport drains. */
   #slowTimer: TimerHandle | undefined;
   #fullSince = 0;
-  #status: PipeStatus = { state: "open" };
+  #status: PipeStatus = OPEN;
   #peerDraining = false;
   /** Why the peer said it is going away (its last GoAway's reason), if it said. */
   #peerReason: string | undefined;
@@ -376,8 +379,11 @@ export class Pipe {
     this.#sendBody(message.type, id, encodeMessage(message));
   }
 
-  /** An event frame is wanted while its request is pending (one function for all: no closure per request). */
-  readonly #stillPending = (frame: OutboundFrame): boolean => this.#pending.has(frame.id);
+  #stillPendingFn: ((frame: OutboundFrame) => boolean) | undefined;
+  /** An event frame is wanted while its request is pending: one function for all requests, made at the first (an idle pipe does without). */
+  get #stillPending(): (frame: OutboundFrame) => boolean {
+    return (this.#stillPendingFn ??= (frame) => this.#pending.has(frame.id));
+  }
 
   /** `live` or `until` (clock time): when the frame stops being wanted, see OutboundFrame. */
   #sendBody(type: FrameType, id: number, body: Uint8Array | (() => Uint8Array), live?: (frame: OutboundFrame) => boolean, size?: number, until?: number): void {
@@ -560,7 +566,11 @@ export class Pipe {
   }
 
   /** Makes an inbound event's signal (one function for the pipe: no closure per event). */
-  readonly #signalFor = (inbound: Inbound): AbortSignal => this.#signalOf(inbound);
+  #signalForFn: ((inbound: Inbound) => AbortSignal) | undefined;
+  /** One function per pipe, made at its first inbound event. */
+  get #signalFor(): (inbound: Inbound) => AbortSignal {
+    return (this.#signalForFn ??= (inbound) => this.#signalOf(inbound));
+  }
 
   /** The inbound event's signal, made on first use: aborted already, or armed for its deadline. */
   #signalOf(inbound: Inbound): AbortSignal {
@@ -990,6 +1000,8 @@ function addCallerContext(message: Event, event: OutboundEvent): void {
 
 /** The empty capability set of a peer not heard from yet (shared: one per pipe would be 50,000 on a busy server). */
 const NO_CAPABILITIES: ReadonlySet<string> = new Set();
+/** The status every pipe starts in: one object for all (statuses are replaced, never changed). */
+const OPEN: PipeStatus = Object.freeze({ state: "open" });
 
 /** The encoded Heartbeat and HeartbeatReply bodies of one configuration. */
 interface HeartbeatBodies {

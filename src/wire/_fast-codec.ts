@@ -4,83 +4,17 @@
  * BinaryReader, with their per-call option objects, DataViews and chunk
  * lists, as about a fifth of the answering node's samples).
  *
- * The generated code stays the reference: encoding gives the same bytes
- * (tests compare both on the reference vectors and on random messages), and
- * decoding returns undefined for anything unusual (non-ASCII text, unknown
- * fields or wire types, long varints, lengths past the end) so that the
- * caller hands the body to the generated decoder, errors included.
+ * The generated code stays the reference (in tests only): encoding gives the
+ * same bytes (tests compare both on the reference vectors and on random
+ * messages), and decoding returns undefined for anything unusual (non-ASCII
+ * text, unknown fields or wire types, long varints, lengths past the end) so
+ * that the caller hands the body to the general codec (_general-codec.ts),
+ * which reads it as the generated code does, errors included.
  */
 import type { Event, EventReply, HttpHead } from "./gen/restpipe.ts";
+import { delimitedSize, putDelimited, putVarint, putVarint64, text, uint32, uint64, varintSize } from "./_write.ts";
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-/** A string as written: itself when pure ASCII (one byte per char), else its UTF-8 bytes. */
-type Text = string | Uint8Array;
-
-function text(value: string): Text {
-  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0x7f) return encoder.encode(value);
-  return value;
-}
-
-/** protobuf-ts's check and message for uint32 fields. */
-function uint32(value: number): number {
-  if (typeof value !== "number") throw new Error(`invalid uint 32: ${typeof value}`);
-  if (!Number.isInteger(value) || value > 0xffff_ffff || value < 0) throw new Error(`invalid uint 32: ${value}`);
-  return value;
-}
-
-function varintSize(n: number): number {
-  if (n < 0x80) return 1;
-  if (n < 0x4000) return 2;
-  if (n < 0x20_0000) return 3;
-  if (n < 0x1000_0000) return 4;
-  let size = 5;
-  for (let rest = Math.floor(n / 0x8_0000_0000); rest > 0; rest = Math.floor(rest / 0x80)) size++;
-  return size;
-}
-
-/** A uint64 given as a number: a safe non-negative integer (the only ones a number holds exactly). */
-function uint64(value: number): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw new Error(`invalid uint 64: ${value}`);
-  return value;
-}
-
-/** Writes a varint of up to 53 bits. */
-function putVarint64(out: Uint8Array, at: number, n: number): number {
-  while (n > 0x7f) {
-    out[at++] = (n % 0x80) | 0x80;
-    n = Math.floor(n / 0x80);
-  }
-  out[at++] = n;
-  return at;
-}
-
-/** Bytes of a length-delimited field with a one-byte tag. */
-function delimitedSize(length: number): number {
-  return 1 + varintSize(length) + length;
-}
-
-function putVarint(out: Uint8Array, at: number, n: number): number {
-  while (n > 0x7f) {
-    out[at++] = (n & 0x7f) | 0x80;
-    n >>>= 7;
-  }
-  out[at++] = n;
-  return at;
-}
-
-function putDelimited(out: Uint8Array, at: number, tag: number, value: Text): number {
-  out[at++] = tag;
-  at = putVarint(out, at, value.length);
-  if (typeof value === "string") {
-    for (let i = 0; i < value.length; i++) out[at++] = value.charCodeAt(i);
-  } else {
-    out.set(value, at);
-    at += value.length;
-  }
-  return at;
-}
 
 /** An HttpHead's own bytes (its headers, each a nested HttpHeader of name 1 and value 2), to be written as one delimited field. */
 function encodeHead(head: HttpHead): Uint8Array {

@@ -23,3 +23,14 @@ export function rssKiB(pid: number): number {
     return 0;
   }
 }
+
+/** Resident memory of `pid` in KiB, split as /proc/PID/status splits it: anonymous (heaps) and file-backed (the binary's own pages, whose count also depends on the page cache's read-ahead). Zeros when it is gone. */
+export function residentKiB(pid: number): { rss: number; anon: number; file: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, "m").exec(status)?.[1] ?? 0);
+    return { rss: field("VmRSS"), anon: field("RssAnon"), file: field("RssFile") + field("RssShmem") };
+  } catch {
+    return { rss: 0, anon: 0, file: 0 };
+  }
+}

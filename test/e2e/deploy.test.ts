@@ -54,12 +54,12 @@ for (const role of ["server", "client"] as const) {
       expect(spawnSync(verify!, ["verify", broken], { encoding: "utf8" }).stderr).toContain("SIGNOPE");
     });
 
-    test("hardened, restarted forever, stopped with SIGTERM after the drain has had its time", () => {
+    test("hardened, restarted forever, stopped with SIGTERM after the drain has had its time", async () => {
       const keys = serviceKeys(read(`${program}.service`));
       expect(keys).toMatchObject({ Restart: "always", KillSignal: "SIGTERM", NoNewPrivileges: "yes", ProtectSystem: "strict", User: "restpipe" });
       expect(keys["ReadWritePaths"]).toContain("/var/lib/restpipe");
       expect(keys["ExecStartPre"]).toBe(`/usr/local/bin/${program} config check`);
-      const file = parseConfigFile(read(`${program}.toml`), `${program}.toml`);
+      const file = await parseConfigFile(read(`${program}.toml`), `${program}.toml`);
       const config = role === "server" ? loadServerConfig({ file }) : loadClientConfig({ file });
       expect(seconds(keys["TimeoutStopSec"]!) * 1000).toBeGreaterThan(config.drainTimeoutMs + 5_000);
       expect(config.identityDir).toBe("/var/lib/restpipe");
@@ -103,9 +103,9 @@ for (const role of ["server", "client"] as const) {
       expect(spawnSync(nginx!, ["-t", "-p", prefix, "-c", join(prefix, "nginx.conf"), "-e", join(prefix, "logs/error.log")]).status).not.toBe(0);
     });
 
-    test("a keep-alive upstream to the front the example config names; the proxy waits longer than the request deadline", () => {
+    test("a keep-alive upstream to the front the example config names; the proxy waits longer than the request deadline", async () => {
       const site = read(`nginx-${program}.conf`);
-      const file = parseConfigFile(read(`${program}.toml`), `${program}.toml`);
+      const file = await parseConfigFile(read(`${program}.toml`), `${program}.toml`);
       const config = role === "server" ? loadServerConfig({ file }) : loadClientConfig({ file });
       const upstream = config.http.kind === "unix" ? `server unix:${config.http.path}` : `server ${config.http.host}:${config.http.port}`;
       expect(site).toContain(upstream);

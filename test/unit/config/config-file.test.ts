@@ -13,31 +13,31 @@ describe("where the file is", () => {
 });
 
 describe("parsing", () => {
-  test("JSON and TOML give the same keys and values", () => {
-    const json = parseConfigFile('{"RP_SERVER_BIND_PORT": 4000, "DEBUG": true, "RP_SERVER_HTTP_BIND": "unix:/run/rp.sock"}', "/etc/rp.json");
-    const toml = parseConfigFile('RP_SERVER_BIND_PORT = 4000\nDEBUG = true\nRP_SERVER_HTTP_BIND = "unix:/run/rp.sock"\n', "/etc/rp.TOML");
+  test("JSON and TOML give the same keys and values", async () => {
+    const json = await parseConfigFile('{"RP_SERVER_BIND_PORT": 4000, "DEBUG": true, "RP_SERVER_HTTP_BIND": "unix:/run/rp.sock"}', "/etc/rp.json");
+    const toml = await parseConfigFile('RP_SERVER_BIND_PORT = 4000\nDEBUG = true\nRP_SERVER_HTTP_BIND = "unix:/run/rp.sock"\n', "/etc/rp.TOML");
     expect(toml).toEqual(json);
     expect(loadServerConfig({ file: toml })).toMatchObject({ bindPort: 4000, debug: true, http: { kind: "unix", path: "/run/rp.sock" } });
   });
 
-  test("syntax errors and a wrong top level say which file and what", () => {
-    expect(() => parseConfigFile("{", "/x.json")).toThrow(/^Cannot read config file \/x\.json: invalid JSON: /);
-    expect(() => parseConfigFile("a = ", "/x.toml")).toThrow(/^Cannot read config file \/x\.toml: invalid TOML: /);
-    expect(() => parseConfigFile("[1]", "/x.json")).toThrow("Cannot read config file /x.json: the top level must be an object of settings keyed by environment names");
+  test("syntax errors and a wrong top level say which file and what", async () => {
+    await expect(parseConfigFile("{", "/x.json")).rejects.toThrow(/^Cannot read config file \/x\.json: invalid JSON: /);
+    await expect(parseConfigFile("a = ", "/x.toml")).rejects.toThrow(/^Cannot read config file \/x\.toml: invalid TOML: /);
+    await expect(parseConfigFile("[1]", "/x.json")).rejects.toThrow("Cannot read config file /x.json: the top level must be an object of settings keyed by environment names");
   });
 });
 
 describe("loading with a file", () => {
-  test("flags > env > file > defaults, with each value's source", () => {
-    const file = parseConfigFile('RP_CLIENT_TARGET_PORT = 1\nRP_CLIENT_TARGET_HOSTNAME = "file.example"\nRP_CLIENT_SERVER_WAIT_S = 2.5\nRP_STATSD_HOST = "10.0.0.9"', "c.toml");
+  test("flags > env > file > defaults, with each value's source", async () => {
+    const file = await parseConfigFile('RP_CLIENT_TARGET_PORT = 1\nRP_CLIENT_TARGET_HOSTNAME = "file.example"\nRP_CLIENT_SERVER_WAIT_S = 2.5\nRP_STATSD_HOST = "10.0.0.9"', "c.toml");
     const config = loadClientConfig({ file, env: { RP_CLIENT_TARGET_HOSTNAME: "env.example", RP_CLIENT_TARGET_PORT: "2" }, flags: { "server-port": "3" } });
     expect([config.targetPort, config.targetHostname, config.serverWaitMs, config.statsdHost, config.reconnectCapMs]).toEqual([3, "env.example", 2_500, "10.0.0.9", 2_500]);
     const sources = Object.fromEntries(describeConfig(config, "client").map((row) => [row.key, row.source]));
     expect([sources["targetPort"], sources["targetHostname"], sources["serverWaitMs"], sources["reconnectCapMs"]]).toEqual(["flag", "env", "file", "default"]);
   });
 
-  test("every problem of a file is reported at once", () => {
-    const file = parseConfigFile('RP_SERVER_BIND_PORT = 70000\nRP_SERVER_BIND_PROT = 1\nRP_STATSD_PORT = "x"', "s.toml");
+  test("every problem of a file is reported at once", async () => {
+    const file = await parseConfigFile('RP_SERVER_BIND_PORT = 70000\nRP_SERVER_BIND_PROT = 1\nRP_STATSD_PORT = "x"', "s.toml");
     expect(problemsOf(() => loadServerConfig({ file }))).toEqual([
       "unknown setting RP_SERVER_BIND_PROT in the config file",
       "RP_SERVER_BIND_PORT=70000 in the config file: must be an integer port 0-65535",

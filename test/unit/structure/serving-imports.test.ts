@@ -2,7 +2,9 @@
  * What a serving node loads: the modules rp-server and rp-client evaluate at start (their main modules and
  * everything those import statically; `import()` is followed only where the start path takes it) must not reach
  * pkijs or asn1js (~13 MiB of RSS a process, needed only to issue certificates, CSRs and CRLs or read a CRL: see
- * src/pki/issuing.ts), nor prom-client (loaded at the first scrape).
+ * src/pki/issuing.ts), nor prom-client (loaded at the first scrape), nor the generated protobuf code and
+ * @protobuf-ts/runtime (the wire codec is hand-written, the generated code is the tests' oracle), nor smol-toml (loaded to read a
+ * .toml config file).
  */
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
@@ -19,13 +21,14 @@ function staticSpecifiers(source: string): string[] {
   return found;
 }
 
-/** Every file and package reached from `entries` by static imports; for each package, the chain that reaches it. */
+/** Every package and file reached from `entries` by static imports, each with the chain that reaches it. */
 function reach(entries: readonly string[]): Map<string, string[]> {
-  const packages = new Map<string, string[]>();
+  const packages = new Map<string, string[]>(); // packages by name, files by their path from the root
   const seen = new Set<string>();
   const walk = (path: string, chain: string[]) => {
     if (seen.has(path)) return;
     seen.add(path);
+    packages.set(relative(ROOT, path), chain);
     for (const specifier of staticSpecifiers(readFileSync(path, "utf8"))) {
       if (!specifier.startsWith(".")) {
         const name = packageOf(specifier);
@@ -50,10 +53,13 @@ describe("a serving node's start-up modules", () => {
   });
 
   for (const main of ["src/cli/server-main.ts", "src/cli/client-main.ts"]) {
-    test(`${main} (with src/cli's entry) loads neither pkijs, asn1js nor prom-client`, () => {
+    test(`${main} (with src/cli's entry) loads neither pkijs, asn1js, prom-client, @protobuf-ts/runtime, src/wire/gen nor smol-toml`, () => {
       const packages = reach([main, main.replace(/(server|client)-main/, "rp-$1")]);
       expect(packages.has("elysia")).toBe(true); // the walker does reach the packages a node serves with
-      for (const name of ["pkijs", "asn1js", "prom-client"]) expect({ name, chain: packages.get(name) }).toEqual({ name, chain: undefined });
+      expect(packages.has("src/wire/messages.ts")).toBe(true); // and the wire codec's files
+      for (const name of ["pkijs", "asn1js", "prom-client", "@protobuf-ts/runtime", "src/wire/gen/restpipe.ts", "smol-toml"]) {
+        expect({ name, chain: packages.get(name) }).toEqual({ name, chain: undefined });
+      }
     });
   }
 });

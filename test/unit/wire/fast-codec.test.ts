@@ -6,6 +6,8 @@
 import { describe, expect, test } from "bun:test";
 import { isDeepStrictEqual } from "node:util"; // not Bun.deepEquals: these tests run under Deno too
 import { decodeEvent, decodeEventReply, encodeEvent, encodeEventReply } from "../../../src/wire/_fast-codec.ts";
+import { decodeGeneral } from "../../../src/wire/_general-codec.ts";
+import { EVENT, EVENT_REPLY } from "../../../src/wire/_schemas.ts";
 import { Event, EventReply, type HttpHead } from "../../../src/wire/gen/restpipe.ts";
 import { fromHex, messageFields, seededRandom } from "../../support/index.ts";
 import { toHex, VECTOR_CASES } from "../../support/vectors.ts";
@@ -86,10 +88,10 @@ function outcome(decode: () => unknown): object {
   }
 }
 
-/** The decode path messages.ts takes: the hand-written decoder, else the generated one. */
+/** The decode path messages.ts takes: the fast decoder, else the general one. */
 const ours = {
-  event: (body: Uint8Array) => decodeEvent(body) ?? Event.fromBinary(body, READ),
-  reply: (body: Uint8Array) => decodeEventReply(body) ?? EventReply.fromBinary(body, READ),
+  event: (body: Uint8Array) => decodeEvent(body) ?? decodeGeneral(EVENT, body),
+  reply: (body: Uint8Array) => decodeEventReply(body) ?? decodeGeneral(EVENT_REPLY, body),
 };
 const reference = {
   event: (body: Uint8Array) => Event.fromBinary(body, READ),
