@@ -1,5 +1,5 @@
 /**
- * A protobuf binary reader: the part of protobuf-ts's BinaryReader (2.11.1)
+ * A protobuf binary reader: the part of protobuf-ts's BinaryReader (2.11.1, Apache-2.0)
  * the v1 messages use, ported line for line so that every body, however
  * unusual (varints past their end, lengths past the buffer, unknown fields,
  * groups), reads to the same message or fails with the same error. The
