@@ -23,6 +23,7 @@ export function callerContextOf(headers: Headers): CallerContext {
     if (problem !== undefined) throw new BadRequestError(problem);
   }
   const trace = traceContext(headers.get("traceparent") ?? undefined, headers.get("tracestate") ?? undefined);
+  if (caller === undefined && trace.tracestate === undefined) return { traceparent: trace.traceparent }; // the usual case: no spread
   return {
     ...(caller === undefined ? {} : { caller }),
     traceparent: trace.traceparent,

@@ -5,7 +5,7 @@
  */
 import { Elysia, type AnyElysia } from "elysia";
 import { isReservedCode, mimetypeProblem, replyHeadProblem, replyStatusProblem, requestHead } from "../replies/index.ts";
-import { PeerReplyError, type IncomingReply, type RequestTarget } from "../pipe/index.ts";
+import { PeerReplyError, type IncomingReply, type OutboundEvent, type RequestTarget } from "../pipe/index.ts";
 import { ReplyCode } from "../wire/index.ts";
 import { handlerNameFor } from "../dispatch/index.ts";
 import { silentLogger, type Logger } from "../log/index.ts";
@@ -16,6 +16,8 @@ import { parseEventPath } from "./path.ts";
 import { headersForCode, outcomeForError, statusForCode, statusForReply, type ErrorOutcome } from "./status.ts";
 import { callerContextOf, type CallerContext } from "./caller-context.ts";
 import { PEER_HEADER } from "../trace/index.ts";
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Header carrying the event's return code on every response. */
 export const RETURN_CODE_HEADER = "x-event-return-code";
@@ -70,15 +72,40 @@ export interface FrontAnswer {
   readonly ms: number;
 }
 
-/** Builds the front as an Elysia app; serve it with the runtime adapter (`app.fetch`). */
-export function createFront(options: FrontOptions) {
-  const handle = eventHandler(options);
+/** Builds the front as an Elysia app; serve it with the runtime adapter (`app.fetch`, or `createFrontFetch`). */
+export function createFront(options: FrontOptions, handle: (request: Request) => Promise<Response> = eventHandler(options)) {
   const log = options.log ?? silentLogger;
   // One catch-all: paths outside /server/ or /client/<cn>/ (and the optional routes) get the front's own JSON 404.
   const fanout = options.fanout;
   const app = new Elysia({ name: `rp-${options.role}-front` }).use(options.routes ?? new Elysia());
   if (fanout) app.all("/clients/*", ({ request }) => answerErrors(fanout, request, log), { parse: "none" });
   return app.all("/*", ({ request }) => handle(request), { parse: "none" });
+}
+
+/** The path prefix of the event route of a role's front. */
+function eventPrefix(role: FrontOptions["role"]): string {
+  return role === "server" ? "/client/" : "/server/";
+}
+
+/**
+ * The front as a fetch function for the runtime adapter: a request for the
+ * event route (`/client/` on a server, `/server/` on a client) goes to the
+ * event handler at once, as Elysia's catch-all would send it, without
+ * Elysia's router and per-request context (about 3 µs a request in
+ * process: the front rows of test/bench/pipe-cpu.ts); everything
+ * else goes to the app. When one of `options.routes` lies under that prefix
+ * (none of RestPipe's own does), every request goes to the app, so that a
+ * route always wins over the catch-all.
+ */
+export function createFrontFetch(options: FrontOptions): (request: Request) => Response | Promise<Response> {
+  const handle = eventHandler(options);
+  const app = createFront(options, handle);
+  const prefix = eventPrefix(options.role);
+  if (app.routes.some((route) => route.path.startsWith(prefix))) return (request) => app.fetch(request);
+  return (request) => {
+    const url = request.url;
+    return url.startsWith(prefix, url.indexOf("/", url.indexOf("//") + 2)) ? handle(request) : app.fetch(request);
+  };
 }
 
 /** Runs `route`, answering its errors from the one error table. */
@@ -138,18 +165,18 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
       const mimetype = request.headers.get("content-type") ?? (body || (data && data.length > 0) ? "application/octet-stream" : "");
       // HEAD crosses as "head" to a peer that knows it (a head_* handler, or its GET without the body), as GET to another.
       const verb = request.method === "HEAD" && !pipe.replyHead ? "get" : request.method.toLowerCase();
-      const reply = await pipe.request(
-        {
-          verb,
-          noun: target.noun,
-          mimetype,
-          ...(body ? { body, ...(declared === undefined ? {} : { bodyLength: declared }) } : { data: data! }),
-          query: target.query,
-          ...context,
-          ...(head ? { head } : {}),
-        },
-        { deadlineMs: options.requestTimeoutMs, signal: request.signal },
-      );
+      // Built by assignment: three object spreads per request showed in the profile (copyDataProperties).
+      const event: Mutable<OutboundEvent> = { verb, noun: target.noun, mimetype, query: target.query, traceparent: context.traceparent };
+      if (body) {
+        event.body = body;
+        if (declared !== undefined) event.bodyLength = declared;
+      } else {
+        event.data = data!;
+      }
+      if (context.caller !== undefined) event.caller = context.caller;
+      if (context.tracestate !== undefined) event.tracestate = context.tracestate;
+      if (head) event.head = head;
+      const reply = await pipe.request(event, { deadlineMs: options.requestTimeoutMs, signal: request.signal });
       const response = replyResponse(reply, pipe.peer.name, request.method, target.noun, options.role === "server" ? "RP_CLIENT_SHARES" : "RP_SERVER_SHARES");
       onSent?.(request.method, noun, reply.code ?? 0, performance.now() - started);
       onAnswered?.({ verb: request.method, noun, peer, context, code: reply.code ?? 0, status: response.status, bytesIn, bytesOut: reply.data?.length ?? reply.bodyLength ?? 0, ms: performance.now() - started });
@@ -190,6 +217,13 @@ export function replyResponse(reply: IncomingReply, peer: string, method?: strin
     const error = `no handler ${name} for ${method} ${noun}${hint}`;
     return errorResponse({ status: statusForCode(code), code, message: error, headers: headersForCode(code) });
   }
+  if (reply.head === undefined && reply.stream === undefined && method !== "HEAD" && code !== ReplyCode.Unavailable) {
+    // The common reply (whole body, no head): its headers from a template, which cost 0.4 µs less than a record.
+    const status = httpStatusOf(reply, code, peer);
+    if (!NULL_BODY_STATUSES.has(status)) {
+      return new Response((reply.data ?? null) as Uint8Array<ArrayBuffer> | null, { status, headers: plainHeaders(reply.mimetype || "application/octet-stream", code, peer) });
+    }
+  }
   const headers: Record<string, string> = {
     "content-type": reply.mimetype || "application/octet-stream",
     [RETURN_CODE_HEADER]: String(code),
@@ -221,6 +255,23 @@ export function replyResponse(reply: IncomingReply, peer: string, method?: strin
     return new Response(reply.stream, { status, headers });
   }
   return new Response((reply.data ?? null) as Uint8Array<ArrayBuffer> | null, { status, headers });
+}
+
+/** Header templates of plain replies by mimetype, code and peer (a Response copies its init's headers); bounded. */
+const PLAIN_HEADERS = new Map<string, Headers>();
+const MAX_PLAIN_HEADERS = 256;
+
+/** Content-Type, X-Event-Return-Code and X-RestPipe-Peer of a reply without a head, as a shared template. */
+function plainHeaders(mimetype: string, code: number, peer: string): Headers {
+  // The mimetype holds no NUL (mimetypeProblem) and the code is digits: the key is unambiguous.
+  const key = `${mimetype}\0${code}\0${peer}`;
+  let headers = PLAIN_HEADERS.get(key);
+  if (headers === undefined) {
+    headers = new Headers({ "content-type": mimetype, [RETURN_CODE_HEADER]: String(code), [PEER_HEADER]: peer });
+    if (PLAIN_HEADERS.size >= MAX_PLAIN_HEADERS) PLAIN_HEADERS.clear();
+    PLAIN_HEADERS.set(key, headers);
+  }
+  return headers;
 }
 
 /** Statuses whose responses never have a body (RFC 9110 §15). */

@@ -69,6 +69,8 @@ export function checkNoun(noun: string): string {
   if (noun.length > MAX_NOUN_LENGTH) throw new BadRequestError(`Cannot accept noun: ${noun.length} bytes exceeds the limit of ${MAX_NOUN_LENGTH}`);
   const decoded = decode(noun, () => `Cannot accept noun "${noun}": invalid percent-encoding`);
   if (hasControl(decoded)) throw new BadRequestError(`Cannot accept noun ${JSON.stringify(noun)}: NUL and control characters are not allowed`);
+  // Without a `%` nothing is encoded: the dot segments are the raw ones (one test instead of a split per segment).
+  if (decoded === noun && !RAW_DOT_SEGMENT.test(noun)) return noun;
   // Each raw segment, decoded, split again at the slashes and backslashes it may encode.
   for (const segment of noun.split("/")) {
     if (decode(segment, () => "").split(/[/\\]/).some(isDotSegment)) {
@@ -78,13 +80,18 @@ export function checkNoun(noun: string): string {
   return noun;
 }
 
+/** `raw` percent-decoded; text without a `%` is its own decoding (no decodeURIComponent call on the hot path). */
 function decode(raw: string, message: () => string): string {
+  if (!raw.includes("%")) return raw;
   try {
     return decodeURIComponent(raw);
   } catch {
     throw new BadRequestError(message());
   }
 }
+
+/** A `.` or `..` segment between slashes or backslashes (or the ends) of a raw noun. */
+const RAW_DOT_SEGMENT = /(?:^|[/\\])\.\.?(?:$|[/\\])/;
 
 function isDotSegment(text: string): boolean {
   return text === "." || text === "..";

@@ -1,6 +1,6 @@
 /** Starts a node's HTTP front on its configured address (TCP or unix socket). */
 import type { CommonConfig, Role } from "../config/index.ts";
-import { anyHost, createFront, ShuttingDownError, type FrontOptions } from "../http/index.ts";
+import { anyHost, createFrontFetch, ShuttingDownError, type FrontOptions } from "../http/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { RequestTarget } from "../pipe/index.ts";
 import { ListenError, type HttpServer, type Runtime } from "../runtime/index.ts";
@@ -26,7 +26,7 @@ export function startFront(
     refusing ? Promise.reject(new ShuttingDownError(`rp-${role}`)) : acquire(peer, signal);
   const fanout = extras.fanout;
   let server: HttpServer | undefined;
-  const app = createFront({
+  const fetch = createFrontFetch({
     role,
     acquire: guarded,
     holdOpen: (request) => server?.holdOpen(request) ?? noRelease,
@@ -39,7 +39,7 @@ export function startFront(
     ...(fanout ? { fanout: (request: Request) => (refusing ? Promise.reject(new ShuttingDownError(`rp-${role}`)) : fanout(request)) } : {}),
   });
   server = withListenFix(
-    () => runtime.serveHttp({ listen: config.http, fetch: anyHost(app.fetch), idleTimeoutS: config.httpIdleTimeoutMs / 1000, socketMode: config.httpSocketMode }),
+    () => runtime.serveHttp({ listen: config.http, fetch: anyHost(fetch), idleTimeoutS: config.httpIdleTimeoutMs / 1000, socketMode: config.httpSocketMode }),
     `stop it, or set RP_${role.toUpperCase()}_HTTP_BIND (--http) to another address`,
   );
   return {

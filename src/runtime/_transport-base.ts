@@ -48,6 +48,9 @@ export abstract class TransportBase implements Transport {
    * front request arrives in its own callback, and a flush per microtask
    * cost one TLS record and one send() per request (measured on Bun at c=64:
    * pipe send() calls per request 1.0 → 0.03 on the server, 0.6 → 0.03 on the client).
+   * It must stay after them: Bun aborts a pipelined request's signal within its read callback, and only because
+   * the flush comes later is that request's event dropped unwritten (bun/http-server.ts; test/e2e/http-edges.test.ts
+   * fails with a microtask flush).
    */
   readonly scheduleFlush = flushAfterIo;
 

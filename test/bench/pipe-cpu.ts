@@ -11,7 +11,8 @@
  *   bun test/bench/pipe-cpu.ts                 (BENCH_REQUESTS=50000 BENCH_ROUNDS=5)
  */
 import { createDispatcher } from "../../src/dispatch/index.ts";
-import { eventHandler } from "../../src/http/index.ts";
+import { createFront, createFrontFetch, eventHandler, type FrontOptions } from "../../src/http/index.ts";
+import type { IncomingReply, RequestTarget } from "../../src/pipe/index.ts";
 import { Pipe } from "../../src/pipe/index.ts";
 import { memoryPair } from "../support/index.ts";
 import * as handlers from "./handlers.ts";
@@ -41,6 +42,31 @@ export async function cpuPerRequest(inFlight: number, requests: number): Promise
   return (used.user + used.system) / requests;
 }
 
+/** CPU µs per request of the front alone (a pipe stub that answers at once): the event handler, Elysia's fetch, createFrontFetch. */
+export async function frontCpuPerRequest(requests: number): Promise<Record<string, number>> {
+  const reply: IncomingReply = { code: 0, mimetype: "application/json", data: new TextEncoder().encode('{"time_from_client":1}') };
+  const target = { peer: { name: "bench", remoteAddress: "memory:bench" }, streams: true, replyHead: true, request: async () => reply } as unknown as RequestTarget;
+  const options: FrontOptions = { role: "server", acquire: async () => target, maxBodyBytes: 16 * 1024 * 1024, requestTimeoutMs: 30_000 };
+  const app = createFront(options);
+  const fronts: Record<string, (request: Request) => Response | Promise<Response>> = {
+    "event handler alone": eventHandler(options),
+    "Elysia app.fetch": (request) => app.fetch(request),
+    createFrontFetch: createFrontFetch(options),
+  };
+  const out: Record<string, number> = {};
+  for (const [name, front] of Object.entries(fronts)) {
+    let left = requests;
+    const worker = async () => {
+      while (left-- > 0) await (await front(new Request("http://127.0.0.1:8080/client/bench/time"))).arrayBuffer();
+    };
+    const before = process.cpuUsage();
+    await Promise.all(Array.from({ length: 16 }, worker));
+    const used = process.cpuUsage(before);
+    out[name] = (used.user + used.system) / requests;
+  }
+  return out;
+}
+
 if (import.meta.main) {
   const requests = Number(process.env["BENCH_REQUESTS"] ?? 50_000);
   const rounds = Number(process.env["BENCH_ROUNDS"] ?? 5);
@@ -54,4 +80,10 @@ if (import.meta.main) {
   }
   console.log(`Front + pipe JavaScript cost per request (in memory, ${rounds} rounds of ${requests} requests)`);
   console.log(["| in flight | CPU µs/request (median) | range |", "| ---: | ---: | ---: |", ...rows].join("\n"));
+  await frontCpuPerRequest(requests / 5); // warm-up
+  const fronts: Record<string, number[]> = {};
+  for (let i = 0; i < rounds; i++) for (const [name, us] of Object.entries(await frontCpuPerRequest(requests))) (fronts[name] ??= []).push(us);
+  console.log(`\nThe front alone, over a pipe stub, 16 in flight (${rounds} rounds, alternated)`);
+  const median = (runs: number[]) => [...runs].sort((a, b) => a - b)[Math.floor(runs.length / 2)]!.toFixed(1);
+  console.log(["| front | CPU µs/request (median) |", "| --- | ---: |", ...Object.entries(fronts).map(([name, runs]) => `| ${name} | ${median(runs)} |`)].join("\n"));
 }

@@ -22,47 +22,21 @@ import { formatAddress } from "../_address.ts";
 import { ListenError, TlsConfigError, describe, inUseMessage, isAddressInUse } from "../errors.ts";
 import { UNIX_SOCKET_MODE, type HttpServeOptions, type HttpServer } from "../http-types.ts";
 
-/** What a request the gate stopped gets: nothing is written, the connection is already closed. */
-const ABANDONED_STATUS = 499;
-
-/**
+/*
  * Bun 1.4.4 and 1.4.5 close a connection when a second request arrives on it
  * (HTTP/1.1 pipelining) while the first one's response is pending, without
  * writing a byte of either; the first request was handed to `fetch` already.
- * Its signal is aborted by then, one task later: waiting for that task before
- * running anything turns the failure into a clean close before any handler
- * runs, so that the caller may safely retry both requests on new connections.
- * The requests that arrive in one turn of the event loop wait for one task
- * together (one setImmediate per batch, not per request: at 64 connections
- * the profile showed one per request).
+ * Its signal aborts within the same read callback, before any setImmediate
+ * callback of that turn of the event loop runs (checked on 1.4.4, also with
+ * an immediate queued earlier in the turn by another connection). No handler
+ * runs for it all the same: an event crosses the pipe only in the outbox's
+ * flush, which runs in a setImmediate (see _transport-base.ts), and a request
+ * whose signal aborted by then is settled and its frame dropped unwritten. So
+ * the caller may safely retry both requests on new connections
+ * (test/e2e/http-edges.test.ts). The gate that made every request wait for
+ * one immediate before `fetch` (a promise each, and one more turn of the loop
+ * with a zero-timeout epoll_pwait2 per request at low concurrency) is gone.
  */
-function pipeliningGate(fetch: HttpServeOptions["fetch"]): (request: Request) => Promise<Response> {
-  let waiting: Array<Gated> = [];
-  const release = (): void => {
-    const batch = waiting;
-    waiting = [];
-    for (const { request, resolve, reject } of batch) {
-      try {
-        resolve(request.signal.aborted ? new Response(null, { status: ABANDONED_STATUS }) : fetch(request));
-      } catch (error) {
-        reject(error);
-      }
-    }
-  };
-  return (request) => {
-    const { promise, resolve, reject } = Promise.withResolvers<Response>();
-    if (waiting.length === 0) setImmediate(release);
-    waiting.push({ request, resolve, reject });
-    return promise;
-  };
-}
-
-/** A request waiting at the pipelining gate. */
-interface Gated {
-  readonly request: Request;
-  readonly resolve: (response: Response | PromiseLike<Response>) => void;
-  readonly reject: (error: unknown) => void;
-}
 
 /**
  * Serves `fetch`; throws ListenError when another process has the address (a stale unix socket must have been
@@ -74,7 +48,7 @@ export function serveHttp(options: HttpServeOptions): HttpServer {
   let server;
   try {
     const common = {
-      fetch: pipeliningGate(options.fetch),
+      fetch: options.fetch,
       maxRequestBodySize: Number.MAX_SAFE_INTEGER,
       idleTimeout: options.idleTimeoutS,
       development: false,
