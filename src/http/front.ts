@@ -88,24 +88,26 @@ function eventPrefix(role: FrontOptions["role"]): string {
 }
 
 /**
- * The front as a fetch function for the runtime adapter: a request for the
- * event route (`/client/` on a server, `/server/` on a client) goes to the
- * event handler at once, as Elysia's catch-all would send it, without
- * Elysia's router and per-request context (about 3 µs a request in
- * process: the front rows of test/bench/pipe-cpu.ts); everything
- * else goes to the app. When one of `options.routes` lies under that prefix
- * (none of RestPipe's own does), every request goes to the app, so that a
- * route always wins over the catch-all.
+ * The front as a fetch function for the runtime adapter: the Elysia app,
+ * with a request for the event route (`/client/` on a server, `/server/` on
+ * a client) answered from Elysia's first hook (`onRequest`), as its
+ * catch-all would answer it, without the router and the route's context
+ * (1-2 µs a request in process: the front rows of test/bench/pipe-cpu.ts).
+ * When one of `options.routes` lies under that prefix (none of RestPipe's
+ * own does), no hook is added, so that a route always wins over the
+ * catch-all.
  */
 export function createFrontFetch(options: FrontOptions): (request: Request) => Response | Promise<Response> {
   const handle = eventHandler(options);
   const app = createFront(options, handle);
   const prefix = eventPrefix(options.role);
-  if (app.routes.some((route) => route.path.startsWith(prefix))) return (request) => app.fetch(request);
-  return (request) => {
-    const url = request.url;
-    return url.startsWith(prefix, url.indexOf("/", url.indexOf("//") + 2)) ? handle(request) : app.fetch(request);
-  };
+  if (!app.routes.some((route) => route.path.startsWith(prefix))) {
+    app.onRequest(({ request }) => {
+      const url = request.url;
+      return url.startsWith(prefix, url.indexOf("/", url.indexOf("//") + 2)) ? handle(request) : undefined;
+    });
+  }
+  return (request) => app.fetch(request);
 }
 
 /** Runs `route`, answering its errors from the one error table. */
