@@ -23,7 +23,14 @@ export interface InboundContext {
 }
 
 /** A reply as the requester gets it: `stream` holds the body when it arrives as a stream (`data` is then empty). */
-export type IncomingReply = EventReply & { readonly stream?: ReadableStream<Uint8Array> };
+export type IncomingReply = EventReply & {
+  readonly stream?: ReadableStream<Uint8Array>;
+  /**
+   * With `stream`: call before reading it when its reader is done with each chunk once it reads the next one (an
+   * HTTP server that writes or copies every chunk first): its chunks are then lent views of the received bytes.
+   */
+  readonly lend?: () => void;
+};
 
 /** A reply as a handler gives it: with `stream` the body is sent as a stream (`bodyLength` its length, if known). */
 export type OutgoingReply = EventReply & { readonly stream?: ReadableStream<Uint8Array> };

@@ -5,4 +5,5 @@ import { connectTls } from "./tls-client.ts";
 import { listenTls } from "./tls-server.ts";
 
 /** Bun's native TLS (Bun.listen / Bun.connect) and Bun.serve. */
-export const bunRuntime: Runtime = { name: "bun", listenTls, connectTls, serveHttp };
+// Bun.serve writes or copies a Response stream's chunk before it reads the next (test/integration: lent bodies).
+export const bunRuntime: Runtime = { name: "bun", listenTls, connectTls, serveHttp, httpLendsBodies: true };

@@ -43,9 +43,9 @@ export class SocketTransport extends TransportBase {
       const written = this.#socket.write(bytes);
       if (written >= bytes.length) return true;
       const rest = Math.max(0, written);
-      this.#enqueue(bytes.slice(rest)); // a copy: the writer may reuse its buffer (copiesWrites)
+      this.#enqueue(new Uint8Array(bytes.subarray(rest))); // a copy (a Buffer's `slice` would be a view): the writer may reuse its buffer (copiesWrites)
     } else {
-      this.#enqueue(bytes.slice());
+      this.#enqueue(new Uint8Array(bytes));
     }
     if (this.#queuedBytes > HARD_QUEUE_LIMIT) {
       this.#overflow = overflowError(this.#queuedBytes, this.peer.remoteAddress);
@@ -88,6 +88,17 @@ export class SocketTransport extends TransportBase {
     this.deliver(chunk);
   }
 
+  /**
+   * Frees a read's buffer at once (ArrayBuffer.transfer(0) detaches it and
+   * drops its memory): Bun gives each `data` callback a buffer of its own,
+   * which the receiver says it no longer views. Only a chunk that is its
+   * whole buffer is freed, so that nothing else can lose its bytes.
+   */
+  release(chunk: Uint8Array): void {
+    const buffer = chunk.buffer;
+    if (chunk.byteOffset === 0 && chunk.byteLength === buffer.byteLength) freeBuffer(buffer);
+  }
+
   /** Bun handler: the socket can take more. */
   onDrain(): void {
     while (this.#queue.length > 0) {
@@ -100,6 +111,8 @@ export class SocketTransport extends TransportBase {
         return;
       }
       this.#queue.shift();
+      // The end of our own copy (#write: every queued buffer is one), all written now (Bun keeps nothing of a write): freed at once, not by the collector.
+      if (head.byteOffset + head.length === head.buffer.byteLength) freeBuffer(head.buffer);
     }
     if (this.#closing) {
       this.#socket.end();
@@ -121,4 +134,9 @@ export class SocketTransport extends TransportBase {
     this.#queue.push(bytes);
     this.#queuedBytes += bytes.length;
   }
+}
+
+/** Frees a buffer's memory at once: ArrayBuffer.transfer(0) detaches it (its views read as empty from then on). */
+function freeBuffer(buffer: ArrayBufferLike): void {
+  if (buffer instanceof ArrayBuffer && !buffer.detached) buffer.transfer(0);
 }
