@@ -332,7 +332,7 @@ describe("views of read buffers", () => {
 
   test("a view whose class slices by view (a Node Buffer, Bun's reads) is still copied", async () => {
     class ViewSlicing extends Uint8Array {
-      override slice(start?: number, end?: number): Uint8Array {
+      override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
         return this.subarray(start, end);
       }
     }
@@ -371,7 +371,7 @@ describe("read buffers freed as soon as nobody views them", () => {
   for (const lend of [true, false]) {
     test(`a streamed reply read ${lend ? "by a lending reader" : "by an ordinary reader"} arrives intact while its reads are freed`, async () => {
       const { pa, released } = poisoningPair(() => ({ mimetype: "x", code: 0, stream: counted(8 * MiB, 200 * 1024).stream }));
-      await waitUntil(() => pa.streams);
+      await waitUntil(() => pa.streams, "streams negotiated");
       const reply = await pa.request({ verb: "GET", noun: "x" });
       if (lend) reply.lend!();
       const reader = reply.stream!.getReader();
