@@ -24,12 +24,6 @@ interface Lease {
   abandoned?: boolean;
 }
 
-/** Frees a buffer of our own (a decoder's copy) at once: ArrayBuffer.transfer(0) detaches it and drops its memory. */
-function freeOwn(chunk: Uint8Array): void {
-  const buffer = chunk.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer; detached?: boolean };
-  if (buffer.transfer !== undefined && buffer.detached !== true) buffer.transfer(0);
-}
-
 /** The leases of one pipe's reads. */
 export class ReadLeases {
   readonly #leases = new Map<ArrayBufferLike, Lease>();
@@ -39,7 +33,7 @@ export class ReadLeases {
   #pinned = false;
 
   constructor(
-    /** Frees a read (the transport's `release`); absent: reads are never freed here. */
+    /** Frees a read, or a copy of our own (the transport's `release`); absent: nothing is freed here. */
     readonly release: ((chunk: Uint8Array) => void) | undefined,
     /** Does the decoder still keep part of `buffer`? */
     readonly decoderHolds: (buffer: ArrayBufferLike) => boolean,
@@ -74,7 +68,7 @@ export class ReadLeases {
   lending(body: Uint8Array): void {
     if (this.release === undefined || body.buffer === this.#current?.chunk.buffer || this.#leases.has(body.buffer)) return;
     if (body.byteOffset !== 0 || body.byteLength !== body.buffer.byteLength) return;
-    this.#leases.set(body.buffer, { chunk: body, free: freeOwn, count: 0 });
+    this.#leases.set(body.buffer, { chunk: body, free: this.release, count: 0 }); // the transport frees any buffer that is only ours
   }
 
   /** After `lending(body)`: a body no stream kept (dropped, refused) needs no lease. */

@@ -53,8 +53,8 @@ export interface Transport {
   readonly copiesWrites?: boolean;
   /**
    * Optional: the receiver is done with `chunk`, a chunk `sink.data` was
-   * given, and keeps no view of it: the transport may free its memory at
-   * once. Bun gives every read a fresh buffer that only the garbage collector
+   * given (or a buffer the receiver made of its own: a decoder's copy), and
+   * nobody keeps a view of it: the transport may free its memory at once. Bun gives every read a fresh buffer that only the garbage collector
    * would free, late: a 1 GiB stream left tens of MiB of dead read buffers.
    * A wrapper must pass it on (or leave it absent).
    */

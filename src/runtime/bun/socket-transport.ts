@@ -93,6 +93,13 @@ export class SocketTransport extends TransportBase {
    * drops its memory): Bun gives each `data` callback a buffer of its own,
    * which the receiver says it no longer views. Only a chunk that is its
    * whole buffer is freed, so that nothing else can lose its bytes.
+   *
+   * Nobody but us holds such a buffer: Bun made it for this callback and
+   * keeps no reference once the callback returns; a decoder's copy is ours;
+   * a chunk lent to Bun.serve is given back only at its next pull, when it
+   * is done with it (test/integration/lent-bodies.test.ts poisons every
+   * freed buffer to check). Were that ever wrong, Bun would see an empty
+   * chunk, not freed memory (test/integration/transfer-held.test.ts).
    */
   release(chunk: Uint8Array): void {
     const buffer = chunk.buffer;
@@ -138,5 +145,10 @@ export class SocketTransport extends TransportBase {
 
 /** Frees a buffer's memory at once: ArrayBuffer.transfer(0) detaches it (its views read as empty from then on). */
 function freeBuffer(buffer: ArrayBufferLike): void {
-  if (buffer instanceof ArrayBuffer && !buffer.detached) buffer.transfer(0);
+  if (!(buffer instanceof ArrayBuffer) || buffer.detached) return;
+  try {
+    buffer.transfer(0);
+  } catch {
+    // Not detachable (none seen on Bun 1.4.4): the collector frees it.
+  }
 }
