@@ -406,8 +406,13 @@ export class Credit {
 
 /** What a body pump needs from its pipe. */
 export interface PumpActions {
-  /** Queue one Data frame. */
-  send(chunk: Uint8Array, end: boolean): void;
+  /** Queue one Data frame; `written` is called once the outbox copied it (see OutboundFrame.written). */
+  send(chunk: Uint8Array, end: boolean, written?: () => void): void;
+  /**
+   * Frees a source chunk that is a whole buffer once all its frames are written: the source's chunks are
+   * buffers of their own that nobody else holds (OutgoingReply.ownChunks). Absent: the collector frees them.
+   */
+  readonly free?: (chunk: Uint8Array) => void;
   /** Resolves when the outbox can take another chunk (round-robin with the other streams). */
   writable(): Promise<void>;
   /** The connection's credit. */
@@ -468,6 +473,8 @@ export class OutboundBody {
 
   /** Sends one source chunk in Data frames of at most MAX_DATA_CHUNK, within credit. */
   async #sendChunk(chunk: Uint8Array): Promise<void> {
+    const free = this.actions.free;
+    const freed = free !== undefined && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? new ChunkRelease(chunk, free) : undefined;
     let at = 0;
     while (at < chunk.length) {
       const connection = this.actions.connection;
@@ -482,8 +489,35 @@ export class OutboundBody {
       this.credit.take(n);
       connection.take(n);
       this.sent += n;
-      this.actions.send(chunk.subarray(at, at + n), false);
+      this.actions.send(chunk.subarray(at, at + n), false, freed?.frame());
       at += n;
     }
+    freed?.queued();
   }
+}
+
+/** Frees one source chunk once every frame cut from it was written (a frame dropped unwritten leaves it to the collector). */
+class ChunkRelease {
+  #left = 0;
+  #queued = false;
+  constructor(
+    readonly chunk: Uint8Array,
+    readonly free: (chunk: Uint8Array) => void,
+  ) {}
+
+  /** One more frame of it: the callback for when it is written. */
+  frame(): () => void {
+    this.#left++;
+    return this.#written;
+  }
+
+  /** Every frame of it is queued. */
+  queued(): void {
+    this.#queued = true;
+    if (this.#left === 0) this.free(this.chunk);
+  }
+
+  readonly #written = (): void => {
+    if (--this.#left === 0 && this.#queued) this.free(this.chunk);
+  };
 }

@@ -33,7 +33,15 @@ export type IncomingReply = EventReply & {
 };
 
 /** A reply as a handler gives it: with `stream` the body is sent as a stream (`bodyLength` its length, if known). */
-export type OutgoingReply = EventReply & { readonly stream?: ReadableStream<Uint8Array> };
+export type OutgoingReply = EventReply & {
+  readonly stream?: ReadableStream<Uint8Array>;
+  /**
+   * With `stream`: its chunks that are whole buffers are buffers of their own that nobody else holds (a reply
+   * stream this process received, forwarded: its reader gets copies or fresh joins, never views of a read): the
+   * pipe frees each once its frames are written, instead of the collector, late.
+   */
+  readonly ownChunks?: boolean;
+};
 
 /** Answers one inbound event. A rejection is answered as a handler error (code 251). */
 export type InboundHandler = (event: Event, context: InboundContext) => Promise<OutgoingReply> | OutgoingReply;

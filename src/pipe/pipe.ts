@@ -627,11 +627,12 @@ export class Pipe {
     if (this.#outbox.queuedBytes < STREAM_QUEUE_BYTES) this.#writableWaiters.shift()!();
   }
 
-  #sendStreamFrame(type: FrameType, id: number, flags: number, body: Uint8Array, live?: () => boolean): void {
+  #sendStreamFrame(type: FrameType, id: number, flags: number, body: Uint8Array, live?: () => boolean, written?: () => void): void {
     if (this.#isClosed()) return;
     this.stats.bytesOut += body.length + HEADER_LENGTH;
     const bulk = type === FrameType.Data;
-    this.#outbox.push(live === undefined ? { type, id, size: body.length, body, flags, bulk } : { type, id, size: body.length, body, flags, bulk, live });
+    if (written !== undefined) this.#outbox.push({ type, id, size: body.length, body, flags, bulk, ...(live === undefined ? {} : { live }), written });
+    else this.#outbox.push(live === undefined ? { type, id, size: body.length, body, flags, bulk } : { type, id, size: body.length, body, flags, bulk, live });
     if (bulk) this.#wakeWritable();
   }
 
@@ -730,16 +731,19 @@ export class Pipe {
     );
   }
 
-  #outboundBody(source: ReadableStream<Uint8Array>, id: number, reply: boolean): OutboundBody {
+  /** A pump of `source` into stream `id`; `ownChunks`: its chunks are freed once written (OutgoingReply.ownChunks). */
+  #outboundBody(source: ReadableStream<Uint8Array>, id: number, reply: boolean, ownChunks = false): OutboundBody {
     const flags = reply ? FrameFlag.Reply : 0;
     let body: OutboundBody | undefined;
     const live = () => body?.stopped !== true;
+    const release = ownChunks ? this.#transport.release?.bind(this.#transport) : undefined;
     body = new OutboundBody(
       source,
       {
-        send: (chunk, end) => this.#sendStreamFrame(FrameType.Data, id, end ? flags | FrameFlag.End : flags, chunk, live),
+        send: (chunk, end, written) => this.#sendStreamFrame(FrameType.Data, id, end ? flags | FrameFlag.End : flags, chunk, live, written),
         writable: () => this.#writable(),
         connection: this.#connectionCredit,
+        ...(release === undefined ? {} : { free: release }),
       },
       this.#options.maxStreamBytes,
     );
@@ -765,7 +769,7 @@ export class Pipe {
    * peer read whole, up to the frame limit.
    */
   async #sendStreamedReply(id: number, reply: OutgoingReply, source: ReadableStream<Uint8Array>, inbound: Inbound): Promise<void> {
-    const { stream: _stream, ...head } = reply;
+    const { stream: _stream, ownChunks, ...head } = reply;
     const inline = !this.streams || (reply.bodyLength !== undefined && reply.bodyLength < LARGE_BODY);
     if (inline) {
       const limit = Math.min(this.#decoder.maxFrameBytes, this.peerMaxFrameBytes ?? Infinity) - 1024;
@@ -782,7 +786,7 @@ export class Pipe {
       }
     }
     this.#sendReply(id, { ...head, data: EMPTY, bodyStream: true }, inbound.deadlineAt);
-    const body = this.#outboundBody(source, id, true);
+    const body = this.#outboundBody(source, id, true, ownChunks === true);
     this.#replyBodiesOut.set(id, body);
     try {
       await body.run();
