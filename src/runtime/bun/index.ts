@@ -5,5 +5,5 @@ import { connectTls } from "./tls-client.ts";
 import { listenTls } from "./tls-server.ts";
 
 /** Bun's native TLS (Bun.listen / Bun.connect) and Bun.serve. */
-// Bun.serve writes or copies a Response stream's chunk before it reads the next: seen on 1.4.4 with one buffer reused at every pull, read intact (sha-256 of 128 MiB) at full speed and under curl --limit-rate. Re-check on a Bun upgrade.
+// Bun.serve is done with a Response stream's chunk when it pulls the next (it writes or copies it first): test/integration/lent-bodies.test.ts poisons every chunk given back and checks the SHA-256 of 64 MiB at full speed and under curl --limit-rate.
 export const bunRuntime: Runtime = { name: "bun", listenTls, connectTls, serveHttp, httpLendsBodies: true };
