@@ -36,9 +36,10 @@ function poisoning(transport: Transport): Transport {
   return transport;
 }
 
-/** Bun's runtime, with every transport poisoning what it is told to free. */
+/** Bun's runtime, lending reply bodies to Bun.serve (off by default), with every transport poisoning what it is told to free. */
 const runtime: Runtime = {
   ...bunRuntime,
+  httpLendsBodies: true,
   listenTls: (options) => bunRuntime.listenTls({ ...options, onConnection: (transport) => options.onConnection(poisoning(transport)) }),
   connectTls: async (options) => poisoning(await bunRuntime.connectTls(options)),
 };
