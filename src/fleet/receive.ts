@@ -92,7 +92,8 @@ export function forwardedEventHandler(deps: ForwardedDeps): InboundHandler {
         ...(reply.deniedByRule === undefined ? {} : { deniedByRule: reply.deniedByRule }),
         ...(reply.httpStatus === undefined ? {} : { httpStatus: reply.httpStatus }),
         ...(reply.head === undefined ? {} : { head: reply.head }),
-        ...(reply.stream ? { stream: reply.stream, ...(reply.bodyLength === undefined ? {} : { bodyLength: reply.bodyLength }) } : {}),
+        // ownChunks: a received stream, read only by the link's pipe, gives copies that are only ours.
+        ...(reply.stream ? { stream: reply.stream, ownChunks: true, ...(reply.bodyLength === undefined ? {} : { bodyLength: reply.bodyLength }) } : {}),
       };
     } catch (error) {
       const message = (error as Error).message;

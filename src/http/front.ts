@@ -52,6 +52,8 @@ export interface FrontOptions {
    * the request deadline may end a request. Returns the release.
    */
   readonly holdOpen?: (request: Request) => () => void;
+  /** The HTTP server is done with a streamed body's chunk when it reads the next (Runtime.httpLendsBodies): replies' streams lend their chunks. */
+  readonly lendBodies?: boolean;
   /** Called once per event request with its verb (method), raw noun ("" when unparsable), reply code and duration. */
   readonly onSent?: (verb: string, noun: string, code: number, ms: number) => void;
   /** Called once per event request with its whole outcome (the audit log's `out` line). */
@@ -179,6 +181,7 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
       if (context.tracestate !== undefined) event.tracestate = context.tracestate;
       if (head) event.head = head;
       const reply = await pipe.request(event, { deadlineMs: options.requestTimeoutMs, signal: request.signal });
+      if (options.lendBodies === true) reply.lend?.(); // only the HTTP server reads a reply's stream, chunk after chunk
       const response = replyResponse(reply, pipe.peer.name, request.method, target.noun, options.role === "server" ? "RP_CLIENT_SHARES" : "RP_SERVER_SHARES");
       onSent?.(request.method, noun, reply.code ?? 0, performance.now() - started);
       onAnswered?.({ verb: request.method, noun, peer, context, code: reply.code ?? 0, status: response.status, bytesIn, bytesOut: reply.data?.length ?? reply.bodyLength ?? 0, ms: performance.now() - started });

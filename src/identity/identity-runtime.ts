@@ -163,6 +163,10 @@ class TrackedTransport implements Transport, TransportSink {
     return this.inner.copiesWrites === true;
   }
 
+  release(chunk: Uint8Array): void {
+    this.inner.release?.(chunk);
+  }
+
   pauseReading(): void {
     this.inner.pauseReading();
   }

@@ -30,6 +30,7 @@ export function startFront(
     role,
     acquire: guarded,
     holdOpen: (request) => server?.holdOpen(request) ?? noRelease,
+    lendBodies: runtime.httpLendsBodies === true,
     maxBodyBytes: config.maxBodyBytes,
     maxStreamBytes: config.maxStreamBytes,
     requestTimeoutMs: config.requestTimeoutMs,

@@ -62,6 +62,8 @@ export interface OutboundFrame {
   readonly flags?: number;
   /** Queue it behind control frames whatever its size (stream data). */
   readonly bulk?: boolean;
+  /** Called once its body is copied into a coalesced write (nobody needs the body any more); not for a frame dropped unwritten, nor one written as a view. */
+  readonly written?: () => void;
 }
 
 /** What the outbox tells its pipe. */
@@ -257,6 +259,7 @@ export class Outbox {
       writeHeader(out, at, frame.type, body.length, frame.id, frame.flags);
       out.set(body, at + HEADER_LENGTH);
       at += HEADER_LENGTH + body.length;
+      frame.written?.();
     }
     this.#count(-counted);
     this.#send(out);

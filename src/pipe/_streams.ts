@@ -70,7 +70,18 @@ export interface InboundActions {
   holding?(stream: InboundStream): void;
   /** The latest round-trip time, for window growth. */
   rttMs(): number | undefined;
+  /** A lending stream (`lend`) keeps `view` of received bytes. Absent: nothing is counted. */
+  kept?(view: Uint8Array): void;
+  /**
+   * A lending stream no longer wants `view`: its consumer read the next chunk,
+   * or it was copied or dropped unread (`free`), or the stream ended while its
+   * consumer may still hold it (not `free`: its buffer is left to the collector).
+   */
+  returned?(view: Uint8Array, free: boolean): void;
 }
+
+/** A lending stream copies its waiting chunks out of the read buffers only once more than this many bytes wait. */
+const LEND_LAG_BYTES = 256 * 1024;
 
 /** The receiving end of one streamed body. */
 export class InboundStream {
@@ -91,6 +102,10 @@ export class InboundStream {
   #wake: (() => void) | undefined;
   /** Chunks pushed since the last `detach` may be views of a read buffer. */
   #holdsViews = false;
+  /** Chunks are lent to the reader (`lend`): views it is done with when it reads the next one. */
+  #lending = false;
+  /** The views the reader was given last (lending): returned at its next read. */
+  #lent: Uint8Array[] = [];
   /** Bytes received in all. */
   received = 0;
 
@@ -113,6 +128,21 @@ export class InboundStream {
   /** Bytes waiting for the reader. */
   get buffered(): number {
     return this.#buffered;
+  }
+
+  /** True after `lend`. */
+  get lending(): boolean {
+    return this.#lending;
+  }
+
+  /**
+   * The reader is done with each chunk when it reads the next one (or
+   * cancels): an HTTP server that writes or copies every chunk before it asks
+   * for more. Its chunks are then views of the read buffers, which are freed
+   * once read (see _read-leases.ts), instead of copies or garbage.
+   */
+  lend(): void {
+    this.#lending = true;
   }
 
   /** The stream's current window. */
@@ -163,6 +193,7 @@ export class InboundStream {
       }
       this.#chunks.push(chunk);
       this.#buffered += chunk.length;
+      if (this.#lending) this.actions.kept?.(chunk);
     }
     if (end) this.#ended = true;
     this.#wakeReader();
@@ -175,23 +206,54 @@ export class InboundStream {
    * buffer (512 KiB each on Bun): a reader that keeps up lets go of it before
    * the next read, but a stalled one held every read buffer its frames came
    * in, interleaved with a busy stream's: 8 times its window in memory.
-   * Only chunks that pin a larger buffer are copied, once each.
+   * Only chunks that pin a larger buffer are copied, once each, and every
+   * view of `release`, a read buffer about to be freed.
    */
-  detach(): void {
-    this.#holdsViews = false;
+  detach(release?: ArrayBufferLike): boolean {
     const chunks = this.#chunks;
+    if (this.#lending) {
+      // Its views are counted: a read is freed when they come back, so only a reader that lags has them copied.
+      if (release !== undefined || this.#buffered <= LEND_LAG_BYTES) {
+        if (chunks.length === 0) this.#holdsViews = false;
+        return !!chunks.length;
+      }
+      for (let i = 0; i < chunks.length; i++) {
+        const chunk = chunks[i]!;
+        chunks[i] = new Uint8Array(chunk);
+        this.actions.returned?.(chunk, true);
+      }
+      this.#holdsViews = false;
+      return false;
+    }
+    this.#holdsViews = false;
     for (let i = 0; i < chunks.length; i++) {
       const chunk = chunks[i]!;
-      if (chunk.buffer.byteLength > chunk.length + DETACH_SLACK) chunks[i] = chunk.slice();
+      // A copy whatever the view's class: a Node Buffer's (Bun's reads) `slice` is a view of the same bytes.
+      if (chunk.buffer === release || chunk.buffer.byteLength > chunk.length + DETACH_SLACK) chunks[i] = new Uint8Array(chunk);
     }
+    return false;
+  }
+
+  /**
+   * Forgets the waiting chunks and gives back every view (lending): the waiting
+   * ones to be freed, the lent ones not, as the reader may still be writing one.
+   */
+  #dropChunks(): void {
+    const chunks = this.#chunks;
+    this.#chunks = [];
+    this.#buffered = 0;
+    if (!this.#lending) return;
+    const lent = this.#lent;
+    this.#lent = [];
+    for (const view of lent) this.actions.returned?.(view, false);
+    for (const view of chunks) this.actions.returned?.(view, true);
   }
 
   /** The sender reset the stream, or the pipe closed: the reader sees `error`. */
   fail(error: Error): void {
     if (this.#finished) return;
     this.#failed = error;
-    this.#chunks = [];
-    this.#buffered = 0;
+    this.#dropChunks();
     this.#wakeReader();
     this.#finish();
   }
@@ -199,8 +261,7 @@ export class InboundStream {
   /** The reader gave up: the sender is told. */
   cancel(reason: string): void {
     if (this.#finished) return;
-    this.#chunks = [];
-    this.#buffered = 0;
+    this.#dropChunks();
     this.actions.cancel(reason);
     this.#finish();
   }
@@ -213,14 +274,14 @@ export class InboundStream {
   discardRest(): void {
     if (this.#finished) return;
     const buffered = this.#buffered;
-    this.#chunks = [];
-    this.#buffered = 0;
+    this.#dropChunks();
     this.#discard = true;
     if (buffered > 0) this.#consumed(buffered);
     if (this.#ended) this.#finish();
   }
 
   async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    if (this.#lent.length > 0) this.#giveBack(); // the reader is done with the chunks it read last
     for (;;) {
       if (this.#failed) return controller.error(this.#failed);
       if (this.#chunks.length > 0) {
@@ -232,6 +293,7 @@ export class InboundStream {
       }
       if (this.#ended) {
         controller.close();
+        this.#giveBack();
         return this.#finish();
       }
       if (this.#finished) return; // cancelled
@@ -247,7 +309,21 @@ export class InboundStream {
     while (count < this.#chunks.length && (count === 0 || length + this.#chunks[count]!.length <= PULL_BYTES)) length += this.#chunks[count++]!.length;
     const taken = this.#chunks.splice(0, count);
     this.#buffered -= length;
-    return joinBytes(taken, length);
+    if (!this.#lending) return joinBytes(taken, length);
+    if (count === 1) {
+      this.#lent.push(taken[0]!);
+      return taken[0]!;
+    }
+    const joined = joinBytes(taken, length);
+    for (const view of taken) this.actions.returned?.(view, true);
+    return joined;
+  }
+
+  /** Returns the views the reader was lent (it read the next chunk, or the body ended). */
+  #giveBack(): void {
+    const lent = this.#lent;
+    this.#lent = [];
+    for (const view of lent) this.actions.returned?.(view, true);
   }
 
   /** The reader took (or dropped) `n` bytes: stream credit goes back in batches of half a window. */
@@ -330,8 +406,13 @@ export class Credit {
 
 /** What a body pump needs from its pipe. */
 export interface PumpActions {
-  /** Queue one Data frame. */
-  send(chunk: Uint8Array, end: boolean): void;
+  /** Queue one Data frame; `written` is called once the outbox copied it (see OutboundFrame.written). */
+  send(chunk: Uint8Array, end: boolean, written?: () => void): void;
+  /**
+   * Frees a source chunk that is a whole buffer once all its frames are written: the source's chunks are
+   * buffers of their own that nobody else holds (OutgoingReply.ownChunks). Absent: the collector frees them.
+   */
+  readonly free?: (chunk: Uint8Array) => void;
   /** Resolves when the outbox can take another chunk (round-robin with the other streams). */
   writable(): Promise<void>;
   /** The connection's credit. */
@@ -392,6 +473,8 @@ export class OutboundBody {
 
   /** Sends one source chunk in Data frames of at most MAX_DATA_CHUNK, within credit. */
   async #sendChunk(chunk: Uint8Array): Promise<void> {
+    const free = this.actions.free;
+    const freed = free !== undefined && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? new ChunkRelease(chunk, free) : undefined;
     let at = 0;
     while (at < chunk.length) {
       const connection = this.actions.connection;
@@ -406,8 +489,35 @@ export class OutboundBody {
       this.credit.take(n);
       connection.take(n);
       this.sent += n;
-      this.actions.send(chunk.subarray(at, at + n), false);
+      this.actions.send(chunk.subarray(at, at + n), false, freed?.frame());
       at += n;
     }
+    freed?.queued();
   }
+}
+
+/** Frees one source chunk once every frame cut from it was written (a frame dropped unwritten leaves it to the collector). */
+class ChunkRelease {
+  #left = 0;
+  #queued = false;
+  constructor(
+    readonly chunk: Uint8Array,
+    readonly free: (chunk: Uint8Array) => void,
+  ) {}
+
+  /** One more frame of it: the callback for when it is written. */
+  frame(): () => void {
+    this.#left++;
+    return this.#written;
+  }
+
+  /** Every frame of it is queued. */
+  queued(): void {
+    this.#queued = true;
+    if (this.#left === 0) this.free(this.chunk);
+  }
+
+  readonly #written = (): void => {
+    if (--this.#left === 0 && this.#queued) this.free(this.chunk);
+  };
 }

@@ -23,10 +23,25 @@ export interface InboundContext {
 }
 
 /** A reply as the requester gets it: `stream` holds the body when it arrives as a stream (`data` is then empty). */
-export type IncomingReply = EventReply & { readonly stream?: ReadableStream<Uint8Array> };
+export type IncomingReply = EventReply & {
+  readonly stream?: ReadableStream<Uint8Array>;
+  /**
+   * With `stream`: call before reading it when its reader is done with each chunk once it reads the next one (an
+   * HTTP server that writes or copies every chunk first): its chunks are then lent views of the received bytes.
+   */
+  readonly lend?: () => void;
+};
 
 /** A reply as a handler gives it: with `stream` the body is sent as a stream (`bodyLength` its length, if known). */
-export type OutgoingReply = EventReply & { readonly stream?: ReadableStream<Uint8Array> };
+export type OutgoingReply = EventReply & {
+  readonly stream?: ReadableStream<Uint8Array>;
+  /**
+   * With `stream`: its chunks that are whole buffers are buffers of their own that nobody else holds (a reply
+   * stream this process received, forwarded: its reader gets copies or fresh joins, never views of a read): the
+   * pipe frees each once its frames are written, instead of the collector, late.
+   */
+  readonly ownChunks?: boolean;
+};
 
 /** Answers one inbound event. A rejection is answered as a handler error (code 251). */
 export type InboundHandler = (event: Event, context: InboundContext) => Promise<OutgoingReply> | OutgoingReply;

@@ -42,6 +42,7 @@ import {
 } from "./errors.ts";
 import { HeartbeatMonitor } from "./_heartbeat.ts";
 import { LARGE_BODY, Outbox, type OutboundFrame } from "./_outbox.ts";
+import { ReadLeases } from "./_read-leases.ts";
 import { CONNECTION_WINDOW, INITIAL_STREAM_WINDOW, InboundStream, OutboundBody, STREAM_WINDOW_BUDGET } from "./_streams.ts";
 import { PendingRequests } from "./_pending.ts";
 import { CONNECTION_CREDIT_BATCH, PacedCredit } from "./_paced-credit.ts";
@@ -79,6 +80,9 @@ const STREAM_REPLY_BYTES = 256 * 1024;
 
 /** Stream pumps queue chunks while fewer bytes than this wait in the outbox (one at a time each: round-robin). */
 const STREAM_QUEUE_BYTES = 512 * 1024;
+
+/** Frame types whose handling keeps no view of the bytes read (Data views are copied out by their streams). */
+const KEEPS_NO_VIEW: ReadonlySet<number> = new Set([FrameType.Data, FrameType.Credit, FrameType.Reset]);
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -165,6 +169,8 @@ export class Pipe {
   #inboundWindows = 0;
   /** Inbound streams that kept views of the last read's bytes: detached (copied out) before the next read. */
   #holding: InboundStream[] = [];
+  /** The reads still viewed, freed when nobody does (_read-leases.ts). */
+  readonly #leases: ReadLeases;
   #connectionUnacked = 0;
   /** The smallest heartbeat round trip lately, and when it was seen (see #pathRttMs). */
   #minRttMs = Infinity;
@@ -192,6 +198,7 @@ export class Pipe {
     this.#maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.#maxInboundInFlight = options.maxInboundInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.#decoder = new FrameDecoder(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes });
+    this.#leases = new ReadLeases(transport.release === undefined ? undefined : (chunk) => transport.release!(chunk), (buffer) => this.#decoder.holds(buffer));
     this.#maxWriteQueueBytes = options.maxWriteQueueBytes ?? DEFAULT_MAX_WRITE_QUEUE_BYTES;
     this.#slowConsumerTimeoutMs = options.slowConsumerTimeoutMs ?? DEFAULT_SLOW_CONSUMER_TIMEOUT_MS;
     this.#outbox = new Outbox(transport, {
@@ -432,22 +439,28 @@ export class Pipe {
     this.stats.bytesIn += chunk.length;
     this.#heartbeat.received();
     if (this.#holding.length > 0) this.#detachHeld();
+    this.#leases.begin(chunk);
     try {
       for (const frame of this.#decoder.push(chunk)) {
+        if (!KEEPS_NO_VIEW.has(frame.type)) this.#leases.pin(); // its body may go to a handler: the read is not freed
         this.#handleFrame(frame);
         if (this.#isClosed()) return; // a frame may have closed the pipe
       }
     } catch (error) {
       this.#log.warn("closing pipe: protocol error from peer", { reason: (error as Error).message });
       this.#shutdown(error as Error, true);
+      return;
     }
+    const freeing = this.#leases.freeing;
+    if (freeing !== undefined && this.#holding.length > 0) this.#detachHeld(freeing);
+    this.#leases.end();
   }
 
-  /** The streams whose readers did not take the last read's bytes copy them, so that the read buffer can go. */
-  #detachHeld(): void {
+  /** The streams whose readers did not take the read's bytes copy them (every view of `buffer`, a read to be freed), so that the read buffer can go. */
+  #detachHeld(buffer?: ArrayBufferLike): void {
     const held = this.#holding;
     this.#holding = [];
-    for (const stream of held) stream.detach();
+    for (const stream of held) if (stream.detach(buffer)) this.#holding.push(stream);
   }
 
   /** The connection ended; a clean end in the middle of a frame is the peer's protocol error. */
@@ -658,11 +671,12 @@ export class Pipe {
     if (this.#outbox.queuedBytes < STREAM_QUEUE_BYTES) this.#writableWaiters.shift()!();
   }
 
-  #sendStreamFrame(type: FrameType, id: number, flags: number, body: Uint8Array, live?: () => boolean): void {
+  #sendStreamFrame(type: FrameType, id: number, flags: number, body: Uint8Array, live?: () => boolean, written?: () => void): void {
     if (this.#isClosed()) return;
     this.stats.bytesOut += body.length + HEADER_LENGTH;
     const bulk = type === FrameType.Data;
-    this.#outbox.push(live === undefined ? { type, id, size: body.length, body, flags, bulk } : { type, id, size: body.length, body, flags, bulk, live });
+    if (written !== undefined) this.#outbox.push({ type, id, size: body.length, body, flags, bulk, ...(live === undefined ? {} : { live }), written });
+    else this.#outbox.push(live === undefined ? { type, id, size: body.length, body, flags, bulk } : { type, id, size: body.length, body, flags, bulk, live });
     if (bulk) this.#wakeWritable();
   }
 
@@ -713,6 +727,8 @@ export class Pipe {
         },
         rttMs: () => this.#pathRttMs(),
         holding: (held) => this.#holding.push(held),
+        kept: (view) => this.#leases.kept(view),
+        returned: (view, free) => this.#leases.returned(view, free),
       },
       this.#options.maxStreamBytes,
     );
@@ -741,7 +757,7 @@ export class Pipe {
     });
     stream.widen(reply.bodyLength);
     this.stats.repliesReceived++;
-    this.#pending.settle(id, { ...reply, data: EMPTY, stream: stream.readable });
+    this.#pending.settle(id, { ...reply, data: EMPTY, stream: stream.readable, lend: () => stream.lend() });
   }
 
   #pumpRequestBody(id: number, source: ReadableStream<Uint8Array>): void {
@@ -759,16 +775,19 @@ export class Pipe {
     );
   }
 
-  #outboundBody(source: ReadableStream<Uint8Array>, id: number, reply: boolean): OutboundBody {
+  /** A pump of `source` into stream `id`; `ownChunks`: its chunks are freed once written (OutgoingReply.ownChunks). */
+  #outboundBody(source: ReadableStream<Uint8Array>, id: number, reply: boolean, ownChunks = false): OutboundBody {
     const flags = reply ? FrameFlag.Reply : 0;
     let body: OutboundBody | undefined;
     const live = () => body?.stopped !== true;
+    const release = ownChunks ? this.#transport.release?.bind(this.#transport) : undefined;
     body = new OutboundBody(
       source,
       {
-        send: (chunk, end) => this.#sendStreamFrame(FrameType.Data, id, end ? flags | FrameFlag.End : flags, chunk, live),
+        send: (chunk, end, written) => this.#sendStreamFrame(FrameType.Data, id, end ? flags | FrameFlag.End : flags, chunk, live, written),
         writable: () => this.#writable(),
         connection: this.#connectionCredit,
+        ...(release === undefined ? {} : { free: release }),
       },
       this.#options.maxStreamBytes,
     );
@@ -794,7 +813,7 @@ export class Pipe {
    * peer read whole, up to the frame limit.
    */
   async #sendStreamedReply(id: number, reply: OutgoingReply, source: ReadableStream<Uint8Array>, inbound: Inbound): Promise<void> {
-    const { stream: _stream, ...head } = reply;
+    const { stream: _stream, ownChunks, ...head } = reply;
     const inline = !this.streams || (reply.bodyLength !== undefined && reply.bodyLength < LARGE_BODY);
     if (inline) {
       const limit = Math.min(this.#decoder.maxFrameBytes, this.peerMaxFrameBytes ?? Infinity) - 1024;
@@ -811,7 +830,7 @@ export class Pipe {
       }
     }
     this.#sendReply(id, { ...head, data: EMPTY, bodyStream: true }, inbound.deadlineAt);
-    const body = this.#outboundBody(source, id, true);
+    const body = this.#outboundBody(source, id, true, ownChunks === true);
     this.#replyBodiesOut.set(id, body);
     try {
       await body.run();
@@ -831,7 +850,10 @@ export class Pipe {
       this.#consumed(data.length); // the sender spent connection credit on it all the same
       return;
     }
+    const lending = stream.lending;
+    if (lending) this.#leases.lending(data);
     const refused = stream.push(data, end);
+    if (lending) this.#leases.lent(data);
     if (refused === undefined) return;
     // Past the window or the limit: this stream's error, never the connection's.
     this.#log.warn("resetting a stream", { id, reason: refused });

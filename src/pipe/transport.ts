@@ -52,6 +52,14 @@ export interface Transport {
    */
   readonly copiesWrites?: boolean;
   /**
+   * Optional: the receiver is done with `chunk`, a chunk `sink.data` was
+   * given (or a buffer the receiver made of its own: a decoder's copy), and
+   * nobody keeps a view of it: the transport may free its memory at once. Bun gives every read a fresh buffer that only the garbage collector
+   * would free, late: a 1 GiB stream left tens of MiB of dead read buffers.
+   * A wrapper must pass it on (or leave it absent).
+   */
+  release?(chunk: Uint8Array): void;
+  /**
    * Stops delivering received bytes and stops reading from the connection,
    * so that the peer's writes back up (TCP flow control) instead of our
    * memory. Bytes already read may still be delivered. Idempotent.

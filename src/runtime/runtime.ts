@@ -9,4 +9,10 @@ export interface Runtime {
   listenTls(options: TlsListenOptions): TlsListener;
   connectTls(options: TlsConnectOptions): Promise<Transport>;
   serveHttp(options: HttpServeOptions): HttpServer;
+  /**
+   * True when the HTTP server is done with a chunk of a streamed response
+   * body once it reads the next one (it writes or copies each chunk before
+   * asking for more): the front may lend it chunks whose memory is freed then.
+   */
+  readonly httpLendsBodies?: boolean;
 }

@@ -44,6 +44,12 @@ export class FrameDecoder {
     return this.#buffered;
   }
 
+  /** True while part of `buffer` waits here (the head of a frame not yet complete). */
+  holds(buffer: ArrayBufferLike): boolean {
+    for (let i = this.#head; i < this.#chunks.length; i++) if (this.#chunks[i]!.buffer === buffer) return true;
+    return false;
+  }
+
   /** Feeds a chunk and yields every frame it completes. Throws a WireError on invalid input. */
   *push(chunk: Uint8Array): Generator<Frame, void, undefined> {
     if (this.#failure) throw this.#failure;

@@ -6,15 +6,24 @@
  * (a handler's stream) by curl, with the peak RSS growth of each process
  * during the cross-server one. Bounded in time.
  *
+ * The client answers with ./handlers.ts (as pipe-streams.ts): `gen` streams
+ * views of one cached 1 MiB blob, so that the RSS rows measure the pipe and
+ * not the handler (the fixture handler's fresh 1 MiB per pull grew the
+ * client by tens of MiB of garbage).
+ *
  *   bun test/bench/fleet.ts          (BENCH_SECONDS=5 per load run, BENCH_GIB_REPS=2, BENCH_BODY_MIB=1024)
  *
  * Without wrk the load runs are fetch loops (the smoke test's mode).
  */
-import { FIXTURE_HANDLERS, makeTestPki, startClientProcess, type ServerProcess } from "../support/index.ts";
+import { resolve } from "node:path";
+import { makeTestPki, startClientProcess, type ServerProcess } from "../support/index.ts";
 import { reachable, startFleetServer } from "../support/fleet.ts";
 import { startNats } from "../support/nats.ts";
 import { fetchLoad, findWrk, percentile, wrkLoad, type LoadResult } from "./_load.ts";
 import { rssKiB } from "./_proc.ts";
+
+/** The client's handler module: cached bytes, no allocation per chunk. */
+const HANDLERS = resolve(import.meta.dir, "handlers.ts");
 
 const seconds = Number(process.env["BENCH_SECONDS"] ?? 5);
 const repsGiB = Number(process.env["BENCH_GIB_REPS"] ?? 2);
@@ -72,7 +81,7 @@ if (import.meta.main) {
       ),
     );
     const identity = await pki.client("bench");
-    const client = await startClientProcess(identity.dir, servers[0]!.pipePort, { RP_EVENT_HANDLER: FIXTURE_HANDLERS, RP_CLIENT_MAX_STREAM_BYTES: "2GiB" });
+    const client = await startClientProcess(identity.dir, servers[0]!.pipePort, { RP_EVENT_HANDLER: HANDLERS, RP_CLIENT_MAX_STREAM_BYTES: "2GiB" });
     stops.push(() => client.proc.stop("SIGKILL"));
     await reachable(`${servers[1]!.http}/client/bench/time`);
     const loadBefore = (await Bun.file("/proc/loadavg").text()).trim();

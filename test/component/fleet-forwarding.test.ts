@@ -17,13 +17,30 @@ afterEach(() => {
   for (const pipe of opened.splice(0)) pipe.close();
 });
 
-function pipes(onEvent: InboundHandler, capabilities: string[] = []): { near: Pipe; far: Pipe } {
+/**
+ * Bytes each end was told it may free (Transport.release): poisoned (0xEE) instead, so that a buffer freed while
+ * still in use corrupts the bodies checked here. The memory transport's reads are copies of their own.
+ */
+function poisoning(transport: object): { bytes: number } {
+  const freed = { bytes: 0 };
+  Object.assign(transport, {
+    release: (chunk: Uint8Array) => {
+      chunk.fill(0xee);
+      freed.bytes += chunk.length;
+    },
+  });
+  return freed;
+}
+
+function pipes(onEvent: InboundHandler, capabilities: string[] = []): { near: Pipe; far: Pipe; farFreed: { bytes: number } } {
   const [tn, tf] = memoryPair({ highWaterMark: 4 * MiB });
+  poisoning(tn);
+  const farFreed = poisoning(tf);
   const base = { heartbeatIntervalMs: 0, heartbeatTimeoutMs: 0, capabilities };
   const near = new Pipe(tn, { peer: { name: "far", remoteAddress: "memory:far" }, onEvent: () => ({ code: 0 }), ...base });
   const far = new Pipe(tf, { peer: { name: "near", remoteAddress: "memory:near" }, onEvent, ...base });
   opened.push(near, far);
-  return { near, far };
+  return { near, far, farFreed };
 }
 
 interface Setup {
@@ -33,6 +50,8 @@ interface Setup {
   readonly takeovers: string[];
   readonly counted: boolean[];
   readonly senders: string[];
+  /** Bytes the receiving server's end of the link freed (poisoned): forwarded reply chunks once written. */
+  readonly linkFreed: { bytes: number };
   readonly records: ReturnType<typeof recordingLogger>["records"];
   epoch: number;
 }
@@ -40,7 +59,7 @@ interface Setup {
 async function setup(client: InboundHandler): Promise<Setup> {
   const { near: toClient } = pipes(client);
   const { log, records } = recordingLogger();
-  const state: Setup = { link: undefined as unknown as Pipe, toClient, foreign: [], takeovers: [], counted: [], senders: [], records, epoch: 7 };
+  const state: Setup = { link: undefined as unknown as Pipe, toClient, foreign: [], takeovers: [], counted: [], senders: [], linkFreed: { bytes: 0 }, records, epoch: 7 };
   const deps: ForwardedDeps = {
     fleet: "blue",
     session: async (cn) => (cn === "x" && toClient.status.state === "open" ? { pipe: toClient, epoch: state.epoch } : undefined),
@@ -51,8 +70,8 @@ async function setup(client: InboundHandler): Promise<Setup> {
     takeover: (cn, epoch) => state.takeovers.push(`${cn}@${epoch}`),
     sender: (id) => state.senders.push(id),
   };
-  const { near: link } = pipes(forwardedEventHandler(deps), [Capability.Fleet]);
-  (state as { link: Pipe }).link = link;
+  const { near: link, farFreed } = pipes(forwardedEventHandler(deps), [Capability.Fleet]);
+  Object.assign(state, { link, linkFreed: farFreed });
   await waitUntil(() => link.peerCapabilities.has(Capability.Fleet) && toClient.streams, "capabilities exchanged");
   return state;
 }
@@ -73,7 +92,7 @@ describe("forwarded events at the receiving server", () => {
     expect(s.senders).toEqual(["srv-a"]);
   });
 
-  test("bodies stream through both ways: 8 MiB up, the same 8 MiB back", async () => {
+  test("bodies stream through both ways: 8 MiB up, the same 8 MiB back (intact though buffers freed are poisoned)", async () => {
     const s = await setup((_event, context) => ({ code: 0, mimetype: "application/octet-stream", data: new Uint8Array(0), stream: context.body! }));
     const size = 8 * MiB;
     let sent = 0;
@@ -95,6 +114,32 @@ describe("forwarded events at the receiving server", () => {
       received += read.value.length;
     }
     expect({ received, wrong }).toEqual({ received: size, wrong: 0 });
+  });
+
+  test("a forwarded 16 MiB reply stream arrives intact, its chunks freed (poisoned) by the receiving server once written", async () => {
+    const size = 16 * MiB;
+    const s = await setup(() => {
+      let sent = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent >= size) return controller.close();
+          const n = Math.min(size - sent, 100_000 + (sent % 77_777));
+          controller.enqueue(Uint8Array.from({ length: n }, (_, i) => ((sent + i) * 31) >>> 8));
+          sent += n;
+        },
+      });
+      return { code: 0, mimetype: "application/octet-stream", data: new Uint8Array(0), stream };
+    });
+    const reply = await s.link.request({ verb: "get", noun: "gen", fleet: { target: "x", epoch: 7, fleet: "blue" } }, { deadlineMs: 30_000 });
+    let received = 0;
+    let wrong = 0;
+    const reader = reply.stream!.getReader();
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      for (let i = 0; i < read.value.length; i += 1021) if (read.value[i] !== (((received + i) * 31) >>> 8) % 256) wrong++;
+      received += read.value.length;
+    }
+    expect({ received, wrong }).toEqual({ received: size, wrong: 0 });
+    expect(s.linkFreed.bytes).toBeGreaterThan(size / 2); // was ${s.linkFreed.bytes}
   });
 
   test("a stale epoch or a CN not held here is refused with 503, the client never asked", async () => {

@@ -330,6 +330,22 @@ describe("views of read buffers", () => {
     }
   });
 
+  test("a view whose class slices by view (a Node Buffer, Bun's reads) is still copied", async () => {
+    class ViewSlicing extends Uint8Array {
+      override slice(start?: number, end?: number): Uint8Array<ArrayBuffer> {
+        return this.subarray(start, end);
+      }
+    }
+    const s = inbound();
+    const read = new ViewSlicing(512 * KiB).fill(1);
+    s.stream.push(read.subarray(0, 64 * KiB), false);
+    s.stream.detach();
+    read.fill(2); // the read buffer is reused or freed
+    const { value } = await s.reader.read();
+    expect(value!.buffer).not.toBe(read.buffer);
+    expect(value![0]).toBe(1);
+  });
+
   test("a chunk that is its own buffer is not copied", async () => {
     const s = inbound();
     const own = new Uint8Array(64 * KiB).fill(7);
@@ -337,4 +353,39 @@ describe("views of read buffers", () => {
     s.stream.detach();
     expect((await s.reader.read()).value).toBe(own);
   });
+});
+
+describe("read buffers freed as soon as nobody views them", () => {
+  /** A pair whose receiving side (a) "frees" each released read by overwriting it: a view still in use would show it. */
+  function poisoningPair(onEvent: InboundHandler) {
+    const [ta, tb] = memoryPair({ highWaterMark: 4 * MiB });
+    let released = 0;
+    Object.assign(ta, { release: (chunk: Uint8Array) => (released++, chunk.fill(0xee)) });
+    const base = { heartbeatIntervalMs: 0, heartbeatTimeoutMs: 0 };
+    const pa = new Pipe(ta, { peer: { name: "b", remoteAddress: "memory:b" }, ...base, onEvent: () => ({ mimetype: "x", code: 0 }) });
+    const pb = new Pipe(tb, { peer: { name: "a", remoteAddress: "memory:a" }, ...base, onEvent });
+    opened.push(pa, pb);
+    return { pa, released: () => released };
+  }
+
+  for (const lend of [true, false]) {
+    test(`a streamed reply read ${lend ? "by a lending reader" : "by an ordinary reader"} arrives intact while its reads are freed`, async () => {
+      const { pa, released } = poisoningPair(() => ({ mimetype: "x", code: 0, stream: counted(8 * MiB, 200 * 1024).stream }));
+      await waitUntil(() => pa.streams, "streams negotiated");
+      const reply = await pa.request({ verb: "GET", noun: "x" });
+      if (lend) reply.lend!();
+      const reader = reply.stream!.getReader();
+      let at = 0;
+      let bad = -1;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        for (let i = 0; i < value.length && bad < 0; i++) if (value[i] !== ((at + i) & 0xff)) bad = at + i;
+        at += value.length;
+      }
+      expect(bad).toBe(-1); // byte ${bad} was overwritten: a view of a freed read reached the reader
+      expect(at).toBe(8 * MiB);
+      expect(released()).toBeGreaterThan(8); // the reads of Data frames were freed, not left to the collector
+    });
+  }
 });

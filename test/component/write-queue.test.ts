@@ -162,6 +162,24 @@ describe("outbox order", () => {
     expect(outbox.queuedBytes).toBe(0);
   });
 
+  test("a stream frame's `written` is called once its body is copied into a write, and never for a frame dropped unwritten", async () => {
+    const { transport, drain } = recordingTransport(0);
+    const outbox = new Outbox(transport, { maxBytes: 64 * 1024 * KiB });
+    const chunk = new Uint8Array(LARGE_BODY);
+    const written: number[] = [];
+    for (let id = 1; id <= 8; id++) outbox.push({ type: FrameType.Data, id, size: chunk.length, body: chunk, bulk: true, written: () => written.push(id) });
+    outbox.push({ type: FrameType.Data, id: 9, size: chunk.length, body: chunk, bulk: true, live: () => false, written: () => written.push(9) });
+    await settle();
+    expect(written).toEqual([1, 2, 3, 4]); // one batch of about 256 KiB went; the transport pushed back
+    for (let i = 0; i < 10; i++) {
+      drain();
+      outbox.drained();
+      await settle();
+    }
+    expect(written).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(outbox.dropped).toBe(1);
+  });
+
   test("full past the bound, room again at half of it", async () => {
     const { transport, drain } = recordingTransport(0);
     const seen: string[] = [];

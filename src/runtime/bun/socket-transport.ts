@@ -43,9 +43,9 @@ export class SocketTransport extends TransportBase {
       const written = this.#socket.write(bytes);
       if (written >= bytes.length) return true;
       const rest = Math.max(0, written);
-      this.#enqueue(bytes.slice(rest)); // a copy: the writer may reuse its buffer (copiesWrites)
+      this.#enqueue(new Uint8Array(bytes.subarray(rest))); // a copy (a Buffer's `slice` would be a view): the writer may reuse its buffer (copiesWrites)
     } else {
-      this.#enqueue(bytes.slice());
+      this.#enqueue(new Uint8Array(bytes));
     }
     if (this.#queuedBytes > HARD_QUEUE_LIMIT) {
       this.#overflow = overflowError(this.#queuedBytes, this.peer.remoteAddress);
@@ -88,6 +88,24 @@ export class SocketTransport extends TransportBase {
     this.deliver(chunk);
   }
 
+  /**
+   * Frees a read's buffer at once (ArrayBuffer.transfer(0) detaches it and
+   * drops its memory): Bun gives each `data` callback a buffer of its own,
+   * which the receiver says it no longer views. Only a chunk that is its
+   * whole buffer is freed, so that nothing else can lose its bytes.
+   *
+   * Nobody but us holds such a buffer: Bun made it for this callback and
+   * keeps no reference once the callback returns; a decoder's copy is ours;
+   * a chunk lent to Bun.serve is given back only at its next pull, when it
+   * is done with it (test/integration/lent-bodies.test.ts poisons every
+   * freed buffer to check). Were that ever wrong, Bun would see an empty
+   * chunk, not freed memory (test/integration/transfer-held.test.ts).
+   */
+  release(chunk: Uint8Array): void {
+    const buffer = chunk.buffer;
+    if (chunk.byteOffset === 0 && chunk.byteLength === buffer.byteLength) freeBuffer(buffer);
+  }
+
   /** Bun handler: the socket can take more. */
   onDrain(): void {
     while (this.#queue.length > 0) {
@@ -100,6 +118,8 @@ export class SocketTransport extends TransportBase {
         return;
       }
       this.#queue.shift();
+      // The end of our own copy (#write: every queued buffer is one), all written now (Bun keeps nothing of a write): freed at once, not by the collector.
+      if (head.byteOffset + head.length === head.buffer.byteLength) freeBuffer(head.buffer);
     }
     if (this.#closing) {
       this.#socket.end();
@@ -120,5 +140,15 @@ export class SocketTransport extends TransportBase {
   #enqueue(bytes: Uint8Array): void {
     this.#queue.push(bytes);
     this.#queuedBytes += bytes.length;
+  }
+}
+
+/** Frees a buffer's memory at once: ArrayBuffer.transfer(0) detaches it (its views read as empty from then on). */
+function freeBuffer(buffer: ArrayBufferLike): void {
+  if (!(buffer instanceof ArrayBuffer) || buffer.detached) return;
+  try {
+    buffer.transfer(0);
+  } catch {
+    // Not detachable (none seen on Bun 1.4.4): the collector frees it.
   }
 }

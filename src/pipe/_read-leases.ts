@@ -1,0 +1,125 @@
+/**
+ * Read buffers freed as soon as nobody views them, rather than by the
+ * garbage collector, late. Bun gives every read a fresh buffer, and a Data
+ * frame is a view of it; during a 1 GiB stream the dead read buffers (and the
+ * copies of frames that spanned two reads) waited for collection by tens of
+ * MiB, so a process's RSS grew by 40-60 MiB, more or less at random.
+ *
+ * A lease counts the views of one buffer that are still wanted: the read
+ * itself while its frames are handled, the decoder while it keeps the head
+ * of an incomplete frame in it, and each chunk a lending stream keeps (a
+ * stream whose consumer is done with a chunk when it reads the next one:
+ * the HTTP front's response on Bun). At zero the buffer is freed. A read
+ * that carried any frame other than stream frames (an event, a reply: their
+ * bodies are views handed to handlers) is never freed: the collector takes it.
+ * Streams that do not lend copy their views out before the read is freed.
+ */
+
+/** One buffer and the views of it still wanted. */
+interface Lease {
+  readonly chunk: Uint8Array;
+  readonly free: (chunk: Uint8Array) => void;
+  count: number;
+  /** A view of it may still be in use by someone who will not say: never freed, left to the collector. */
+  abandoned?: boolean;
+}
+
+/** The leases of one pipe's reads. */
+export class ReadLeases {
+  readonly #leases = new Map<ArrayBufferLike, Lease>();
+  /** Leases the decoder still holds (the head of an incomplete frame). */
+  #decoderHeld: Lease[] = [];
+  #current: Lease | undefined;
+  #pinned = false;
+
+  constructor(
+    /** Frees a read, or a copy of our own (the transport's `release`); absent: nothing is freed here. */
+    readonly release: ((chunk: Uint8Array) => void) | undefined,
+    /** Does the decoder still keep part of `buffer`? */
+    readonly decoderHolds: (buffer: ArrayBufferLike) => boolean,
+  ) {}
+
+  /** Leases that wait for views to come back (for tests). */
+  get size(): number {
+    return this.#leases.size;
+  }
+
+  /** A read arrives: it holds its buffer while its frames are handled. */
+  begin(chunk: Uint8Array): void {
+    this.#pinned = false;
+    if (this.release === undefined || chunk.byteOffset !== 0 || chunk.byteLength !== chunk.buffer.byteLength) {
+      this.#current = undefined;
+      return;
+    }
+    const lease: Lease = { chunk, free: this.release, count: 1 };
+    this.#current = lease;
+    this.#leases.set(chunk.buffer, lease);
+  }
+
+  /** A frame that may keep views of the read (not a stream frame) was read: the read is left to the collector. */
+  pin(): void {
+    this.#pinned = true;
+  }
+
+  /**
+   * A Data body about to go to a lending stream: a copy the decoder made (a
+   * frame that spanned reads) is a buffer of our own, freed like a read.
+   */
+  lending(body: Uint8Array): void {
+    if (this.release === undefined || body.buffer === this.#current?.chunk.buffer || this.#leases.has(body.buffer)) return;
+    if (body.byteOffset !== 0 || body.byteLength !== body.buffer.byteLength) return;
+    this.#leases.set(body.buffer, { chunk: body, free: this.release, count: 0 }); // the transport frees any buffer that is only ours
+  }
+
+  /** After `lending(body)`: a body no stream kept (dropped, refused) needs no lease. */
+  lent(body: Uint8Array): void {
+    if (this.#leases.get(body.buffer)?.count === 0) this.#leases.delete(body.buffer);
+  }
+
+  /** A lending stream keeps `view`. */
+  kept(view: Uint8Array): void {
+    const lease = this.#leases.get(view.buffer);
+    if (lease) lease.count++;
+  }
+
+  /** A lending stream no longer wants `view` (read and done with, copied, or dropped); not `free`: it may still be in use. */
+  returned(view: Uint8Array, free: boolean): void {
+    const lease = this.#leases.get(view.buffer);
+    if (!lease) return;
+    if (!free) lease.abandoned = true;
+    this.#drop(lease);
+  }
+
+  /**
+   * The read's frames are handled (streams that do not lend have copied
+   * their views out): the read lets go of its buffer, or hands it to the
+   * decoder; the decoder lets go of those it no longer holds.
+   */
+  end(): void {
+    const lease = this.#current;
+    this.#current = undefined;
+    if (this.#decoderHeld.length > 0) {
+      const held = this.#decoderHeld;
+      this.#decoderHeld = [];
+      for (const old of held) {
+        if (this.decoderHolds(old.chunk.buffer)) this.#decoderHeld.push(old);
+        else this.#drop(old);
+      }
+    }
+    if (lease === undefined) return;
+    if (this.#pinned) lease.abandoned = true; // views of it went to handlers: the collector frees it
+    if (this.decoderHolds(lease.chunk.buffer)) this.#decoderHeld.push(lease);
+    else this.#drop(lease);
+  }
+
+  /** The current read, when it may be freed once its frames are handled (streams that do not lend copy their views of it). */
+  get freeing(): ArrayBufferLike | undefined {
+    return this.#pinned ? undefined : this.#current?.chunk.buffer;
+  }
+
+  #drop(lease: Lease): void {
+    if (--lease.count > 0) return;
+    this.#leases.delete(lease.chunk.buffer);
+    if (lease.abandoned !== true) lease.free(lease.chunk);
+  }
+}
