@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { FIXTURE_HANDLERS, makeTestPki, NodeProcess, binary, startClientProcess, startConnectedPair, type ClientProcess, type ServerProcess, type TestPki } from "../support/index.ts";
+import { streamSha256 } from "../support/digest.ts";
 
 const MiB = 1024 * 1024;
 const BIG_BYTES = 256 * MiB;
@@ -88,16 +89,7 @@ async function curl(args: readonly string[]): Promise<{ code: number; stdout: st
   return { code, stdout, stderr };
 }
 
-async function fileSha(path: string): Promise<{ bytes: number; sha256: string }> {
-  const hash = new Bun.CryptoHasher("sha256");
-  let bytes = 0;
-  const reader = Bun.file(path).stream().getReader();
-  for (let next = await reader.read(); !next.done; next = await reader.read()) {
-    hash.update(next.value);
-    bytes += next.value.length;
-  }
-  return { bytes, sha256: hash.digest("hex") };
-}
+const fileSha = (path: string) => streamSha256(Bun.file(path).stream());
 
 describe("serving files", () => {
   test("a small file: 200 with its mimetype, validators, Accept-Ranges and length", async () => {

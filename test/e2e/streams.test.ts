@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { generatedBody } from "../fixtures/handlers.ts";
 import { makeTestPki, startConnectedPair, type ClientProcess, type ServerProcess, type TestPki } from "../support/index.ts";
+import { streamSha256 } from "../support/digest.ts";
 
 const HANDLERS = resolve(import.meta.dir, "../fixtures/handlers.ts");
 const MiB = 1024 * 1024;
@@ -54,17 +55,7 @@ async function peakRss<T>(work: () => Promise<T>): Promise<{ result: T; server: 
   }
 }
 
-async function sha256(stream: ReadableStream<Uint8Array>): Promise<{ bytes: number; sha256: string }> {
-  const hash = new Bun.CryptoHasher("sha256");
-  let bytes = 0;
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return { bytes, sha256: hash.digest("hex") };
-    hash.update(value);
-    bytes += value.length;
-  }
-}
+const sha256 = streamSha256;
 
 const expectedGiB = sha256(generatedBody(GiB));
 

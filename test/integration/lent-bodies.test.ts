@@ -18,6 +18,7 @@ import { bunRuntime } from "../../src/runtime/bun/index.ts";
 import type { Runtime } from "../../src/runtime/index.ts";
 import { startServer, type RunningServer } from "../../src/server/index.ts";
 import { makeTestPki, recordingLogger, type TestPki } from "../support/index.ts";
+import { streamSha256 } from "../support/digest.ts";
 
 const MiB = 1024 * 1024;
 const BODY_BYTES = 64 * MiB;
@@ -129,17 +130,7 @@ afterAll(async () => {
 
 const expected = expectedSha256(BODY_BYTES);
 
-async function digest(stream: ReadableStream<Uint8Array>): Promise<{ bytes: number; sha256: string }> {
-  const hash = new Bun.CryptoHasher("sha256");
-  let bytes = 0;
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return { bytes, sha256: hash.digest("hex") };
-    hash.update(value);
-    bytes += value.length;
-  }
-}
+const digest = streamSha256;
 
 test("a 64 MiB reply read at full speed is intact though every buffer the pipes free is poisoned", async () => {
   const before = poisoned;
