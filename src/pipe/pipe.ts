@@ -18,6 +18,7 @@ import {
   MalformedMessageError,
   WIRE_VERSION,
   readBytes,
+  varintSize,
   type Event,
   type EventReply,
   type Frame,
@@ -1008,11 +1009,6 @@ function sliced(bytes: Uint8Array): ReadableStream<Uint8Array> {
   );
 }
 
-
-/** Bytes of a protobuf varint holding `n` (a u32). */
-function varintSize(n: number): number {
-  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x20_0000 ? 3 : n < 0x1000_0000 ? 4 : 5;
-}
 
 function addCallerContext(message: Event, event: OutboundEvent): void {
   if (event.caller !== undefined) message.caller = event.caller;

@@ -8,7 +8,7 @@
  * encodes for that peer (an original v1 peer gets its old bytes), without a
  * protobuf encode per target. The parts are never handed out, only copied.
  */
-import { Capability, encodeMessage, FrameType, WIRE_VERSION, type Event } from "../wire/index.ts";
+import { Capability, encodeMessage, FrameType, joinAtDeadline, WIRE_VERSION, type Event } from "../wire/index.ts";
 import type { OutboundEvent } from "./pipe-types.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -53,24 +53,7 @@ export class PreparedEvent {
   body(variant: number, deadlineMs: number | undefined): Uint8Array {
     const parts = (this.#variants[variant] ??= this.#encode(variant));
     const deadline = deadlineMs === undefined ? 0 : Math.min(deadlineMs, 0xffff_ffff);
-    const field = deadline > 0 ? 2 + varintSize(deadline) : 0;
-    const out = new Uint8Array(parts.before.length + field + parts.after.length);
-    out.set(parts.before, 0);
-    let at = parts.before.length;
-    if (field > 0) {
-      out[at++] = 0x88; // field 17, varint: tag 136 as a varint
-      out[at++] = 0x01;
-      for (let n = deadline; ; ) {
-        if (n <= 0x7f) {
-          out[at++] = n;
-          break;
-        }
-        out[at++] = (n & 0x7f) | 0x80;
-        n >>>= 7;
-      }
-    }
-    out.set(parts.after, at);
-    return out;
+    return joinAtDeadline(parts.before, parts.after, deadline);
   }
 
   /** The parts of one variant: the message `Pipe.request` builds, split at the deadline field (the encoder writes fields in number order). */
@@ -94,9 +77,4 @@ export class PreparedEvent {
     }
     return { before: encodeMessage({ type: FrameType.Event, message: before }), after: encodeMessage({ type: FrameType.Event, message: after }) };
   }
-}
-
-/** Bytes of a protobuf varint holding `n` (a u32). */
-function varintSize(n: number): number {
-  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x20_0000 ? 3 : n < 0x1000_0000 ? 4 : 5;
 }

@@ -289,6 +289,27 @@ function decodeHead(bytes: Uint8Array, into: HttpHead | undefined): HttpHead | u
   return head;
 }
 
+/**
+ * An Event body from its fields encoded apart, those numbered below the
+ * deadline (field 17) and those above it, with the deadline between them
+ * (none when 0): the bytes encodeEvent gives for the whole message, since it
+ * writes fields in number order. A fan-out encodes the parts once and joins
+ * them per target (pipe/prepared-event.ts).
+ */
+export function joinAtDeadline(before: Uint8Array, after: Uint8Array, deadline: number): Uint8Array {
+  const field = deadline > 0 ? 2 + varintSize(deadline) : 0;
+  const out = new Uint8Array(before.length + field + after.length);
+  out.set(before, 0);
+  let at = before.length;
+  if (field > 0) {
+    out[at++] = 0x88; // field 17, varint: tag 136 as a varint
+    out[at++] = 0x01;
+    at = putVarint(out, at, deadline);
+  }
+  out.set(after, at);
+  return out;
+}
+
 /** The Event in `body`, or undefined when the generated decoder must judge it. */
 export function decodeEvent(body: Uint8Array): Event | undefined {
   const event: Event = {};

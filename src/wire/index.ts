@@ -5,3 +5,5 @@ export * from "./frame.ts";
 export * from "./decoder.ts";
 export * from "./messages.ts";
 export * from "./bytes.ts";
+export { joinAtDeadline } from "./_fast-codec.ts";
+export { varintSize } from "./_write.ts";
