@@ -13,6 +13,9 @@
  * that carried any frame other than stream frames (an event, a reply: their
  * bodies are views handed to handlers) is never freed: the collector takes it.
  * Streams that do not lend copy their views out before the read is freed.
+ * A read gets a lease (an object and a Map entry) only when something keeps
+ * a view of it past its own handling (a lending stream, the decoder); the
+ * rest are freed, or left to the collector, without one.
  */
 
 /** One buffer and the views of it still wanted. */
@@ -29,7 +32,10 @@ export class ReadLeases {
   readonly #leases = new Map<ArrayBufferLike, Lease>();
   /** Leases the decoder still holds (the head of an incomplete frame). */
   #decoderHeld: Lease[] = [];
-  #current: Lease | undefined;
+  /** The read being handled, when it is a whole buffer that may be freed. */
+  #current: Uint8Array | undefined;
+  /** Its lease, made once something keeps a view of it. */
+  #currentLease: Lease | undefined;
   #pinned = false;
 
   constructor(
@@ -47,13 +53,17 @@ export class ReadLeases {
   /** A read arrives: it holds its buffer while its frames are handled. */
   begin(chunk: Uint8Array): void {
     this.#pinned = false;
-    if (this.release === undefined || chunk.byteOffset !== 0 || chunk.byteLength !== chunk.buffer.byteLength) {
-      this.#current = undefined;
-      return;
-    }
-    const lease: Lease = { chunk, free: this.release, count: 1 };
-    this.#current = lease;
+    this.#currentLease = undefined;
+    const whole = this.release !== undefined && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
+    this.#current = whole ? chunk : undefined;
+  }
+
+  /** The current read's lease, made at its first use: the read itself holds it once. */
+  #leaseOfCurrent(chunk: Uint8Array): Lease {
+    if (this.#currentLease !== undefined) return this.#currentLease;
+    const lease: Lease = { chunk, free: this.release!, count: 1 };
     this.#leases.set(chunk.buffer, lease);
+    return (this.#currentLease = lease);
   }
 
   /** A frame that may keep views of the read (not a stream frame) was read: the read is left to the collector. */
@@ -66,7 +76,7 @@ export class ReadLeases {
    * frame that spanned reads) is a buffer of our own, freed like a read.
    */
   lending(body: Uint8Array): void {
-    if (this.release === undefined || body.buffer === this.#current?.chunk.buffer || this.#leases.has(body.buffer)) return;
+    if (this.release === undefined || body.buffer === this.#current?.buffer || this.#leases.has(body.buffer)) return;
     if (body.byteOffset !== 0 || body.byteLength !== body.buffer.byteLength) return;
     this.#leases.set(body.buffer, { chunk: body, free: this.release, count: 0 }); // the transport frees any buffer that is only ours
   }
@@ -78,7 +88,8 @@ export class ReadLeases {
 
   /** A lending stream keeps `view`. */
   kept(view: Uint8Array): void {
-    const lease = this.#leases.get(view.buffer);
+    const current = this.#current;
+    const lease = current !== undefined && view.buffer === current.buffer ? this.#leaseOfCurrent(current) : this.#leases.get(view.buffer);
     if (lease) lease.count++;
   }
 
@@ -96,8 +107,9 @@ export class ReadLeases {
    * decoder; the decoder lets go of those it no longer holds.
    */
   end(): void {
-    const lease = this.#current;
-    this.#current = undefined;
+    const read = this.#current;
+    let lease = this.#currentLease;
+    this.#current = this.#currentLease = undefined;
     if (this.#decoderHeld.length > 0) {
       const held = this.#decoderHeld;
       this.#decoderHeld = [];
@@ -106,7 +118,15 @@ export class ReadLeases {
         else this.#drop(old);
       }
     }
-    if (lease === undefined) return;
+    if (read === undefined) return;
+    if (lease === undefined) {
+      // Nobody kept a view: freed now, or left to the collector (views of it went to handlers), without a lease;
+      // one is made only for the decoder, when it keeps the head of an incomplete frame in it.
+      if (this.#pinned) return;
+      if (!this.decoderHolds(read.buffer)) return this.release!(read);
+      lease = { chunk: read, free: this.release!, count: 1 };
+      this.#leases.set(read.buffer, lease);
+    }
     if (this.#pinned) lease.abandoned = true; // views of it went to handlers: the collector frees it
     if (this.decoderHolds(lease.chunk.buffer)) this.#decoderHeld.push(lease);
     else this.#drop(lease);
@@ -114,7 +134,7 @@ export class ReadLeases {
 
   /** The current read, when it may be freed once its frames are handled (streams that do not lend copy their views of it). */
   get freeing(): ArrayBufferLike | undefined {
-    return this.#pinned ? undefined : this.#current?.chunk.buffer;
+    return this.#pinned ? undefined : this.#current?.buffer;
   }
 
   #drop(lease: Lease): void {

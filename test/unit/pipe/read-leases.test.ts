@@ -97,6 +97,25 @@ describe("ReadLeases", () => {
     expect(freed).toEqual([]);
   });
 
+  test("a read gets a lease only once something keeps a view of it (reads of events make none)", () => {
+    const { freed, leases: l } = leases();
+    const events = new Uint8Array(1024);
+    l.begin(events);
+    l.pin();
+    expect(l.size).toBe(0);
+    l.end();
+    const data = new Uint8Array(1024);
+    l.begin(data);
+    expect(l.size).toBe(0);
+    l.kept(data.subarray(0, 100));
+    expect(l.size).toBe(1);
+    l.end();
+    expect(l.size).toBe(1);
+    l.returned(data.subarray(0, 100), true);
+    expect(freed).toEqual([data]);
+    expect(l.size).toBe(0);
+  });
+
   test("without a transport that frees, nothing is counted", () => {
     const l = new ReadLeases(undefined, () => false);
     l.begin(new Uint8Array(10));
