@@ -74,7 +74,8 @@ export function forwardedEventHandler(deps: ForwardedDeps): InboundHandler {
           noun: event.noun ?? "",
           mimetype: event.mimetype ?? "",
           ...(context.body && pipe.streams
-            ? { body: context.body, ...(event.bodyLength === undefined ? {} : { bodyLength: event.bodyLength }) }
+            ? // ownChunks: a received stream, read only by this pipe's pump, gives copies that are only ours (as replies below).
+              { body: context.body, ownChunks: true, ...(event.bodyLength === undefined ? {} : { bodyLength: event.bodyLength }) }
             : { data: body ?? event.data ?? new Uint8Array(0) }),
           ...(event.query ? { query: event.query } : {}),
           ...(event.caller === undefined ? {} : { caller: event.caller }),

@@ -56,6 +56,8 @@ export interface OutboundEvent {
   /** The body as a stream instead of `data` (only to a peer with `streams`); its length when known. */
   readonly body?: ReadableStream<Uint8Array>;
   readonly bodyLength?: number;
+  /** With `body`: its chunks that are whole buffers are only ours, freed once written (as OutgoingReply.ownChunks). */
+  readonly ownChunks?: boolean;
   /** The local app's caller tag; sent only to peers listing the caller-ctx capability. */
   readonly caller?: string;
   /** W3C trace context; sent only to peers listing the caller-ctx capability. */

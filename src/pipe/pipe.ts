@@ -320,7 +320,7 @@ export class Pipe {
     this.stats.requestsSent++;
     // An event whose request settled before it was written (deadline, caller gone) is dropped unwritten.
     this.#sendBody(FrameType.Event, id, body, this.#stillPending);
-    if (event.body) this.#pumpRequestBody(id, event.body);
+    if (event.body) this.#pumpRequestBody(id, event.body, event.ownChunks === true);
     // A request that fails here (deadline, caller gone) is reset, so that the peer's handler stops too.
     reply.catch((error: unknown) => this.#requestFailed(id, error));
     return reply;
@@ -761,8 +761,8 @@ export class Pipe {
     this.#pending.settle(id, { ...reply, data: EMPTY, stream: stream.readable, lend: () => stream.lend() });
   }
 
-  #pumpRequestBody(id: number, source: ReadableStream<Uint8Array>): void {
-    const body = this.#outboundBody(source, id, false);
+  #pumpRequestBody(id: number, source: ReadableStream<Uint8Array>, ownChunks: boolean): void {
+    const body = this.#outboundBody(source, id, false, ownChunks);
     this.#requestBodiesOut.set(id, body);
     body.run().then(
       () => this.#forget(this.#requestBodiesOut, id, body),

@@ -32,15 +32,15 @@ function poisoning(transport: object): { bytes: number } {
   return freed;
 }
 
-function pipes(onEvent: InboundHandler, capabilities: string[] = []): { near: Pipe; far: Pipe; farFreed: { bytes: number } } {
+function pipes(onEvent: InboundHandler, capabilities: string[] = []): { near: Pipe; far: Pipe; nearFreed: { bytes: number }; farFreed: { bytes: number } } {
   const [tn, tf] = memoryPair({ highWaterMark: 4 * MiB });
-  poisoning(tn);
+  const nearFreed = poisoning(tn);
   const farFreed = poisoning(tf);
   const base = { heartbeatIntervalMs: 0, heartbeatTimeoutMs: 0, capabilities };
   const near = new Pipe(tn, { peer: { name: "far", remoteAddress: "memory:far" }, onEvent: () => ({ code: 0 }), ...base });
   const far = new Pipe(tf, { peer: { name: "near", remoteAddress: "memory:near" }, onEvent, ...base });
   opened.push(near, far);
-  return { near, far, farFreed };
+  return { near, far, nearFreed, farFreed };
 }
 
 interface Setup {
@@ -52,14 +52,16 @@ interface Setup {
   readonly senders: string[];
   /** Bytes the receiving server's end of the link freed (poisoned): forwarded reply chunks once written. */
   readonly linkFreed: { bytes: number };
+  /** Bytes the receiving server's pipe to the client freed (poisoned): forwarded request body chunks once written. */
+  readonly clientPipeFreed: { bytes: number };
   readonly records: ReturnType<typeof recordingLogger>["records"];
   epoch: number;
 }
 
 async function setup(client: InboundHandler): Promise<Setup> {
-  const { near: toClient } = pipes(client);
+  const { near: toClient, nearFreed: clientPipeFreed } = pipes(client);
   const { log, records } = recordingLogger();
-  const state: Setup = { link: undefined as unknown as Pipe, toClient, foreign: [], takeovers: [], counted: [], senders: [], linkFreed: { bytes: 0 }, records, epoch: 7 };
+  const state: Setup = { link: undefined as unknown as Pipe, toClient, foreign: [], takeovers: [], counted: [], senders: [], linkFreed: { bytes: 0 }, clientPipeFreed, records, epoch: 7 };
   const deps: ForwardedDeps = {
     fleet: "blue",
     session: async (cn) => (cn === "x" && toClient.status.state === "open" ? { pipe: toClient, epoch: state.epoch } : undefined),
@@ -140,6 +142,33 @@ describe("forwarded events at the receiving server", () => {
     }
     expect({ received, wrong }).toEqual({ received: size, wrong: 0 });
     expect(s.linkFreed.bytes).toBeGreaterThan(size / 2); // was ${s.linkFreed.bytes}
+  });
+
+  test("a forwarded 16 MiB request body arrives intact, its chunks freed (poisoned) by the receiving server once written", async () => {
+    const size = 16 * MiB;
+    const pattern = (at: number) => ((at * 31) >>> 8) % 256;
+    const s = await setup(async (_event, context) => {
+      let received = 0;
+      let wrong = 0;
+      const reader = context.body!.getReader();
+      for (let read = await reader.read(); !read.done; read = await reader.read()) {
+        for (let i = 0; i < read.value.length; i += 1021) if (read.value[i] !== pattern(received + i)) wrong++;
+        received += read.value.length;
+      }
+      return { code: 0, mimetype: "application/json", data: new TextEncoder().encode(JSON.stringify({ received, wrong })) };
+    });
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= size) return controller.close();
+        const n = Math.min(size - sent, 100_000 + (sent % 77_777));
+        controller.enqueue(Uint8Array.from({ length: n }, (_, i) => pattern(sent + i)));
+        sent += n;
+      },
+    });
+    const reply = await s.link.request({ verb: "post", noun: "sink", body, bodyLength: size, fleet: { target: "x", epoch: 7, fleet: "blue" } }, { deadlineMs: 30_000 });
+    expect(JSON.parse(text(reply))).toEqual({ received: size, wrong: 0 });
+    expect(s.clientPipeFreed.bytes).toBeGreaterThan(size / 2); // was ${s.clientPipeFreed.bytes}
   });
 
   test("a stale epoch or a CN not held here is refused with 503, the client never asked", async () => {
