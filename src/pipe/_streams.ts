@@ -80,17 +80,8 @@ export interface InboundActions {
   returned?(view: Uint8Array, free: boolean): void;
 }
 
-/**
- * A lending stream copies received bytes out of a read (one to be freed, or
- * a view pinning a larger buffer) into buffers of this size, one after the
- * other, adjacent copies joined into one chunk, and reuses a buffer once its
- * reader is done with it: a read's worth of Data frames is one read of the
- * stream (one write of the HTTP response, where each 64 KiB frame was a
- * pull, an enqueue and a write of its own) and no allocation. Other streams
- * copy each view into a buffer of its own (a reader may keep it; a pump that
- * forwards it frees it once written, OutgoingReply.ownChunks).
- */
-const SLAB_BYTES = 256 * 1024;
+/** A lending stream copies its waiting chunks out of the read buffers only once more than this many bytes wait. */
+const LEND_LAG_BYTES = 256 * 1024;
 
 /** The receiving end of one streamed body. */
 export class InboundStream {
@@ -115,16 +106,6 @@ export class InboundStream {
   #lending = false;
   /** The views the reader was given last (lending): returned at its next read. */
   #lent: Uint8Array[] = [];
-  /** Chunks from this index on were pushed since the last `detach`. */
-  #fresh = 0;
-  /** The buffer received bytes are copied into (SLAB_BYTES), and how far it is filled. */
-  #slab: Uint8Array | undefined;
-  #slabFill = 0;
-  /** The slabs' buffers, to tell a slab's chunk from a read's. */
-  readonly #slabs = new WeakSet<ArrayBufferLike>();
-  /** Lending: the slab of the chunk the reader read last, and one it is done with, for the next slab. */
-  #handed: ArrayBufferLike | undefined;
-  #spare: Uint8Array | undefined;
   /** Bytes received in all. */
   received = 0;
 
@@ -157,9 +138,8 @@ export class InboundStream {
   /**
    * The reader is done with each chunk when it reads the next one (or
    * cancels): an HTTP server that writes or copies every chunk before it asks
-   * for more. The slabs its chunks were copied into are then reused, and the
-   * views it gets of received bytes not copied (a decoder's copy of a frame
-   * that spanned reads) are freed once read (see _read-leases.ts).
+   * for more. Its chunks are then views of the read buffers, which are freed
+   * once read (see _read-leases.ts), instead of copies or garbage.
    */
   lend(): void {
     this.#lending = true;
@@ -221,67 +201,37 @@ export class InboundStream {
   }
 
   /**
-   * Copies the chunks pushed since the last call out of the buffers they are
-   * views of (lending: into slabs, SLAB_BYTES, adjacent copies joined). A
-   * Data frame is a 64 KiB view of the transport's read buffer (128-512 KiB
-   * on Bun): a stalled reader held every read buffer its frames came in,
-   * interleaved with a busy stream's: 8 times its window in memory. Only
-   * chunks that pin a larger buffer are copied, once each, and every view of
-   * `release`, a read buffer about to be freed.
+   * Copies the chunks still waiting for the reader out of the buffers they
+   * are views of. A Data frame is a 64 KiB view of the transport's read
+   * buffer (512 KiB each on Bun): a reader that keeps up lets go of it before
+   * the next read, but a stalled one held every read buffer its frames came
+   * in, interleaved with a busy stream's: 8 times its window in memory.
+   * Only chunks that pin a larger buffer are copied, once each, and every
+   * view of `release`, a read buffer about to be freed.
    */
   detach(release?: ArrayBufferLike): boolean {
-    this.#holdsViews = false;
     const chunks = this.#chunks;
-    let kept = this.#fresh;
-    for (let i = this.#fresh; i < chunks.length; i++) {
+    if (this.#lending) {
+      // Its views are counted: a read is freed when they come back, so only a reader that lags has them copied.
+      if (release !== undefined || this.#buffered <= LEND_LAG_BYTES) {
+        if (chunks.length === 0) this.#holdsViews = false;
+        return !!chunks.length;
+      }
+      for (let i = 0; i < chunks.length; i++) {
+        const chunk = chunks[i]!;
+        chunks[i] = new Uint8Array(chunk);
+        this.actions.returned?.(chunk, true);
+      }
+      this.#holdsViews = false;
+      return false;
+    }
+    this.#holdsViews = false;
+    for (let i = 0; i < chunks.length; i++) {
       const chunk = chunks[i]!;
       // A copy whatever the view's class: a Node Buffer's (Bun's reads) `slice` is a view of the same bytes.
-      if (chunk.buffer !== release && chunk.buffer.byteLength <= chunk.length + DETACH_SLACK) {
-        chunks[kept++] = chunk;
-        continue;
-      }
-      if (!this.#lending) {
-        chunks[kept++] = new Uint8Array(chunk); // a buffer of its own: a pump forwarding it frees it once written (ownChunks)
-        continue;
-      }
-      const copy = this.#copy(chunk);
-      this.actions.returned?.(chunk, true);
-      const before = kept > 0 ? chunks[kept - 1]! : undefined;
-      if (before !== undefined && before.buffer === copy.buffer && before.byteOffset + before.length === copy.byteOffset) {
-        chunks[kept - 1] = new Uint8Array(copy.buffer, before.byteOffset, before.length + copy.length);
-      } else chunks[kept++] = copy;
+      if (chunk.buffer === release || chunk.buffer.byteLength > chunk.length + DETACH_SLACK) chunks[i] = new Uint8Array(chunk);
     }
-    chunks.length = kept;
-    this.#fresh = kept;
     return false;
-  }
-
-  /** `view` copied into the current slab (a new one when it is full). */
-  #copy(view: Uint8Array): Uint8Array {
-    if (view.length > SLAB_BYTES) return new Uint8Array(view);
-    let slab = this.#slab;
-    if (slab === undefined || this.#slabFill + view.length > slab.length) {
-      slab = this.#slab = this.#spare ?? new Uint8Array(SLAB_BYTES);
-      this.#spare = undefined;
-      this.#slabs.add(slab.buffer);
-      this.#slabFill = 0;
-    }
-    const at = this.#slabFill;
-    slab.set(view, at);
-    this.#slabFill = at + view.length;
-    return slab.subarray(at, at + view.length);
-  }
-
-  /**
-   * Lending, at a pull (the reader is done with what it read): the slab of
-   * what it read last is free for reuse when no more is copied into it and
-   * no waiting chunk is in it.
-   */
-  #reclaim(): void {
-    const handed = this.#handed;
-    if (handed === undefined || handed === this.#slab?.buffer || this.#chunks.some((chunk) => chunk.buffer === handed)) return;
-    this.#handed = undefined;
-    this.#spare ??= new Uint8Array(handed);
   }
 
   /**
@@ -332,7 +282,6 @@ export class InboundStream {
 
   async #pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
     if (this.#lent.length > 0) this.#giveBack(); // the reader is done with the chunks it read last
-    if (this.#lending) this.#reclaim();
     for (;;) {
       if (this.#failed) return controller.error(this.#failed);
       if (this.#chunks.length > 0) {
@@ -353,20 +302,21 @@ export class InboundStream {
     }
   }
 
-  /** The first buffered chunk, joined with the next ones while they fit in PULL_BYTES (lending: alone). */
+  /** The first buffered chunk, joined with the next ones while they fit in PULL_BYTES. */
   #take(): Uint8Array {
     let count = 0;
     let length = 0;
-    if (this.#lending) length = this.#chunks[count++]!.length;
-    else while (count < this.#chunks.length && (count === 0 || length + this.#chunks[count]!.length <= PULL_BYTES)) length += this.#chunks[count++]!.length;
+    while (count < this.#chunks.length && (count === 0 || length + this.#chunks[count]!.length <= PULL_BYTES)) length += this.#chunks[count++]!.length;
     const taken = this.#chunks.splice(0, count);
-    this.#fresh = Math.max(0, this.#fresh - count);
     this.#buffered -= length;
     if (!this.#lending) return joinBytes(taken, length);
-    const chunk = taken[0]!;
-    this.#lent.push(chunk); // a view of a read goes back to its lease at the next pull (a slab's has none)
-    if (this.#slabs.has(chunk.buffer)) this.#handed = chunk.buffer;
-    return chunk;
+    if (count === 1) {
+      this.#lent.push(taken[0]!);
+      return taken[0]!;
+    }
+    const joined = joinBytes(taken, length);
+    for (const view of taken) this.actions.returned?.(view, true);
+    return joined;
   }
 
   /** Returns the views the reader was lent (it read the next chunk, or the body ended). */
