@@ -30,8 +30,14 @@ export const WRITE_SLICE = 1024 * 1024;
 /** Bulk frames up to this size (a stream chunk and its header room) are coalesced rather than written as views. */
 const SMALL_BULK = LARGE_BODY + 64;
 
-/** Coalesced batches of small frames are cut at about this size. */
-const BATCH_BYTES = 256 * 1024;
+/**
+ * Coalesced batches of small frames are cut at about this size. At 256 KiB a
+ * sending node used 13 % more CPU per GB of a streamed reply (851 against
+ * 738 ms, medians of 6 alternated pairs, test/bench/stream-profile.ts) for
+ * the extra socket writes: what waits of stream data is bounded by the
+ * pipe's STREAM_QUEUE_BYTES (512 KiB) anyway, so a batch is what waits.
+ */
+const BATCH_BYTES = 1024 * 1024;
 
 /** Room for the largest coalesced batch: a batch is cut after the frame that takes it to BATCH_BYTES. */
 const SCRATCH_BYTES = BATCH_BYTES + HEADER_LENGTH + SMALL_BULK;
@@ -42,7 +48,7 @@ const SCRATCH_BYTES = BATCH_BYTES + HEADER_LENGTH + SMALL_BULK;
  * a batch is built and written synchronously, so one buffer serves every pipe, and a busy
  * stream no longer gets a fresh 256 KiB buffer (zeroed, page-faulted in,
  * later collected) per write: that was 38% of a sending node's samples
- * during a 1 GiB stream. Made on first use.
+ * during a 1 GiB stream. Made on first use (about 1 MiB: SCRATCH_BYTES).
  */
 let scratch: Uint8Array | undefined;
 
