@@ -11,24 +11,35 @@
  */
 import { setImmediate } from "node:timers";
 
-/** Flushes waiting for the next check phase. */
-let waiting: Array<() => void> = [];
+/** A flush's error is thrown again where nothing catches it, as an immediate's own would be. */
+const throwUncaught = (error: unknown): void =>
+  queueMicrotask(() => {
+    throw error;
+  });
 
-function runWaiting(): void {
-  const now = waiting;
-  waiting = []; // a flush asked for while these run waits for the next turn, as a setImmediate from an immediate does
-  for (const flush of now) {
-    try {
-      flush();
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
+/** Flushes waiting for the next check phase, run by one setImmediate. */
+export class AfterIo {
+  #waiting: Array<() => void> = [];
+
+  constructor(readonly report: (error: unknown) => void = throwUncaught) {}
+
+  /** Runs `flush` after the I/O callbacks now running, with every other flush asked for in this turn. */
+  readonly schedule = (flush: () => void): void => {
+    if (this.#waiting.push(flush) === 1) setImmediate(this.#run);
+  };
+
+  #run = (): void => {
+    const now = this.#waiting;
+    this.#waiting = []; // a flush asked for while these run waits for the next turn, as a setImmediate from an immediate does
+    for (const flush of now) {
+      try {
+        flush();
+      } catch (error) {
+        this.report(error);
+      }
     }
-  }
+  };
 }
 
-/** Runs `flush` after the I/O callbacks now running, with every other flush asked for in this turn. */
-export function afterIo(flush: () => void): void {
-  if (waiting.push(flush) === 1) setImmediate(runWaiting);
-}
+/** The process's one queue (a flush is a write to a socket: every transport of the process shares the turn). */
+export const afterIo: (flush: () => void) => void = new AfterIo().schedule;
