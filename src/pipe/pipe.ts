@@ -609,13 +609,14 @@ export class Pipe {
    */
   #sendReply(id: number, reply: EventReply, deadlineAt?: number): void {
     const message = { ...reply, version: WIRE_VERSION };
-    if (!this.peerCapabilities.has(Capability.CallerContext)) delete message.deniedByRule;
-    if (!this.replyHead) {
+    // Only fields the reply has are deleted (the usual reply has none of them): a delete can turn the object into a slower dictionary.
+    if (message.deniedByRule !== undefined && !this.peerCapabilities.has(Capability.CallerContext)) delete message.deniedByRule;
+    if ((message.httpStatus !== undefined || message.head !== undefined) && !this.replyHead) {
       // An original peer (or one before reply-head) gets the bytes it always got.
       delete message.httpStatus;
       delete message.head;
     }
-    if (!this.peerCapabilities.has(Capability.Fleet)) {
+    if ((message.fleetRefusal !== undefined || message.fleetStatus !== undefined) && !this.peerCapabilities.has(Capability.Fleet)) {
       delete message.fleetRefusal;
       delete message.fleetStatus;
     }
