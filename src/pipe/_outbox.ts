@@ -317,15 +317,16 @@ export class Outbox {
 
   /** Forgets the written head of each queue once it is long, so that a busy pipe does not grow them. */
   #compact(): void {
+    // An emptied queue is truncated in place, not replaced: a new array per flush (of every pipe a fan-out writes to) was 1.4% of a fan-out server's samples.
     if (this.#controlHead === this.#control.length) {
-      this.#control = [];
+      if (this.#controlHead > 0) this.#control.length = 0;
       this.#controlHead = 0;
     } else if (this.#controlHead > 1024) {
       this.#control = this.#control.slice(this.#controlHead);
       this.#controlHead = 0;
     }
     if (this.#bulkHead === this.#bulk.length) {
-      this.#bulk = [];
+      if (this.#bulkHead > 0) this.#bulk.length = 0;
       this.#bulkHead = 0;
     } else if (this.#bulkHead > 64) {
       this.#bulk = this.#bulk.slice(this.#bulkHead);

@@ -18,6 +18,15 @@
  * rest are freed, or left to the collector, without one.
  */
 
+/**
+ * Reads shorter than this are not leased (nor freed here): what the collector
+ * may keep of them late is small, while a lease costs each read a Map entry
+ * keyed by its ArrayBuffer (which Bun makes only when asked for) and the
+ * `transfer(0)`. A fan-out's events and replies are reads of tens of bytes,
+ * one per target on each side; a stream's reads are tens to hundreds of KiB.
+ */
+export const SMALL_READ_BYTES = 16 * 1024;
+
 /** One buffer and the views of it still wanted. */
 interface Lease {
   readonly chunk: Uint8Array;
@@ -43,6 +52,8 @@ export class ReadLeases {
     readonly release: ((chunk: Uint8Array) => void) | undefined,
     /** Does the decoder still keep part of `buffer`? */
     readonly decoderHolds: (buffer: ArrayBufferLike) => boolean,
+    /** Reads shorter than this are left to the collector, unleased (see SMALL_READ_BYTES); 0: every read is leased. */
+    readonly leaseFromBytes = 0,
   ) {}
 
   /** Leases that wait for views to come back (for tests). */
@@ -54,7 +65,9 @@ export class ReadLeases {
   begin(chunk: Uint8Array): void {
     this.#pinned = false;
     this.#currentLease = undefined;
-    const whole = this.release !== undefined && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
+    const whole =
+      this.release !== undefined && chunk.byteLength >= this.leaseFromBytes && chunk.byteOffset === 0 &&
+      chunk.byteLength === chunk.buffer.byteLength;
     this.#current = whole ? chunk : undefined;
   }
 

@@ -43,7 +43,7 @@ import {
 } from "./errors.ts";
 import { HeartbeatMonitor } from "./_heartbeat.ts";
 import { LARGE_BODY, Outbox, type OutboundFrame } from "./_outbox.ts";
-import { ReadLeases } from "./_read-leases.ts";
+import { ReadLeases, SMALL_READ_BYTES } from "./_read-leases.ts";
 import { CONNECTION_WINDOW, INITIAL_STREAM_WINDOW, InboundStream, OutboundBody, STREAM_WINDOW_BUDGET } from "./_streams.ts";
 import { PendingRequests } from "./_pending.ts";
 import { CONNECTION_CREDIT_BATCH, PacedCredit } from "./_paced-credit.ts";
@@ -199,7 +199,7 @@ export class Pipe {
     this.#maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.#maxInboundInFlight = options.maxInboundInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.#decoder = new FrameDecoder(options.maxFrameBytes === undefined ? {} : { maxFrameBytes: options.maxFrameBytes });
-    this.#leases = new ReadLeases(transport.release === undefined ? undefined : (chunk) => transport.release!(chunk), (buffer) => this.#decoder.holds(buffer));
+    this.#leases = new ReadLeases(transport.release === undefined ? undefined : (chunk) => transport.release!(chunk), (buffer) => this.#decoder.holds(buffer), SMALL_READ_BYTES);
     this.#maxWriteQueueBytes = options.maxWriteQueueBytes ?? DEFAULT_MAX_WRITE_QUEUE_BYTES;
     this.#slowConsumerTimeoutMs = options.slowConsumerTimeoutMs ?? DEFAULT_SLOW_CONSUMER_TIMEOUT_MS;
     this.#outbox = new Outbox(transport, {
@@ -609,13 +609,14 @@ export class Pipe {
    */
   #sendReply(id: number, reply: EventReply, deadlineAt?: number): void {
     const message = { ...reply, version: WIRE_VERSION };
-    if (!this.peerCapabilities.has(Capability.CallerContext)) delete message.deniedByRule;
-    if (!this.replyHead) {
+    // Only fields the reply has are deleted (the usual reply has none of them): a delete can turn the object into a slower dictionary.
+    if (message.deniedByRule !== undefined && !this.peerCapabilities.has(Capability.CallerContext)) delete message.deniedByRule;
+    if ((message.httpStatus !== undefined || message.head !== undefined) && !this.replyHead) {
       // An original peer (or one before reply-head) gets the bytes it always got.
       delete message.httpStatus;
       delete message.head;
     }
-    if (!this.peerCapabilities.has(Capability.Fleet)) {
+    if ((message.fleetRefusal !== undefined || message.fleetStatus !== undefined) && !this.peerCapabilities.has(Capability.Fleet)) {
       delete message.fleetRefusal;
       delete message.fleetStatus;
     }

@@ -3,8 +3,8 @@
  * before `start`, deliver the rest in order, and end exactly once with a
  * TransportError that names the peer. Subclasses do the writing.
  */
-import { setImmediate } from "node:timers";
 import type { Transport, TransportPeer, TransportSink } from "../pipe/index.ts";
+import { afterIo } from "./_after-io.ts";
 import { TransportError } from "./errors.ts";
 
 /** The error a transport ends with when its writer ignored back-pressure. */
@@ -32,9 +32,6 @@ export const HARD_QUEUE_LIMIT = 64 * 1024 * 1024;
 /** How long a graceful close waits for queued bytes before cutting the connection. */
 export const CLOSE_FLUSH_TIMEOUT_MS = 5_000;
 
-/** Runs `flush` after the I/O callbacks now running (one function for every transport, not a closure each). */
-const flushAfterIo = (flush: () => void): void => void setImmediate(flush);
-
 /** The sink side of a socket transport. */
 export abstract class TransportBase implements Transport {
   readonly peer: TransportPeer;
@@ -50,9 +47,9 @@ export abstract class TransportBase implements Transport {
    * pipe send() calls per request 1.0 → 0.03 on the server, 0.6 → 0.03 on the client).
    * It must stay after them: Bun aborts a pipelined request's signal within its read callback, and only because
    * the flush comes later is that request's event dropped unwritten (bun/http-server.ts; test/e2e/http-edges.test.ts
-   * fails with a microtask flush).
+   * fails with a microtask flush). The transports of a process share one setImmediate per turn (_after-io.ts).
    */
-  readonly scheduleFlush = flushAfterIo;
+  readonly scheduleFlush = afterIo;
 
   constructor(peer: TransportPeer) {
     this.peer = peer;

@@ -27,6 +27,8 @@ export class FrameDecoder {
   readonly maxFrameBytes: number;
   #chunks: Uint8Array[] = [];
   #head = 0; // index of the first unread chunk
+  /** Bytes of the head chunk already read: consumed in place, so that a frame's header costs no view of its own. */
+  #at = 0;
   #buffered = 0;
   #header: PendingHeader | undefined;
   #failure: WireError | undefined;
@@ -81,10 +83,20 @@ export class FrameDecoder {
   }
 
   #readHeader(): PendingHeader {
-    const bytes = this.#take(HEADER_LENGTH);
-    const type = bytes[0]!;
-    const flags = bytes[1]!;
-    const length = readU32(bytes, 2);
+    // A header within the head chunk is read where it lies; one that spans chunks is copied out first.
+    const first = this.#chunks[this.#head]!;
+    let bytes = first;
+    let at = this.#at;
+    if (first.length - at >= HEADER_LENGTH) {
+      this.#buffered -= HEADER_LENGTH;
+      this.#skip(first, HEADER_LENGTH);
+    } else {
+      bytes = this.#take(HEADER_LENGTH);
+      at = 0;
+    }
+    const type = bytes[at]!;
+    const flags = bytes[at + 1]!;
+    const length = readU32(bytes, at + 2);
     if (!isKnownFrameType(type)) throw this.#fail(new UnknownFrameTypeError(type));
     if (isStreamType(type)) {
       // Either direction; End only on Data; no other bit.
@@ -94,39 +106,43 @@ export class FrameDecoder {
       throw this.#fail(new FrameFlagsError(type, flags));
     }
     if (length > this.maxFrameBytes) throw this.#fail(new FrameTooLargeError(length, this.maxFrameBytes));
-    return { type, flags, length, id: readU32(bytes, 6) };
+    return { type, flags, length, id: readU32(bytes, at + 6) };
   }
 
-  /** Removes `n` buffered bytes (n <= buffered): a view when they lie in one chunk, else one copy. */
+  /** Removes `n` buffered bytes (n <= buffered): a view when they lie in one chunk (the chunk itself when it is all of it), else one copy. */
   #take(n: number): Uint8Array {
     this.#buffered -= n;
     const first = this.#chunks[this.#head]!;
     if (n === 0) return first ? first.subarray(0, 0) : new Uint8Array(0);
-    if (first.length >= n) return this.#advance(first, n);
+    const at = this.#at;
+    if (first.length - at >= n) {
+      const view = at === 0 && n === first.length ? first : first.subarray(at, at + n);
+      this.#skip(first, n);
+      return view;
+    }
     const out = new Uint8Array(n);
     let filled = 0;
     while (filled < n) {
       const chunk = this.#chunks[this.#head]!;
-      const part = Math.min(chunk.length, n - filled);
-      out.set(part === chunk.length ? chunk : chunk.subarray(0, part), filled);
+      const from = this.#at;
+      const part = Math.min(chunk.length - from, n - filled);
+      out.set(from === 0 && part === chunk.length ? chunk : chunk.subarray(from, from + part), filled);
       filled += part;
-      this.#advance(chunk, part);
+      this.#skip(chunk, part);
     }
     return out;
   }
 
-  /** Consumes `n` bytes of the head chunk and returns them as a view. */
-  #advance(chunk: Uint8Array, n: number): Uint8Array {
-    if (n === chunk.length) {
-      this.#chunks[this.#head++] = EMPTY;
-      if (this.#head === this.#chunks.length) {
-        this.#chunks = [];
-        this.#head = 0;
-      }
-      return chunk;
+  /** Consumes `n` bytes of the head chunk (`chunk`); a chunk read to its end leaves the list. */
+  #skip(chunk: Uint8Array, n: number): void {
+    this.#at += n;
+    if (this.#at < chunk.length) return;
+    this.#at = 0;
+    this.#chunks[this.#head++] = EMPTY;
+    if (this.#head === this.#chunks.length) {
+      this.#chunks.length = 0; // emptied in place: a new array per read was garbage on every pipe
+      this.#head = 0;
     }
-    this.#chunks[this.#head] = chunk.subarray(n);
-    return chunk.subarray(0, n);
   }
 
   /** Drops consumed chunk slots so that a long stream does not grow the list. */
@@ -139,6 +155,7 @@ export class FrameDecoder {
     this.#failure = error;
     this.#chunks = [];
     this.#head = 0;
+    this.#at = 0;
     this.#buffered = 0;
     return error;
   }

@@ -1,6 +1,6 @@
 /** Read buffers freed once nobody views them (src/pipe/_read-leases.ts): the read, the decoder, lending streams. */
 import { describe, expect, test } from "bun:test";
-import { ReadLeases } from "../../../src/pipe/_read-leases.ts";
+import { ReadLeases, SMALL_READ_BYTES } from "../../../src/pipe/_read-leases.ts";
 
 function leases(decoderHolds: (buffer: ArrayBufferLike) => boolean = () => false) {
   const freed: Uint8Array[] = [];
@@ -8,6 +8,23 @@ function leases(decoderHolds: (buffer: ArrayBufferLike) => boolean = () => false
 }
 
 describe("ReadLeases", () => {
+  test("with a size from which reads are leased, a shorter read is left to the collector and a read of that size is freed", () => {
+    const freed: Uint8Array[] = [];
+    const l = new ReadLeases((chunk) => freed.push(chunk), () => false, SMALL_READ_BYTES);
+    const small = new Uint8Array(SMALL_READ_BYTES - 1);
+    l.begin(small);
+    expect(l.freeing).toBeUndefined();
+    l.kept(small.subarray(0, 10));
+    l.end();
+    l.returned(small.subarray(0, 10), true);
+    expect(l.size).toBe(0);
+    const large = new Uint8Array(SMALL_READ_BYTES);
+    l.begin(large);
+    expect(l.freeing).toBe(large.buffer);
+    l.end();
+    expect(freed).toEqual([large]);
+  });
+
   test("a read of stream frames nobody kept a view of is freed once its frames are handled", () => {
     const { freed, leases: l } = leases();
     const read = new Uint8Array(1024);
