@@ -183,8 +183,9 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
       const reply = await pipe.request(event, { deadlineMs: options.requestTimeoutMs, signal: request.signal });
       if (options.lendBodies === true) reply.lend?.(); // only the HTTP server reads a reply's stream, chunk after chunk
       const response = replyResponse(reply, pipe.peer.name, request.method, target.noun, options.role === "server" ? "RP_CLIENT_SHARES" : "RP_SERVER_SHARES");
-      onSent?.(request.method, noun, reply.code ?? 0, performance.now() - started);
-      onAnswered?.({ verb: request.method, noun, peer, context, code: reply.code ?? 0, status: response.status, bytesIn, bytesOut: reply.data?.length ?? reply.bodyLength ?? 0, ms: performance.now() - started });
+      const ms = started === 0 ? 0 : performance.now() - started; // one clock read for both
+      onSent?.(request.method, noun, reply.code ?? 0, ms);
+      onAnswered?.({ verb: request.method, noun, peer, context, code: reply.code ?? 0, status: response.status, bytesIn, bytesOut: reply.data?.length ?? reply.bodyLength ?? 0, ms });
       return response;
     } catch (error) {
       const outcome = outcomeForError(error);

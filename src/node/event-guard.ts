@@ -9,7 +9,7 @@ import type { AuditLog, AuditRecord } from "../audit/index.ts";
 import { handlerNameFor, type Dispatcher } from "../dispatch/index.ts";
 import { badRequestReply, deniedReply } from "../replies/index.ts";
 import { statusForReply } from "../http/index.ts";
-import { denialMessage, type CompiledPolicy } from "../policy/index.ts";
+import { denialMessage, type CompiledPolicy, type PolicyCall, type Verdict } from "../policy/index.ts";
 import { callerProblem, traceContext } from "../trace/index.ts";
 import type { EventReply } from "../wire/index.ts";
 import type { Logger } from "../log/index.ts";
@@ -37,6 +37,8 @@ type Line = { -readonly [K in keyof AuditRecord]: AuditRecord[K] };
 /** Wraps a dispatcher with the caller and trace checks, the policy and the audit line. */
 export function guardDispatcher(dispatcher: Dispatcher, options: GuardOptions): Dispatcher {
   const { audit, onDenied } = options;
+  // The call being judged, filled for each event: judge reads it at once and keeps only its strings.
+  const call: { -readonly [K in keyof PolicyCall]: PolicyCall[K] } = { cn: "", verb: "", noun: "" };
   const line: Line = { direction: "in", cn: "", verb: "", noun: "", caller: undefined, code: 0, status: 0, bytesIn: 0, bytesOut: 0, durationMs: 0, rule: undefined, traceparent: undefined };
   return async (event, context) => {
     const started = audit ? performance.now() : 0;
@@ -55,7 +57,13 @@ export function guardDispatcher(dispatcher: Dispatcher, options: GuardOptions): 
       const policy = options.policy();
       // A HEAD is judged as the GET it is without its body: a rule for GET covers it.
       const judged = verb === "head" ? "get" : verb;
-      const verdict = policy.allowsAll ? undefined : policy.judge({ cn: context.peer.name, verb: judged, noun });
+      let verdict: Verdict | undefined;
+      if (!policy.allowsAll) {
+        call.cn = context.peer.name;
+        call.verb = judged;
+        call.noun = noun;
+        verdict = policy.judge(call);
+      }
       rule = verdict?.rule;
       if (verdict?.action === "deny") {
         const message = denialMessage({ cn: context.peer.name, verb: judged, noun }, policyHandlerName(judged, noun), verdict);
