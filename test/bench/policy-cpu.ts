@@ -160,7 +160,14 @@ export interface GuardCost {
   readonly extra: Record<"control" | "policy" | "inLine" | "outLine" | "answering" | "total", Record<"thread" | "process", Estimate>>;
 }
 
-export async function measureGuardCost(requests: number, rounds: number): Promise<GuardCost> {
+/**
+ * When a run collects: "none" (the collector runs when it will: a run may pay for the one before), "before"
+ * (a full collection before each run, outside it), "inside" (one at the end of each run, inside it: each run
+ * pays for its own garbage, plus a fixed cost that cancels in the differences).
+ */
+export type GcMode = "none" | "before" | "inside";
+
+export async function measureGuardCost(requests: number, rounds: number, gc: GcMode = "inside"): Promise<GuardCost> {
   const dir = await mkdtemp(join(tmpdir(), "rp-policy-cpu-"));
   const rigs: Rig[] = [];
   try {
@@ -172,8 +179,10 @@ export async function measureGuardCost(requests: number, rounds: number): Promis
     for (let round = 0; round < rounds; round++) {
       for (let k = 0; k < rigs.length; k++) {
         const r = (k + round) % rigs.length;
+        if (gc === "before") Bun.gc(true);
         const [t0, p0] = [clocks.thread(), clocks.process()];
         await rigs[r]!.run(requests);
+        if (gc === "inside") Bun.gc(true);
         const [t1, p1] = [clocks.thread(), clocks.process()];
         cpu.thread[r]!.push((t1 - t0) / requests);
         cpu.process[r]!.push((p1 - p0) / requests);
@@ -210,7 +219,7 @@ const show = (e: Estimate) => `${e.median.toFixed(2)} (${e.low.toFixed(2)}…${e
 if (import.meta.main) {
   const requests = Number(process.env["BENCH_REQUESTS"] ?? 4_000);
   const rounds = Number(process.env["BENCH_ROUNDS"] ?? 60);
-  const cost = await measureGuardCost(requests, rounds);
+  const cost = await measureGuardCost(requests, rounds, (process.env["BENCH_GC"] ?? "inside") as GcMode);
   if (process.env["BENCH_JSON"] === "1") {
     console.log(JSON.stringify(cost));
   } else {
