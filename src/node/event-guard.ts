@@ -83,10 +83,11 @@ export function guardDispatcher(dispatcher: Dispatcher, options: GuardOptions): 
       line.status = statusForReply(reply);
       line.bytesIn = event.data?.length ?? 0;
       line.bytesOut = reply.data?.length ?? 0;
-      line.durationMs = performance.now() - started;
+      const ended = performance.now();
+      line.durationMs = ended - started;
       line.rule = rule;
       line.traceparent = event.traceparent;
-      audit.record(line);
+      audit.record(line, ended);
     }
     return reply;
   };
