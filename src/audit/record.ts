@@ -57,16 +57,16 @@ export function maxLineBytes(record: AuditRecord): number {
   return FIXED_LINE_BYTES + 6 * (texts + (record.caller?.length ?? 4) + (record.traceparent?.length ?? 4));
 }
 
-/** The second whose `{"time":"…T…:SS.` prefix is cached, and that prefix (ASCII). */
+/** The second whose `{"time":"…T…:SS.` prefix is cached, and that prefix as bytes (copied into each line of that second). */
 let prefixSecond = Number.NaN;
-let prefix = "";
+let prefix = new Uint8Array(0);
 
-/** `{"time":"<ISO 8601 up to the seconds' dot>` for the second of `epochMs`: one Date per second, not per line. */
-function timePrefix(second: number): string {
+/** `{"time":"<ISO 8601 up to the seconds' dot>` for `second` (epoch): one Date per second, not per line. */
+function timePrefix(second: number): Uint8Array {
   if (second !== prefixSecond) {
     prefixSecond = second;
     const iso = new Date(second * 1000).toISOString(); // ends with ".000Z"
-    prefix = `{"time":"${iso.slice(0, -4)}`;
+    prefix = textEncoder.encode(`{"time":"${iso.slice(0, -4)}`);
   }
   return prefix;
 }
@@ -277,7 +277,9 @@ function putRule(out: Uint8Array, at: number, record: AuditRecord): number {
 export function encodeAuditLine(record: AuditRecord, epochMs: number, showArgs: boolean, out: Uint8Array, at: number): number {
   const second = Math.floor(epochMs / 1000);
   const ms = epochMs - second * 1000;
-  at = putAscii(out, at, timePrefix(second));
+  const time = timePrefix(second);
+  out.set(time, at);
+  at += time.length;
   out[at++] = 0x30 + Math.floor(ms / 100);
   out[at++] = 0x30 + (Math.floor(ms / 10) % 10);
   out[at++] = 0x30 + (ms % 10);
