@@ -145,7 +145,7 @@ export function preciseCost(cost: GuardCost, plainCpu: number, connections: numb
   const judged = extra.total.process;
   const verdict = judged.high <= (COST_TARGET_PERCENT / 100) * plainCpu ? "met, interval included" : judged.median <= (COST_TARGET_PERCENT / 100) * plainCpu ? "met by the median, not by the whole interval" : "NOT met";
   return [
-    `Precise cost (policy-cpu.ts: the real node code in one process, ${cost.rounds} rotated rounds × ${cost.requestsPerRun} requests per rig; loadavg ${cost.loadavg}),`,
+    `Precise cost (policy-cpu.ts: the real node code in one process, ${cost.rounds} shuffled rounds × ${cost.requestsPerRun} requests per rig; loadavg ${cost.loadavg}),`,
     `over the plain pairs' ${plainCpu.toFixed(1)} CPU µs/request (both processes, c=${connections}, median over rounds); medians with 95 % intervals:`,
     "| extra per request | main thread | whole process | share of the plain pair (process) |",
     "| --- | ---: | ---: | ---: |",

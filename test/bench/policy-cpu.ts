@@ -13,7 +13,7 @@
  *
  * Audit lines go to real files (their writes' system time counts: each run
  * ends when its lines are written). Many short runs, the rigs taking turns
- * in an order rotated each round; each round's cost is a rig's CPU per
+ * in an order shuffled each round; each round's cost is a rig's CPU per
  * request minus the mean of that round's two plain runs, and the median
  * over rounds is shown with a 95 % confidence interval of the median (from
  * the ranks, no assumption about the distribution). CPU is read two ways:
@@ -127,6 +127,29 @@ function threadClock(): (() => number) | undefined {
   }
 }
 
+/** A small seeded generator of numbers in [0, 1). */
+function xorshift(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 2 ** 32;
+  };
+}
+
+/** 0 … n−1 in a random order (Fisher–Yates). */
+function shuffled(n: number, random: () => number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
 const processClock = () => {
   const used = process.cpuUsage();
   return used.user + used.system;
@@ -176,9 +199,12 @@ export async function measureGuardCost(requests: number, rounds: number, gc: GcM
     for (let i = 0; i < 3; i++) for (const rig of rigs) await rig.run(requests); // warm-up: the JIT compiles every path
     // cpu[clock][rig][round]: µs per request.
     const cpu = { thread: rigs.map(() => [] as number[]), process: rigs.map(() => [] as number[]) };
+    // A fresh random order each round (seeded: runs are repeatable): rotating one order kept each rig always after the same
+    // other, so what a run leaves behind (the helper threads' work, the heap) landed on the same rig every round.
+    const random = xorshift(0x9e3779b9);
     for (let round = 0; round < rounds; round++) {
-      for (let k = 0; k < rigs.length; k++) {
-        const r = (k + round) % rigs.length;
+      const order = shuffled(rigs.length, random);
+      for (const r of order) {
         if (gc === "before") Bun.gc(true);
         const [t0, p0] = [clocks.thread(), clocks.process()];
         await rigs[r]!.run(requests);
@@ -223,7 +249,7 @@ if (import.meta.main) {
   if (process.env["BENCH_JSON"] === "1") {
     console.log(JSON.stringify(cost));
   } else {
-    console.log(`Policy and audit CPU per request, in one process (front + 2 pipes in memory, c=${IN_FLIGHT}; ${rounds} rounds × ${requests} requests per rig, rotated; loadavg ${cost.loadavg})`);
+    console.log(`Policy and audit CPU per request, in one process (front + 2 pipes in memory, c=${IN_FLIGHT}; ${rounds} rounds × ${requests} requests per rig, order shuffled each round; loadavg ${cost.loadavg})`);
     console.log(`plain: main thread ${show(cost.plain.thread)} µs/request, process ${show(cost.plain.process)}`);
     console.log("| extra µs/request, median (95 % interval) | main thread | whole process |");
     console.log("| --- | ---: | ---: |");
