@@ -57,16 +57,16 @@ export function maxLineBytes(record: AuditRecord): number {
   return FIXED_LINE_BYTES + 6 * (texts + (record.caller?.length ?? 4) + (record.traceparent?.length ?? 4));
 }
 
-/** The second whose `{"time":"…T…:SS.` prefix is cached, and that prefix (ASCII). */
+/** The second whose `{"time":"…T…:SS.` prefix is cached, and that prefix as bytes (copied into each line of that second). */
 let prefixSecond = Number.NaN;
-let prefix = "";
+let prefix = new Uint8Array(0);
 
-/** `{"time":"<ISO 8601 up to the seconds' dot>` for the second of `epochMs`: one Date per second, not per line. */
-function timePrefix(second: number): string {
+/** `{"time":"<ISO 8601 up to the seconds' dot>` for `second` (epoch): one Date per second, not per line. */
+function timePrefix(second: number): Uint8Array {
   if (second !== prefixSecond) {
     prefixSecond = second;
     const iso = new Date(second * 1000).toISOString(); // ends with ".000Z"
-    prefix = `{"time":"${iso.slice(0, -4)}`;
+    prefix = textEncoder.encode(`{"time":"${iso.slice(0, -4)}`);
   }
   return prefix;
 }
@@ -148,85 +148,119 @@ function redacted(noun: string): string {
   return lastRedacted;
 }
 
-/** The bytes from `Z","direction"` to the caller of the last line each way, and what they were made of: a node repeats the same few. */
+/**
+ * Parts of a line a node repeats (the same few peers, nouns, codes and
+ * sizes): each way, the last RECENT_PARTS of each kind are kept as bytes with
+ * what they were made of, and copied when a line repeats one. A part seen
+ * for the first time is written straight into the line and then copied out
+ * (`slice`): a scratch array per new part, viewed with `subarray`, cost more
+ * than the copy saved (JavaScriptCore gives a small typed array an
+ * ArrayBuffer the first time it is viewed), and a reply whose length changes
+ * (a float in JSON) missed on every other line.
+ */
+export const RECENT_PARTS = 4;
+
+/** Bytes of a line's part and what they were made of. */
+interface Part<K> {
+  readonly key: K;
+  readonly bytes: Uint8Array;
+}
+
+/** The parts kept for one way, and where the next one goes once it holds RECENT_PARTS. */
+interface Recent<K> {
+  readonly parts: Array<Part<K>>;
+  next: number;
+}
+
+const recent = <K>(): Record<Direction, Recent<K>> => ({ in: { parts: [], next: 0 }, out: { parts: [], next: 0 } });
+
+/** Keeps out[from, to) as the bytes of `key`, in place of the oldest part kept when full. */
+function keep<K>(kept: Recent<K>, key: K, out: Uint8Array, from: number, to: number): void {
+  const part = { key, bytes: out.slice(from, to) };
+  if (kept.parts.length < RECENT_PARTS) kept.parts.push(part);
+  else {
+    kept.parts[kept.next] = part;
+    kept.next = (kept.next + 1) % RECENT_PARTS;
+  }
+}
+
+/** Copies `part` at `at`; returns the end. */
+function copy(out: Uint8Array, at: number, part: Part<unknown>): number {
+  out.set(part.bytes, at);
+  return at + part.bytes.length;
+}
+
 interface Who {
-  cn: string;
-  verb: string;
-  noun: string;
-  caller: string | undefined;
-  bytes: Uint8Array;
+  readonly cn: string;
+  readonly verb: string;
+  readonly noun: string;
+  readonly caller: string | undefined;
 }
-const lastWho: Record<Direction, Who | undefined> = { in: undefined, out: undefined };
+const recentWho = recent<Who>();
 
-/** Writes `Z","direction":…,"caller":…` (direction, CN, verb, noun, caller): copied when the same as the last line's that way. */
+/** Writes `Z","direction":…,"caller":…` (direction, CN, verb, noun, caller). */
 function putWho(out: Uint8Array, at: number, record: AuditRecord, noun: string): number {
-  let who = lastWho[record.direction];
-  if (who === undefined || who.cn !== record.cn || who.verb !== record.verb || who.noun !== noun || who.caller !== record.caller) {
-    const scratch = new Uint8Array(64 + 6 * (record.cn.length + Math.min(record.verb.length, MAX_AUDIT_TEXT + 32) + Math.min(noun.length, MAX_AUDIT_TEXT + 32) + (record.caller?.length ?? 4)));
-    let end = putAscii(scratch, 0, `Z","direction":"`);
-    end = putAscii(scratch, end, record.direction);
-    end = putAscii(scratch, end, `","cn":`);
-    end = putString(scratch, end, record.cn);
-    end = putAscii(scratch, end, `,"verb":`);
-    end = putString(scratch, end, clip(record.verb));
-    end = putAscii(scratch, end, `,"noun":`);
-    end = putString(scratch, end, clip(noun));
-    end = putAscii(scratch, end, `,"caller":`);
-    end = putOptional(scratch, end, record.caller);
-    who = { cn: record.cn, verb: record.verb, noun, caller: record.caller, bytes: scratch.subarray(0, end) };
-    lastWho[record.direction] = who;
+  const kept = recentWho[record.direction];
+  for (const part of kept.parts) {
+    const who = part.key;
+    if (who.cn === record.cn && who.verb === record.verb && who.noun === noun && who.caller === record.caller) return copy(out, at, part);
   }
-  out.set(who.bytes, at);
-  return at + who.bytes.length;
+  const start = at;
+  at = putAscii(out, at, `Z","direction":"`);
+  at = putAscii(out, at, record.direction);
+  at = putAscii(out, at, `","cn":`);
+  at = putString(out, at, record.cn);
+  at = putAscii(out, at, `,"verb":`);
+  at = putString(out, at, clip(record.verb));
+  at = putAscii(out, at, `,"noun":`);
+  at = putString(out, at, clip(noun));
+  at = putAscii(out, at, `,"caller":`);
+  at = putOptional(out, at, record.caller);
+  keep(kept, { cn: record.cn, verb: record.verb, noun, caller: record.caller }, out, start, at);
+  return at;
 }
 
-/** The bytes from `,"code":` to `"duration_ms":` of the last line each way, and the numbers they hold: a node answers the same few. */
 interface Counts {
-  code: number;
-  status: number;
-  bytesIn: number;
-  bytesOut: number;
-  bytes: Uint8Array;
+  readonly code: number;
+  readonly status: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
 }
-const lastCounts: Record<Direction, Counts | undefined> = { in: undefined, out: undefined };
+const recentCounts = recent<Counts>();
 
-/** Writes `,"code":…,"duration_ms":` (code, status, bytes in and out): copied when the same as the last line's that way. */
+/** Writes `,"code":…,"duration_ms":` (code, status, bytes in and out). */
 function putCounts(out: Uint8Array, at: number, record: AuditRecord): number {
-  let counts = lastCounts[record.direction];
-  if (counts === undefined || counts.code !== record.code || counts.status !== record.status || counts.bytesIn !== record.bytesIn || counts.bytesOut !== record.bytesOut) {
-    const scratch = new Uint8Array(160); // four numbers of at most 24 characters and the keys
-    let end = putAscii(scratch, 0, `,"code":`);
-    end = putNumber(scratch, end, record.code);
-    end = putAscii(scratch, end, `,"status":`);
-    end = putNumber(scratch, end, record.status);
-    end = putAscii(scratch, end, `,"bytes_in":`);
-    end = putNumber(scratch, end, record.bytesIn);
-    end = putAscii(scratch, end, `,"bytes_out":`);
-    end = putNumber(scratch, end, record.bytesOut);
-    end = putAscii(scratch, end, `,"duration_ms":`);
-    counts = { code: record.code, status: record.status, bytesIn: record.bytesIn, bytesOut: record.bytesOut, bytes: scratch.subarray(0, end) };
-    lastCounts[record.direction] = counts;
+  const kept = recentCounts[record.direction];
+  for (const part of kept.parts) {
+    const counts = part.key;
+    if (counts.bytesOut === record.bytesOut && counts.bytesIn === record.bytesIn && counts.code === record.code && counts.status === record.status) return copy(out, at, part);
   }
-  out.set(counts.bytes, at);
-  return at + counts.bytes.length;
+  const start = at;
+  at = putAscii(out, at, `,"code":`);
+  at = putNumber(out, at, record.code);
+  at = putAscii(out, at, `,"status":`);
+  at = putNumber(out, at, record.status);
+  at = putAscii(out, at, `,"bytes_in":`);
+  at = putNumber(out, at, record.bytesIn);
+  at = putAscii(out, at, `,"bytes_out":`);
+  at = putNumber(out, at, record.bytesOut);
+  at = putAscii(out, at, `,"duration_ms":`);
+  keep(kept, { code: record.code, status: record.status, bytesIn: record.bytesIn, bytesOut: record.bytesOut }, out, start, at);
+  return at;
 }
 
-/** `,"rule":N,"traceparent":` of the last line each way, and its rule (undefined: null). */
-const lastRule: Record<Direction, { rule: number | undefined; bytes: Uint8Array } | undefined> = { in: undefined, out: undefined };
+const recentRules = recent<number | undefined>();
 
-/** Writes `,"rule":…,"traceparent":`: copied when the rule is the last line's that way. */
+/** Writes `,"rule":…,"traceparent":` (the rule, or null). */
 function putRule(out: Uint8Array, at: number, record: AuditRecord): number {
-  let last = lastRule[record.direction];
-  if (last === undefined || last.rule !== record.rule) {
-    const scratch = new Uint8Array(64);
-    let end = putAscii(scratch, 0, `,"rule":`);
-    end = putNumber(scratch, end, record.rule);
-    end = putAscii(scratch, end, `,"traceparent":`);
-    last = { rule: record.rule, bytes: scratch.subarray(0, end) };
-    lastRule[record.direction] = last;
-  }
-  out.set(last.bytes, at);
-  return at + last.bytes.length;
+  const kept = recentRules[record.direction];
+  for (const part of kept.parts) if (part.key === record.rule) return copy(out, at, part);
+  const start = at;
+  at = putAscii(out, at, `,"rule":`);
+  at = putNumber(out, at, record.rule);
+  at = putAscii(out, at, `,"traceparent":`);
+  keep(kept, record.rule, out, start, at);
+  return at;
 }
 
 /**
@@ -235,15 +269,17 @@ function putRule(out: Uint8Array, at: number, record: AuditRecord): number {
  * maxLineBytes(record) from `at`. Written byte by byte: a string per line,
  * joined and encoded per batch, was 12 % of the server's CPU profile and
  * 19 % of the client's at c=64 (the join and the re-encode half of it);
- * this way 2 % and 8 %. The direction-to-caller part of the last line each
- * way is copied when it repeats (test/bench/audit-lines.ts: 0.50 → 0.41 µs a
- * line in this process alone), and so are the code-to-bytes part and the
- * rule part (0.36 → 0.25 µs a line in a tight loop).
+ * this way 2 % and 8 %. The direction-to-caller part, the code-to-bytes part
+ * and the rule part are copied when they repeat a recent line's (see
+ * RECENT_PARTS; test/bench/audit-lines.ts: 0.50 → 0.41 µs a line in this
+ * process alone for the first, 0.36 → 0.25 µs for the other two).
  */
 export function encodeAuditLine(record: AuditRecord, epochMs: number, showArgs: boolean, out: Uint8Array, at: number): number {
   const second = Math.floor(epochMs / 1000);
   const ms = epochMs - second * 1000;
-  at = putAscii(out, at, timePrefix(second));
+  const time = timePrefix(second);
+  out.set(time, at);
+  at += time.length;
   out[at++] = 0x30 + Math.floor(ms / 100);
   out[at++] = 0x30 + (Math.floor(ms / 10) % 10);
   out[at++] = 0x30 + (ms % 10);

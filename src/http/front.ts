@@ -72,6 +72,8 @@ export interface FrontAnswer {
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly ms: number;
+  /** When the answer was made, as a performance.now() reading (the audit line's time is made from it: no second clock read). */
+  readonly endedAt: number;
 }
 
 /** Builds the front as an Elysia app; serve it with the runtime adapter (`app.fetch`, or `createFrontFetch`). */
@@ -183,17 +185,19 @@ export function eventHandler(options: FrontOptions): (request: Request) => Promi
       const reply = await pipe.request(event, { deadlineMs: options.requestTimeoutMs, signal: request.signal });
       if (options.lendBodies === true) reply.lend?.(); // only the HTTP server reads a reply's stream, chunk after chunk
       const response = replyResponse(reply, pipe.peer.name, request.method, target.noun, options.role === "server" ? "RP_CLIENT_SHARES" : "RP_SERVER_SHARES");
-      onSent?.(request.method, noun, reply.code ?? 0, performance.now() - started);
-      onAnswered?.({ verb: request.method, noun, peer, context, code: reply.code ?? 0, status: response.status, bytesIn, bytesOut: reply.data?.length ?? reply.bodyLength ?? 0, ms: performance.now() - started });
+      const endedAt = started === 0 ? 0 : performance.now(); // one clock read for both
+      onSent?.(request.method, noun, reply.code ?? 0, endedAt - started);
+      onAnswered?.({ verb: request.method, noun, peer, context, code: reply.code ?? 0, status: response.status, bytesIn, bytesOut: reply.data?.length ?? reply.bodyLength ?? 0, ms: endedAt - started, endedAt });
       return response;
     } catch (error) {
       const outcome = outcomeForError(error);
       if (outcome.status === 500) log.error("front request failed", { url: request.url, error: String(error) });
       else if (error instanceof PeerReplyError) log.warn("peer sent an unusable reply", { url: request.url, reason: outcome.message });
       else log.debug("front request refused", { url: request.url, status: outcome.status, reason: outcome.message });
-      onSent?.(request.method, noun, outcome.code, performance.now() - started);
+      const endedAt = started === 0 ? 0 : performance.now();
+      onSent?.(request.method, noun, outcome.code, endedAt - started);
       const response = errorResponse(outcome);
-      onAnswered?.({ verb: request.method, noun, peer, context, code: outcome.code, status: outcome.status, bytesIn, bytesOut: 0, ms: performance.now() - started });
+      onAnswered?.({ verb: request.method, noun, peer, context, code: outcome.code, status: outcome.status, bytesIn, bytesOut: 0, ms: endedAt - started, endedAt });
       return response;
     } finally {
       release?.();

@@ -146,7 +146,7 @@ export class NodeObserver {
     line.bytesOut = answer.bytesOut;
     line.durationMs = answer.ms;
     line.traceparent = answer.context?.traceparent;
-    this.audit.record(line);
+    this.audit.record(line, answer.endedAt);
   };
 
   /** For FrontOptions.onSent. */

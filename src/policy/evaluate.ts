@@ -70,28 +70,40 @@ export function compilePolicy(policy: Policy, handlerOf: HandlerOf): CompiledPol
   // CN → verb → noun → verdict; `cached` counts the verdicts, so the whole cache holds at most VERDICT_CACHE_SIZE.
   let cache = new Map<string, Map<string, Map<string, Verdict>>>();
   let cached = 0;
+  // The last call judged and its verdict: a peer repeats one call many times in a row, and three string
+  // comparisons cost less than three Map lookups (which hash each fresh string the decoder made).
+  let lastCn: string | undefined;
+  let lastVerb = "";
+  let lastNoun = "";
+  let lastVerdict = byDefault;
   return {
     policy,
     allowsAll: rules.length === 0 && policy.default === "allow",
     judge(call) {
-      const byNoun = cache.get(call.cn)?.get(call.verb);
-      const known = byNoun?.get(call.noun);
-      if (known) return known;
-      const verdict = decide(call);
-      if (call.cn.length + call.verb.length + call.noun.length + 2 > VERDICT_CACHE_KEY_LENGTH) return verdict;
-      if (cached >= VERDICT_CACHE_SIZE) {
-        cache = new Map();
-        cached = 0;
-      }
-      let verbs = cache.get(call.cn);
-      if (verbs === undefined) cache.set(call.cn, (verbs = new Map()));
-      let nouns = verbs.get(call.verb);
-      if (nouns === undefined) verbs.set(call.verb, (nouns = new Map()));
-      nouns.set(call.noun, verdict);
-      cached++;
+      if (call.noun === lastNoun && call.verb === lastVerb && call.cn === lastCn) return lastVerdict;
+      const verdict = cache.get(call.cn)?.get(call.verb)?.get(call.noun) ?? judgeAndKeep(call);
+      lastCn = call.cn;
+      lastVerb = call.verb;
+      lastNoun = call.noun;
+      lastVerdict = verdict;
       return verdict;
     },
   };
+  function judgeAndKeep(call: PolicyCall): Verdict {
+    const verdict = decide(call);
+    if (call.cn.length + call.verb.length + call.noun.length + 2 > VERDICT_CACHE_KEY_LENGTH) return verdict;
+    if (cached >= VERDICT_CACHE_SIZE) {
+      cache = new Map();
+      cached = 0;
+    }
+    let verbs = cache.get(call.cn);
+    if (verbs === undefined) cache.set(call.cn, (verbs = new Map()));
+    let nouns = verbs.get(call.verb);
+    if (nouns === undefined) verbs.set(call.verb, (nouns = new Map()));
+    nouns.set(call.noun, verdict);
+    cached++;
+    return verdict;
+  }
 }
 
 /** The deny and the allow rules that can match a call with `verb` (undefined: a verb no rule names), in their order. */

@@ -95,7 +95,7 @@ function answered(): () => number {
   const observer = new NodeObserver({ role: "server", version: "bench" });
   observer.audit = countingAudit();
   return () => {
-    for (let i = 0; i < LINES; i++) observer.answered({ verb: "GET", noun: "time", peer: "bench", context: undefined, code: 0, status: 200, bytesIn: 0, bytesOut: 22, ms: 0.31 });
+    for (let i = 0; i < LINES; i++) observer.answered({ verb: "GET", noun: "time", peer: "bench", context: undefined, code: 0, status: 200, bytesIn: 0, bytesOut: 22, ms: 0.31, endedAt: 0 });
     return 0;
   };
 }

@@ -1,6 +1,6 @@
 /** The audit writer: batched lines, a byte bound (drop and count past it), write failures counted and logged at most once a minute. */
 import { describe, expect, test } from "bun:test";
-import { AUDIT_SPARE_CHUNKS, AuditLog, auditLine, redactNoun, type AuditRecord, type AuditSink } from "../../../src/audit/index.ts";
+import { AUDIT_SPARE_CHUNKS, AuditLog, WALL_CLOCK_REFRESH_MS, auditLine, redactNoun, type AuditRecord, type AuditSink } from "../../../src/audit/index.ts";
 import { recordingLogger } from "../../support/index.ts";
 
 const RECORD: AuditRecord = {
@@ -173,5 +173,26 @@ describe("AuditLog reuses its chunks", () => {
     // ~3 MiB of lines went through at most the spare chunks and the ones being filled.
     expect(buffers.size).toBeLessThanOrEqual(AUDIT_SPARE_CHUNKS + 2); // was ${buffers.size}
     expect(flushes).toBeGreaterThan(0);
+  });
+});
+
+describe("the time of a line from the caller's clock reading", () => {
+  test("a reading plus the wall clock's offset, read again only once the offset is WALL_CLOCK_REFRESH_MS old", async () => {
+    const written: string[] = [];
+    const sink: AuditSink = { name: "memory", write: async (bytes) => void written.push(new TextDecoder().decode(bytes)), reopen: async () => {}, close: async () => {} };
+    let wall = 1_764_636_000_000;
+    const audit = new AuditLog({ sink, log: recordingLogger().log, maxQueueBytes: 1 << 20, showArgs: false, now: () => wall, schedule: () => {} });
+    const start = performance.now();
+    audit.record(RECORD, start);
+    wall += 600_000; // the wall clock jumps: not seen until the offset is read again
+    audit.record(RECORD, start + 400);
+    audit.record(RECORD, start + WALL_CLOCK_REFRESH_MS + 400); // read again: the jump shows
+    await audit.flushed();
+    const times = written.join("").trim().split("\n").map((line) => Date.parse(JSON.parse(line).time));
+    const first = 1_764_636_000_000;
+    expect(Math.abs(times[0]! - first)).toBeLessThan(50); // the offset was read a moment after `start`
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(399); // the same offset (ms floored)
+    expect(times[1]! - times[0]!).toBeLessThanOrEqual(401);
+    expect(Math.abs(times[2]! - (wall + WALL_CLOCK_REFRESH_MS + 400))).toBeLessThan(50); // times were ${times.join(", ")}
   });
 });

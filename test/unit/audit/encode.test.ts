@@ -77,7 +77,7 @@ describe("any text", () => {
 });
 
 describe("repeated parts of lines", () => {
-  test("lines in any sequence, each way, give back their own numbers and texts (parts copied from the line before only when equal)", () => {
+  test("lines in any sequence, each way, give back their own numbers and texts (parts copied from a recent line only when equal)", () => {
     const few = <T>(...values: T[]) => fc.constantFrom(...values);
     const record = fc.record({
       direction: few<"in" | "out">("in", "out"),
