@@ -17,6 +17,9 @@
  *   SWARM_SOURCES=4          dial from 127.0.0.1 … 127.0.0.4 (default: one per 20,000 clients; one
  *                            source address has ~28,000 ephemeral ports towards one server port)
  *   SWARM_RESTART=kill|term|none   how the server is restarted for the storm (default kill: a crash, no GoAway)
+ *   SWARM_PROCS=4            the clients spread over this many worker processes (default 1: all in this
+ *                            process), to tell the swarm's own pauses from the server's: at 10,000 the
+ *                            p99 to random CNs was the same either way (15.7-20.1 ms, 2 pairs)
  *   SWARM_RECONNECT_TIMEOUT_S=120  the storm's bound
  * Both this process and the server need N + 1,024 open files: the hard limit (`ulimit -Hn`) caps N.
  */
@@ -24,17 +27,12 @@ import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { DialLoop } from "../../src/client/index.ts";
-import { loadClientConfig } from "../../src/config/index.ts";
-import { createDispatcher } from "../../src/dispatch/index.ts";
-import { Pipe } from "../../src/pipe/index.ts";
 import { storeIdentity } from "../../src/pki/index.ts";
 import { binary, NodeProcess } from "../support/index.ts";
 import { fetchLoad, findWrk, wrkLoad, type LoadResult } from "./_load.ts";
 import { cpuSeconds, rssKiB } from "./_proc.ts";
-import { startSwarmClient } from "./_swarm-client.ts";
+import { dialRange } from "./_swarm-dial.ts";
 import { swarmCn, swarmPki, type SwarmPki } from "./_swarm-pki.ts";
-import * as handlers from "./handlers.ts";
 
 /** What to run. */
 export interface SwarmOptions {
@@ -50,6 +48,8 @@ export interface SwarmOptions {
   readonly sources: number;
   readonly restart: "kill" | "term" | "none";
   readonly reconnectTimeoutSeconds: number;
+  /** Processes the clients are spread over (1: this one). */
+  readonly processes: number;
 }
 
 /** The reconnect storm after a server restart. */
@@ -60,7 +60,7 @@ export interface StormFigures {
   readonly reconnected: number;
   /** Server CPU over the storm (cores). */
   readonly serverCores: number;
-  /** This process's CPU over the storm (cores): the N clients' side of the handshakes. */
+  /** The swarm processes' CPU over the storm (cores): the N clients' side of the handshakes. */
   readonly swarmCores: number;
   /** Connections the new server refused meanwhile (handshake gate full, handshake timeout), by reason. */
   readonly refusals: Readonly<Record<string, number>>;
@@ -78,7 +78,7 @@ export interface SwarmFigures {
   readonly idleSeconds: number;
   readonly swarmIdleCores: number;
   readonly requests: LoadResult;
-  /** CPU used while the requests ran (cores): the server, and this process answering for all N clients. */
+  /** CPU used while the requests ran (cores): the server, and the swarm processes answering for all N clients. */
   readonly busyCores: { readonly server: number; readonly swarm: number };
   /** The same load on a direct HTTP server (no pipe) right after: what this machine's tail is now. */
   readonly machine: LoadResult | undefined;
@@ -86,6 +86,7 @@ export interface SwarmFigures {
   readonly swarmRssKiB: number;
   readonly storm: StormFigures | undefined;
   readonly sources: number;
+  readonly processes: number;
 }
 
 const log = (line: string) => console.error(`swarm: ${line}`);
@@ -131,24 +132,56 @@ export async function startSwarmServer(
 /** How long one client may take to connect at first (SWARM_DIAL_TIMEOUT_S; a loaded machine needs more). */
 const DIAL_TIMEOUT_S = Number(process.env["SWARM_DIAL_TIMEOUT_S"] ?? 120);
 
-/** Opens client `i`'s dial loop (from source address `127.0.0.<1 + i mod sources>`); resolves once its pipe is up (rejects after DIAL_TIMEOUT_S). */
-function dial(i: number, pki: SwarmPki, port: number, sources: number, loops: DialLoop[], pipes: Pipe[]): Promise<void> {
-  const config = loadClientConfig({ env: {}, flags: {} });
-  const dispatcher = createDispatcher(handlers);
-  const { loop, connected } = startSwarmClient({
-    pki,
-    i,
-    targets: [{ host: "127.0.0.1", port }],
-    config,
-    dispatcher,
-    pipes,
-    timeoutS: DIAL_TIMEOUT_S,
-    hint: " (SWARM_DIAL_TIMEOUT_S)",
-    ...(sources > 1 ? { localAddress: `127.0.0.${1 + (i % sources)}` } : {}),
-  });
-  loops.push(loop);
-  return connected;
+/** The swarm's clients, in this process or spread over worker processes. */
+interface Swarm {
+  /** The processes whose CPU and RSS are the swarm's. */
+  readonly pids: readonly number[];
+  readonly connected: Promise<void>;
+  stop(): Promise<void>;
 }
+
+/** Dials all N clients, from this process or from `options.processes` workers (./_swarm-worker.ts), each a share of the dial concurrency. */
+function startSwarm(pki: SwarmPki, port: number, options: SwarmOptions): Swarm {
+  const range = { port, sources: options.sources };
+  if (options.processes <= 1) {
+    const swarm = dialRange(pki, { ...range, from: 0, to: options.clients, dialConcurrency: options.dialConcurrency });
+    return { pids: [process.pid], connected: swarm.connected, stop: async () => swarm.stop() };
+  }
+  const share = Math.ceil(options.clients / options.processes);
+  const workers: NodeProcess[] = [];
+  for (let from = 0; from < options.clients; from += share) {
+    const env = {
+      SWARM_WORKER_FROM: String(from),
+      SWARM_WORKER_TO: String(Math.min(options.clients, from + share)),
+      SWARM_PORT: String(port),
+      SWARM_SOURCES: String(options.sources),
+      SWARM_DIAL_CONCURRENCY: String(Math.max(1, Math.ceil(options.dialConcurrency / options.processes))),
+      SWARM_DIAL_TIMEOUT_S: String(DIAL_TIMEOUT_S),
+      TMPDIR: tmpdir(), // where the certificates' cache is
+    };
+    workers.push(new NodeProcess([process.execPath, resolve(import.meta.dir, "_swarm-worker.ts")], env));
+  }
+  const ready = (worker: NodeProcess) =>
+    worker.waitForLog((r) => r.msg === "swarm worker connected" || r.msg === "swarm worker failed", (DIAL_TIMEOUT_S + 60) * 1000).then((r) => {
+      if (r.msg !== "swarm worker connected") throw new Error(`a swarm worker failed: ${String(r["error"])}`);
+    });
+  return {
+    pids: workers.map((w) => w.pid),
+    connected: Promise.all(workers.map(ready)).then(() => undefined),
+    stop: async () => {
+      await Promise.all(
+        workers.map((w) => {
+          const timer = setTimeout(() => w.signal("SIGKILL"), 10_000);
+          return w.stop().finally(() => clearTimeout(timer));
+        }),
+      );
+    },
+  };
+}
+
+/** CPU seconds and RSS of the swarm's processes together. */
+const swarmCpu = (swarm: Swarm) => swarm.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+const swarmRss = (swarm: Swarm) => swarm.pids.reduce((sum, pid) => sum + rssKiB(pid), 0);
 
 /**
  * Requests to random CNs through the server front: by wrk (its own process,
@@ -200,6 +233,7 @@ async function restartStorm(
   dir: string,
   pki: SwarmPki,
   options: SwarmOptions,
+  swarm: Swarm,
 ): Promise<{ server: Awaited<ReturnType<typeof startSwarmServer>>; storm: StormFigures }> {
   const signal = options.restart === "term" ? "term" : "kill";
   log(`restart: ${signal === "kill" ? "SIGKILL" : "SIGTERM"} to the server, a new one on port ${old.port}`);
@@ -217,7 +251,7 @@ async function restartStorm(
     }
   }
   const cpu0 = cpuSeconds(server.proc.pid);
-  const own0 = cpuSeconds(process.pid);
+  const own0 = swarmCpu(swarm);
   const bound = started + options.reconnectTimeoutSeconds * 1000;
   let reconnected = 0;
   while ((reconnected = serverCount(server.proc)) < options.clients && performance.now() < bound) await Bun.sleep(100);
@@ -229,7 +263,7 @@ async function restartStorm(
     const reason = String(record["reason"]).replace(/^\d+ handshakes/, "N handshakes");
     refusals[reason] = (refusals[reason] ?? 0) + 1;
   }
-  const storm: StormFigures = { signal, seconds, reconnected, serverCores: (cpuSeconds(server.proc.pid) - cpu0) / seconds, swarmCores: (cpuSeconds(process.pid) - own0) / seconds, refusals };
+  const storm: StormFigures = { signal, seconds, reconnected, serverCores: (cpuSeconds(server.proc.pid) - cpu0) / seconds, swarmCores: (swarmCpu(swarm) - own0) / seconds, refusals };
   return { server, storm };
 }
 
@@ -237,8 +271,7 @@ async function restartStorm(
 export async function runSwarm(options: SwarmOptions): Promise<SwarmFigures> {
   const pki = await swarmPki(options.clients, log);
   const dir = await mkdtemp(join(tmpdir(), "restpipe-swarm-"));
-  const loops: DialLoop[] = [];
-  const pipes: Pipe[] = [];
+  let swarm: Swarm | undefined;
   let server: Awaited<ReturnType<typeof startSwarmServer>> | undefined;
   try {
     server = await startSwarmServer(dir, pki, options.clients + 1024);
@@ -247,31 +280,28 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmFigures> {
     const rssBeforeKiB = rssKiB(proc.pid);
     log(`server pid ${proc.pid} RSS ${rssBeforeKiB} KiB; connecting ${options.clients} clients`);
     const started = performance.now();
-    let next = 0;
-    const worker = async () => {
-      while (next < options.clients) await dial(next++, pki, server!.port, options.sources, loops, pipes);
-    };
-    await Promise.all(Array.from({ length: Math.min(options.dialConcurrency, options.clients) }, worker));
+    swarm = startSwarm(pki, server.port, options);
+    await swarm.connected;
     const connectSeconds = (performance.now() - started) / 1000;
     log(`${options.clients} connected in ${connectSeconds.toFixed(1)} s`);
     await Bun.sleep(3_000);
     const rssAfterKiB = rssKiB(proc.pid);
     const serverSaw = Math.max(0, ...proc.logs.filter((r) => r.msg === "client connected").map((r) => Number(r["clients"])));
     log(`idle window ${options.idleSeconds} s (heartbeats only)`);
-    const [cpu0, own0, t0] = [cpuSeconds(proc.pid), cpuSeconds(process.pid), performance.now()];
+    const [cpu0, own0, t0] = [cpuSeconds(proc.pid), swarmCpu(swarm), performance.now()];
     await Bun.sleep(options.idleSeconds * 1000);
     const wall = (performance.now() - t0) / 1000;
     const idleCores = (cpuSeconds(proc.pid) - cpu0) / wall;
-    const swarmIdleCores = (cpuSeconds(process.pid) - own0) / wall;
+    const swarmIdleCores = (swarmCpu(swarm) - own0) / wall;
     const rssAfterIdleKiB = rssKiB(proc.pid);
-    const [cpuR0, ownR0, tR0] = [cpuSeconds(proc.pid), cpuSeconds(process.pid), performance.now()];
+    const [cpuR0, ownR0, tR0] = [cpuSeconds(proc.pid), swarmCpu(swarm), performance.now()];
     const requests = await randomRequests(server.http, options);
     const requestWall = (performance.now() - tR0) / 1000;
-    const busyCores = { server: (cpuSeconds(proc.pid) - cpuR0) / requestWall, swarm: (cpuSeconds(process.pid) - ownR0) / requestWall };
+    const busyCores = { server: (cpuSeconds(proc.pid) - cpuR0) / requestWall, swarm: (swarmCpu(swarm) - ownR0) / requestWall };
     const machine = await directReference(options);
     let storm: StormFigures | undefined;
     if (options.restart !== "none") {
-      const restarted = await restartStorm(server, dir, pki, options);
+      const restarted = await restartStorm(server, dir, pki, options, swarm);
       server = restarted.server;
       storm = restarted.storm;
     }
@@ -289,13 +319,13 @@ export async function runSwarm(options: SwarmOptions): Promise<SwarmFigures> {
       busyCores,
       machine,
       concurrency: options.requestConcurrency,
-      swarmRssKiB: rssKiB(process.pid),
+      swarmRssKiB: swarmRss(swarm),
       storm,
       sources: options.sources,
+      processes: swarm.pids.length,
     };
   } finally {
-    for (const loop of loops) loop.stop();
-    for (const pipe of pipes) pipe.close();
+    await swarm?.stop();
     if (server) {
       const proc = server.proc;
       const timer = setTimeout(() => proc.signal("SIGKILL"), 15_000);
@@ -321,14 +351,14 @@ export function renderSwarm(f: SwarmFigures): string {
     ["server RSS before → after connecting (MiB)", `${fmt(f.rssBeforeKiB / 1024, 1)} → ${fmt(f.rssAfterKiB / 1024, 1)}`, ""],
     ["server RSS growth per connection (KiB)", `${fmt(perConnection, 1)} (${fmt(perConnectionIdle, 1)} after the idle window)`, "≤ 16"],
     [`server CPU while idle, heartbeats every 5 s (cores, over ${fmt(f.idleSeconds, 0)} s)`, fmt(f.idleCores, 3), "≤ 0.3"],
-    ["swarm process CPU meanwhile (cores, all N clients)", fmt(f.swarmIdleCores, 3), ""],
+    ["swarm processes' CPU meanwhile (cores, all N clients)", fmt(f.swarmIdleCores, 3), ""],
     [`requests to random CNs: ${fmt(f.requests.requests)} at c=${f.concurrency}, p50 / p99 (ms)`, `${fmt(f.requests.p50Ms, 2)} / ${fmt(f.requests.p99Ms, 2)}`, "p99 ≤ 10"],
     ["  … req/s, errors", `${fmt(f.requests.perSecond)}, ${f.requests.errors}`, ""],
-    ["  … CPU meanwhile: server / swarm process (cores)", `${fmt(f.busyCores.server, 2)} / ${fmt(f.busyCores.swarm, 2)}`, ""],
+    ["  … CPU meanwhile: server / swarm processes (cores)", `${fmt(f.busyCores.server, 2)} / ${fmt(f.busyCores.swarm, 2)}`, ""],
     ...(f.machine
       ? [[`  … the same load on direct HTTP (no pipe) right after: p50 / p99 (ms)`, `${fmt(f.machine.p50Ms, 2)} / ${fmt(f.machine.p99Ms, 2)}`, "the machine's own tail"]]
       : []),
-    ["swarm process RSS (MiB)", f.swarmRssKiB > 0 ? fmt(f.swarmRssKiB / 1024, 0) : "unread (out of files?)", ""],
+    [`swarm processes: ${f.processes}, their RSS (MiB)`, f.swarmRssKiB > 0 ? fmt(f.swarmRssKiB / 1024, 0) : "unread (out of files?)", ""],
     ["loopback source addresses", String(f.sources), ""],
     ...(f.storm
       ? [
@@ -338,7 +368,7 @@ export function renderSwarm(f: SwarmFigures): string {
             "≤ 60",
           ],
           // A negative figure means /proc could not be read at the end (this process out of open files).
-          ["  … CPU during the storm: server / swarm process (cores)", `${cores(f.storm.serverCores)} / ${cores(f.storm.swarmCores)}`, ""],
+          ["  … CPU during the storm: server / swarm processes (cores)", `${cores(f.storm.serverCores)} / ${cores(f.storm.swarmCores)}`, ""],
           [
             "  … connections the new server refused meanwhile",
             Object.entries(f.storm.refusals).map(([reason, n]) => `${fmt(n)}: ${reason}`).join("; ") || "none",
@@ -364,12 +394,13 @@ if (import.meta.main) {
     sources: Math.max(1, Math.min(254, Number(env["SWARM_SOURCES"] ?? Math.ceil(clients / 20_000)))),
     restart: env["SWARM_RESTART"] === "term" ? "term" : env["SWARM_RESTART"] === "none" ? "none" : "kill",
     reconnectTimeoutSeconds: Number(env["SWARM_RECONNECT_TIMEOUT_S"] ?? 120),
+    processes: Math.max(1, Math.min(64, Number(env["SWARM_PROCS"] ?? 1))),
   };
   ensureFdLimit(options.clients + 1024, 2 * options.clients + 1024);
   const loadBefore = (await Bun.file("/proc/loadavg").text()).trim();
   const figures = await runSwarm(options);
   const loadAfter = (await Bun.file("/proc/loadavg").text()).trim();
-  console.log(`swarm: ${fmt(options.clients)} mTLS clients in one process → one rp-server (loopback; loadavg ${loadBefore} → ${loadAfter})`);
+  console.log(`swarm: ${fmt(options.clients)} mTLS clients in ${options.processes === 1 ? "one process" : `${options.processes} processes`} → one rp-server (loopback; loadavg ${loadBefore} → ${loadAfter})`);
   console.log(renderSwarm(figures));
   process.exit(0);
 }
