@@ -9,6 +9,7 @@
  *   bun build --compile --minify --splitting --bytecode --format=esm test/bench/floor-relay.ts --outfile dist/floor-relay
  *   dist/floor-relay server --http 127.0.0.1:18080 --pipe 127.0.0.1:18443 --dir <server identity dir>
  *   dist/floor-relay client --pipe 127.0.0.1:18443 --dir <client identity dir>
+ *   bun test/bench/floor-relay.ts selftest   (framing across arbitrary read cuts)
  *   test/bench/peers-floor.sh     (makes identities with test/bench/identities.ts, starts both; the peers harness's RP_START_CMD)
  *
  * An identity dir holds <role>.key.pem, <role>.crt.pem and <role>.ca.pem (as test/bench/identities.ts writes them).
@@ -345,10 +346,38 @@ function client(opt: Record<string, string>): void {
   connect();
 }
 
+/** `floor-relay selftest`: random frames (0..FRAME bytes) cut at random places (1 byte to 200 KiB) come out whole and in order. */
+function selftest(): void {
+  for (let round = 0; round < 200; round++) {
+    const sent: Uint8Array[] = [];
+    for (let i = 0, count = 1 + Math.floor(Math.random() * 40); i < count; i++) {
+      const payload = crypto.getRandomValues(new Uint8Array(Math.random() < 0.3 ? Math.floor(Math.random() * 12) : Math.floor(Math.random() * (CHUNK + 1))));
+      sent.push(frame(DATA, i, payload));
+    }
+    const wire = new Uint8Array(sent.reduce((n, f) => n + f.length, 0));
+    sent.reduce((off, f) => (wire.set(f, off), off + f.length), 0);
+    let got = 0;
+    const reader = new FrameReader((kind, id, payload) => {
+      const want = sent[got]!.subarray(HEAD);
+      if (kind !== DATA || id !== got || !Buffer.from(payload).equals(want)) throw new Error(`round ${round}: frame ${got} differs`);
+      got++;
+    });
+    const maxCut = [1, 10, 100, 20_000, 200_000][round % 5]!;
+    for (let off = 0; off < wire.length; ) {
+      const cut = Math.min(wire.length - off, 1 + Math.floor(Math.random() * maxCut));
+      reader.push(wire.slice(off, off + cut)); // a copy: the reader must not rely on earlier reads staying intact
+      off += cut;
+    }
+    if (got !== sent.length) throw new Error(`round ${round}: ${got} of ${sent.length} frames`);
+  }
+  console.log("framing ok: 200 rounds of random frames at random cuts");
+}
+
 if (import.meta.main) {
   const { role, opt } = args();
   if (role === "server") server(opt);
   else if (role === "client") client(opt);
+  else if (role === "selftest") selftest();
   else {
     console.error("usage: floor-relay server --http host:port --pipe host:port --dir <dir> | client --pipe host:port --dir <dir>");
     process.exit(2);
