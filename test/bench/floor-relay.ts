@@ -180,7 +180,9 @@ function server(opt: Record<string, string>): void {
   let out: Out | null = null;
   let nextId = 1;
   // One HTTP request waiting for, or streaming, its reply. `early`: data frames that came before Bun.serve pulled the body.
-  interface Pending { resolve: (r: Response) => void; controller?: ReadableStreamDirectController; early: Uint8Array[]; taken: number; left: number }
+  // `--stream pull` (an A/B, not the default): a standard pull stream (highWaterMark 0, as src/ uses) fed from `early`, woken by `wake`.
+  interface Pending { resolve: (r: Response) => void; controller?: ReadableStreamDirectController; early: Uint8Array[]; taken: number; left: number; wake?: () => void }
+  const pullMode = opt.stream === "pull";
   const pending = new Map<number, Pending>();
   const credit = (id: number, p: Pending, n: number) => {
     p.taken += n;
@@ -206,9 +208,19 @@ function server(opt: Record<string, string>): void {
           if (pending.delete(id)) out?.send(frame(CANCEL, id));
         },
       };
-      p.resolve(new Response(new ReadableStream(source as unknown as UnderlyingDefaultSource<Uint8Array>), { headers: { "content-type": "application/octet-stream", "content-length": String(p.left) } }));
+      const next = (c: ReadableStreamDefaultController<Uint8Array>): void | Promise<void> => {
+        const chunk = p.early.shift();
+        if (chunk) return c.enqueue(chunk), credit(id, p, chunk.length);
+        if (p.left <= 0) return pending.delete(id), c.close();
+        return new Promise<void>((wake) => (p.wake = wake)).then(() => next(c));
+      };
+      const body = pullMode
+        ? new ReadableStream<Uint8Array>({ pull: next, cancel: source.cancel! }, { highWaterMark: 0 })
+        : new ReadableStream(source as unknown as UnderlyingDefaultSource<Uint8Array>);
+      p.resolve(new Response(body, { headers: { "content-type": "application/octet-stream", "content-length": String(p.left) } }));
     } else if (kind === DATA) {
       p.left -= payload.length;
+      if (pullMode) return p.early.push(payload), p.wake?.();
       if (!p.controller) return void p.early.push(payload.slice()); // the read buffer is not ours to keep
       deliver(id, p, payload);
       if (p.left <= 0) pending.delete(id), p.controller.close();
