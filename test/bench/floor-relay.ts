@@ -6,7 +6,9 @@
  * in <= 64 KiB frames). What it costs is the least a Bun program of this shape can cost: measure it beside
  * direct HTTP and an nginx TLS hop to tell RestPipe's own cost from the runtime's.
  *
- *   bun build --compile --minify --splitting --bytecode --format=esm test/bench/floor-relay.ts --outfile dist/floor-relay
+ *   bun build --compile --minify --splitting --bytecode --format=esm --no-compile-autoload-bunfig --no-compile-autoload-dotenv \
+ *     --no-compile-autoload-tsconfig --no-compile-autoload-package-json test/bench/floor-relay.ts --outfile dist/floor-relay
+ *     (build/compile.ts's COMPILE_FLAGS; no --bytecode-order file, no version defines)
  *   dist/floor-relay server --http 127.0.0.1:18080 --pipe 127.0.0.1:18443 --dir <server identity dir>
  *   dist/floor-relay client --pipe 127.0.0.1:18443 --dir <client identity dir>
  *   bun test/bench/floor-relay.ts selftest   (framing across arbitrary read cuts)
@@ -20,6 +22,8 @@
  * credit (in CREDIT_BATCH lumps) once that write is accepted by the HTTP socket (at once, or when its backpressure
  * promise resolves). One stream therefore never holds more than WINDOW (+ one frame) in either process, and a slow
  * HTTP reader does not stall the other streams on the shared TLS connection. TCP_NODELAY: Bun's default.
+ * Blob responses set Content-Length, but Bun (1.4.4) drops it for a ReadableStream body that is still open when the
+ * response starts and sends `Transfer-Encoding: chunked` instead (oven-sh/bun#10507); src/http/front.ts does the same.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -220,7 +224,7 @@ function server(opt: Record<string, string>): void {
       p.resolve(new Response(body, { headers: { "content-type": "application/octet-stream", "content-length": String(p.left) } }));
     } else if (kind === DATA) {
       p.left -= payload.length;
-      if (pullMode) return p.early.push(payload), p.wake?.();
+      if (pullMode) return p.early.push(payload), p.wake?.(); // kept as views: Bun hands each read in a buffer of its own
       if (!p.controller) return void p.early.push(payload.slice()); // the read buffer is not ours to keep
       deliver(id, p, payload);
       if (p.left <= 0) pending.delete(id), p.controller.close();
