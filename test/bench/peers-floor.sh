@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# RP_START_CMD for the peers harness (shared/bench/peers/run.sh): the FLOOR pair. Makes throwaway
+# identities (test/bench/identities.ts: CA, server and client certificates), starts dist/floor-relay
+# server (front on 127.0.0.1:${RP_BENCH_HTTP_PORT:-18080}, pipe on 127.0.0.1:${RP_BENCH_PIPE_PORT:-18443})
+# and dist/floor-relay client; on TERM it stops both and removes the identities. Loopback only.
+# Build the binary first: bun build --compile --minify --splitting --bytecode --format=esm \
+#   --no-compile-autoload-{bunfig,dotenv,tsconfig,package-json} test/bench/floor-relay.ts --outfile dist/floor-relay
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+http_port=${RP_BENCH_HTTP_PORT:-18080}
+pipe_port=${RP_BENCH_PIPE_PORT:-18443}
+[ -x "$root/dist/floor-relay" ] || { echo "no $root/dist/floor-relay: build it first" >&2; exit 1; }
+read -r pki server_dir client_dir < <(bun "$root/test/bench/identities.ts" bench) || { echo "cannot make identities" >&2; exit 1; }
+pids=()
+cleanup() { trap - EXIT TERM INT; kill -TERM "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null; rm -rf "$pki"; }
+trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+"$root/dist/floor-relay" server --http "127.0.0.1:$http_port" --pipe "127.0.0.1:$pipe_port" --dir "$server_dir" &
+pids+=($!)
+"$root/dist/floor-relay" client --pipe "127.0.0.1:$pipe_port" --dir "$client_dir" &
+pids+=($!)
+wait
