@@ -11,6 +11,7 @@
  *     (build/compile.ts's COMPILE_FLAGS; no --bytecode-order file, no version defines)
  *   dist/floor-relay server --http 127.0.0.1:18080 --pipe 127.0.0.1:18443 --dir <server identity dir>
  *   dist/floor-relay client --pipe 127.0.0.1:18443 --dir <client identity dir>
+ *   GET /client/bench/gen//<n>: n bytes as views of one 1 MiB blob, as test/bench/handlers.ts get_gen (for 1 GiB rows)
  *   bun test/bench/floor-relay.ts selftest   (framing across arbitrary read cuts)
  *   test/bench/peers-floor.sh     (makes identities with test/bench/identities.ts, starts both; the peers harness's RP_START_CMD)
  *
@@ -29,8 +30,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Socket } from "bun";
 
-// Kinds. Server → client: TIME (no payload), BLOB (f64 size), CREDIT (f64 bytes), CANCEL. Client → server: JSON, START (f64 size), DATA.
-const TIME = 1, BLOB = 2, CREDIT = 3, CANCEL = 4, JSON_REPLY = 5, START = 6, DATA = 7;
+// Kinds. Server → client: TIME (no payload), BLOB or GEN (f64 size), CREDIT (f64 bytes), CANCEL. Client → server: JSON, START (f64 size), DATA.
+// GEN is test/bench/handlers.ts's get_gen: n bytes as views of one cached 1 MiB blob (any size, the pipe measured, not the making of bytes).
+const TIME = 1, BLOB = 2, CREDIT = 3, CANCEL = 4, JSON_REPLY = 5, START = 6, DATA = 7, GEN = 8;
+const GEN_BLOCK = 1024 * 1024;
 const HEAD = 9; // header bytes
 const FRAME = 64 * 1024; // the largest frame, header included
 const CHUNK = FRAME - HEAD; // the largest data payload
@@ -270,10 +273,11 @@ function server(opt: Record<string, string>): void {
       const path = url.slice(url.indexOf("/", 8)); // past "http://host:port"
       let request: Uint8Array;
       if (path === "/client/bench/time") request = frame(TIME, nextId);
-      else if (path.startsWith("/client/bench/blob//")) {
-        const n = Number(path.slice("/client/bench/blob//".length));
+      else if (path.startsWith("/client/bench/blob//") || path.startsWith("/client/bench/gen//")) {
+        const gen = path.startsWith("/client/bench/gen//");
+        const n = Number(path.slice((gen ? "/client/bench/gen//" : "/client/bench/blob//").length));
         if (!Number.isSafeInteger(n) || n < 0) return new Response("bad size\n", { status: 400 });
-        request = frame(BLOB, nextId, f64(n));
+        request = frame(gen ? GEN : BLOB, nextId, f64(n));
       } else return new Response("not found\n", { status: 404 });
       if (!out) return fail();
       const id = nextId;
@@ -291,7 +295,7 @@ function client(opt: Record<string, string>): void {
   const [host, port] = hostPort(opt.pipe, "pipe");
   const tls = { ...tlsFiles(opt.dir ?? ".", "client"), serverName: "localhost", rejectUnauthorized: true };
   const encoder = new TextEncoder();
-  interface Stream { id: number; n: number; sent: number; credit: number; cached: Uint8Array | null; x: number }
+  interface Stream { id: number; n: number; sent: number; credit: number; cached: Uint8Array | null; x: number; gen: boolean }
   const scratch = new Uint8Array(FRAME); // one data frame at a time is built here (Out copies what waits)
   const scratchView = new DataView(scratch.buffer);
   const connect = () => {
@@ -302,9 +306,11 @@ function client(opt: Record<string, string>): void {
         let progressed = false;
         for (const s of streams) {
           if (s.credit <= 0) continue;
-          const len = Math.min(CHUNK, s.n - s.sent);
+          const at = s.sent % GEN_BLOCK;
+          const len = s.gen ? Math.min(CHUNK, s.n - s.sent, GEN_BLOCK - at) : Math.min(CHUNK, s.n - s.sent);
           const payload = scratch.subarray(HEAD, HEAD + len);
-          if (s.cached) payload.set(s.cached.subarray(s.sent, s.sent + len));
+          if (s.gen) payload.set(s.cached!.subarray(at, at + len));
+          else if (s.cached) payload.set(s.cached.subarray(s.sent, s.sent + len));
           else s.x = fill(payload, s.x);
           scratchView.setUint32(0, len + 5);
           scratchView.setUint32(4, s.id);
@@ -322,11 +328,13 @@ function client(opt: Record<string, string>): void {
       if (!out) return;
       if (kind === TIME) {
         out.send(frame(JSON_REPLY, id, encoder.encode(`{"time_from_client":${(performance.timeOrigin + performance.now()) / 1000}}`)));
-      } else if (kind === BLOB) {
+      } else if (kind === BLOB || kind === GEN) {
         const n = readF64(payload);
         out.send(frame(START, id, f64(n)));
         if (n === 0) return;
-        streams.push({ id, n, sent: 0, credit: WINDOW, cached: n <= CACHE_MAX ? cachedBlob(n) : null, x: SEED });
+        const gen = kind === GEN;
+        const cached = gen ? cachedBlob(GEN_BLOCK) : n <= CACHE_MAX ? cachedBlob(n) : null;
+        streams.push({ id, n, sent: 0, credit: WINDOW, cached, x: SEED, gen });
         pump();
       } else if (kind === CREDIT) {
         const s = streams.find((t) => t.id === id);
