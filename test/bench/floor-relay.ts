@@ -29,6 +29,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Socket } from "bun";
+import { blobBytes } from "./handlers.ts";
 
 // Kinds. Server → client: TIME (no payload), BLOB or GEN (f64 size), CREDIT (f64 bytes), CANCEL. Client → server: JSON, START (f64 size), DATA.
 // GEN is test/bench/handlers.ts's get_gen: n bytes as views of one cached 1 MiB blob (any size, the pipe measured, not the making of bytes).
@@ -39,7 +40,7 @@ const FRAME = 64 * 1024; // the largest frame, header included
 const CHUNK = FRAME - HEAD; // the largest data payload
 const WINDOW = 4 * 1024 * 1024; // bytes of one blob the client may send beyond what the HTTP response took
 const CREDIT_BATCH = WINDOW / 4; // the server returns credit in lumps of at least this
-const CACHE_MAX = 64 * 1024 * 1024; // blobs up to this are made once per size and cached; larger ones are generated as sent
+const MAX_BLOB = 64 * 1024 * 1024; // blob//<n> up to this (each size made once and kept); gen//<n> for any size
 
 /** Builds one frame (small frames only: requests, credits, replies). */
 function frame(kind: number, id: number, payload?: Uint8Array): Uint8Array {
@@ -141,28 +142,8 @@ class Out {
   }
 }
 
-/** The exact bytes of test/bench/handlers.ts blobBytes(n), continued from xorshift state `x`; returns the new state. */
-function fill(bytes: Uint8Array, x: number): number {
-  for (let i = 0; i < bytes.length; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    bytes[i] = x & 0xff;
-  }
-  return x;
-}
-const SEED = 2463534242 >>> 0;
-const blobs = new Map<number, Uint8Array>();
-function cachedBlob(n: number): Uint8Array {
-  let bytes = blobs.get(n);
-  if (bytes) return bytes;
-  fill((bytes = new Uint8Array(n)), SEED);
-  if (blobs.size > 16) blobs.clear();
-  blobs.set(n, bytes);
-  return bytes;
-}
+// Blobs are test/bench/handlers.ts's blobBytes (made once per size, the origin's bytes, so the harness's checksums hold);
+// its one import is a type, erased: the floor still has no code of src/.
 
 function args(): { role: string; opt: Record<string, string> } {
   const [role = "", ...rest] = process.argv.slice(2);
@@ -276,7 +257,7 @@ function server(opt: Record<string, string>): void {
       else if (path.startsWith("/client/bench/blob//") || path.startsWith("/client/bench/gen//")) {
         const gen = path.startsWith("/client/bench/gen//");
         const n = Number(path.slice((gen ? "/client/bench/gen//" : "/client/bench/blob//").length));
-        if (!Number.isSafeInteger(n) || n < 0) return new Response("bad size\n", { status: 400 });
+        if (!Number.isSafeInteger(n) || n < 0 || (!gen && n > MAX_BLOB)) return new Response(`bad size: blob//<n> takes 0 to ${MAX_BLOB}, gen//<n> any\n`, { status: 400 });
         request = frame(gen ? GEN : BLOB, nextId, f64(n));
       } else return new Response("not found\n", { status: 404 });
       if (!out) return fail();
@@ -295,7 +276,7 @@ function client(opt: Record<string, string>): void {
   const [host, port] = hostPort(opt.pipe, "pipe");
   const tls = { ...tlsFiles(opt.dir ?? ".", "client"), serverName: "localhost", rejectUnauthorized: true };
   const encoder = new TextEncoder();
-  interface Stream { id: number; n: number; sent: number; credit: number; cached: Uint8Array | null; x: number; gen: boolean }
+  interface Stream { id: number; n: number; sent: number; credit: number; bytes: Uint8Array; gen: boolean }
   const scratch = new Uint8Array(FRAME); // one data frame at a time is built here (Out copies what waits)
   const scratchView = new DataView(scratch.buffer);
   const connect = () => {
@@ -309,9 +290,7 @@ function client(opt: Record<string, string>): void {
           const at = s.sent % GEN_BLOCK;
           const len = s.gen ? Math.min(CHUNK, s.n - s.sent, GEN_BLOCK - at) : Math.min(CHUNK, s.n - s.sent);
           const payload = scratch.subarray(HEAD, HEAD + len);
-          if (s.gen) payload.set(s.cached!.subarray(at, at + len));
-          else if (s.cached) payload.set(s.cached.subarray(s.sent, s.sent + len));
-          else s.x = fill(payload, s.x);
+          payload.set(s.gen ? s.bytes.subarray(at, at + len) : s.bytes.subarray(s.sent, s.sent + len));
           scratchView.setUint32(0, len + 5);
           scratchView.setUint32(4, s.id);
           scratch[8] = DATA;
@@ -333,8 +312,7 @@ function client(opt: Record<string, string>): void {
         out.send(frame(START, id, f64(n)));
         if (n === 0) return;
         const gen = kind === GEN;
-        const cached = gen ? cachedBlob(GEN_BLOCK) : n <= CACHE_MAX ? cachedBlob(n) : null;
-        streams.push({ id, n, sent: 0, credit: WINDOW, cached, x: SEED, gen });
+        streams.push({ id, n, sent: 0, credit: WINDOW, bytes: blobBytes(gen ? GEN_BLOCK : n), gen });
         pump();
       } else if (kind === CREDIT) {
         const s = streams.find((t) => t.id === id);

@@ -6,16 +6,9 @@
 # Build the binary first: bun build --compile --minify --splitting --bytecode --format=esm \
 #   --no-compile-autoload-{bunfig,dotenv,tsconfig,package-json} test/bench/floor-relay.ts --outfile dist/floor-relay
 set -uo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-http_port=${RP_BENCH_HTTP_PORT:-18080}
-pipe_port=${RP_BENCH_PIPE_PORT:-18443}
+# shellcheck source=_peers-pair.sh
+source "$(dirname "$0")/_peers-pair.sh"
 [ -x "$root/dist/floor-relay" ] || { echo "no $root/dist/floor-relay: build it first" >&2; exit 1; }
-read -r pki server_dir client_dir < <(bun "$root/test/bench/identities.ts" bench) || { echo "cannot make identities" >&2; exit 1; }
-pids=()
-cleanup() { trap - EXIT TERM INT; kill -TERM "${pids[@]}" 2>/dev/null; wait "${pids[@]}" 2>/dev/null; rm -rf "$pki"; }
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
 "$root/dist/floor-relay" server --http "127.0.0.1:$http_port" --pipe "127.0.0.1:$pipe_port" --dir "$server_dir" &
 pids+=($!)
 "$root/dist/floor-relay" client --pipe "127.0.0.1:$pipe_port" --dir "$client_dir" &
