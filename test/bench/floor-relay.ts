@@ -10,6 +10,7 @@
  *     --no-compile-autoload-tsconfig --no-compile-autoload-package-json test/bench/floor-relay.ts --outfile dist/floor-relay
  *     (build/compile.ts's COMPILE_FLAGS; no --bytecode-order file, no version defines)
  *   dist/floor-relay server --http 127.0.0.1:18080 --pipe 127.0.0.1:18443 --dir <server identity dir>
+ *     [--front elysia]  (the front behind an Elysia app's catch-all, as src/http/front.ts; peers-floor.sh: FLOOR_FRONT=elysia)
  *   dist/floor-relay client --pipe 127.0.0.1:18443 --dir <client identity dir>
  *   GET /client/bench/gen//<n>: n bytes as views of one 1 MiB blob, as test/bench/handlers.ts get_gen (for 1 GiB rows)
  *   bun test/bench/floor-relay.ts selftest   (framing across arbitrary read cuts)
@@ -162,7 +163,7 @@ function tlsFiles(dir: string, role: string) {
 }
 
 /** Server: the HTTP front and the one TLS socket of the client. */
-function server(opt: Record<string, string>): void {
+async function server(opt: Record<string, string>): Promise<void> {
   const [httpHost, httpPort] = hostPort(opt.http, "http");
   const [pipeHost, pipePort] = hostPort(opt.pipe, "pipe");
   let out: Out | null = null;
@@ -245,30 +246,31 @@ function server(opt: Record<string, string>): void {
     },
   });
   const fail = () => new Response("no client\n", { status: 502 });
-  Bun.serve({
-    hostname: httpHost,
-    port: httpPort,
-    idleTimeout: 0,
-    fetch(req) {
-      const url = req.url;
-      const path = url.slice(url.indexOf("/", 8)); // past "http://host:port"
-      let request: Uint8Array;
-      if (path === "/client/bench/time") request = frame(TIME, nextId);
-      else if (path.startsWith("/client/bench/blob//") || path.startsWith("/client/bench/gen//")) {
-        const gen = path.startsWith("/client/bench/gen//");
-        const n = Number(path.slice((gen ? "/client/bench/gen//" : "/client/bench/blob//").length));
-        if (!Number.isSafeInteger(n) || n < 0 || (!gen && n > MAX_BLOB)) return new Response(`bad size: blob//<n> takes 0 to ${MAX_BLOB}, gen//<n> any\n`, { status: 400 });
-        request = frame(gen ? GEN : BLOB, nextId, f64(n));
-      } else return new Response("not found\n", { status: 404 });
-      if (!out) return fail();
-      const id = nextId;
-      nextId = (nextId + 1) >>> 0 || 1;
-      const { promise, resolve } = Promise.withResolvers<Response>();
-      pending.set(id, { resolve, early: [], taken: 0, left: 0 });
-      out.send(request);
-      return promise;
-    },
-  });
+  const handle = (req: Request): Response | Promise<Response> => {
+    const url = req.url;
+    const path = url.slice(url.indexOf("/", 8)); // past "http://host:port"
+    let request: Uint8Array;
+    if (path === "/client/bench/time") request = frame(TIME, nextId);
+    else if (path.startsWith("/client/bench/blob//") || path.startsWith("/client/bench/gen//")) {
+      const gen = path.startsWith("/client/bench/gen//");
+      const n = Number(path.slice((gen ? "/client/bench/gen//" : "/client/bench/blob//").length));
+      if (!Number.isSafeInteger(n) || n < 0 || (!gen && n > MAX_BLOB)) return new Response(`bad size: blob//<n> takes 0 to ${MAX_BLOB}, gen//<n> any\n`, { status: 400 });
+      request = frame(gen ? GEN : BLOB, nextId, f64(n));
+    } else return new Response("not found\n", { status: 404 });
+    if (!out) return fail();
+    const id = nextId;
+    nextId = (nextId + 1) >>> 0 || 1;
+    const { promise, resolve } = Promise.withResolvers<Response>();
+    pending.set(id, { resolve, early: [], taken: 0, left: 0 });
+    out.send(request);
+    return promise;
+  };
+  // --front elysia: the same handler behind an Elysia app's catch-all, as src/http/front.ts mounts it (what the
+  // mandated Elysia front costs on top of the floor); loaded only then, so the plain floor does not pay for it.
+  const fetch = opt.front === "elysia"
+    ? await import("elysia").then(({ Elysia }) => new Elysia().all("/*", ({ request }) => handle(request), { parse: "none" }).fetch)
+    : handle;
+  Bun.serve({ hostname: httpHost, port: httpPort, idleTimeout: 0, fetch });
 }
 
 /** Client: dials the server (again after a drop), answers TIME at once and streams BLOBs under the credit window. */
@@ -377,7 +379,7 @@ function selftest(): void {
 
 if (import.meta.main) {
   const { role, opt } = args();
-  if (role === "server") server(opt);
+  if (role === "server") await server(opt);
   else if (role === "client") client(opt);
   else if (role === "selftest") selftest();
   else {
