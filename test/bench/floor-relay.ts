@@ -6,9 +6,7 @@
  * in <= 64 KiB frames). What it costs is the least a Bun program of this shape can cost: measure it beside
  * direct HTTP and an nginx TLS hop to tell RestPipe's own cost from the runtime's.
  *
- *   bun build --compile --minify --splitting --bytecode --format=esm --no-compile-autoload-bunfig --no-compile-autoload-dotenv \
- *     --no-compile-autoload-tsconfig --no-compile-autoload-package-json test/bench/floor-relay.ts --outfile dist/floor-relay
- *     (build/compile.ts's COMPILE_FLAGS; no --bytecode-order file, no version defines)
+ *   bun test/bench/build-floor.ts   (dist/floor-relay, with the binaries' compile flags; peers-floor.sh runs it)
  *   dist/floor-relay server --http 127.0.0.1:18080 --pipe 127.0.0.1:18443 --dir <server identity dir>
  *     [--front elysia]  (the front behind an Elysia app's catch-all, as src/http/front.ts; peers-floor.sh: FLOOR_FRONT=elysia)
  *   dist/floor-relay client --pipe 127.0.0.1:18443 --dir <client identity dir>
@@ -30,6 +28,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Socket } from "bun";
+// The origin's bytes (made once per size), so the harness's checksums hold; handlers.ts imports only types from src/.
 import { blobBytes } from "./handlers.ts";
 
 // Kinds. Server → client: TIME (no payload), BLOB or GEN (f64 size), CREDIT (f64 bytes), CANCEL. Client → server: JSON, START (f64 size), DATA.
@@ -142,9 +141,6 @@ class Out {
     return true;
   }
 }
-
-// Blobs are test/bench/handlers.ts's blobBytes (made once per size, the origin's bytes, so the harness's checksums hold);
-// its one import is a type, erased: the floor still has no code of src/.
 
 function args(): { role: string; opt: Record<string, string> } {
   const [role = "", ...rest] = process.argv.slice(2);

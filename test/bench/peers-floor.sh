@@ -4,12 +4,11 @@
 # server (front on 127.0.0.1:${RP_BENCH_HTTP_PORT:-18080}, pipe on 127.0.0.1:${RP_BENCH_PIPE_PORT:-18443})
 # and dist/floor-relay client; on TERM it stops both and removes the identities. Loopback only.
 # FLOOR_FRONT=elysia: the server's front behind an Elysia app (what the mandated Elysia costs).
-# Build the binary first: bun build --compile --minify --splitting --bytecode --format=esm \
-#   --no-compile-autoload-{bunfig,dotenv,tsconfig,package-json} test/bench/floor-relay.ts --outfile dist/floor-relay
+# It compiles dist/floor-relay first (test/bench/build-floor.ts: the binaries' flags).
 set -uo pipefail
 # shellcheck source=_peers-pair.sh
 source "$(dirname "$0")/_peers-pair.sh"
-[ -x "$root/dist/floor-relay" ] || { echo "no $root/dist/floor-relay: build it first" >&2; exit 1; }
+bun "$root/test/bench/build-floor.ts" || exit 1
 "$root/dist/floor-relay" server --http "127.0.0.1:$http_port" --pipe "127.0.0.1:$pipe_port" --dir "$server_dir" ${FLOOR_FRONT:+--front "$FLOOR_FRONT"} &
 pids+=($!)
 "$root/dist/floor-relay" client --pipe "127.0.0.1:$pipe_port" --dir "$client_dir" &
