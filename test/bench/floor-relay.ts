@@ -11,6 +11,8 @@
  *     [--front elysia]  (the front behind an Elysia app's catch-all, as src/http/front.ts; peers-floor.sh: FLOOR_FRONT=elysia)
  *   dist/floor-relay client --pipe 127.0.0.1:18443 --dir <client identity dir>
  *   GET /client/bench/gen//<n>: n bytes as views of one 1 MiB blob, as test/bench/handlers.ts get_gen (for 1 GiB rows)
+ *   --audit <file> (either role): one audit line per `time` request, the least such a line costs (_floor-audit.ts);
+ *     --audit-writes none: encoded into a reused buffer, never written
  *   bun test/bench/floor-relay.ts selftest   (framing across arbitrary read cuts)
  *   test/bench/peers-floor.sh     (makes identities with test/bench/identities.ts, starts both; the peers harness's RP_START_CMD)
  *
@@ -30,6 +32,7 @@ import { join } from "node:path";
 import type { Socket } from "bun";
 // The origin's bytes (made once per size), so the harness's checksums hold; handlers.ts imports only types from src/.
 import { blobBytes } from "./handlers.ts";
+import { FloorAudit } from "./_floor-audit.ts";
 
 // Kinds. Server → client: TIME (no payload), BLOB or GEN (f64 size), CREDIT (f64 bytes), CANCEL. Client → server: JSON, START (f64 size), DATA.
 // GEN is test/bench/handlers.ts's get_gen: n bytes as views of one cached 1 MiB blob (any size, the pipe measured, not the making of bytes).
@@ -166,7 +169,8 @@ async function server(opt: Record<string, string>): Promise<void> {
   let nextId = 1;
   // One HTTP request waiting for, or streaming, its reply. `early`: data frames that came before Bun.serve pulled the body.
   // `--stream pull` (an A/B, not the default): a standard pull stream (highWaterMark 0, as src/ uses) fed from `early`, woken by `wake`.
-  interface Pending { resolve: (r: Response) => void; controller?: ReadableStreamDirectController; early: Uint8Array[]; taken: number; left: number; wake?: () => void }
+  interface Pending { resolve: (r: Response) => void; controller?: ReadableStreamDirectController; early: Uint8Array[]; taken: number; left: number; wake?: () => void; startedAt: number }
+  const audit = opt.audit === undefined ? undefined : await FloorAudit.open(opt.audit, "out", opt["audit-writes"] !== "none");
   const pullMode = opt.stream === "pull";
   const pending = new Map<number, Pending>();
   const credit = (id: number, p: Pending, n: number) => {
@@ -179,6 +183,7 @@ async function server(opt: Record<string, string>): Promise<void> {
     if (kind === JSON_REPLY) {
       pending.delete(id);
       p.resolve(new Response(payload as Uint8Array<ArrayBuffer>, { headers: { "content-type": "application/json" } }));
+      audit?.line(p.startedAt, performance.now(), payload.length);
     } else if (kind === START) {
       p.left = readF64(payload);
       const source: Bun.DirectUnderlyingSource<Uint8Array> = {
@@ -257,7 +262,7 @@ async function server(opt: Record<string, string>): Promise<void> {
     const id = nextId;
     nextId = (nextId + 1) >>> 0 || 1;
     const { promise, resolve } = Promise.withResolvers<Response>();
-    pending.set(id, { resolve, early: [], taken: 0, left: 0 });
+    pending.set(id, { resolve, early: [], taken: 0, left: 0, startedAt: audit === undefined ? 0 : performance.now() });
     out.send(request);
     return promise;
   };
@@ -270,8 +275,9 @@ async function server(opt: Record<string, string>): Promise<void> {
 }
 
 /** Client: dials the server (again after a drop), answers TIME at once and streams BLOBs under the credit window. */
-function client(opt: Record<string, string>): void {
+async function client(opt: Record<string, string>): Promise<void> {
   const [host, port] = hostPort(opt.pipe, "pipe");
+  const audit = opt.audit === undefined ? undefined : await FloorAudit.open(opt.audit, "in", opt["audit-writes"] !== "none");
   const tls = { ...tlsFiles(opt.dir ?? ".", "client"), serverName: "localhost", rejectUnauthorized: true };
   const encoder = new TextEncoder();
   interface Stream { id: number; n: number; sent: number; credit: number; bytes: Uint8Array; gen: boolean }
@@ -304,7 +310,10 @@ function client(opt: Record<string, string>): void {
     const reader = new FrameReader((kind, id, payload) => {
       if (!out) return;
       if (kind === TIME) {
-        out.send(frame(JSON_REPLY, id, encoder.encode(`{"time_from_client":${(performance.timeOrigin + performance.now()) / 1000}}`)));
+        const startedAt = audit === undefined ? 0 : performance.now();
+        const reply = encoder.encode(`{"time_from_client":${(performance.timeOrigin + performance.now()) / 1000}}`);
+        out.send(frame(JSON_REPLY, id, reply));
+        audit?.line(startedAt, performance.now(), reply.length);
       } else if (kind === BLOB || kind === GEN) {
         const n = readF64(payload);
         out.send(frame(START, id, f64(n)));
@@ -376,7 +385,7 @@ function selftest(): void {
 if (import.meta.main) {
   const { role, opt } = args();
   if (role === "server") await server(opt);
-  else if (role === "client") client(opt);
+  else if (role === "client") await client(opt);
   else if (role === "selftest") selftest();
   else {
     console.error("usage: floor-relay server --http host:port --pipe host:port --dir <dir> | client --pipe host:port --dir <dir>");

@@ -20,6 +20,10 @@
  *   bun run build && bun test/bench/policy-cost.ts        (needs wrk)
  *   BENCH_ROUNDS=7 BENCH_DURATION_S=5 BENCH_CONNS=64 bun test/bench/policy-cost.ts
  *   BENCH_CONFIGS=plain,audit,plain bun test/bench/policy-cost.ts   (any of plain, policy, audit, both; repeat plain for the spread)
+ *   BENCH_CONFIGS=plain,both,floor,floor-audit bun test/bench/policy-cost.ts   (floor: the floor relay pair, floor-relay.ts;
+ *     floor-audit: the same writing the least costly audit line of the same fields in both processes, _floor-audit.ts;
+ *     floor-encode: encoding those lines, never writing them; the floor kinds' costs are taken against the floor
+ *     pairs: what any audit line costs on this runtime, beside what ours costs; floor kinds' @DIR holds floor-relay)
  *   BENCH_CONFIGS=plain,both,both@/tmp/old/dist,plain bun test/bench/policy-cost.ts   (KIND@DIR: that pair on the binaries in DIR: a before/after in one run)
  *   BENCH_TOGETHER=1 bun test/bench/policy-cost.ts   (each round loads every pair at once, each with its own wrk at c=BENCH_CONNS:
  *     all meet the same background load at the same instants; the ratios are then far steadier on a busy machine)
@@ -38,6 +42,7 @@ import { stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { makeTestPki, NodeProcess, startClientProcess, startServerProcess } from "../support/index.ts";
 import { findWrk, wrkLoad, type LoadResult } from "./_load.ts";
+import { startFloorPair, type FloorAuditing } from "./_floor-pair.ts";
 import { cpuSeconds } from "./_proc.ts";
 import type { Estimate, GuardCost } from "./policy-cpu.ts";
 
@@ -61,11 +66,22 @@ export function fiftyRules(): { default: string; rules: Array<Record<string, unk
 }
 
 /** The configurations a pair can run. */
-type Kind = "plain" | "policy" | "audit" | "both";
-const KINDS: readonly Kind[] = ["plain", "policy", "audit", "both"];
-const LABEL: Record<Kind, string> = { plain: "plain", policy: "50 rules", audit: "audit", both: "50 rules + audit" };
+export type Kind = "plain" | "policy" | "audit" | "both" | "floor" | "floor-audit" | "floor-encode";
+const KINDS: readonly Kind[] = ["plain", "policy", "audit", "both", "floor", "floor-audit", "floor-encode"];
+const LABEL: Record<Kind, string> = {
+  plain: "plain",
+  policy: "50 rules",
+  audit: "audit",
+  both: "50 rules + audit",
+  floor: "floor",
+  "floor-audit": "floor + audit lines",
+  "floor-encode": "floor + audit lines encoded, not written",
+};
+/** The pairs a kind's cost is taken against: RestPipe's against the plain pairs, the floor's against the floor pairs. */
+const BASE: Record<Kind, "plain" | "floor"> = { plain: "plain", policy: "plain", audit: "plain", both: "plain", floor: "floor", "floor-audit": "floor", "floor-encode": "floor" };
+const FLOOR_AUDITING: Partial<Record<Kind, FloorAuditing>> = { floor: "none", "floor-audit": "write", "floor-encode": "encode" };
 
-interface Pair {
+export interface Pair {
   readonly name: string;
   readonly kind: Kind;
   readonly url: string;
@@ -90,7 +106,7 @@ async function stopProcess(proc: NodeProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function startPair(
+export async function startPair(
   name: string,
   kind: Kind,
   dir: string,
@@ -98,9 +114,15 @@ async function startPair(
   cleanups: Array<() => Promise<void>>,
   dist: string | undefined,
 ): Promise<Pair> {
+  const file = name.replace(/[^A-Za-z0-9]+/g, "-");
+  const auditing = FLOOR_AUDITING[kind];
+  if (auditing !== undefined) {
+    const floor = await startFloorPair(dir, file, auditing, dist);
+    cleanups.push(() => floor.stop());
+    return { name, kind, url: floor.url, server: floor.server, client: floor.client, audits: floor.audits };
+  }
   const pki = await makeTestPki();
   cleanups.push(() => pki.cleanup());
-  const file = name.replace(/[^A-Za-z0-9]+/g, "-");
   const audits = kind === "audit" || kind === "both" ? [join(dir, `${file}-server-audit.log`), join(dir, `${file}-client-audit.log`)] : [];
   const serverEnv = audits.length ? { RP_SERVER_AUDIT_LOG: audits[0]! } : {};
   const clientEnv: Record<string, string> = { RP_EVENT_HANDLER: HANDLERS };
@@ -226,8 +248,9 @@ if (import.meta.main) {
       loads.push((await Bun.file("/proc/loadavg").text()).split(" ")[0]!);
     }
     const plains = pairs.filter((p) => p.kind === "plain");
-    // Per round: the mean of the plain pairs of that round is the reference.
-    const reference = (measure: keyof Omit<Runs, "errors">, r: number) => plains.reduce((sum, p) => sum + results.get(p)![measure][r]!, 0) / Math.max(1, plains.length);
+    const bases = (kind: Kind) => pairs.filter((p) => p.kind === BASE[kind]);
+    // Per round: the mean of that round's plain pairs (floor pairs, for floor-audit) is the reference.
+    const referenceFor = (kind: Kind) => (measure: keyof Omit<Runs, "errors">, r: number) => bases(kind).reduce((sum, p) => sum + results.get(p)![measure][r]!, 0) / Math.max(1, bases(kind).length);
     const costs = (pair: Pair, measure: "rates" | "total" | "server" | "client", against: (r: number) => number) =>
       results.get(pair)![measure].map((value, r) => (measure === "rates" ? (1 - value / against(r)) * 100 : (value / against(r) - 1) * 100));
     const how = together ? "all pairs loaded at once" : "order rotated each round";
@@ -236,7 +259,8 @@ if (import.meta.main) {
     console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const pair of pairs) {
       const r = results.get(pair)!;
-      const versus = plains.length === 0 || pair.kind === "plain" ? ["", ""] : [percent(costs(pair, "rates", (i) => reference("rates", i))), percent(costs(pair, "total", (i) => reference("total", i)))];
+      const reference = referenceFor(pair.kind);
+      const versus = bases(pair.kind).length === 0 || pair.kind === BASE[pair.kind] ? ["", ""] : [percent(costs(pair, "rates", (i) => reference("rates", i))), percent(costs(pair, "total", (i) => reference("total", i)))];
       console.log(
         `| ${pair.name} | ${Math.round(median(r.rates))} (${range(r.rates, 0)}) | ${median(r.p99).toFixed(2)} | ${median(r.server).toFixed(1)} | ${median(r.client).toFixed(1)} | ${median(r.total).toFixed(1)} (${range(r.total, 1)}) | ${versus[0]} | ${versus[1]} | ${r.errors} |`,
       );
@@ -247,8 +271,9 @@ if (import.meta.main) {
       console.log(`spread of identical pairs (${b.name} against ${a.name}, round by round): req/s ${percent(costs(b, "rates", against("rates")))}, CPU/req ${percent(costs(b, "total", against("total")))}`);
     }
     for (const pair of pairs) {
-      if (pair.kind === "plain") continue;
+      if (pair.kind === BASE[pair.kind] || bases(pair.kind).length === 0) continue;
       const r = results.get(pair)!;
+      const reference = referenceFor(pair.kind);
       const extra = (measure: "server" | "client") => r[measure].map((v, i) => v - reference(measure, i));
       console.log(`${pair.name}: extra CPU µs/request, median (range): server ${median(extra("server")).toFixed(2)} (${range(extra("server"), 2)}), client ${median(extra("client")).toFixed(2)} (${range(extra("client"), 2)})`);
     }
