@@ -191,22 +191,32 @@ function configs(): Array<{ kind: Kind; dist: string | undefined }> {
   return list;
 }
 
-if (import.meta.main) {
+/** wrk's path; without it the benchmark stops here, saying so. */
+export function wrkOrExit(benchmark: string): string {
   const wrk = findWrk();
-  if (!wrk) {
-    console.error("Cannot run the policy benchmark: wrk is not installed (apt-get install wrk)");
-    process.exit(2);
-  }
+  if (wrk) return wrk;
+  console.error(`Cannot run the ${benchmark}: wrk is not installed (apt-get install wrk)`);
+  process.exit(2);
+}
+
+/** The run's scratch PKI directory (pairs' audit files go there) and the 50-rule client policy file in it; `cleanups` removes them. */
+export async function policyWorkspace(cleanups: Array<() => Promise<void>>): Promise<{ dir: string; policyFile: string }> {
+  const work = await makeTestPki();
+  cleanups.push(() => work.cleanup());
+  const policyFile = join(work.dir, "rp-client.json");
+  await writeFile(policyFile, JSON.stringify({ RP_CLIENT_POLICY: fiftyRules() }));
+  return { dir: work.dir, policyFile };
+}
+
+if (import.meta.main) {
+  const wrk = wrkOrExit("policy benchmark");
   const seconds = Number(process.env["BENCH_DURATION_S"] ?? 5);
   const rounds = Number(process.env["BENCH_ROUNDS"] ?? 5);
   const connections = Number(process.env["BENCH_CONNS"] ?? 64);
   const together = process.env["BENCH_TOGETHER"] === "1";
   const cleanups: Array<() => Promise<void>> = [];
   try {
-    const work = await makeTestPki();
-    cleanups.push(() => work.cleanup());
-    const policyFile = join(work.dir, "rp-client.json");
-    await writeFile(policyFile, JSON.stringify({ RP_CLIENT_POLICY: fiftyRules() }));
+    const work = await policyWorkspace(cleanups);
     const baseline = process.env["BENCH_BASELINE_DIST"];
     const guardedDist = process.env["BENCH_GUARDED_DIST"];
     const pairs: Pair[] = [];
@@ -218,7 +228,7 @@ if (import.meta.main) {
       const dist = own ?? (kind === "plain" ? baseline : guardedDist);
       const twins = list.filter((k) => k.kind === kind).length > 1;
       const name = `${LABEL[kind]}${twins ? ` ${String.fromCharCode(64 + n)}` : ""}${dist ? ` (${dist})` : ""}`;
-      pairs.push(await startPair(name, kind, work.dir, policyFile, cleanups, dist));
+      pairs.push(await startPair(name, kind, work.dir, work.policyFile, cleanups, dist));
     }
     const results = new Map<Pair, Runs>(pairs.map((p) => [p, { rates: [], p99: [], server: [], client: [], total: [], errors: 0 }]));
     for (const pair of pairs) await wrkLoad(wrk, pair.url, 16, 2); // warm-up

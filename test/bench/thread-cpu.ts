@@ -12,11 +12,8 @@
  *   THREAD_KINDS=plain,audit,audit@/tmp/old/dist THREAD_ROUNDS=4 bun test/bench/thread-cpu.ts
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { makeTestPki } from "../support/index.ts";
-import { findWrk, wrkLoad } from "./_load.ts";
-import { fiftyRules, startPair, type Kind, type Pair } from "./policy-cost.ts";
+import { wrkLoad } from "./_load.ts";
+import { policyWorkspace, startPair, wrkOrExit, type Kind, type Pair } from "./policy-cost.ts";
 
 const TICKS_PER_SECOND = 100;
 
@@ -50,22 +47,15 @@ function perRequest(before: Map<string, number>, after: Map<string, number>, req
 }
 
 if (import.meta.main) {
-  const wrk = findWrk();
-  if (!wrk) {
-    console.error("Cannot run the thread benchmark: wrk is not installed (apt-get install wrk)");
-    process.exit(2);
-  }
+  const wrk = wrkOrExit("thread benchmark");
   const seconds = Number(process.env["THREAD_S"] ?? 8);
   const rounds = Number(process.env["THREAD_ROUNDS"] ?? 2);
   const specs = (process.env["THREAD_KINDS"] ?? "plain,both").split(",").map((item) => item.trim().split("@") as [Kind, string | undefined]);
   const cleanups: Array<() => Promise<void>> = [];
   try {
-    const work = await makeTestPki();
-    cleanups.push(() => work.cleanup());
-    const policyFile = join(work.dir, "rp-client.json");
-    await writeFile(policyFile, JSON.stringify({ RP_CLIENT_POLICY: fiftyRules() }));
+    const work = await policyWorkspace(cleanups);
     const pairs: Pair[] = [];
-    for (const [i, [kind, dist]] of specs.entries()) pairs.push(await startPair(`${kind}${dist ? `@${dist}` : ""} ${i + 1}`, kind, work.dir, policyFile, cleanups, dist));
+    for (const [i, [kind, dist]] of specs.entries()) pairs.push(await startPair(`${kind}${dist ? `@${dist}` : ""} ${i + 1}`, kind, work.dir, work.policyFile, cleanups, dist));
     for (const pair of pairs) await wrkLoad(wrk, pair.url, 64, 2); // warm-up
     console.log(`CPU µs per request by thread, wrk c=64, ${rounds} rounds × ${seconds} s per pair, taking turns`);
     for (let round = 0; round < rounds; round++) {
