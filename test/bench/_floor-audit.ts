@@ -68,7 +68,7 @@ export class FloorAudit {
   line(startedAt: number, endedAt: number, bytesOut: number): void {
     if (BUFFER_BYTES - this.#used < LINE_ROOM) {
       if (!this.#writes) this.#used = 0;
-      else if (!this.#swap()) return void this.dropped++;
+      else if (!this.#swap()) return this.#drop();
     }
     const out = this.#buffer;
     let at = this.#used;
@@ -117,6 +117,11 @@ export class FloorAudit {
     out.set(TRACE_TAIL, at);
     this.#used = at + TRACE_TAIL.length;
     if (this.#timer === undefined && this.#writes) this.#timer = setTimeout(() => this.#swap(), FLUSH_MS);
+  }
+
+  /** Counts a line the writes could not keep up with; the first one is said on standard error (a floor that drops is no floor). */
+  #drop(): void {
+    if (this.dropped++ === 0) console.error("floor-relay: audit lines dropped: the file's writes did not keep up with two 256 KiB buffers");
   }
 
   /** Hands the filled buffer to a write and takes the spare; false when the spare is still being written. */

@@ -225,7 +225,8 @@ if (import.meta.main) {
     for (const { kind, dist: own } of list) {
       const n = (seen.get(kind) ?? 0) + 1;
       seen.set(kind, n);
-      const dist = own ?? (kind === "plain" ? baseline : guardedDist);
+      // BENCH_BASELINE_DIST and BENCH_GUARDED_DIST name rp-server/rp-client builds: a floor pair takes only its own @DIR.
+      const dist = own ?? (FLOOR_AUDITING[kind] !== undefined ? undefined : kind === "plain" ? baseline : guardedDist);
       const twins = list.filter((k) => k.kind === kind).length > 1;
       const name = `${LABEL[kind]}${twins ? ` ${String.fromCharCode(64 + n)}` : ""}${dist ? ` (${dist})` : ""}`;
       pairs.push(await startPair(name, kind, work.dir, work.policyFile, cleanups, dist));
