@@ -7,10 +7,10 @@
  *
  *   - the fixed parts are bytes made once; the time's text up to the
  *     seconds is made once per second, the milliseconds are three digits;
- *   - the trace id (the floor carries none) is 32 hex digits of pooled random
- *     bytes, written straight into the line: about what copying a received
- *     traceparent costs (RestPipe makes its traceparents whether or not the
- *     audit log is on);
+ *   - the trace id and parent id (the floor carries none) are 32 + 16 hex
+ *     digits of pooled random bytes, written straight into the line: about
+ *     what copying a received traceparent costs (RestPipe makes its
+ *     traceparents whether or not the audit log is on);
  *   - lines go into one 256 KiB buffer, written (node:fs/promises, as
  *     src/platform/append-file.ts) when full or 100 ms after its first
  *     line, while the next buffer fills; past that second buffer, lines are

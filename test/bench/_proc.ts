@@ -3,12 +3,17 @@ import { readFileSync } from "node:fs";
 
 const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux this project targets
 
+/** The user and system CPU seconds of a /proc/PID/stat or /proc/PID/task/TID/stat text. */
+export function statCpu(stat: string): { user: number; system: number } {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { user: Number(fields[11]) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND };
+}
+
 /** User + system CPU seconds `pid` has used so far (0 when it is gone). */
 export function cpuSeconds(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    const { user, system } = statCpu(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    return user + system;
   } catch {
     return 0;
   }

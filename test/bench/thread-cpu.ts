@@ -13,11 +13,10 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { wrkLoad } from "./_load.ts";
+import { statCpu } from "./_proc.ts";
 import { policyWorkspace, startPair, wrkOrExit, type Kind, type Pair } from "./policy-cost.ts";
 
-const TICKS_PER_SECOND = 100;
-
-/** CPU seconds by thread name (the main thread as "main", split into "main user" and "main system"; numbered names folded: "Bun Pool #"). */
+/** CPU seconds by thread name: the main thread as "main user" and "main system", the others by name with numbers folded ("Bun Pool #"). */
 export function threadSeconds(pid: number): Map<string, number> {
   const seconds = new Map<string, number>();
   const add = (name: string, value: number) => seconds.set(name, (seconds.get(name) ?? 0) + value);
@@ -28,8 +27,7 @@ export function threadSeconds(pid: number): Map<string, number> {
     } catch {
       continue; // the thread ended meanwhile
     }
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const [user, system] = [Number(fields[11]) / TICKS_PER_SECOND, Number(fields[12]) / TICKS_PER_SECOND];
+    const { user, system } = statCpu(stat);
     if (tid === String(pid)) {
       add("main user", user);
       add("main system", system);
@@ -38,12 +36,9 @@ export function threadSeconds(pid: number): Map<string, number> {
   return seconds;
 }
 
-/** µs per request by thread between two readings, largest first, those under 0.05 µs left out. */
+/** µs per request by thread between two readings, largest first. */
 function perRequest(before: Map<string, number>, after: Map<string, number>, requests: number): Array<[string, number]> {
-  return [...after]
-    .map(([name, value]): [string, number] => [name, ((value - (before.get(name) ?? 0)) * 1e6) / Math.max(1, requests)])
-    .filter(([, us]) => us >= 0.05)
-    .sort((a, b) => b[1] - a[1]);
+  return [...after].map(([name, value]): [string, number] => [name, ((value - (before.get(name) ?? 0)) * 1e6) / Math.max(1, requests)]).sort((a, b) => b[1] - a[1]);
 }
 
 if (import.meta.main) {
@@ -65,8 +60,9 @@ if (import.meta.main) {
         const after = [threadSeconds(pair.server), threadSeconds(pair.client)];
         const sides = ["server", "client"].map((side, i) => {
           const rows = perRequest(before[i]!, after[i]!, result.requests);
-          const total = rows.reduce((sum, [, us]) => sum + us, 0);
-          return `${side} ${total.toFixed(2)} (${rows.map(([name, us]) => `${name} ${us.toFixed(2)}`).join(", ")})`;
+          const total = rows.reduce((sum, [, us]) => sum + us, 0); // every thread; those under 0.05 µs are not listed
+          const shown = rows.filter(([, us]) => us >= 0.05);
+          return `${side} ${total.toFixed(2)} (${shown.map(([name, us]) => `${name} ${us.toFixed(2)}`).join(", ")})`;
         });
         console.log(`${pair.name}: ${Math.round(result.perSecond)} req/s | ${sides.join(" | ")}`);
       }
